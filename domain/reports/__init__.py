@@ -1,0 +1,1 @@
+"""Report queries and row shaping, one module per report type."""

@@ -1,0 +1,1 @@
+"""Jobs: named selections of assets and ops that people and sensors launch."""

@@ -1,0 +1,22 @@
+"""Register the cases of the core database as `cases` partitions (CLI, demo, or from the UI)."""
+
+
+import dagster as dg
+
+from nextpoint_assets.partitions import cases_partitions, new_case_keys
+from resources.dagster_resources import DatabaseResource
+
+
+@dg.op(description="Add every active or archived case of the core database to the `cases` partitions.")
+def register_cases(context: dg.OpExecutionContext, databases: DatabaseResource) -> list[str]:
+    added = new_case_keys(context.instance, databases.databases())
+    if added:
+        context.instance.add_dynamic_partitions(cases_partitions.name, added)
+    context.log.info(f"registered {len(added)} new case partition(s): {', '.join(added) or 'none'}")
+    context.add_output_metadata({"added": len(added), "keys": dg.MetadataValue.json(added)})
+    return added
+
+
+@dg.job(description="Register cases from the core database as partitions.", tags={"kind": "housekeeping"})
+def register_cases_job():
+    register_cases()

@@ -1,0 +1,1 @@
+"""Assets, asset checks and the one `Definitions` of the platform (see definitions.py)."""

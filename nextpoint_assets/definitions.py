@@ -1,0 +1,33 @@
+"""The platform's one `Definitions`: every asset, check, job, sensor and resource.
+
+Resources are built from NP_* settings, validated here at load time so a bad
+setting stops the code location with a message that names it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+
+from domain.log import configure_logging
+from jobs.cases import register_cases_job
+from jobs.reports import page_count_report_job
+from nextpoint_assets.reports.page_count import page_count_report
+from resources.dagster_resources import build_resources
+from resources.settings import get_settings
+from sensors.case_registry import case_registry_sensor
+
+# Backfill policies are marked beta; we rely on them on purpose (one run per backfill).
+warnings.filterwarnings("ignore", category=dg.BetaWarning)
+warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+
+settings = get_settings()
+configure_logging(settings.log_format, settings.log_level)
+
+defs = dg.Definitions(
+    assets=[page_count_report],
+    jobs=[register_cases_job, page_count_report_job],
+    sensors=[case_registry_sensor],
+    resources=build_resources(settings),
+)

@@ -1,0 +1,30 @@
+"""Partition sets. Per-case assets use `cases`; one-off work uses sets keyed by case id first."""
+
+from __future__ import annotations
+
+import dagster as dg
+from sqlalchemy import select
+
+from domain.keys import validate_case_id
+from domain.schema import npcases
+
+cases_partitions = dg.DynamicPartitionsDefinition(name="cases")
+
+REGISTERED_STATUSES = ("active", "archived")
+
+
+def case_id_of(partition_key: str) -> int:
+    """The case id of a `cases` partition key (the key is the id itself)."""
+    return validate_case_id(partition_key)
+
+
+def case_keys_from_core(databases) -> list[str]:
+    """Partition keys of every case the core database lists as active or archived."""
+    with databases.core_reader().connect() as conn:
+        ids = conn.execute(select(npcases.c.id).where(npcases.c.status.in_(REGISTERED_STATUSES)).order_by(npcases.c.id))
+        return [str(row[0]) for row in ids]
+
+
+def new_case_keys(instance: dg.DagsterInstance, databases) -> list[str]:
+    known = set(instance.get_dynamic_partitions(cases_partitions.name))
+    return [key for key in case_keys_from_core(databases) if key not in known]

@@ -1,0 +1,203 @@
+"""Dagster resources: thin wrappers that hand assets the adapters the settings choose.
+
+Config fields default from NP_* settings (see docs/operations.md), so production
+swaps every adapter by environment alone. No secret is ever a config value:
+fields name the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+from pydantic import PrivateAttr
+
+from resources.databases import DatabaseConfig, Databases
+from resources.document_engine import LocalDocumentEngine
+from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
+from resources.mailer import LocalMailer, Mailer, SmtpMailer
+from resources.object_store import CaseStore, LocalObjectStore, ObjectStore, S3ObjectStore
+from resources.settings import Settings, get_settings
+
+
+class ObjectStoreResource(dg.ConfigurableResource):
+    """The object store: a local folder or an S3 bucket. Case work goes through `case()`."""
+
+    backend: str = "local"
+    root: str = ""
+    bucket: str | None = None
+    endpoint_url: str | None = None
+    region: str = "us-east-1"
+    presign_seconds: int = 7 * 24 * 3600
+
+    _store: ObjectStore | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ObjectStoreResource:
+        return cls(
+            backend=s.object_store,
+            root=str(s.object_store_root),
+            bucket=s.s3_bucket,
+            endpoint_url=s.s3_endpoint_url,
+            region=s.aws_region,
+            presign_seconds=s.presign_seconds,
+        )
+
+    def store(self) -> ObjectStore:
+        if self._store is None:
+            if self.backend == "s3":
+                import boto3
+
+                client = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
+                self._store = S3ObjectStore(self.bucket, client)
+            else:
+                self._store = LocalObjectStore(Path(self.root))
+        return self._store
+
+    def case(self, case_id: int) -> CaseStore:
+        return CaseStore(self.store(), case_id)
+
+    def link(self, case_id: int, relative: str) -> str:
+        return self.case(case_id).link(relative, self.presign_seconds)
+
+
+class DatabaseResource(dg.ConfigurableResource):
+    """Case and core databases: SQLite files or MySQL/MariaDB, with reader and writer engines."""
+
+    backend: str = "sqlite"
+    sqlite_dir: str = ""
+    host: str = "127.0.0.1"
+    reader_host: str | None = None
+    port: int = 3306
+    user: str = "nextpoint"
+    password_env: str = "NP_DB_PASSWORD"
+    name_prefix: str = "np_case"
+    core_db_name: str = "np_core"
+
+    _databases: Databases | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> DatabaseResource:
+        return cls(
+            backend=s.db_backend,
+            sqlite_dir=str(s.sqlite_dir),
+            host=s.db_host,
+            reader_host=s.db_reader_host,
+            port=s.db_port,
+            user=s.db_user,
+            password_env=s.db_password_env,
+            name_prefix=s.db_name_prefix,
+            core_db_name=s.core_db_name,
+        )
+
+    def databases(self) -> Databases:
+        if self._databases is None:
+            self._databases = Databases(
+                DatabaseConfig(
+                    backend=self.backend,
+                    sqlite_dir=Path(self.sqlite_dir) if self.sqlite_dir else get_settings().sqlite_dir,
+                    host=self.host,
+                    reader_host=self.reader_host,
+                    port=self.port,
+                    user=self.user,
+                    password_env=self.password_env,
+                    name_prefix=self.name_prefix,
+                    core_db_name=self.core_db_name,
+                )
+            )
+        return self._databases
+
+    def teardown_after_execution(self, context) -> None:
+        if self._databases is not None:
+            self._databases.dispose()
+
+
+class DocumentEngineResource(dg.ConfigurableResource):
+    tessdata_prefix: str | None = None
+    language: str = "eng"
+
+    _engine: LocalDocumentEngine | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> DocumentEngineResource:
+        return cls(tessdata_prefix=str(s.tessdata_prefix) if s.tessdata_prefix else None, language=s.ocr_language)
+
+    def engine(self) -> LocalDocumentEngine:
+        if self._engine is None:
+            tessdata = Path(self.tessdata_prefix) if self.tessdata_prefix else None
+            self._engine = LocalDocumentEngine(tessdata=tessdata, language=self.language)
+        return self._engine
+
+
+class EventBusResource(dg.ConfigurableResource):
+    backend: str = "local"
+    events_file: str = ""
+    topic_arn: str | None = None
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> EventBusResource:
+        import os
+
+        return cls(
+            backend=s.event_bus,
+            events_file=str(s.events_file),
+            topic_arn=s.sns_topic_arn,
+            region=s.aws_region,
+            endpoint_url=os.environ.get("NP_SNS_ENDPOINT_URL") or None,
+        )
+
+    def bus(self) -> EventBus:
+        if self.backend == "sns":
+            import boto3
+
+            return SnsEventBus(self.topic_arn, boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url))
+        return LocalEventBus(Path(self.events_file))
+
+
+class MailerResource(dg.ConfigurableResource):
+    backend: str = "local"
+    outbox: str = ""
+    sender: str = "reports@nextpoint.local"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password_env: str = "NP_SMTP_PASSWORD"
+    smtp_starttls: bool = True
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> MailerResource:
+        return cls(
+            backend=s.mailer,
+            outbox=str(s.outbox_dir),
+            sender=s.mail_from,
+            smtp_host=s.smtp_host,
+            smtp_port=s.smtp_port,
+            smtp_user=s.smtp_user,
+            smtp_password_env=s.smtp_password_env,
+            smtp_starttls=s.smtp_starttls,
+        )
+
+    def mailer(self) -> Mailer:
+        if self.backend == "smtp":
+            return SmtpMailer(
+                self.smtp_host, self.smtp_port, self.sender, self.smtp_user, self.smtp_password_env, self.smtp_starttls
+            )
+        return LocalMailer(Path(self.outbox), self.sender)
+
+
+def build_resources(settings: Settings) -> dict[str, object]:
+    """Every resource the Definitions bind, from one validated Settings."""
+    from dagster_pyspark import PySparkResource
+
+    from resources.spark import spark_config
+
+    return {
+        "object_store": ObjectStoreResource.from_settings(settings),
+        "databases": DatabaseResource.from_settings(settings),
+        "document_engine": DocumentEngineResource.from_settings(settings),
+        "event_bus": EventBusResource.from_settings(settings),
+        "mailer": MailerResource.from_settings(settings),
+        "pyspark": PySparkResource(spark_config=spark_config(settings)),
+    }

@@ -1,0 +1,217 @@
+"""Case and core databases: one SQLite file per case (embedded default) or MySQL/MariaDB.
+
+One SQLAlchemy code path serves both. Each database has a writer engine and a
+reader engine (a read replica host on MySQL, a read-only connection on SQLite).
+A case database is never created by connecting to it: a missing one is a
+`CaseDatabaseMissing` error that names the case.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import NullPool
+
+from domain.errors import CaseDatabaseMissing, RetryableError
+from domain.keys import validate_case_id
+from domain.schema import case_metadata, core_metadata
+from resources.secrets import read_secret
+
+_MYSQL_UNKNOWN_DATABASE = 1049
+_MYSQL_RETRYABLE = {1205, 1213, 2003, 2006, 2013}  # lock wait, deadlock, gone away, lost connection
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    backend: str = "sqlite"
+    sqlite_dir: Path = Path(".nextpoint/databases")
+    host: str = "127.0.0.1"
+    reader_host: str | None = None
+    port: int = 3306
+    user: str = "nextpoint"
+    password_env: str = "NP_DB_PASSWORD"
+    name_prefix: str = "np_case"
+    core_db_name: str = "np_core"
+    pool_size: int = 5
+
+    @classmethod
+    def from_settings(cls, s) -> DatabaseConfig:
+        return cls(
+            backend=s.db_backend,
+            sqlite_dir=s.sqlite_dir,
+            host=s.db_host,
+            reader_host=s.db_reader_host,
+            port=s.db_port,
+            user=s.db_user,
+            password_env=s.db_password_env,
+            name_prefix=s.db_name_prefix,
+            core_db_name=s.core_db_name,
+            pool_size=s.db_pool_size,
+        )
+
+
+class Databases:
+    """Engines for the core database and every case database, cached per name."""
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        self._engines: dict[tuple[str, str], Engine] = {}
+        self._lock = threading.Lock()
+
+    # Names -----------------------------------------------------------------
+    def case_db_name(self, case_id: object) -> str:
+        return f"{self.config.name_prefix}_{validate_case_id(case_id)}"
+
+    @property
+    def core_db_name(self) -> str:
+        return self.config.core_db_name
+
+    def sqlite_path(self, db_name: str) -> Path:
+        return self.config.sqlite_dir / f"{db_name}.sqlite"
+
+    # Engines ---------------------------------------------------------------
+    def case_writer(self, case_id: object) -> Engine:
+        return self._engine(self.case_db_name(case_id), "writer", case_id=case_id)
+
+    def case_reader(self, case_id: object) -> Engine:
+        return self._engine(self.case_db_name(case_id), "reader", case_id=case_id)
+
+    def core_writer(self) -> Engine:
+        return self._engine(self.core_db_name, "writer")
+
+    def core_reader(self) -> Engine:
+        return self._engine(self.core_db_name, "reader")
+
+    def _engine(self, db_name: str, role: str, case_id: object | None = None) -> Engine:
+        with self._lock:
+            engine = self._engines.get((db_name, role))
+            if engine is None:
+                if not self.exists(db_name):
+                    raise CaseDatabaseMissing(
+                        f"The database {db_name} does not exist.", case_id=case_id, database=db_name
+                    )
+                engine = self._make_engine(db_name, role)
+                self._engines[(db_name, role)] = engine
+            return engine
+
+    def _make_engine(self, db_name: str, role: str) -> Engine:
+        if self.config.backend == "sqlite":
+            path = self.sqlite_path(db_name)
+            mode = "ro" if role == "reader" else "rw"
+            engine = create_engine(
+                f"sqlite:///file:{path}?mode={mode}&uri=true",
+                poolclass=NullPool,
+                connect_args={"timeout": 30, "check_same_thread": False},
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(
+            self._mysql_url(db_name, role),
+            pool_size=self.config.pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            isolation_level="READ COMMITTED",
+        )
+
+    def _mysql_url(self, db_name: str | None, role: str) -> URL:
+        host = self.config.reader_host if role == "reader" and self.config.reader_host else self.config.host
+        return URL.create(
+            "mysql+pymysql",
+            username=self.config.user,
+            password=read_secret(self.config.password_env, required=False) or None,
+            host=host,
+            port=self.config.port,
+            database=db_name,
+            query={"charset": "utf8mb4"},
+        )
+
+    # Existence and creation ------------------------------------------------
+    def exists(self, db_name: str) -> bool:
+        if self.config.backend == "sqlite":
+            return self.sqlite_path(db_name).is_file()
+        server = create_engine(self._mysql_url(None, "writer"), poolclass=NullPool)
+        try:
+            with server.connect() as conn:
+                found = conn.execute(
+                    text("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"), {"n": db_name}
+                ).first()
+        except OperationalError as exc:
+            raise _classify(exc, db_name) from exc
+        finally:
+            server.dispose()
+        return found is not None
+
+    def case_exists(self, case_id: object) -> bool:
+        return self.exists(self.case_db_name(case_id))
+
+    def create_case_database(self, case_id: object) -> Engine:
+        """Create a case database with the contract's tables (demo data and tests)."""
+        return self._create(self.case_db_name(case_id), case_metadata)
+
+    def create_core_database(self) -> Engine:
+        return self._create(self.core_db_name, core_metadata)
+
+    def drop_database(self, db_name: str) -> None:
+        self.forget(db_name)
+        if self.config.backend == "sqlite":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.sqlite_path(db_name)}{suffix}").unlink(missing_ok=True)
+            return
+        server = create_engine(self._mysql_url(None, "writer"), poolclass=NullPool)
+        with server.begin() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS `{db_name}`"))
+        server.dispose()
+
+    def _create(self, db_name: str, metadata) -> Engine:
+        if self.config.backend == "sqlite":
+            path = self.sqlite_path(db_name)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            bootstrap = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+            with bootstrap.begin() as conn:
+                conn.execute(text("PRAGMA journal_mode = WAL"))
+            bootstrap.dispose()
+        else:
+            server = create_engine(self._mysql_url(None, "writer"), poolclass=NullPool)
+            with server.begin() as conn:
+                # db_name is built from validated settings and an int case id, never user text.
+                conn.execute(
+                    text(f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                )
+            server.dispose()
+        engine = self._engine(db_name, "writer")
+        metadata.create_all(engine)
+        return engine
+
+    def forget(self, db_name: str) -> None:
+        with self._lock:
+            for role in ("writer", "reader"):
+                engine = self._engines.pop((db_name, role), None)
+                if engine is not None:
+                    engine.dispose()
+
+    def dispose(self) -> None:
+        with self._lock:
+            for engine in self._engines.values():
+                engine.dispose()
+            self._engines.clear()
+
+
+def _classify(exc: OperationalError, db_name: str) -> Exception:
+    code = exc.orig.args[0] if exc.orig is not None and exc.orig.args else None
+    if code == _MYSQL_UNKNOWN_DATABASE:
+        return CaseDatabaseMissing(f"The database {db_name} does not exist.", database=db_name)
+    if code in _MYSQL_RETRYABLE:
+        return RetryableError("The database is busy or unreachable; the work will be retried.", database=db_name)
+    return exc

@@ -1,0 +1,142 @@
+"""Document engine: page counts, text layers, rendering, PDF editing and OCR.
+
+`DocumentEngine` is the interface every capability uses; `LocalDocumentEngine`
+runs in-process (pypdfium2 for reading and rendering, pikepdf for editing,
+tesserocr for OCR). A remote engine (a document-engine service) can be plugged
+in by implementing the same protocol.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
+
+from domain.errors import DocumentEncrypted, DocumentUnreadable, SettingsError
+
+TESSDATA_CANDIDATES = (
+    "/usr/share/tesseract-ocr/5/tessdata",
+    "/usr/share/tesseract-ocr/4.00/tessdata",
+    "/usr/share/tessdata",
+    "/usr/local/share/tessdata",
+)
+
+
+class DocumentEngine(Protocol):
+    def page_count(self, pdf: Path) -> int: ...
+    def page_texts(self, pdf: Path) -> list[str]: ...
+    def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]: ...
+    def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
+    def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str: ...
+
+
+def find_tessdata(configured: Path | None = None) -> Path:
+    candidates = [str(configured)] if configured else []
+    candidates += [os.environ.get("TESSDATA_PREFIX", "")] + list(TESSDATA_CANDIDATES)
+    for candidate in candidates:
+        if candidate and Path(candidate, "eng.traineddata").is_file():
+            return Path(candidate)
+    raise SettingsError(
+        "Tesseract language data (eng.traineddata) was not found. Install it with "
+        "'apt-get install tesseract-ocr-eng tesseract-ocr-osd' or set NP_TESSDATA_PREFIX."
+    )
+
+
+class LocalDocumentEngine:
+    """In-process engine. OCR engines are created once per thread and reused."""
+
+    def __init__(self, tessdata: Path | None = None, language: str = "eng") -> None:
+        self._tessdata = tessdata
+        self.language = language
+        self._local = threading.local()
+
+    @contextmanager
+    def open_pdf(self, pdf: Path):
+        import pypdfium2 as pdfium
+
+        try:
+            document = pdfium.PdfDocument(str(pdf))
+        except pdfium.PdfiumError as exc:
+            message = str(exc).lower()
+            if "password" in message or "security" in message:
+                raise DocumentEncrypted(file=Path(pdf).name) from None
+            raise DocumentUnreadable(file=Path(pdf).name, reason=str(exc)) from None
+        try:
+            yield document
+        finally:
+            document.close()
+
+    def page_count(self, pdf: Path) -> int:
+        with self.open_pdf(pdf) as document:
+            return len(document)
+
+    def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]:
+        """(width, height, rotation) of every page, in points, as displayed before rotation."""
+        with self.open_pdf(pdf) as document:
+            return [(page.get_width(), page.get_height(), page.get_rotation()) for page in document]
+
+    def page_texts(self, pdf: Path) -> list[str]:
+        texts = []
+        with self.open_pdf(pdf) as document:
+            for page in document:
+                textpage = page.get_textpage()
+                texts.append(textpage.get_text_bounded())
+                textpage.close()
+                page.close()
+        return texts
+
+    def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image:
+        with self.open_pdf(pdf) as document:
+            if not 0 <= page_index < len(document):
+                raise DocumentUnreadable(f"Page {page_index + 1} does not exist.", file=Path(pdf).name)
+            page = document[page_index]
+            bitmap = page.render(scale=dpi / 72.0, grayscale=grayscale, may_draw_forms=True)
+            image = bitmap.to_pil()
+            image.info["dpi"] = (dpi, dpi)
+            page.close()
+            return image
+
+    def _ocr_api(self):
+        api = getattr(self._local, "api", None)
+        if api is None:
+            import tesserocr
+
+            api = tesserocr.PyTessBaseAPI(
+                path=str(find_tessdata(self._tessdata)) + "/",
+                lang=self.language,
+                psm=tesserocr.PSM.AUTO_OSD,
+            )
+            self._local.api = api
+        return api
+
+    def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str:
+        api = self._ocr_api()
+        if detect_orientation:
+            image = self._upright(image)
+        api.SetImage(image)
+        return api.GetUTF8Text()
+
+    def _upright(self, image: Image.Image) -> Image.Image:
+        """Rotate a scan upright using tesseract's orientation detection (needs osd data)."""
+        import tesserocr
+
+        tessdata = find_tessdata(self._tessdata)
+        if not (tessdata / "osd.traineddata").is_file():
+            return image
+        osd = getattr(self._local, "osd", None)
+        if osd is None:
+            osd = tesserocr.PyTessBaseAPI(path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+            self._local.osd = osd
+        osd.SetImage(image)
+        result = osd.DetectOrientationScript()
+        if result and result.get("orient_deg"):
+            return image.rotate(result["orient_deg"], expand=True)
+        return image
+
+
+def build_document_engine(settings) -> DocumentEngine:
+    return LocalDocumentEngine(tessdata=settings.tessdata_prefix, language=settings.ocr_language)

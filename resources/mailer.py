@@ -1,0 +1,82 @@
+"""Mail: SMTP in production, .eml files in an outbox folder as the embedded default."""
+
+from __future__ import annotations
+
+import smtplib
+import uuid
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from domain.errors import PermanentError, RetryableError
+from resources.secrets import read_secret
+
+
+class Mailer(Protocol):
+    def send(
+        self, to: list[str], subject: str, body: str, attachments: list[tuple[str, bytes, str]] | None = None
+    ) -> str: ...
+
+
+def build_message(sender: str, to: list[str], subject: str, body: str, attachments=None) -> EmailMessage:
+    if not to or any("@" not in a or "\n" in a or "\r" in a for a in to):
+        raise PermanentError("An email recipient is not a valid address.", to=",".join(to))
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    message["Subject"] = subject.replace("\r", " ").replace("\n", " ")
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@nextpoint.local>"
+    message.set_content(body)
+    for filename, data, mime in attachments or []:
+        maintype, _, subtype = mime.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype or "octet-stream", filename=filename)
+    return message
+
+
+class LocalMailer:
+    def __init__(self, outbox: Path, sender: str) -> None:
+        self.outbox = Path(outbox)
+        self.sender = sender
+
+    def send(self, to, subject, body, attachments=None) -> str:
+        message = build_message(self.sender, to, subject, body, attachments)
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        name = message["Message-ID"].strip("<>").split("@")[0] + ".eml"
+        tmp = self.outbox / f".{name}.part"
+        tmp.write_bytes(bytes(message))
+        tmp.replace(self.outbox / name)
+        return message["Message-ID"]
+
+
+class SmtpMailer:
+    def __init__(self, host: str, port: int, sender: str, user: str | None, password_env: str, starttls: bool) -> None:
+        self.host, self.port, self.sender = host, port, sender
+        self.user, self.password_env, self.starttls = user, password_env, starttls
+
+    def send(self, to, subject, body, attachments=None) -> str:
+        message = build_message(self.sender, to, subject, body, attachments)
+        try:
+            with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
+                if self.starttls:
+                    smtp.starttls()
+                if self.user:
+                    smtp.login(self.user, read_secret(self.password_env))
+                smtp.send_message(message)
+        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError) as exc:
+            raise RetryableError("The mail server could not be reached; sending will be retried.") from exc
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentError("The mail server refused the recipients.", to=",".join(to)) from exc
+        return message["Message-ID"]
+
+
+def build_mailer(settings) -> Mailer:
+    if settings.mailer == "smtp":
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            settings.smtp_user,
+            settings.smtp_password_env,
+            settings.smtp_starttls,
+        )
+    return LocalMailer(settings.outbox_dir, settings.mail_from)

@@ -1,0 +1,259 @@
+"""Object store adapters: a local folder (embedded default) and S3.
+
+Work hands over keys, never local paths, so any step can run on any machine.
+`CaseStore` confines a case's work to its `case_{id}/` prefix: a key that
+escapes it is refused before any I/O happens.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Protocol
+
+from domain.errors import InvalidKeyError, ObjectNotFound, RetryableError
+from domain.keys import case_key, case_prefix, clean_relative_key, relative_to_case
+
+
+class ObjectStore(Protocol):
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None: ...
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None: ...
+    def get_bytes(self, key: str) -> bytes: ...
+    def download(self, key: str, path: Path) -> Path: ...
+    def exists(self, key: str) -> bool: ...
+    def size(self, key: str) -> int: ...
+    def list_keys(self, prefix: str) -> Iterator[str]: ...
+    def delete(self, key: str) -> None: ...
+    def copy(self, source_key: str, dest_key: str) -> None: ...
+    def link(self, key: str, expires_seconds: int) -> str: ...
+
+
+def _check_full_key(key: str) -> str:
+    return clean_relative_key(key)
+
+
+class LocalObjectStore:
+    """Objects as files under one root folder; writes are atomic (temp file, then rename)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / _check_full_key(key)).resolve()
+        if self.root not in path.parents:
+            raise InvalidKeyError("An object key escapes the object store.", key=key)
+        return path
+
+    def _atomic_write(self, key: str, write) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        self._atomic_write(key, lambda handle: handle.write(data))
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        def write(handle):
+            with open(path, "rb") as source:
+                shutil.copyfileobj(source, handle, 1024 * 1024)
+
+        self._atomic_write(key, write)
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(key=key) from None
+
+    def download(self, key: str, path: Path) -> Path:
+        source = self._path(key)
+        if not source.is_file():
+            raise ObjectNotFound(key=key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        return path
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(key=key) from None
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        base = self.root / prefix.rstrip("/") if prefix else self.root
+        search = base if base.is_dir() else base.parent
+        if not search.exists():
+            return
+        for path in sorted(search.rglob("*")):
+            if path.is_file() and not path.name.startswith(".tmp-"):
+                key = path.relative_to(self.root).as_posix()
+                if key.startswith(prefix):
+                    yield key
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def copy(self, source_key: str, dest_key: str) -> None:
+        source = self._path(source_key)
+        if not source.is_file():
+            raise ObjectNotFound(key=source_key)
+        self.put_file(dest_key, source)
+
+    def link(self, key: str, expires_seconds: int) -> str:
+        return self._path(key).as_uri()
+
+    def local_path(self, key: str) -> Path:
+        """Where a key lives on disk (embedded default only: for showing people their files)."""
+        return self._path(key)
+
+
+class S3ObjectStore:
+    """Objects in one S3 bucket, with case prefixes as the tenancy boundary."""
+
+    def __init__(self, bucket: str, client) -> None:
+        self.bucket = bucket
+        self.client = client
+
+    def _call(self, fn, key: str, **kwargs):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return fn(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                raise ObjectNotFound(key=key) from None
+            if code in ("SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "Throttling"):
+                raise RetryableError("The object store is busy; the work will be retried.", key=key) from exc
+            raise
+        except BotoCoreError as exc:
+            raise RetryableError("The object store could not be reached; the work will be retried.", key=key) from exc
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
+        extra = {"ContentType": content_type} if content_type else {}
+        self._call(self.client.put_object, key, Bucket=self.bucket, Key=_check_full_key(key), Body=data, **extra)
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
+        self._call(self.client.upload_file, key, Filename=str(path), Bucket=self.bucket, Key=_check_full_key(key), **extra)
+
+    def get_bytes(self, key: str) -> bytes:
+        response = self._call(self.client.get_object, key, Bucket=self.bucket, Key=_check_full_key(key))
+        return response["Body"].read()
+
+    def download(self, key: str, path: Path) -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._call(self.client.download_file, key, Bucket=self.bucket, Key=_check_full_key(key), Filename=str(path))
+        return path
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+        except ObjectNotFound:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        head = self._call(self.client.head_object, key, Bucket=self.bucket, Key=_check_full_key(key))
+        return int(head["ContentLength"])
+
+    def list_keys(self, prefix: str) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield item["Key"]
+
+    def delete(self, key: str) -> None:
+        self._call(self.client.delete_object, key, Bucket=self.bucket, Key=_check_full_key(key))
+
+    def copy(self, source_key: str, dest_key: str) -> None:
+        # Server-side copy: the bytes never pass through this process.
+        self._call(
+            self.client.copy,
+            source_key,
+            CopySource={"Bucket": self.bucket, "Key": _check_full_key(source_key)},
+            Bucket=self.bucket,
+            Key=_check_full_key(dest_key),
+        )
+
+    def link(self, key: str, expires_seconds: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": _check_full_key(key)}, ExpiresIn=expires_seconds
+        )
+
+
+class CaseStore:
+    """One case's view of the object store: every key is relative to case_{id}/."""
+
+    def __init__(self, store: ObjectStore, case_id: int) -> None:
+        self.store = store
+        self.case_id = case_id
+        self.prefix = case_prefix(case_id)
+
+    def key(self, relative: str) -> str:
+        return case_key(self.case_id, relative)
+
+    def relative(self, full_key: str) -> str:
+        return relative_to_case(self.case_id, full_key)
+
+    def put_bytes(self, relative: str, data: bytes, content_type: str | None = None) -> str:
+        key = self.key(relative)
+        self.store.put_bytes(key, data, content_type)
+        return key
+
+    def put_file(self, relative: str, path: Path, content_type: str | None = None) -> str:
+        key = self.key(relative)
+        self.store.put_file(key, path, content_type)
+        return key
+
+    def get_bytes(self, relative: str) -> bytes:
+        return self.store.get_bytes(self.key(relative))
+
+    def download(self, relative: str, path: Path) -> Path:
+        return self.store.download(self.key(relative), path)
+
+    def exists(self, relative: str) -> bool:
+        return self.store.exists(self.key(relative))
+
+    def size(self, relative: str) -> int:
+        return self.store.size(self.key(relative))
+
+    def list(self, relative_prefix: str = "") -> Iterator[str]:
+        """Relative keys under a relative prefix of this case."""
+        if relative_prefix:
+            clean_relative_key(relative_prefix.rstrip("/"))
+        for key in self.store.list_keys(self.prefix + relative_prefix):
+            yield key[len(self.prefix):]
+
+    def delete(self, relative: str) -> None:
+        self.store.delete(self.key(relative))
+
+    def copy_within(self, source_relative: str, dest_relative: str) -> None:
+        self.store.copy(self.key(source_relative), self.key(dest_relative))
+
+    def link(self, relative: str, expires_seconds: int) -> str:
+        return self.store.link(self.key(relative), expires_seconds)
+
+
+def build_object_store(settings) -> ObjectStore:
+    """The object store the settings choose."""
+    if settings.object_store == "s3":
+        import boto3
+
+        client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region)
+        return S3ObjectStore(settings.s3_bucket, client)
+    return LocalObjectStore(settings.object_store_root)

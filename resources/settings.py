@@ -1,0 +1,134 @@
+"""Platform settings, read from NP_* environment variables and validated at start-up.
+
+Secrets are never settings values: a setting names where a secret lives
+(an environment variable, or a Secrets Manager id) and `resources.secrets`
+reads it when a connection is made.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from domain.errors import SettingsError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_home() -> Path:
+    """All embedded-default state lives under one folder, movable by NP_HOME."""
+    return REPO_ROOT / ".nextpoint"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NP_", extra="ignore", frozen=True)
+
+    home: Path = Field(default_factory=default_home, description="Folder of all embedded-default state.")
+    environment: Literal["local", "staging", "production"] = "local"
+    region: Literal["c2", "c4", "c5"] = "c2"
+
+    # Object store
+    object_store: Literal["local", "s3"] = "local"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    presign_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
+
+    # Databases
+    db_backend: Literal["sqlite", "mysql"] = "sqlite"
+    db_host: str = "127.0.0.1"
+    db_reader_host: str | None = None
+    db_port: int = Field(default=3306, ge=1, le=65535)
+    db_user: str = "nextpoint"
+    db_password_env: str = "NP_DB_PASSWORD"
+    db_name_prefix: str = Field(default="np_case", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
+    core_db_name: str = Field(default="np_core", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+
+    # Events and mail
+    event_bus: Literal["local", "sns"] = "local"
+    sns_topic_arn: str | None = None
+    mailer: Literal["local", "smtp"] = "local"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password_env: str = "NP_SMTP_PASSWORD"
+    smtp_starttls: bool = True
+    mail_from: str = "reports@nextpoint.local"
+
+    # Compute
+    spark_master: str = "local[*]"
+    spark_jars: str | None = None
+    tessdata_prefix: Path | None = None
+    ocr_language: str = Field(default="eng", pattern=r"^[a-z_+]{3,40}$")
+
+    # Backend API
+    backend_api_url: str | None = None
+    backend_api_secret_env: str = "NP_BACKEND_API_SECRET"
+
+    # Logging
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @model_validator(mode="after")
+    def _production_needs(self) -> Settings:
+        if self.object_store == "s3" and not self.s3_bucket:
+            raise ValueError("NP_OBJECT_STORE=s3 needs NP_S3_BUCKET")
+        if self.event_bus == "sns" and not self.sns_topic_arn:
+            raise ValueError("NP_EVENT_BUS=sns needs NP_SNS_TOPIC_ARN")
+        return self
+
+    # Where embedded defaults keep their state.
+    @property
+    def object_store_root(self) -> Path:
+        return self.home / "objects"
+
+    @property
+    def sqlite_dir(self) -> Path:
+        return self.home / "databases"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster_home"
+
+    @property
+    def events_file(self) -> Path:
+        return self.home / "events" / "events.jsonl"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.home / "outbox"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.home / "work"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read and validate settings; a bad value raises SettingsError naming the variable."""
+    source = os.environ if env is None else env
+    values = {k[3:].lower(): v for k, v in source.items() if k.startswith("NP_") and k[3:].lower() in Settings.model_fields}
+    try:
+        return Settings(_env_file=None, **values) if env is not None else Settings()
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"]) or "settings"
+            name = f"NP_{field.upper()}" if field in Settings.model_fields else field
+            problems.append(f"{name}: {err['msg']}")
+        raise SettingsError("Invalid platform settings: " + "; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()
