@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io
 import random
+import re
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -174,7 +175,10 @@ def _fixed_zip(data: bytes) -> bytes:
         for info in source.infolist():
             fixed = zipfile.ZipInfo(info.filename, FIXED_ZIP_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2024-01-01T00:00:00Z", content)
+            target.writestr(fixed, content)
     return out.getvalue()
 
 
@@ -219,4 +223,6 @@ def eml_native(sender: str, to: str, subject: str, body: str, sent: datetime, at
     for name, data, mime in attachments:
         maintype, _, subtype = mime.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    if attachments:
+        message.set_boundary(f"=====np-demo-{digest}=====")
     return bytes(message)

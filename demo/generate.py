@@ -256,10 +256,10 @@ class CaseBuilder:
         pdf = docs.text_pdf(self.rng, title, self.rng.randint(1, 2), color=True)
         return self.add_document(f"chart_{self.ids['documents'] + 1:05d}.pdf", title, pdf)
 
-    def odd_size(self) -> _Exhibit:
-        size, rotate, label = self.rng.choice(
-            ((docs.LEGAL, 0, "legal"), (docs.A4, 0, "a4"), (docs.LANDSCAPE, 0, "landscape"), (docs.LETTER, 90, "rotated"))
-        )
+    ODD_PAGES = ((docs.LEGAL, 0, "legal"), (docs.A4, 0, "a4"), (docs.LANDSCAPE, 0, "landscape"), (docs.LETTER, 90, "rotated"))
+
+    def odd_size(self, variant: int | None = None) -> _Exhibit:
+        size, rotate, label = self.ODD_PAGES[variant] if variant is not None else self.rng.choice(self.ODD_PAGES)
         title = f"Schedule ({label})"
         pdf = docs.text_pdf(self.rng, title, self.rng.randint(1, 2), page_size=size, rotate=rotate)
         return self.add_document(f"schedule_{label}_{self.ids['documents'] + 1:05d}.pdf", title, pdf)
@@ -288,9 +288,12 @@ class CaseBuilder:
                 self.contract() if self.rng.random() < 0.35 else self.memo(secret=False)
             return
         # Every kind at least once, then a weighted mix up to the page target.
-        for make in (self.email_family, self.memo, self.scan, self.chart, self.odd_size, self.odd_size, self.contract):
+        for make in (self.email_family, self.memo, self.scan, self.chart, self.contract):
             make()
+        for variant in range(len(self.ODD_PAGES)):
+            self.odd_size(variant)
         self.memo(secret=True)
+        self.always_privileged = self.memo(secret=False).id
         kinds = [self.memo] * 5 + [self.email_family] * 2 + [self.scan, self.chart, self.odd_size, self.contract]
         while self.pages < self.spec.pages:
             self.rng.choice(kinds)()
@@ -332,7 +335,7 @@ class CaseBuilder:
             if rng.random() < 0.7:
                 note = rng.choice((None, "Key doc, see \"pricing\" thread", "Relevant; follow up,\nwith counsel", "Vérifié ✓"))
                 self._add("relevancy_logs", exhibit_id=e.id, user_id=rng.choice((1, 2, 3)), relevancy=rng.choice(("relevant", "not_relevant", "hot", "needs_review")), note=note, created_at=self._time())
-            if e.parent_id is None and rng.random() < 0.1:
+            if e.parent_id is None and (rng.random() < 0.1 or e.id == getattr(self, "always_privileged", None)):
                 self.privileged.add(e.id)
                 self._add("privilege_logs", exhibit_id=e.id, user_id=2, privilege_type=rng.choice(("attorney_client", "work_product")), basis="Communication with outside counsel", description=f"Legal advice regarding {e.title}", created_at=self._time())
             if rng.random() < 0.5:
@@ -348,20 +351,22 @@ class CaseBuilder:
                 self._add("custom_field_values", custom_field_id=2, exhibit_id=e.id, value=str(rng.randint(1, 10)))
                 self._add("custom_field_values", custom_field_id=3, exhibit_id=e.id, value=self._time().date().isoformat())
                 self._add("custom_field_values", custom_field_id=4, exhibit_id=e.id, value="Reviewed, \"looks fine\"\nsecond line — ok")
-            self._annotations(e)
+            self._annotations(e, every_kind=e is self.exhibits[0])
 
-    def _annotations(self, e: _Exhibit) -> None:
+    def _annotations(self, e: _Exhibit, every_kind: bool = False) -> None:
+        """Review markup; the first exhibit carries one of every kind so each case has them all."""
         rng = self.rng
+        chance = (lambda p: True) if every_kind else (lambda p: rng.random() < p)
         for secret in e.secrets:
             self._add("annotations", exhibit_id=e.id, page_number=secret.page_number, annotation_type="redaction", rect=json.dumps(list(secret.rect)), content="REDACTED - PII", image_key=None, parent_id=None, user_id=2, created_at=self._time())
-        if rng.random() < 0.25:
+        if chance(0.25):
             page = rng.randint(1, e.pages)
             self._add("annotations", exhibit_id=e.id, page_number=page, annotation_type="highlight", rect=json.dumps([72, 600, 300, 614]), content=None, image_key=None, parent_id=None, user_id=1, created_at=self._time())
-        if rng.random() < 0.15:
+        if chance(0.15):
             self._add("annotations", exhibit_id=e.id, page_number=1, annotation_type="note", rect=json.dumps([400, 700, 560, 760]), content="Check against the ledger", image_key=None, parent_id=None, user_id=3, created_at=self._time())
-        if rng.random() < 0.08:
+        if chance(0.08):
             self._add("annotations", exhibit_id=e.id, page_number=1, annotation_type="sticker", rect=json.dumps([450, 40, 570, 80]), content=None, image_key=self.sticker_key, parent_id=None, user_id=1, created_at=self._time())
-        if rng.random() < 0.1:
+        if chance(0.1):
             root = self._add("annotations", exhibit_id=e.id, page_number=1, annotation_type="comment", rect=json.dumps([72, 500, 92, 520]), content="Is this the signed version?", image_key=None, parent_id=None, user_id=1, created_at=self._time())
             self._add("annotations", exhibit_id=e.id, page_number=1, annotation_type="comment", rect=json.dumps([72, 500, 92, 520]), content="Yes, signed 3/14.", image_key=None, parent_id=root, user_id=2, created_at=self._time())
 

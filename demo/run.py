@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  case {s.case_id}: {s.exhibits} exhibits, {s.pages} pages, manifest {s.manifest_key}")
 
     instance = dg.DagsterInstance.get()
-    register = defs.get_job_def("register_cases_job").execute_in_process(instance=instance)
+    register = defs.resolve_job_def("register_cases_job").execute_in_process(instance=instance)
     if not register.success:
         print("Registering the case partitions failed; see the run in the UI.", file=sys.stderr)
         return 1
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_keys = [k for k in keys if int(k) in {s.case_id for s in summaries}]
 
     # One run for every case partition: the same path a UI backfill takes (single-run policy).
-    job = defs.get_job_def("page_count_report_job")
+    job = defs.resolve_job_def("page_count_report_job")
     result = job.execute_in_process(
         instance=instance,
         tags={ASSET_PARTITION_RANGE_START_TAG: demo_keys[0], ASSET_PARTITION_RANGE_END_TAG: demo_keys[-1]},

@@ -15,6 +15,7 @@ import dagster as dg
 from domain.errors import AlreadyDoneError, PermanentError, PlatformError, RetryableError
 
 MAX_RETRIES = 3
+RETRY_WAIT_SECONDS = 10
 
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=MAX_RETRIES, delay=5, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
@@ -36,7 +37,7 @@ def dagster_errors(log) -> Iterator[None]:
         log.info(f"Already done: {exc}")
     except RetryableError as exc:
         log.warning(f"Retryable: {exc}")
-        raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=10) from exc
+        raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=RETRY_WAIT_SECONDS) from exc
     except PermanentError as exc:
         raise dg.Failure(
             description=exc.user_message,

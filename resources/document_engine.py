@@ -94,8 +94,14 @@ class LocalDocumentEngine:
             if not 0 <= page_index < len(document):
                 raise DocumentUnreadable(f"Page {page_index + 1} does not exist.", file=Path(pdf).name)
             page = document[page_index]
-            bitmap = page.render(scale=dpi / 72.0, grayscale=grayscale, may_draw_forms=True)
+            scale = dpi / 72.0
+            width, height = page.get_size()  # points, as displayed (rotation applied)
+            bitmap = page.render(scale=scale, grayscale=grayscale, may_draw_forms=True)
             image = bitmap.to_pil()
+            # pdfium rounds sizes up; a production page must be exactly inches x dpi pixels.
+            exact = (round(width * scale), round(height * scale))
+            if image.size != exact:
+                image = image.crop((0, 0, *exact)) if image.width >= exact[0] and image.height >= exact[1] else image.resize(exact)
             image.info["dpi"] = (dpi, dpi)
             page.close()
             return image
@@ -108,7 +114,7 @@ class LocalDocumentEngine:
             api = tesserocr.PyTessBaseAPI(
                 path=str(find_tessdata(self._tessdata)) + "/",
                 lang=self.language,
-                psm=tesserocr.PSM.AUTO_OSD,
+                psm=tesserocr.PSM.AUTO,
             )
             self._local.api = api
         return api
