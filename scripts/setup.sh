@@ -21,7 +21,7 @@ done
 # Python 3.11 or 3.12 for the virtual environment.
 PYTHON=""
 for candidate in python3.12 python3.11 python3; do
-  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; exit(0 if (3,11) <= sys.version_info[:2] <= (3,12) else 1)'; then
+  if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; exit(0 if (3,11) <= sys.version_info[:2] <= (3,12) else 1)' 2>/dev/null; then
     PYTHON="$(command -v "$candidate")"; break
   fi
 done
