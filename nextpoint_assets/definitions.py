@@ -12,11 +12,18 @@ import dagster as dg
 
 from domain.log import configure_logging
 from jobs.cases import register_cases_job
+from jobs.exports import export_job
 from jobs.reports import page_count_report_job
+from nextpoint_assets.exports.checks import export_quality_checks
+from nextpoint_assets.exports.completion import export_completion
+from nextpoint_assets.exports.manifest_asset import export_manifest
+from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
+from nextpoint_assets.exports.volumes import export_volumes
 from nextpoint_assets.reports.page_count import page_count_report
 from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
+from sensors.export_outcomes import export_failure_sensor
 
 # Backfill policies are marked beta; we rely on them on purpose (one run per backfill).
 warnings.filterwarnings("ignore", category=dg.BetaWarning)
@@ -26,8 +33,17 @@ settings = get_settings()
 configure_logging(settings.log_format, settings.log_level)
 
 defs = dg.Definitions(
-    assets=[page_count_report],
-    jobs=[register_cases_job, page_count_report_job],
-    sensors=[case_registry_sensor],
+    assets=[
+        page_count_report,
+        export_manifest,
+        export_volumes,
+        export_load_files,
+        export_expansive_pdf,
+        export_archive,
+        export_completion,
+    ],
+    asset_checks=[export_quality_checks],
+    jobs=[register_cases_job, page_count_report_job, export_job],
+    sensors=[case_registry_sensor, export_failure_sensor],
     resources=build_resources(settings),
 )

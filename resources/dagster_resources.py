@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from resources.backend_api import BackendApi
 from resources.databases import DatabaseConfig, Databases
 from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
@@ -187,6 +188,21 @@ class MailerResource(dg.ConfigurableResource):
         return LocalMailer(Path(self.outbox), self.sender)
 
 
+class BackendApiResource(dg.ConfigurableResource):
+    """The backend API; with no base URL (the embedded default) callbacks are skipped."""
+
+    base_url: str | None = None
+    secret_env: str = "NP_BACKEND_API_SECRET"
+    timeout_seconds: float = 30.0
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> BackendApiResource:
+        return cls(base_url=s.backend_api_url, secret_env=s.backend_api_secret_env)
+
+    def api(self) -> BackendApi | None:
+        return BackendApi(self.base_url, self.secret_env, self.timeout_seconds) if self.base_url else None
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the Definitions bind, from one validated Settings."""
     from dagster_pyspark import PySparkResource
@@ -199,5 +215,22 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "document_engine": DocumentEngineResource.from_settings(settings),
         "event_bus": EventBusResource.from_settings(settings),
         "mailer": MailerResource.from_settings(settings),
+        "backend_api": BackendApiResource.from_settings(settings),
+        **_io_manager(settings),
         "pyspark": PySparkResource(spark_config=spark_config(settings)),
+    }
+
+
+def _io_manager(settings: Settings) -> dict[str, object]:
+    """Small values between steps: on S3 in production, so steps may run on any machine."""
+    if settings.object_store != "s3":
+        return {}
+    from dagster_aws.s3 import S3PickleIOManager, S3Resource
+
+    return {
+        "io_manager": S3PickleIOManager(
+            s3_resource=S3Resource(endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region),
+            s3_bucket=settings.s3_bucket,
+            s3_prefix="dagster/io",
+        )
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -17,6 +18,7 @@ from typing import Protocol
 from PIL import Image
 
 from domain.errors import DocumentEncrypted, DocumentUnreadable, SettingsError
+from domain.geometry import PageGeometry
 
 TESSDATA_CANDIDATES = (
     "/usr/share/tesseract-ocr/5/tessdata",
@@ -30,8 +32,12 @@ class DocumentEngine(Protocol):
     def page_count(self, pdf: Path) -> int: ...
     def page_texts(self, pdf: Path) -> list[str]: ...
     def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]: ...
+    def page_geometries(self, pdf: Path) -> list[PageGeometry]: ...
+    def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str: ...
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
+    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]: ...
     def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str: ...
+    def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]: ...
 
 
 def find_tessdata(configured: Path | None = None) -> Path:
@@ -47,7 +53,13 @@ def find_tessdata(configured: Path | None = None) -> Path:
 
 
 class LocalDocumentEngine:
-    """In-process engine. OCR engines are created once per thread and reused."""
+    """In-process engine. OCR engines are created once per thread and reused.
+
+    pdfium is not thread-safe: every open document holds a process-wide
+    re-entrant lock, so threads take turns while one thread may nest calls.
+    """
+
+    _pdfium_lock = threading.RLock()
 
     def __init__(self, tessdata: Path | None = None, language: str = "eng") -> None:
         self._tessdata = tessdata
@@ -58,17 +70,18 @@ class LocalDocumentEngine:
     def open_pdf(self, pdf: Path):
         import pypdfium2 as pdfium
 
-        try:
-            document = pdfium.PdfDocument(str(pdf))
-        except pdfium.PdfiumError as exc:
-            message = str(exc).lower()
-            if "password" in message or "security" in message:
-                raise DocumentEncrypted(file=Path(pdf).name) from None
-            raise DocumentUnreadable(file=Path(pdf).name, reason=str(exc)) from None
-        try:
-            yield document
-        finally:
-            document.close()
+        with self._pdfium_lock:
+            try:
+                document = pdfium.PdfDocument(str(pdf))
+            except pdfium.PdfiumError as exc:
+                message = str(exc).lower()
+                if "password" in message or "security" in message:
+                    raise DocumentEncrypted(file=Path(pdf).name) from None
+                raise DocumentUnreadable(file=Path(pdf).name, reason=str(exc)) from None
+            try:
+                yield document
+            finally:
+                document.close()
 
     def page_count(self, pdf: Path) -> int:
         with self.open_pdf(pdf) as document:
@@ -78,6 +91,26 @@ class LocalDocumentEngine:
         """(width, height, rotation) of every page, in points, as displayed before rotation."""
         with self.open_pdf(pdf) as document:
             return [(page.get_width(), page.get_height(), page.get_rotation()) for page in document]
+
+    def page_geometries(self, pdf: Path) -> list[PageGeometry]:
+        with self.open_pdf(pdf) as document:
+            out = []
+            for page in document:
+                left, bottom, right, top = page.get_cropbox()
+                out.append(PageGeometry(left, bottom, right, top, page.get_rotation() % 360))
+                page.close()
+            return out
+
+    def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str:
+        """The text layer's characters inside a user-space rectangle (what a redaction hides)."""
+        with self.open_pdf(pdf) as document:
+            page = document[page_index]
+            textpage = page.get_textpage()
+            try:
+                return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
+            finally:
+                textpage.close()
+                page.close()
 
     def page_texts(self, pdf: Path) -> list[str]:
         texts = []
@@ -93,18 +126,43 @@ class LocalDocumentEngine:
         with self.open_pdf(pdf) as document:
             if not 0 <= page_index < len(document):
                 raise DocumentUnreadable(f"Page {page_index + 1} does not exist.", file=Path(pdf).name)
-            page = document[page_index]
+        # pdfium rounds sizes up; iter_render crops to exactly inches x dpi pixels.
+        return next(self.iter_render(pdf, [(page_index, grayscale)], dpi))
+
+    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]:
+        """Render (page index, grayscale) requests from one open document, exact pixel sizes."""
+        with self.open_pdf(pdf) as document:
             scale = dpi / 72.0
-            width, height = page.get_size()  # points, as displayed (rotation applied)
-            bitmap = page.render(scale=scale, grayscale=grayscale, may_draw_forms=True)
-            image = bitmap.to_pil()
-            # pdfium rounds sizes up; a production page must be exactly inches x dpi pixels.
-            exact = (round(width * scale), round(height * scale))
-            if image.size != exact:
-                image = image.crop((0, 0, *exact)) if image.width >= exact[0] and image.height >= exact[1] else image.resize(exact)
-            image.info["dpi"] = (dpi, dpi)
-            page.close()
-            return image
+            for index, grayscale in requests:
+                page = document[index]
+                width, height = page.get_size()
+                image = page.render(scale=scale, grayscale=grayscale, may_draw_forms=True).to_pil()
+                page.close()
+                exact = (max(1, round(width * scale)), max(1, round(height * scale)))
+                if image.size != exact:
+                    image = image.crop((0, 0, *exact)) if image.width >= exact[0] and image.height >= exact[1] else image.resize(exact)
+                if image.mode not in ("L", "RGB"):
+                    image = image.convert("L" if grayscale else "RGB")
+                image.info["dpi"] = (dpi, dpi)
+                yield image
+
+    def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]:
+        """Recognised text and each word's pixel box (for an invisible text layer)."""
+        import tesserocr
+
+        api = self._ocr_api()
+        api.SetImage(image)
+        text = api.GetUTF8Text()
+        words = []
+        iterator = api.GetIterator()
+        level = tesserocr.RIL.WORD
+        if iterator is not None:
+            for word in tesserocr.iterate_level(iterator, level):
+                value = word.GetUTF8Text(level)
+                box = word.BoundingBox(level)
+                if value and box:
+                    words.append((value, box))
+        return text, words
 
     def _ocr_api(self):
         api = getattr(self._local, "api", None)

@@ -1,0 +1,1 @@
+"""Productions: manifest validation, numbering plan, page imaging, load files, QC."""

@@ -1,0 +1,367 @@
+"""Produce one document: page images or PDF, text, native, with redactions and endorsements.
+
+Runs in a worker process with local files only; the volume step downloads the
+inputs and uploads what this writes. Output paths are relative to the export
+root ({NAME}/): VOL001/IMAGES/0001/ABC0000001.tif and so on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pikepdf
+from PIL import Image
+
+from domain.errors import PlatformError
+from domain.geometry import PageGeometry
+from domain.production import imaging
+from domain.production.loadfiles import ProducedDocument, ProducedPage
+from domain.production.manifest import Exhibit, ExportSettings, Problem, Redaction
+from domain.production.plan import PlannedDocument
+
+WITHHELD_TEXT = "WITHHELD - PRIVILEGED"
+TOKEN = re.compile(r"[\w@.\-]{3,}", re.UNICODE)
+
+
+def redaction_tokens(text: str) -> set[str]:
+    """Normalised tokens of redacted text; QC looks for these in everything produced."""
+    return {t.strip(".-").lower() for t in TOKEN.findall(text or "") if len(t.strip(".-")) >= 3}
+
+
+def token_hash(token: str) -> str:
+    # Only hashes of redacted words are kept in work files: the words themselves never leave the PDF.
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class DocJob:
+    doc: PlannedDocument
+    exhibit: Exhibit
+    export: ExportSettings
+    out_root: str
+    pdf_path: str | None = None
+    native_path: str | None = None
+    text_path: str | None = None
+    redactions: list[Redaction] = field(default_factory=list)
+
+
+@dataclass
+class DocOutcome:
+    produced: ProducedDocument
+    problems: list[Problem] = field(default_factory=list)
+    redacted_hashes: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+class _Timer:
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    def add(self, name: str, start: float) -> None:
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
+
+def _endorsements(job: DocJob, page_index: int) -> list[tuple[str, str]]:
+    stamps = []
+    if job.export.endorse_bates:
+        stamps.append((job.export.endorse_bates, job.doc.page_keys[page_index]))
+    if job.export.endorse_confidentiality and job.exhibit.confidentiality:
+        stamps.append((job.export.endorse_confidentiality, job.exhibit.confidentiality))
+    return stamps
+
+
+def _rel(job: DocJob, kind: str, folder: str, filename: str) -> str:
+    return f"{job.doc.volume_label}/{kind}/{folder}/{filename}"
+
+
+def _write_text(job: DocJob, text: str, out: ProducedDocument) -> None:
+    if job.export.text_mode == "none":
+        return
+    rel = _rel(job, "TEXT", job.doc.folder, f"{job.doc.file_key}.txt")
+    target = Path(job.out_root) / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8", newline="")
+    out.text_path = rel
+
+
+def produce_document(job: DocJob, engine) -> DocOutcome:
+    """Produce one planned document; a page that fails becomes a placeholder page, never a gap."""
+    timer = _Timer()
+    if job.doc.kind == "withheld":
+        outcome = _single_page(job, [WITHHELD_TEXT], WITHHELD_TEXT, timer)
+    elif job.doc.kind == "native":
+        outcome = _native(job, engine, timer)
+    elif job.pdf_path is None:
+        outcome = _unavailable(job, timer)
+    else:
+        outcome = _image_document(job, engine, timer)
+    outcome.seconds = timer.seconds
+    return outcome
+
+
+def _single_page(job: DocJob, lines: list[str], text: str, timer: _Timer) -> DocOutcome:
+    out = ProducedDocument(job.doc.exhibit_id)
+    start = time.perf_counter()
+    if job.export.image_format != "none":
+        image = imaging.text_page(lines)
+        imaging.burn_endorsements(image, _endorsements(job, 0))
+        if job.export.image_format == "pdf":
+            _raster_pdf(job, [(image, [])], out, searchable=False)
+        else:
+            _save_image(job, 0, image, False, out)
+    timer.add("encode", start)
+    _write_text(job, text, out)
+    return DocOutcome(out)
+
+
+def _unavailable(job: DocJob, timer: _Timer) -> DocOutcome:
+    """The PDF vanished after numbering: keep every numbered page, as a placeholder, and say so."""
+    out = ProducedDocument(job.doc.exhibit_id)
+    start = time.perf_counter()
+    images = []
+    for index in range(job.doc.pages):
+        image = imaging.text_page(["DOCUMENT COULD NOT BE PRODUCED", job.doc.page_keys[index]])
+        imaging.burn_endorsements(image, _endorsements(job, index))
+        if job.export.image_format in ("tiff", "jpeg"):
+            _save_image(job, index, image, False, out)
+        images.append((image, []))
+    if job.export.image_format == "pdf":
+        _raster_pdf(job, images, out, searchable=False)
+    timer.add("encode", start)
+    _write_text(job, "", out)
+    problem = Problem("document_not_found", "the PDF could not be read when the volume was produced; placeholder pages produced", job.exhibit.id, job.doc.volume)
+    return DocOutcome(out, [problem])
+
+
+def _native(job: DocJob, engine, timer: _Timer) -> DocOutcome:
+    filename = job.exhibit.filename
+    outcome = _single_page(job, ["NATIVE FILE PRODUCED", filename], "", timer)
+    out = outcome.produced
+    rel = _rel(job, "NATIVES", job.doc.folder, f"{job.doc.file_key}.{job.doc.native_ext}")
+    target = Path(job.out_root) / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(job.native_path, target)
+    out.native_path = rel
+    text = ""
+    if job.text_path:
+        text = Path(job.text_path).read_text(encoding="utf-8", errors="replace")
+    elif job.pdf_path:
+        try:
+            text = "\f".join(engine.page_texts(Path(job.pdf_path)))
+        except PlatformError as exc:
+            outcome.problems.append(Problem("native_text", f"no text from the rendition: {exc}", job.exhibit.id, job.doc.volume, "warning"))
+    _write_text(job, text, out)
+    return outcome
+
+
+def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
+    export, doc = job.export, job.doc
+    pdf = Path(job.pdf_path)
+    out = ProducedDocument(doc.exhibit_id)
+    outcome = DocOutcome(out)
+    geometries = engine.page_geometries(pdf)[: doc.pages]
+    redactions_by_page: dict[int, list[Redaction]] = {}
+    for r in job.redactions:
+        if r.page_number <= doc.pages:
+            redactions_by_page.setdefault(r.page_number - 1, []).append(r)
+        else:
+            outcome.problems.append(Problem("redaction_off_page", f"a redaction on page {r.page_number} is beyond the {doc.pages} produced pages", doc.exhibit_id, doc.volume, "warning"))
+    hashes: set[str] = set()
+    for index, redactions in redactions_by_page.items():
+        for r in redactions:
+            hashes.update(token_hash(t) for t in redaction_tokens(engine.text_in_rect(pdf, index, r.rect)))
+
+    layer_texts: list[str] | None = None
+    if export.text_mode == "extracted_then_ocr" and not doc.redacted:
+        layer_texts = engine.page_texts(pdf)[: doc.pages]
+        if not any(t.strip() for t in layer_texts):
+            layer_texts = None
+            if job.text_path:
+                layer_texts = [Path(job.text_path).read_text(encoding="utf-8", errors="replace")]
+    need_ocr = export.text_mode != "none" and (doc.redacted or export.text_mode == "ocr" or layer_texts is None)
+    rasterise = export.image_format in ("tiff", "jpeg") or doc.redacted or need_ocr
+
+    colour = [export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"] * doc.pages
+    if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
+        start = time.perf_counter()
+        colour = [imaging.is_colour(im) for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24)]
+        timer.add("render", start)
+    elif export.image_format == "tiff" and export.color_mode == "bw":
+        colour = [False] * doc.pages
+
+    texts: list[str] = []
+    images_for_pdf: list[tuple[Image.Image, list]] = []
+    if rasterise:
+        renders = _safe_render(engine, pdf, [(i, not colour[i]) for i in range(doc.pages)], outcome, doc)
+        for index in range(doc.pages):
+            start = time.perf_counter()
+            image = next(renders)
+            timer.add("render", start)
+            page_redactions = redactions_by_page.get(index, [])
+            boxes = [(geometries[index].rect_to_pixels(r.rect, imaging.DPI), r.label) for r in page_redactions]
+            imaging.burn_redactions(image, boxes, labels=False)
+            words: list = []
+            if need_ocr:
+                start = time.perf_counter()
+                if doc.redacted and export.image_format == "pdf":
+                    text, words = engine.ocr_words(image)
+                else:
+                    text = engine.ocr(image, detect_orientation=True)
+                texts.append(text)
+                for r in page_redactions:
+                    hashes.update(_ocr_hidden_words(engine, job, index, r, geometries))
+                timer.add("ocr", start)
+            start = time.perf_counter()
+            imaging.burn_redactions(image, boxes, labels=True)
+            if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
+                imaging.burn_endorsements(image, _endorsements(job, index))
+            if export.image_format in ("tiff", "jpeg"):
+                _save_image(job, index, image, colour[index], out)
+            elif doc.redacted and export.image_format == "pdf":
+                images_for_pdf.append((image, words))
+            timer.add("encode", start)
+    if export.image_format == "pdf":
+        start = time.perf_counter()
+        if doc.redacted:
+            _redacted_pdf(job, images_for_pdf, out)
+        else:
+            _vector_pdf(job, pdf, geometries, out)
+        timer.add("encode", start)
+    text = "\f".join(texts) if need_ocr else "\f".join(layer_texts or [])
+    _write_text(job, text, out)
+    outcome.redacted_hashes = sorted(hashes)
+    return outcome
+
+
+def _ocr_hidden_words(engine, job: DocJob, index: int, redaction: Redaction, geometries) -> set[str]:
+    """Words under a redaction on an image-only page: OCR of that area of the unredacted page."""
+    geometry = geometries[index]
+    x0, y0, x1, y1 = geometry.rect_to_pixels(redaction.rect, imaging.DPI)
+    original = engine.render_page(Path(job.pdf_path), index, imaging.DPI, grayscale=True)
+    crop = original.crop((max(0, x0 - 4), max(0, y0 - 4), x1 + 4, y1 + 4))
+    return {token_hash(t) for t in redaction_tokens(engine.ocr(crop))}
+
+
+def _safe_render(engine, pdf: Path, requests, outcome: DocOutcome, doc: PlannedDocument):
+    """Rendered pages; a page pdfium cannot draw becomes a placeholder so numbering holds."""
+    try:
+        yield from engine.iter_render(pdf, requests, imaging.DPI)
+    except Exception as exc:  # a corrupt page stream: report it, keep the pages numbered
+        done = len(outcome.produced.pages) if outcome.produced.pages else 0
+        outcome.problems.append(Problem("render_failed", f"pages from {done + 1} could not be rendered ({exc}); placeholders produced", doc.exhibit_id, doc.volume))
+        for _ in requests[done:]:
+            yield imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"]).convert("L")
+
+
+def _save_image(job: DocJob, index: int, image: Image.Image, colour: bool, out: ProducedDocument) -> None:
+    key, folder = job.doc.page_keys[index], job.doc.page_folders[index]
+    base = Path(job.out_root) / job.doc.volume_label / "IMAGES" / folder / key
+    kind = imaging.save_page(image, base, job.export.image_format, colour)
+    out.pages.append(ProducedPage(key, _rel(job, "IMAGES", folder, f"{key}.{kind}"), kind))
+
+
+def _pdf_rel(job: DocJob) -> str:
+    return _rel(job, "PDF", job.doc.folder, f"{job.doc.file_key}.pdf")
+
+
+def _record_pdf_pages(job: DocJob, out: ProducedDocument, rel: str) -> None:
+    out.pdf_path = rel
+    out.pages = [ProducedPage(key, rel, "pdf", offset=i + 1) for i, key in enumerate(job.doc.page_keys)]
+
+
+def _raster_pdf(job: DocJob, pages: list[tuple[Image.Image, list]], out: ProducedDocument, searchable: bool) -> None:
+    """A PDF of (already endorsed) page images, with an invisible OCR text layer when `searchable`."""
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfgen import canvas
+
+    rel = _pdf_rel(job)
+    target = Path(job.out_root) / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pdf = canvas.Canvas(str(target), invariant=1)
+    scale = 72 / imaging.DPI
+    for image, words in pages:
+        width, height = image.width * scale, image.height * scale
+        pdf.setPageSize((width, height))
+        buffer = io.BytesIO()
+        image.convert("L").save(buffer, format="PNG")
+        pdf.drawImage(ImageReader(buffer), 0, 0, width=width, height=height)
+        if searchable:
+            text = pdf.beginText()
+            text.setTextRenderMode(3)  # invisible: searchable, not visible
+            for word, (x0, y0, x1, y1) in words:
+                size = max(1.0, (y1 - y0) * scale)
+                text.setFont("Helvetica", size)
+                natural = pdf.stringWidth(word, "Helvetica", size) or 1
+                text.setHorizScale(100 * (x1 - x0) * scale / natural)
+                text.setTextOrigin(x0 * scale, height - y1 * scale)
+                text.textOut(word)
+            pdf.drawText(text)
+        pdf.showPage()
+    pdf.save()
+    _record_pdf_pages(job, out, rel)
+
+
+def _redacted_pdf(job: DocJob, pages: list[tuple[Image.Image, list]], out: ProducedDocument) -> None:
+    """A redacted document's PDF is image-only plus the OCR of the redacted images."""
+    _raster_pdf(job, pages, out, searchable=True)
+
+
+def _vector_pdf(job: DocJob, source: Path, geometries: list[PageGeometry], out: ProducedDocument) -> None:
+    """The document's own pages (text layer kept), review markup removed, endorsements added."""
+    rel = _pdf_rel(job)
+    target = Path(job.out_root) / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pikepdf.open(source) as src, pikepdf.new() as dest:
+        for index in range(job.doc.pages):
+            dest.pages.append(src.pages[index])
+        font = dest.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica, Encoding=pikepdf.Name.WinAnsiEncoding))
+        for index, page in enumerate(dest.pages):
+            if "/Annots" in page.obj:
+                del page.obj["/Annots"]  # comments and notes are work product: never produced
+            stamps = _endorsements(job, index)
+            if stamps:
+                _stamp_pdf_page(dest, page, geometries[index], stamps, font)
+        dest.docinfo = dest.make_indirect(pikepdf.Dictionary(Producer=pikepdf.String("Nextpoint production")))
+        dest.save(target, deterministic_id=True, compress_streams=True)
+    _record_pdf_pages(job, out, rel)
+
+
+def _pdf_string(text: str) -> str:
+    """A PDF literal string body in WinAnsi, with its delimiters escaped."""
+    raw = text.encode("cp1252", "replace").decode("latin-1")
+    return raw.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+
+def _stamp_pdf_page(pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, stamps, font) -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from domain.stamp_layout import layout
+
+    width, height = geometry.display_size
+    boxes = layout(width, height, stamps, imaging.ENDORSEMENT_POINTS, imaging.MARGIN_POINTS, lambda t, s: stringWidth(t, "Helvetica", s))
+    a, b, c, d, e, f = geometry.display_matrix()
+    ops = [f"q {a} {b} {c} {d} {e} {f} cm"]
+    for box in boxes:
+        pad = 2
+        bottom = height - box.y - box.height
+        ops.append(f"1 g {box.x - pad:.2f} {bottom - pad:.2f} {box.width + 2 * pad:.2f} {box.height + 2 * pad:.2f} re f 0 g")
+        for index, line in enumerate(box.lines):
+            baseline = height - box.y - (index + 1) * box.line_height + (box.line_height - box.font_size) / 2 + box.font_size * 0.2
+            ops.append(f"BT /NPStamp {box.font_size:.2f} Tf {box.x:.2f} {baseline:.2f} Td ({_pdf_string(line)}) Tj ET")
+    ops.append("Q")
+    resources = page.obj.get("/Resources")
+    if resources is None:
+        page.obj["/Resources"] = resources = pikepdf.Dictionary()
+    fonts = resources.get("/Font")
+    if fonts is None:
+        resources["/Font"] = fonts = pikepdf.Dictionary()
+    fonts["/NPStamp"] = font
+    page.contents_coalesce()
+    page.contents_add(pikepdf.Stream(pdf, (b"q\n")), prepend=True)
+    page.contents_add(pikepdf.Stream(pdf, ("\nQ\n" + "\n".join(ops) + "\n").encode("latin-1")))

@@ -1,0 +1,80 @@
+"""Shared by the production assets: partition keys, work files in the object store."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from domain.errors import PermanentError
+from domain.keys import validate_case_id
+from domain.production.loadfiles import ProducedDocument
+from domain.production.manifest import ValidatedManifest
+from domain.production.paths import ExportPaths
+from domain.production.plan import Plan
+from resources.object_store import CaseStore
+
+exports_partitions = dg.DynamicPartitionsDefinition(name="exports")
+
+_KEY = re.compile(r"^(\d{1,12})-(\d{1,12})$")
+
+
+def export_partition_key(case_id: int, export_id: int) -> str:
+    """Export partitions are keyed '{case_id}-{export_id}': the case id comes first."""
+    return f"{validate_case_id(case_id)}-{validate_case_id(export_id)}"
+
+
+def parse_export_key(key: str) -> tuple[int, int]:
+    match = _KEY.match(key or "")
+    if not match:
+        raise PermanentError("An export partition key must look like '{case_id}-{export_id}'.", key=key)
+    return validate_case_id(match[1]), validate_case_id(match[2])
+
+
+def put_json(store: CaseStore, key: str, data: Any) -> str:
+    return store.put_bytes(key, json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"), "application/json")
+
+
+def get_json(store: CaseStore, key: str) -> Any:
+    return json.loads(store.get_bytes(key))
+
+
+class ExportState:
+    """The validated manifest and plan of one export, read back from its work files."""
+
+    def __init__(self, store: CaseStore, export_id: int) -> None:
+        self.store = store
+        self.paths = ExportPaths(export_id)
+        self.manifest = ValidatedManifest.from_json(get_json(store, self.paths.manifest_json))
+        self.plan = Plan.from_json(self.manifest.export, get_json(store, self.paths.plan_json))
+
+    @property
+    def production_prefix(self) -> str:
+        return self.paths.production(self.manifest.export.safe_name)
+
+    def volume_results(self) -> dict[int, dict[str, Any]]:
+        results = {}
+        for volume in self.plan.volumes:
+            label = self.plan.volume_documents(volume)[0].volume_label
+            results[volume] = get_json(self.store, self.paths.volume_json(label))
+        return results
+
+    def produced(self) -> dict[int, ProducedDocument]:
+        produced: dict[int, ProducedDocument] = {}
+        for result in self.volume_results().values():
+            for doc in result["documents"]:
+                produced[doc["exhibit_id"]] = ProducedDocument.from_json(doc)
+        return produced
+
+
+def download_prefix(store: CaseStore, prefix: str, target: Path) -> list[Path]:
+    """Copy every object under a relative prefix to target/, keeping the relative layout."""
+    written = []
+    for relative in store.list(prefix):
+        local = target / relative[len(prefix):]
+        store.download(relative, local)
+        written.append(local)
+    return written

@@ -1,0 +1,88 @@
+"""export_completion: the outcome event and the signed backend callback, once QC has passed."""
+
+import hashlib
+from dataclasses import asdict
+
+import dagster as dg
+
+from domain.errors import PermanentError
+from domain.log import log_context
+from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
+from nextpoint_assets.exports.common import ExportState, exports_partitions, parse_export_key, put_json
+from nextpoint_assets.exports.package import archive_keys
+from resources.backend_api import export_callback_body
+from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
+from resources.event_bus import make_event
+
+
+def export_summary(state: ExportState) -> dict:
+    """Counts and every problem (manifest, planning and volumes), each named by exhibit."""
+    problems = [asdict(p) for p in state.plan.problems]
+    seen = {(p["exhibit_id"], p["code"], p["message"]) for p in problems}
+    for result in state.volume_results().values():
+        for p in result["problems"]:
+            if (p["exhibit_id"], p["code"], p["message"]) not in seen:
+                problems.append(p)
+                seen.add((p["exhibit_id"], p["code"], p["message"]))
+    documents = state.plan.documents
+    return {
+        "documents": len(documents),
+        "pages": state.plan.page_total,
+        "volumes": [state.plan.volume_documents(v)[0].volume_label for v in state.plan.volumes],
+        "first_page": documents[0].begin if documents else "",
+        "last_page": documents[-1].end if documents else "",
+        "problems": problems,
+        "errors": [p for p in problems if p["severity"] == "error"],
+    }
+
+
+@dg.asset(
+    partitions_def=exports_partitions,
+    deps=["export_archive"],
+    group_name="productions",
+    kinds={"aws"},
+    owners=["team:productions"],
+    retry_policy=RETRY_POLICY,
+    description="EXPORT_COMPLETED (or EXPORT_FAILED) with page counts, and the signed backend callback.",
+)
+def export_completion(
+    context: dg.AssetExecutionContext,
+    object_store: ObjectStoreResource,
+    event_bus: EventBusResource,
+    backend_api: BackendApiResource,
+) -> dg.MaterializeResult:
+    case_id, export_id = parse_export_key(context.partition_key)
+    store = object_store.case(case_id)
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+        state = ExportState(store, export_id)
+        summary = export_summary(state)
+        keys = archive_keys(store, state)
+        put_json(store, state.paths.summary_json, summary)
+        failed = bool(summary["errors"]) and state.manifest.export.require_complete
+        error = None
+        if summary["errors"]:
+            error = (f"{len({p['exhibit_id'] for p in summary['errors']})} document(s) could not be produced; "
+                     f"see {store.key(state.paths.base + '/error_logs/')}")
+        event_type = "EXPORT_FAILED" if failed else "EXPORT_COMPLETED"
+        # The same finished production always announces itself with the same event id.
+        digest = hashlib.sha256(store.get_bytes(state.paths.volumes_json)).hexdigest()[:16]
+        event = make_event(
+            event_type, case_id, event_id=f"{event_type.lower()}-{case_id}-{export_id}-{digest}",
+            export_id=export_id, page_count=summary["pages"], archive_keys=keys, error=error,
+        )
+        event_bus.bus().publish(event)
+        api = backend_api.api()
+        if api is not None:
+            body = export_callback_body(export_id, case_id, "failed" if failed else "complete", summary["pages"], keys, error)
+            api.post_export_callback(export_id, body)
+        if failed:
+            raise PermanentError(f"The production is incomplete and the manifest requires it complete: {error}")
+        return dg.MaterializeResult(metadata={
+            "pages": summary["pages"],
+            "documents": summary["documents"],
+            "volumes": dg.MetadataValue.json(summary["volumes"]),
+            "bates_range": f"{summary['first_page']} - {summary['last_page']}",
+            "documents_with_errors": len({p["exhibit_id"] for p in summary["errors"]}),
+            "archive_keys": dg.MetadataValue.json(keys),
+            "event_id": event["event_id"],
+        })

@@ -1,0 +1,128 @@
+"""export_load_files, export_expansive_pdf and export_archive: from volumes to a tested archive."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+
+from domain.log import log_context
+from domain.production import expansive, loadfiles
+from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
+from nextpoint_assets.exports.common import (
+    ExportState,
+    download_prefix,
+    exports_partitions,
+    parse_export_key,
+    put_json,
+)
+from resources import sevenzip
+from resources.dagster_resources import ObjectStoreResource
+
+FIXED_MTIME = 946684800  # 2000-01-01: archives of the same files are the same bytes
+
+
+@dg.asset(
+    partitions_def=exports_partitions,
+    deps=["export_volumes"],
+    group_name="productions",
+    kinds={"csv"},
+    owners=["team:productions"],
+    retry_policy=RETRY_POLICY,
+    description="DAT, OPT, LFP, DII, LOG and CSV load files under {NAME}/DATA/.",
+)
+def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+    case_id, export_id = parse_export_key(context.partition_key)
+    store = object_store.case(case_id)
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+        state = ExportState(store, export_id)
+        produced = state.produced()
+        with tempfile.TemporaryDirectory(prefix="np-loadfiles-") as tmp:
+            written = loadfiles.write_all(Path(tmp), state.manifest.export, state.plan.documents, produced, state.manifest.exhibits)
+            keys = {}
+            for kind, info in written.items():
+                keys[kind] = store.put_file(state.production_prefix + f"DATA/{info['path'].name}", info["path"])
+        return dg.MaterializeResult(metadata={
+            **{f"{kind}_records": info["records"] for kind, info in written.items()},
+            "keys": dg.MetadataValue.json(keys),
+        })
+
+
+@dg.asset(
+    partitions_def=exports_partitions,
+    deps=["export_volumes"],
+    group_name="productions",
+    kinds={"pdf"},
+    owners=["team:productions"],
+    retry_policy=RETRY_POLICY,
+    description="When the manifest asks: one bookmarked PDF per volume, split every 1000 pages, with a cover page.",
+)
+def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+    case_id, export_id = parse_export_key(context.partition_key)
+    store = object_store.case(case_id)
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+        state = ExportState(store, export_id)
+        export = state.manifest.export
+        if not export.expansive_pdf or export.image_format == "none":
+            return dg.MaterializeResult(metadata={"requested": False})
+        produced = state.produced()
+        plan = state.plan
+        labels = [plan.volume_documents(v)[0].volume_label for v in plan.volumes]
+        facts = expansive.CoverFacts(
+            export.name, labels, len(plan.documents), plan.page_total,
+            plan.documents[0].begin if plan.documents else "", plan.documents[-1].end if plan.documents else "",
+        )
+        keys = []
+        with tempfile.TemporaryDirectory(prefix="np-expansive-") as tmp:
+            root = Path(tmp)
+            for volume, label in zip(plan.volumes, labels, strict=True):
+                docs = plan.volume_documents(volume)
+                download_prefix(store, f"{state.production_prefix}{label}/", root / label)
+                for part in expansive.build(root, export, label, docs, produced, state.manifest.exhibits, facts):
+                    keys.append(store.put_file(state.production_prefix + part.name, part, "application/pdf"))
+                    part.unlink()
+        return dg.MaterializeResult(metadata={"requested": True, "files": dg.MetadataValue.json(keys)})
+
+
+@dg.asset(
+    partitions_def=exports_partitions,
+    deps=["export_load_files", "export_expansive_pdf"],
+    group_name="productions",
+    kinds={"7z"},
+    owners=["team:productions"],
+    retry_policy=RETRY_POLICY,
+    description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json.",
+)
+def export_archive(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+    case_id, export_id = parse_export_key(context.partition_key)
+    store = object_store.case(case_id)
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+        state = ExportState(store, export_id)
+        export = state.manifest.export
+        with tempfile.TemporaryDirectory(prefix="np-archive-") as tmp:
+            root = Path(tmp) / export.safe_name
+            download_prefix(store, state.production_prefix, root)
+            for path in [*root.rglob("*"), root]:
+                os.utime(path, (FIXED_MTIME, FIXED_MTIME))
+            (Path(tmp) / "out").mkdir()
+            parts = sevenzip.pack(root, Path(tmp) / "out" / export.safe_name, export.split_bytes)
+            for stale in list(store.list(state.paths.zips)):
+                if Path(stale).name not in {p.name for p in parts}:
+                    store.delete(stale)
+            volumes = []
+            for part in parts:
+                key = store.put_file(state.paths.zips + part.name, part, "application/x-7z-compressed")
+                volumes.append({"key": key, "bytes": part.stat().st_size})
+        put_json(store, state.paths.volumes_json, {"export_id": export_id, "name": export.safe_name, "volumes": volumes})
+        return dg.MaterializeResult(metadata={
+            "archive_parts": len(volumes),
+            "archive_bytes": sum(v["bytes"] for v in volumes),
+            "volumes_json": store.key(state.paths.volumes_json),
+            "keys": dg.MetadataValue.json([v["key"] for v in volumes]),
+            "production_folder": dg.MetadataValue.url(object_store.link(case_id, state.production_prefix.rstrip("/"))) if object_store.backend == "local" else "",
+        })
+
+
+def archive_keys(store, state: ExportState) -> list[str]:
+    return [v["key"] for v in json.loads(store.get_bytes(state.paths.volumes_json))["volumes"]]

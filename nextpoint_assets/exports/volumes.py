@@ -1,0 +1,200 @@
+"""export_volumes: one step per volume (parallel, capped by the `export_volumes` pool).
+
+Each volume step downloads its documents, produces them in a pool of worker
+processes, uploads every file under production/{NAME}/{VOL}/, and writes its
+result (files, problems, hashes of redacted words) to work/volumes/{VOL}.json.
+A volume whose result matches the current plan is already done and is skipped,
+so a re-run only redoes the volumes that failed.
+"""
+
+import hashlib
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict
+from pathlib import Path
+
+import dagster as dg
+
+from domain.errors import ObjectNotFound
+from domain.log import get_logger, log_context
+from domain.production.manifest import Problem
+from domain.production.render import DocJob, DocOutcome
+from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
+from nextpoint_assets.exports import worker
+from nextpoint_assets.exports.common import (
+    ExportState,
+    exports_partitions,
+    get_json,
+    parse_export_key,
+    put_json,
+)
+from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
+
+log = get_logger("exports.volumes")
+
+
+class VolumeConfig(dg.Config):
+    workers: int = 0  # worker processes per volume; 0 = one per CPU core
+    force: bool = False  # redo the volume even if its result matches the plan
+
+
+def plan_digest(store, state: ExportState) -> str:
+    return hashlib.sha256(store.get_bytes(state.paths.plan_json)).hexdigest()
+
+
+def _prepare(job_dir: Path, store, state: ExportState, doc) -> tuple[DocJob, list[Problem]]:
+    """Download what one document needs; a vanished input becomes a placeholder, not a crash."""
+    exhibit = state.manifest.exhibits[doc.exhibit_id]
+    problems: list[Problem] = []
+    local: dict[str, str | None] = {"pdf": None, "native": None, "text": None}
+    wanted = {
+        "pdf": exhibit.pdf_key if doc.kind in ("image", "native") else None,
+        "native": exhibit.native_key if doc.kind == "native" else None,
+        "text": exhibit.text_key if doc.kind in ("image", "native") else None,
+    }
+    for kind, key in wanted.items():
+        if not key:
+            continue
+        try:
+            local[kind] = str(store.download(key, job_dir / f"{doc.exhibit_id}.{kind}"))
+        except ObjectNotFound:
+            if kind == "native":
+                raise
+            problems.append(Problem("document_not_found", f"{key} is missing", doc.exhibit_id, doc.volume, "warning" if kind == "text" else "error"))
+    job = DocJob(
+        doc=doc,
+        exhibit=exhibit,
+        export=state.manifest.export,
+        out_root=str(job_dir / "out"),
+        pdf_path=local["pdf"],
+        native_path=local["native"],
+        text_path=local["text"],
+        redactions=state.manifest.redactions.get(doc.exhibit_id, []),
+    )
+    return job, problems
+
+
+def _files_of(outcome: DocOutcome) -> list[str]:
+    produced = outcome.produced
+    paths = [p.path for p in produced.pages] + [produced.text_path, produced.native_path, produced.pdf_path]
+    return list(dict.fromkeys(p for p in paths if p))
+
+
+def produce_volume(store, engine_resource: DocumentEngineResource, export_id: int, volume: int, workers: int, force: bool) -> dict:
+    state = ExportState(store, export_id)
+    docs = state.plan.volume_documents(volume)
+    label = docs[0].volume_label
+    digest = plan_digest(store, state)
+    result_key = state.paths.volume_json(label)
+    if not force and store.exists(result_key) and get_json(store, result_key).get("plan_digest") == digest:
+        log.info(f"{label} already produced for this plan; skipped")
+        return {"volume": label, "skipped": True}
+    prefix = state.production_prefix
+    workers = workers or os.cpu_count() or 1
+    outcomes: dict[int, DocOutcome] = {}
+    problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
+    uploaded: set[str] = set()
+    seconds: dict[str, float] = {}
+
+    with tempfile.TemporaryDirectory(prefix=f"np-{label}-") as tmp:
+        root = Path(tmp)
+
+        def finish(doc, outcome: DocOutcome, job_dir: Path) -> None:
+            for relative in _files_of(outcome):
+                store.put_file(prefix + relative, job_dir / "out" / relative)
+                uploaded.add(prefix + relative)
+            outcomes[doc.exhibit_id] = outcome
+            problems.extend(outcome.problems)
+            for name, value in outcome.seconds.items():
+                seconds[name] = seconds.get(name, 0.0) + value
+            for path in sorted(job_dir.rglob("*"), reverse=True):
+                path.unlink() if path.is_file() else path.rmdir()
+
+        if workers <= 1:
+            worker.init(engine_resource.tessdata_prefix, engine_resource.language)
+            for doc in docs:
+                with log_context(exhibit_id=doc.exhibit_id):
+                    job_dir = root / str(doc.exhibit_id)
+                    job, early = _prepare(job_dir, store, state, doc)
+                    problems.extend(early)
+                    finish(doc, worker.run(job), job_dir)
+        else:
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(workers, mp_context=context, initializer=worker.init,
+                                     initargs=(engine_resource.tessdata_prefix, engine_resource.language)) as pool:
+                pending: dict[Future, tuple] = {}
+                for doc in docs:
+                    job_dir = root / str(doc.exhibit_id)
+                    job, early = _prepare(job_dir, store, state, doc)
+                    problems.extend(early)
+                    pending[pool.submit(worker.run, job)] = (doc, job_dir)
+                    while len(pending) >= 2 * workers:  # bounded: flat memory and disk
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            doc_done, dir_done = pending.pop(future)
+                            finish(doc_done, future.result(), dir_done)
+                for future, (doc_done, dir_done) in list(pending.items()):
+                    finish(doc_done, future.result(), dir_done)
+
+    # A re-run after a crash leaves no strays: anything under this volume not produced now goes.
+    for relative in list(store.list(f"{prefix}{label}/")):
+        if relative not in uploaded:
+            store.delete(relative)
+    result = {
+        "volume": label,
+        "plan_digest": digest,
+        "documents": [outcomes[d.exhibit_id].produced.to_json() for d in docs],
+        "redacted_hashes": {str(d.exhibit_id): outcomes[d.exhibit_id].redacted_hashes for d in docs if outcomes[d.exhibit_id].redacted_hashes},
+        "redacted_pages": {str(d.exhibit_id): sorted({r.page_number for r in state.manifest.redactions.get(d.exhibit_id, []) if r.page_number <= d.pages}) for d in docs if d.redacted},
+        "problems": [asdict(p) for p in problems],
+        "pages": sum(d.pages for d in docs),
+        "seconds": seconds,
+    }
+    store.put_bytes(state.paths.error_log(label), "".join(p.line() + "\n" for p in problems).encode("utf-8"), "text/plain; charset=utf-8")
+    put_json(store, result_key, result)
+    return {"volume": label, "skipped": False, "pages": result["pages"], "problems": len(problems), "seconds": seconds}
+
+
+@dg.op(ins={"start": dg.In(dg.Nothing)}, out=dg.DynamicOut(int), description="One output per volume of the plan.")
+def export_volume_fanout(context: dg.OpExecutionContext, object_store: ObjectStoreResource):
+    case_id, export_id = parse_export_key(context.partition_key)
+    state = ExportState(object_store.case(case_id), export_id)
+    for volume in state.plan.volumes:
+        yield dg.DynamicOutput(volume, mapping_key=f"volume_{volume:03d}")
+
+
+@dg.op(pool="export_volumes", retry_policy=RETRY_POLICY, description="Produce one volume.")
+def export_volume(
+    context: dg.OpExecutionContext,
+    config: VolumeConfig,
+    volume: int,
+    object_store: ObjectStoreResource,
+    document_engine: DocumentEngineResource,
+) -> dict:
+    case_id, export_id = parse_export_key(context.partition_key)
+    summary: dict = {"volume": volume, "skipped": True}
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id, job=f"volume {volume}"), dagster_errors(context.log):
+        summary = produce_volume(object_store.case(case_id), document_engine, export_id, volume, config.workers, config.force)
+        context.log.info(f"volume {summary['volume']}: {summary}")
+    return summary
+
+
+@dg.op(description="Every volume is produced.")
+def export_volumes_done(context: dg.OpExecutionContext, summaries: list[dict]) -> dict:
+    pages = sum(s.get("pages", 0) for s in summaries)
+    context.add_output_metadata({"volumes": len(summaries), "pages_produced_now": pages, "summaries": dg.MetadataValue.json(summaries)})
+    return {"volumes": len(summaries)}
+
+
+@dg.graph_asset(
+    partitions_def=exports_partitions,
+    group_name="productions",
+    kinds={"tiff", "pdf"},
+    owners=["team:productions"],
+    ins={"export_manifest": dg.AssetIn(dagster_type=dg.Nothing)},
+    description="Every volume's images, texts and natives, produced in parallel steps.",
+)
+def export_volumes(export_manifest):
+    return export_volumes_done(export_volume_fanout(export_manifest).map(export_volume).collect())

@@ -1,0 +1,25 @@
+"""Worker processes for producing documents: one document engine (and OCR engine) per process."""
+
+from __future__ import annotations
+
+import os
+
+from domain.production.render import DocJob, DocOutcome, produce_document
+from resources.document_engine import LocalDocumentEngine
+
+_engine: LocalDocumentEngine | None = None
+
+
+def init(tessdata: str | None, language: str) -> None:
+    global _engine
+    # One thread per process: parallelism comes from processes, not from tesseract's OpenMP.
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    from pathlib import Path
+
+    _engine = LocalDocumentEngine(Path(tessdata) if tessdata else None, language)
+
+
+def run(job: DocJob) -> DocOutcome:
+    if _engine is None:
+        init(None, "eng")
+    return produce_document(job, _engine)

@@ -1,0 +1,55 @@
+"""7-Zip: pack a folder into split volumes and test the archive."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from domain.errors import PermanentError, SettingsError
+
+
+def seven_zip() -> str:
+    for name in ("7zz", "7z", "7za"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise SettingsError("7-Zip is not installed (apt-get install 7zip).")
+
+
+def pack(source_dir: Path, archive_base: Path, split_bytes: int) -> list[Path]:
+    """{archive_base}.7z.001, .002 ... of at most split_bytes each; tested before returning."""
+    binary = seven_zip()
+    archive = archive_base.with_name(archive_base.name + ".7z")
+    for stale in archive_base.parent.glob(archive.name + ".*"):
+        stale.unlink()
+    result = subprocess.run(
+        [binary, "a", "-t7z", "-mx=5", "-mmt=on", f"-v{split_bytes}b", "-bd", "-y", str(archive), source_dir.name],
+        cwd=source_dir.parent, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise PermanentError("7-Zip could not pack the production.", detail=result.stderr.strip()[-500:])
+    parts = sorted(archive_base.parent.glob(archive.name + ".[0-9][0-9][0-9]"))
+    test(parts[0])
+    return parts
+
+
+def test(first_part: Path) -> str:
+    result = subprocess.run([seven_zip(), "t", "-bd", str(first_part)], capture_output=True, text=True)
+    if result.returncode != 0 or "Everything is Ok" not in result.stdout:
+        raise PermanentError("The production archive failed its test.", detail=(result.stdout + result.stderr).strip()[-500:])
+    return result.stdout
+
+
+def list_files(first_part: Path) -> list[str]:
+    result = subprocess.run([seven_zip(), "l", "-slt", "-ba", str(first_part)], capture_output=True, text=True, check=True)
+    files, current = [], {}
+    for line in result.stdout.splitlines() + [""]:
+        if not line.strip():
+            if current.get("Path") and "D" not in current.get("Attributes", "") and current.get("Folder") != "+":
+                files.append(current["Path"])
+            current = {}
+        elif " = " in line:
+            key, _, value = line.partition(" = ")
+            current[key] = value
+    return files

@@ -1,0 +1,59 @@
+"""EXPORT_FAILED for any failed production run, naming the failing step and what went wrong."""
+
+import json
+
+import dagster as dg
+
+from domain.errors import PlatformError
+from jobs.exports import export_job
+from nextpoint_assets.exports.common import parse_export_key
+from resources.backend_api import export_callback_body
+from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
+from resources.event_bus import make_event
+
+
+def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) -> str:
+    failures = context.get_step_failure_events()
+    if failures:
+        event = failures[0]
+        error = event.event_specific_data.error if event.event_specific_data else None
+        # Failure descriptions are our user-facing messages; internal errors stay internal.
+        if error is not None and error.cls_name == "Failure":
+            text = error.message.strip().splitlines()[0]
+        else:
+            text = "an internal error (the platform team has the details)"
+        return f"The step {event.step_key} failed: {text}"
+    try:
+        checks = json.loads(store.get_bytes(f"exports/export_{export_id}/work/qc.json"))
+        failed = [c["name"] for c in checks if not c["passed"]]
+        if failed:
+            return f"Quality control failed: {', '.join(failed)}. Nothing was delivered."
+    except PlatformError:
+        pass
+    return "The production run failed."
+
+
+@dg.run_failure_sensor(
+    monitored_jobs=[export_job],
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Publishes EXPORT_FAILED (and the failed callback) when a production run fails.",
+)
+def export_failure_sensor(
+    context: dg.RunFailureSensorContext,
+    object_store: ObjectStoreResource,
+    event_bus: EventBusResource,
+    backend_api: BackendApiResource,
+):
+    key = context.dagster_run.tags.get("dagster/partition")
+    if not key:
+        return
+    case_id, export_id = parse_export_key(key)
+    store = object_store.case(case_id)
+    message = failure_message(context, store, export_id)
+    event_bus.bus().publish(make_event(
+        "EXPORT_FAILED", case_id, event_id=f"export_failed-{case_id}-{export_id}-{context.dagster_run.run_id}",
+        export_id=export_id, page_count=0, archive_keys=[], error=message,
+    ))
+    api = backend_api.api()
+    if api is not None:
+        api.post_export_callback(export_id, export_callback_body(export_id, case_id, "failed", 0, [], message))
