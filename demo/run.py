@@ -13,11 +13,28 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from demo.generate import DEFAULT_CASES, generate
+from domain.production.paths import ExportPaths
 from nextpoint_assets.definitions import defs
+from nextpoint_assets.exports.common import export_partition_key, exports_partitions
 from nextpoint_assets.partitions import cases_partitions
 from nextpoint_assets.reports.page_count import REPORT_KEY
 from resources.object_store import LocalObjectStore, build_object_store
 from resources.settings import get_settings
+
+
+def export_job():
+    """The production job, rebuilt in each step process (multiprocess executor)."""
+    from nextpoint_assets.definitions import defs as definitions
+
+    return definitions.resolve_job_def("export_job")
+
+
+def run_production(instance: dg.DagsterInstance, case_id: int, export_id: int = 1) -> bool:
+    """The main job: a demo case's production, volumes in parallel processes."""
+    key = export_partition_key(case_id, export_id)
+    instance.add_dynamic_partitions(exports_partitions.name, [key])
+    with dg.execute_job(dg.reconstructable(export_job), instance=instance, tags={"dagster/partition": key}) as result:
+        return result.success
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,19 +64,28 @@ def main(argv: list[str] | None = None) -> int:
         raise_on_error=False,
     )
     store = build_object_store(settings)
+    productions = {s.case_id: run_production(instance, s.case_id) for s in summaries}
     print()
-    print("Main job:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
+    print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
         key = f"case_{s.case_id}/{REPORT_KEY}"
         where = store.local_path(key) if isinstance(store, LocalObjectStore) else key
         print(f"  page-count report, case {s.case_id}: {where}")
+    for case_id, ok in productions.items():
+        paths = ExportPaths(1)
+        base = f"case_{case_id}/{paths.base}"
+        print(f"Main job (production of case {case_id}, export 1): {'succeeded' if ok else 'FAILED'}")
+        if isinstance(store, LocalObjectStore):
+            print(f"  unpacked production: {store.local_path(base + '/production')}")
+            print(f"  7z archive parts:    {store.local_path(base + '/zips')}")
+            print(f"  error logs:          {store.local_path(base + '/error_logs')}")
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
     print(f"Events:          {settings.events_file}")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success else 1
+    return 0 if result.success and all(productions.values()) else 1
 
 
 if __name__ == "__main__":

@@ -6,8 +6,6 @@ setting stops the code location with a message that names it.
 
 from __future__ import annotations
 
-import warnings
-
 import dagster as dg
 
 from domain.log import configure_logging
@@ -24,10 +22,6 @@ from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
 from sensors.export_outcomes import export_failure_sensor
-
-# Backfill policies are marked beta; we rely on them on purpose (one run per backfill).
-warnings.filterwarnings("ignore", category=dg.BetaWarning)
-warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 settings = get_settings()
 configure_logging(settings.log_format, settings.log_level)

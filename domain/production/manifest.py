@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -150,6 +151,13 @@ class ValidatedManifest:
         )
 
 
+BATES_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{0,32}$")
+
+
+def _default(row: dict[str, Any], name: str, default: Any) -> Any:
+    return default if row.get(name) is None else row[name]
+
+
 def _reject(message: str, **context: Any) -> ManifestRejected:
     return ManifestRejected(f"The export manifest is invalid: {message}", **context)
 
@@ -193,8 +201,8 @@ def _export_settings(rows: list[dict[str, Any]], case_id: int, export_id: int) -
     if safe_name(volume_prefix, fallback="VOL") != volume_prefix or len(volume_prefix) > 16:
         raise _reject(f"export.volume_prefix must be plain letters and digits, not {volume_prefix!r}")
     prefix = row.get("bates_prefix")
-    if prefix is not None and (not isinstance(prefix, str) or len(prefix) > 32 or any(c in prefix for c in "\\/:*?\"<>|,;\t\r\n")):
-        raise _reject(f"export.bates_prefix may not hold path or load-file delimiter characters: {prefix!r}")
+    if prefix is not None and (not isinstance(prefix, str) or not BATES_PREFIX.match(prefix)):
+        raise _reject(f"export.bates_prefix must be up to 32 letters, digits, '_', '-' or '.': {prefix!r}")
     return ExportSettings(
         export_id=export_id,
         case_id=case_id,
@@ -211,11 +219,11 @@ def _export_settings(rows: list[dict[str, Any]], case_id: int, export_id: int) -
         endorse_bates=_choice(row.get("endorse_bates"), "endorse_bates", POSITIONS, nullable=True),
         endorse_confidentiality=_choice(row.get("endorse_confidentiality"), "endorse_confidentiality", POSITIONS, nullable=True),
         volume_prefix=volume_prefix,
-        images_per_folder=_int(row.get("images_per_folder") or 1000, "images_per_folder", 1, 100_000),
+        images_per_folder=_int(_default(row, "images_per_folder", 1000), "images_per_folder", 1, 100_000),
         loadfiles=loadfiles,
         dat_fields=dat_fields,
-        split_bytes=_int(row.get("split_bytes") or 21474836480, "split_bytes", MIN_SPLIT_BYTES, 2**50),
-        expansive_pdf=bool(_int(row.get("expansive_pdf") or 0, "expansive_pdf", 0, 1)),
+        split_bytes=_int(_default(row, "split_bytes", 21474836480), "split_bytes", MIN_SPLIT_BYTES, 2**50),
+        expansive_pdf=bool(_int(_default(row, "expansive_pdf", 0), "expansive_pdf", 0, 1)),
         require_complete=bool(row.get("require_complete") or 0),
     )
 

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from domain.production.manifest import (
+    BATES_PREFIX,
     ExportSettings,
     Problem,
     ValidatedManifest,
@@ -108,6 +109,8 @@ class _Numbering:
             if parsed is None:
                 raise ValueError(f"bates_begin {bates_begin!r} does not end in a number")
             prefix, number, padding = parsed
+            if not BATES_PREFIX.match(prefix):
+                raise ValueError(f"bates_begin {bates_begin!r} has characters a file name cannot hold")
             if self.prefix is None:
                 self.prefix, self.padding, self.next_number = prefix, padding, number
             expected = bates_key(self.prefix, self.next_number, self.padding)
