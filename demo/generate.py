@@ -126,7 +126,8 @@ class CaseBuilder:
         return BASE_TIME + timedelta(minutes=self.rng.randint(0, 60 * 24 * 300))
 
     def _add(self, table: str, **row) -> int:
-        row.setdefault("id", self._next(table))
+        if "id" not in row:
+            row["id"] = self._next(table)
         self.rows[table].append(row)
         return row["id"]
 

@@ -74,18 +74,37 @@ class LocalDocumentEngine:
             try:
                 document = pdfium.PdfDocument(str(pdf))
             except pdfium.PdfiumError as exc:
-                message = str(exc).lower()
-                if "password" in message or "security" in message:
-                    raise DocumentEncrypted(file=Path(pdf).name) from None
-                raise DocumentUnreadable(file=Path(pdf).name, reason=str(exc)) from None
+                raise self._failure(pdf, exc) from None
             try:
                 yield document
             finally:
                 document.close()
 
+    @staticmethod
+    def _failure(pdf: Path, exc: Exception) -> Exception:
+        """Why pdfium refused a file. pdfium's own error code is process-global and can be
+        stale, so qpdf (pikepdf) classifies: password-protected, empty, or corrupt."""
+        import pikepdf
+
+        name = Path(pdf).name
+        try:
+            with pikepdf.open(pdf) as document:
+                if len(document.pages) == 0:
+                    return DocumentUnreadable("The PDF has no pages.", file=name, reason="no pages")
+        except pikepdf.PasswordError:
+            return DocumentEncrypted(file=name)
+        except pikepdf.PdfError as error:
+            return DocumentUnreadable(file=name, reason=str(error)[:200])
+        return DocumentUnreadable(file=name, reason=str(exc))
+
     def page_count(self, pdf: Path) -> int:
-        with self.open_pdf(pdf) as document:
-            return len(document)
+        try:
+            with self.open_pdf(pdf) as document:
+                return len(document)
+        except DocumentUnreadable as exc:
+            if exc.context.get("reason") == "no pages":
+                return 0
+            raise
 
     def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]:
         """(width, height, rotation) of every page, in points, as displayed before rotation."""
@@ -147,7 +166,8 @@ class LocalDocumentEngine:
                 yield image
 
     def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]:
-        """Recognised text and each word's pixel box (for an invisible text layer)."""
+        """Recognised text and each line's text and pixel box (for an invisible text layer:
+        whole lines, so phrase searches match)."""
         import tesserocr
 
         api = self._ocr_api()
@@ -155,10 +175,10 @@ class LocalDocumentEngine:
         text = api.GetUTF8Text()
         words = []
         iterator = api.GetIterator()
-        level = tesserocr.RIL.WORD
+        level = tesserocr.RIL.TEXTLINE
         if iterator is not None:
             for word in tesserocr.iterate_level(iterator, level):
-                value = word.GetUTF8Text(level)
+                value = (word.GetUTF8Text(level) or "").strip()
                 box = word.BoundingBox(level)
                 if value and box:
                     words.append((value, box))

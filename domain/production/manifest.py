@@ -296,11 +296,14 @@ def validate_manifest(tables: dict[str, list[dict[str, Any]]], case_id: int, exp
     problems: list[Problem] = []
 
     exhibits: dict[int, Exhibit] = {}
+    bad_rows: set[int] = set()
     for raw in tables["exhibits"]:
         try:
             exhibit = _exhibit(raw)
         except (ValueError, TypeError, KeyError, InvalidKeyError) as exc:
             problems.append(Problem("bad_exhibit_row", str(exc), exhibit_id=raw.get("id")))
+            if isinstance(raw.get("id"), int):
+                bad_rows.add(raw["id"])
             continue
         exhibits[exhibit.id] = exhibit
 
@@ -318,7 +321,7 @@ def validate_manifest(tables: dict[str, list[dict[str, Any]]], case_id: int, exp
                 unreadable_redactions.add(exhibit_id)
             problems.append(Problem("bad_redaction", f"{exc}; the document is not produced", exhibit_id=exhibit_id))
 
-    rows = _order(tables["exhibits_for_export"], exhibits, unreadable_redactions, problems)
+    rows = _order(tables["exhibits_for_export"], exhibits, unreadable_redactions | bad_rows, problems)
     return ValidatedManifest(export, exhibits, rows, redactions, problems)
 
 
@@ -342,6 +345,8 @@ def _order(raw_rows, exhibits, unreadable_redactions, problems) -> list[ExportRo
         except (ValueError, TypeError, KeyError) as exc:
             problems.append(Problem("bad_order_row", f"position {raw.get('position')}: {exc}", exhibit_id=exhibit_id))
             continue
+        if row.exhibit_id in unreadable_redactions:
+            continue  # already reported: a bad exhibit row or an unreadable redaction
         if row.exhibit_id not in exhibits:
             problems.append(Problem("unknown_exhibit", f"position {row.position} names an exhibit the manifest does not describe", exhibit_id=row.exhibit_id))
             continue
@@ -351,8 +356,6 @@ def _order(raw_rows, exhibits, unreadable_redactions, problems) -> list[ExportRo
         if rows and row.volume < rows[-1].volume:
             problems.append(Problem("volume_order", f"position {row.position} is in volume {row.volume} after volume {rows[-1].volume}", exhibit_id=row.exhibit_id, volume=row.volume))
             continue
-        if row.exhibit_id in unreadable_redactions:
-            continue  # already reported as bad_redaction
         if not _joins_family(row, rows, exhibits, problems):
             continue
         seen.add(row.exhibit_id)

@@ -13,7 +13,8 @@ _EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
 def safe_name(name: str, fallback: str = "PRODUCTION", max_length: int = 80) -> str:
     """ASCII letters, digits, '.', '_' and '-' only; no leading dots; not a Windows device name."""
     ascii_name = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    cleaned = _UNSAFE.sub("_", ascii_name).strip("._-")[:max_length].strip("._-")
+    cleaned = re.sub(r"_{2,}", "_", re.sub(r"\.{2,}", "_", _UNSAFE.sub("_", ascii_name)))
+    cleaned = cleaned.strip("._-")[:max_length].strip("._-")
     if not cleaned or cleaned.split(".")[0].upper() in _RESERVED:
         cleaned = f"{fallback}_{cleaned}" if cleaned else fallback
     return cleaned

@@ -43,7 +43,7 @@ def export_summary(state: ExportState) -> dict:
     kinds={"aws"},
     owners=["team:productions"],
     retry_policy=RETRY_POLICY,
-    description="EXPORT_COMPLETED (or EXPORT_FAILED) with page counts, and the signed backend callback.",
+    description="EXPORT_COMPLETED with page counts and archive keys, and the signed backend callback.",
 )
 def export_completion(
     context: dg.AssetExecutionContext,
@@ -58,25 +58,23 @@ def export_completion(
         summary = export_summary(state)
         keys = archive_keys(store, state)
         put_json(store, state.paths.summary_json, summary)
-        failed = bool(summary["errors"]) and state.manifest.export.require_complete
         error = None
         if summary["errors"]:
             error = (f"{len({p['exhibit_id'] for p in summary['errors']})} document(s) could not be produced; "
-                     f"see {store.key(state.paths.base + '/error_logs/')}")
-        event_type = "EXPORT_FAILED" if failed else "EXPORT_COMPLETED"
+                     f"see {store.prefix}{state.paths.base}/error_logs/")
+        if state.manifest.export.require_complete and summary["errors"]:
+            # The run fails; export_failure_sensor announces EXPORT_FAILED with this message.
+            raise PermanentError(f"The production must be complete, but {error}")
         # The same finished production always announces itself with the same event id.
         digest = hashlib.sha256(store.get_bytes(state.paths.volumes_json)).hexdigest()[:16]
         event = make_event(
-            event_type, case_id, event_id=f"{event_type.lower()}-{case_id}-{export_id}-{digest}",
+            "EXPORT_COMPLETED", case_id, event_id=f"export_completed-{case_id}-{export_id}-{digest}",
             export_id=export_id, page_count=summary["pages"], archive_keys=keys, error=error,
         )
         event_bus.bus().publish(event)
         api = backend_api.api()
         if api is not None:
-            body = export_callback_body(export_id, case_id, "failed" if failed else "complete", summary["pages"], keys, error)
-            api.post_export_callback(export_id, body)
-        if failed:
-            raise PermanentError(f"The production is incomplete and the manifest requires it complete: {error}")
+            api.post_export_callback(export_id, export_callback_body(export_id, case_id, "complete", summary["pages"], keys, error))
         return dg.MaterializeResult(metadata={
             "pages": summary["pages"],
             "documents": summary["documents"],

@@ -99,6 +99,8 @@ def export_manifest(
         plan = build_plan(manifest, infos)
         put_json(store, paths.manifest_json, manifest.to_json())
         put_json(store, paths.plan_json, plan.to_json())
+        # Every manifest and planning problem, by exhibit; volume steps add their own logs beside it.
+        store.put_bytes(paths.error_log("manifest"), "".join(p.line() + "\n" for p in plan.problems).encode("utf-8"), "text/plain; charset=utf-8")
         errors = [p for p in plan.problems if p.severity == "error"]
         for problem in plan.problems:
             log.warning(problem.line(), extra={"fields": {"exhibit_id": problem.exhibit_id}})
