@@ -39,15 +39,16 @@ def run_one(name: str, variant: str, args: dict) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    headers = ["benchmark", "variant", "units", "seconds", "per second", "peak MiB", "x peer"]
+    headers = ["benchmark", "variant", "units", "seconds", "per second", "peak MiB", "x peer", "split (s)"]
     table = []
     for row in rows:
         if "error" in row:
-            table.append([row["name"], row["variant"], "-", "-", "-", "-", "ERROR: " + row["error"][:60]])
+            table.append([row["name"], row["variant"], "-", "-", "-", "-", "ERROR: " + row["error"][:60], ""])
             continue
         table.append([
             row["name"], row["variant"], f"{row['units']:,} {row['unit']}", f"{row['seconds']:.2f}",
-            f"{row['per_second']:,.0f}", f"{row['peak_mib']:.0f}", row.get("vs_peer", ""),
+            f"{row['per_second']:,.1f}", f"{row['peak_mib']:.0f}", row.get("vs_peer", ""),
+            " ".join(f"{k}={v}" for k, v in row.get("split", {}).items()),
         ])
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table, strict=False)]
     for line in [headers, ["-" * w for w in widths], *table]:
@@ -60,14 +61,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000, help="rows for report benchmarks")
     parser.add_argument("--pages", type=int, default=2_000, help="pages for document benchmarks")
     args = parser.parse_args(argv)
-    names = args.names or list(cases.BENCHMARKS)
+    names = args.names or list(cases.DEFAULT)
     size = {"rows": args.rows, "pages": args.pages}
     rows: list[dict] = []
     for name in names:
         setup = cases.BENCHMARKS[name]
         fixture = setup.prepare(size)
         measured = [run_one(name, variant, {**size, **fixture}) for variant in setup.variants]
-        peer = next((m for m in measured if m.get("peer") and "error" not in m), None)
+        # Ratios are to the fastest peer measured in the same run.
+        peers = [m for m in measured if m.get("peer") and "error" not in m]
+        peer = max(peers, key=lambda m: m["per_second"]) if peers else None
         for m in measured:
             if peer and "error" not in m and m is not peer:
                 m["vs_peer"] = f"{m['per_second'] / peer['per_second']:.2f}x"

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from PIL import Image
 
 from domain.errors import DocumentEncrypted, DocumentUnreadable, SettingsError
@@ -36,6 +37,7 @@ class DocumentEngine(Protocol):
     def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str: ...
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
     def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]: ...
+    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int) -> Iterator[np.ndarray]: ...
     def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str: ...
     def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]: ...
 
@@ -164,6 +166,26 @@ class LocalDocumentEngine:
                     image = image.convert("L" if grayscale else "RGB")
                 image.info["dpi"] = (dpi, dpi)
                 yield image
+
+    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int) -> Iterator[np.ndarray]:
+        """Grey pages meant for thresholding to black and white: rendered without anti-aliasing
+        (crisp edges, three times faster) straight into arrays of exactly inches x dpi pixels."""
+        with self.open_pdf(pdf) as document:
+            scale = dpi / 72.0
+            for index in pages:
+                page = document[index]
+                width, height = page.get_size()
+                exact = (max(1, round(height * scale)), max(1, round(width * scale)))
+                bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True,
+                                     no_smoothtext=True, no_smoothpath=True, no_smoothimage=True)
+                array = bitmap.to_numpy()
+                if array.ndim == 3:
+                    array = array[:, :, 0]
+                page.close()
+                if array.shape[0] < exact[0] or array.shape[1] < exact[1]:
+                    array = np.asarray(Image.fromarray(array).resize((exact[1], exact[0])))
+                # A copy: the bitmap's memory goes when the bitmap does.
+                yield np.array(array[: exact[0], : exact[1]], copy=True)
 
     def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]:
         """Recognised text and each line's text and pixel box (for an invisible text layer:

@@ -75,6 +75,62 @@ def burn_endorsements(image: Image.Image, stamps: list[tuple[str, str]], dpi: in
             draw.text((box.x, box.y + index * box.line_height), line, fill=black, font=font(round(box.font_size)))
 
 
+@lru_cache(maxsize=1024)
+def text_mask(text: str, size_px: int) -> np.ndarray:
+    """Ink of a line of text as a boolean array (True = ink), drawn as the PIL path draws it."""
+    width = max(1, int(np.ceil(font(size_px).getlength(text))) + 2)
+    height = max(1, int(size_px * 1.3))
+    image = Image.new("L", (width, height), 0)
+    ImageDraw.Draw(image).text((0, 0), text, fill=255, font=font(size_px))
+    mask = np.asarray(image) > 127
+    mask.setflags(write=False)
+    return mask
+
+
+def _paste(black: np.ndarray, mask: np.ndarray, x: float, y: float, ink: bool) -> None:
+    x0, y0 = int(round(x)), int(round(y))
+    h, w = mask.shape
+    top, left = max(0, y0), max(0, x0)
+    bottom, right = min(black.shape[0], y0 + h), min(black.shape[1], x0 + w)
+    if bottom <= top or right <= left:
+        return
+    part = mask[top - y0 : bottom - y0, left - x0 : right - x0]
+    if ink:
+        black[top:bottom, left:right] |= part
+    else:
+        black[top:bottom, left:right] &= ~part
+
+
+def redact_array(gray: np.ndarray, boxes: list[tuple[tuple[int, int, int, int], str | None]]) -> None:
+    """Black boxes straight into a grey page array (pixels replaced)."""
+    for (x0, y0, x1, y1), _ in boxes:
+        gray[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)] = 0
+
+
+def label_redactions_bilevel(black: np.ndarray, boxes) -> None:
+    for (x0, y0, x1, y1), label in boxes:
+        if label:
+            size = max(8, min(int((y1 - y0) * 0.6), int(ENDORSEMENT_POINTS * DPI / 72)))
+            if measure(label, size) <= (x1 - x0) - 4:
+                _paste(black, text_mask(label, size), x0 + 2, y0 + (y1 - y0 - size) / 2, ink=False)
+
+
+def endorse_bilevel(black: np.ndarray, stamps: list[tuple[str, str]], dpi: int = DPI) -> None:
+    """The same endorsements as burn_endorsements, drawn into a bilevel page (True = black)."""
+    if not stamps:
+        return
+    scale = dpi / 72
+    height, width = black.shape
+    boxes = layout(width, height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure)
+    pad = 2 * scale
+    for box in boxes:
+        top, bottom = int(max(0, box.y - pad)), int(min(height, box.y + box.height + pad + 1))
+        left, right = int(max(0, box.x - pad)), int(min(width, box.x + box.width + pad + 1))
+        black[top:bottom, left:right] = False
+        for index, line in enumerate(box.lines):
+            _paste(black, text_mask(line, round(box.font_size)), box.x, box.y + index * box.line_height, ink=True)
+
+
 def text_page(lines: list[str], size: tuple[int, int] = LETTER_PX) -> Image.Image:
     """A white page with centred lines: slip sheets and native placeholders."""
     image = Image.new("L", size, 255)
@@ -86,6 +142,12 @@ def text_page(lines: list[str], size: tuple[int, int] = LETTER_PX) -> Image.Imag
         draw.text(((size[0] - measure(shown, px)) / 2, y), shown, fill=0, font=font(px))
         y += px * 1.6
     return image
+
+
+def save_bilevel(black: np.ndarray, path_without_suffix: Path) -> str:
+    path_without_suffix.parent.mkdir(parents=True, exist_ok=True)
+    write_g4(path_without_suffix.with_suffix(".tif"), black, DPI)
+    return "tif"
 
 
 def save_page(image: Image.Image, path_without_suffix: Path, image_format: str, colour: bool) -> str:

@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pikepdf
 from PIL import Image
 
@@ -198,33 +199,46 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
     texts: list[str] = []
     images_for_pdf: list[tuple[Image.Image, list]] = []
     if rasterise:
-        renders = _safe_render(engine, pdf, [(i, not colour[i]) for i in range(doc.pages)], outcome, doc)
+        # Black-and-white TIFF pages take the fast path: crisp grey arrays, thresholded, G4.
+        bilevel = [export.image_format == "tiff" and not colour[i] for i in range(doc.pages)]
+        greys = _safe_render(engine.iter_render_bilevel_gray(pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI), outcome, doc, array=True)
+        pictures = _safe_render(engine.iter_render(pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI), outcome, doc)
         for index in range(doc.pages):
             start = time.perf_counter()
-            image = next(renders)
+            grey = next(greys) if bilevel[index] else None
+            image = None if bilevel[index] else next(pictures)
             timer.add("render", start)
-            page_redactions = redactions_by_page.get(index, [])
-            boxes = [(geometries[index].rect_to_pixels(r.rect, imaging.DPI), r.label) for r in page_redactions]
-            imaging.burn_redactions(image, boxes, labels=False)
+            boxes = [(geometries[index].rect_to_pixels(r.rect, imaging.DPI), r.label) for r in redactions_by_page.get(index, [])]
+            if grey is not None:
+                imaging.redact_array(grey, boxes)
+            else:
+                imaging.burn_redactions(image, boxes, labels=False)
             words: list = []
             if need_ocr:
                 start = time.perf_counter()
+                seen = image if image is not None else Image.fromarray(grey)
                 if doc.redacted and export.image_format == "pdf":
-                    text, words = engine.ocr_words(image)
+                    text, words = engine.ocr_words(seen)
                 else:
-                    text = engine.ocr(image, detect_orientation=True)
+                    text = engine.ocr(seen, detect_orientation=True)
                 texts.append(text)
-                for r in page_redactions:
+                for r in redactions_by_page.get(index, []):
                     hashes.update(_ocr_hidden_words(engine, job, index, r, geometries))
                 timer.add("ocr", start)
             start = time.perf_counter()
-            imaging.burn_redactions(image, boxes, labels=True)
-            if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
-                imaging.burn_endorsements(image, _endorsements(job, index))
-            if export.image_format in ("tiff", "jpeg"):
-                _save_image(job, index, image, colour[index], out)
-            elif doc.redacted and export.image_format == "pdf":
-                images_for_pdf.append((image, words))
+            if grey is not None:
+                black = grey < imaging.BW_THRESHOLD
+                imaging.label_redactions_bilevel(black, boxes)
+                imaging.endorse_bilevel(black, _endorsements(job, index))
+                _save_bilevel(job, index, black, out)
+            else:
+                imaging.burn_redactions(image, boxes, labels=True)
+                if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
+                    imaging.burn_endorsements(image, _endorsements(job, index))
+                if export.image_format in ("tiff", "jpeg"):
+                    _save_image(job, index, image, colour[index], out)
+                elif doc.redacted and export.image_format == "pdf":
+                    images_for_pdf.append((image, words))
             timer.add("encode", start)
     if export.image_format == "pdf":
         start = time.perf_counter()
@@ -248,15 +262,21 @@ def _ocr_hidden_words(engine, job: DocJob, index: int, redaction: Redaction, geo
     return {token_hash(t) for t in redaction_tokens(engine.ocr(crop))}
 
 
-def _safe_render(engine, pdf: Path, requests, outcome: DocOutcome, doc: PlannedDocument):
+def _safe_render(pages, outcome: DocOutcome, doc: PlannedDocument, array: bool = False):
     """Rendered pages; a page pdfium cannot draw becomes a placeholder so numbering holds."""
     try:
-        yield from engine.iter_render(pdf, requests, imaging.DPI)
-    except Exception as exc:  # a corrupt page stream: report it, keep the pages numbered
-        done = len(outcome.produced.pages) if outcome.produced.pages else 0
-        outcome.problems.append(Problem("render_failed", f"pages from {done + 1} could not be rendered ({exc}); placeholders produced", doc.exhibit_id, doc.volume))
-        for _ in requests[done:]:
-            yield imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"]).convert("L")
+        yield from pages
+    except Exception as exc:  # noqa: BLE001 - a corrupt page stream: report it, keep the pages numbered
+        outcome.problems.append(Problem("render_failed", f"pages could not be rendered ({exc}); placeholders produced", doc.exhibit_id, doc.volume))
+    while True:
+        placeholder = imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"])
+        yield np.asarray(placeholder).copy() if array else placeholder
+
+
+def _save_bilevel(job: DocJob, index: int, black, out: ProducedDocument) -> None:
+    key, folder = job.doc.page_keys[index], job.doc.page_folders[index]
+    kind = imaging.save_bilevel(black, Path(job.out_root) / job.doc.volume_label / "IMAGES" / folder / key)
+    out.pages.append(ProducedPage(key, _rel(job, "IMAGES", folder, f"{key}.{kind}"), kind))
 
 
 def _save_image(job: DocJob, index: int, image: Image.Image, colour: bool, out: ProducedDocument) -> None:
