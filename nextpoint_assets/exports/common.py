@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,26 @@ from domain.production.plan import Plan
 from resources.object_store import CaseStore
 
 exports_partitions = dg.DynamicPartitionsDefinition(name="exports")
+
+
+def production_asset(**kwargs: Any):
+    """@dg.asset with what every production asset shares: export partitions, group, owner, retries."""
+    from nextpoint_assets.errors import RETRY_POLICY
+
+    return dg.asset(
+        partitions_def=exports_partitions, group_name="productions", owners=["team:productions"], retry_policy=RETRY_POLICY, **kwargs
+    )
+
+
+@contextlib.contextmanager
+def export_step(context, object_store) -> Iterator[tuple[int, int, CaseStore]]:
+    """(case id, export id, case store) of the running partition, with log context and typed errors."""
+    from domain.log import log_context
+    from nextpoint_assets.errors import dagster_errors
+
+    case_id, export_id = parse_export_key(context.partition_key)
+    with log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id), dagster_errors(context.log):
+        yield case_id, export_id, object_store.case(case_id)
 
 _KEY = re.compile(r"^(\d{1,12})-(\d{1,12})$")
 

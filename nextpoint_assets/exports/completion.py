@@ -6,9 +6,7 @@ from dataclasses import asdict
 import dagster as dg
 
 from domain.errors import PermanentError
-from domain.log import log_context
-from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
-from nextpoint_assets.exports.common import ExportState, exports_partitions, parse_export_key, put_json
+from nextpoint_assets.exports.common import ExportState, export_step, production_asset, put_json
 from nextpoint_assets.exports.package import archive_keys
 from resources.backend_api import export_callback_body
 from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
@@ -36,13 +34,9 @@ def export_summary(state: ExportState) -> dict:
     }
 
 
-@dg.asset(
-    partitions_def=exports_partitions,
+@production_asset(
     deps=["export_archive"],
-    group_name="productions",
     kinds={"aws"},
-    owners=["team:productions"],
-    retry_policy=RETRY_POLICY,
     description="EXPORT_COMPLETED with page counts and archive keys, and the signed backend callback.",
 )
 def export_completion(
@@ -51,9 +45,7 @@ def export_completion(
     event_bus: EventBusResource,
     backend_api: BackendApiResource,
 ) -> dg.MaterializeResult:
-    case_id, export_id = parse_export_key(context.partition_key)
-    store = object_store.case(case_id)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+    with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         summary = export_summary(state)
         keys = archive_keys(store, state)

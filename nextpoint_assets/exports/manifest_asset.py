@@ -8,12 +8,11 @@ from pathlib import Path
 import dagster as dg
 
 from domain.errors import DocumentEncrypted, DocumentUnreadable, InvalidKeyError, ObjectNotFound
-from domain.log import get_logger, log_context
+from domain.log import get_logger
 from domain.production.manifest import Problem, ValidatedManifest, produces_native, validate_manifest
 from domain.production.paths import ExportPaths
 from domain.production.plan import PdfInfo, build_plan
-from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
-from nextpoint_assets.exports.common import exports_partitions, parse_export_key, put_json
+from nextpoint_assets.exports.common import export_step, production_asset, put_json
 from resources.dagster_resources import DocumentEngineResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event
 from resources.manifest_reader import extract_manifest, read_tables
@@ -69,12 +68,8 @@ def inspect_documents(manifest: ValidatedManifest, store, engine) -> dict[int, P
     return infos
 
 
-@dg.asset(
-    partitions_def=exports_partitions,
-    group_name="productions",
+@production_asset(
     kinds={"sqlite", "json"},
-    owners=["team:productions"],
-    retry_policy=RETRY_POLICY,
     description="The export manifest, validated, with every PDF inspected and every page numbered (plan.json).",
 )
 def export_manifest(
@@ -83,10 +78,8 @@ def export_manifest(
     document_engine: DocumentEngineResource,
     event_bus: EventBusResource,
 ) -> dg.MaterializeResult:
-    case_id, export_id = parse_export_key(context.partition_key)
-    store = object_store.case(case_id)
-    paths = ExportPaths(export_id)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+    with export_step(context, object_store) as (case_id, export_id, store):
+        paths = ExportPaths(export_id)
         with tempfile.TemporaryDirectory(prefix="np-manifest-") as tmp:
             zip_path = store.download(paths.manifest_zip, Path(tmp) / "manifest.zip")
             tables = read_tables(extract_manifest(zip_path, Path(tmp) / "manifest.sqlite"))

@@ -7,14 +7,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from domain.log import log_context
 from domain.production import expansive, loadfiles
-from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.exports.common import (
     ExportState,
     download_prefix,
-    exports_partitions,
-    parse_export_key,
+    export_step,
+    production_asset,
     put_json,
 )
 from resources import sevenzip
@@ -23,19 +21,13 @@ from resources.dagster_resources import ObjectStoreResource
 FIXED_MTIME = 946684800  # 2000-01-01: archives of the same files are the same bytes
 
 
-@dg.asset(
-    partitions_def=exports_partitions,
+@production_asset(
     deps=["export_volumes"],
-    group_name="productions",
     kinds={"csv"},
-    owners=["team:productions"],
-    retry_policy=RETRY_POLICY,
     description="DAT, OPT, LFP, DII, LOG and CSV load files under {NAME}/DATA/.",
 )
 def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-    case_id, export_id = parse_export_key(context.partition_key)
-    store = object_store.case(case_id)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+    with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         produced = state.produced()
         with tempfile.TemporaryDirectory(prefix="np-loadfiles-") as tmp:
@@ -49,19 +41,13 @@ def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectSto
         })
 
 
-@dg.asset(
-    partitions_def=exports_partitions,
+@production_asset(
     deps=["export_volumes"],
-    group_name="productions",
     kinds={"pdf"},
-    owners=["team:productions"],
-    retry_policy=RETRY_POLICY,
     description="When the manifest asks: one bookmarked PDF per volume, split every 1000 pages, with a cover page.",
 )
 def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-    case_id, export_id = parse_export_key(context.partition_key)
-    store = object_store.case(case_id)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+    with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         export = state.manifest.export
         if not export.expansive_pdf or export.image_format == "none":
@@ -85,19 +71,13 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
         return dg.MaterializeResult(metadata={"requested": True, "files": dg.MetadataValue.json(keys)})
 
 
-@dg.asset(
-    partitions_def=exports_partitions,
+@production_asset(
     deps=["export_load_files", "export_expansive_pdf"],
-    group_name="productions",
     kinds={"7z"},
-    owners=["team:productions"],
-    retry_policy=RETRY_POLICY,
     description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json.",
 )
 def export_archive(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
-    case_id, export_id = parse_export_key(context.partition_key)
-    store = object_store.case(case_id)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id), dagster_errors(context.log):
+    with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         export = state.manifest.export
         with tempfile.TemporaryDirectory(prefix="np-archive-") as tmp:
