@@ -21,6 +21,10 @@ from resources.dagster_resources import ObjectStoreResource
 FIXED_MTIME = 946684800  # 2000-01-01: archives of the same files are the same bytes
 
 
+class ArchiveConfig(dg.Config):
+    compression_level: int = 1  # 7-Zip -mx: 0 (store) to 9; see resources/sevenzip.py
+
+
 @production_asset(
     deps=["export_volumes"],
     kinds={"csv"},
@@ -76,7 +80,7 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
     kinds={"7z"},
     description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json.",
 )
-def export_archive(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, object_store: ObjectStoreResource) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         export = state.manifest.export
@@ -86,7 +90,7 @@ def export_archive(context: dg.AssetExecutionContext, object_store: ObjectStoreR
             for path in [*root.rglob("*"), root]:
                 os.utime(path, (FIXED_MTIME, FIXED_MTIME))
             (Path(tmp) / "out").mkdir()
-            parts = sevenzip.pack(root, Path(tmp) / "out" / export.safe_name, export.split_bytes)
+            parts = sevenzip.pack(root, Path(tmp) / "out" / export.safe_name, export.split_bytes, min(9, max(0, config.compression_level)))
             for stale in list(store.list(state.paths.zips)):
                 if Path(stale).name not in {p.name for p in parts}:
                     store.delete(stale)
