@@ -121,6 +121,18 @@ def _single_page(job: DocJob, lines: list[str], text: str, timer: _Timer) -> Doc
     return DocOutcome(out)
 
 
+def produce_document_safely(job: DocJob, engine) -> DocOutcome:
+    """produce_document, but a document that fails in any unforeseen way is reported by name and
+    keeps its numbered pages as placeholders: the rest of the volume goes on."""
+    try:
+        return produce_document(job, engine)
+    except Exception as exc:  # noqa: BLE001 - one bad document must not stop the volume
+        shutil.rmtree(Path(job.out_root), ignore_errors=True)
+        outcome = _unavailable(job, _Timer())
+        outcome.problems = [Problem("production_failed", f"the document could not be produced ({type(exc).__name__}: {str(exc)[:200]}); placeholder pages produced", job.exhibit.id, job.doc.volume)]
+        return outcome
+
+
 def _unavailable(job: DocJob, timer: _Timer) -> DocOutcome:
     """The PDF vanished after numbering: keep every numbered page, as a placeholder, and say so."""
     out = ProducedDocument(job.doc.exhibit_id)

@@ -60,8 +60,7 @@ def _prepare(job_dir: Path, store, state: ExportState, doc) -> tuple[DocJob, lis
         try:
             local[kind] = str(store.download(key, job_dir / f"{doc.exhibit_id}.{kind}"))
         except ObjectNotFound:
-            if kind == "native":
-                raise
+            # A missing PDF or native becomes placeholder pages (reported); missing text falls back to OCR.
             problems.append(Problem("document_not_found", f"{key} is missing", doc.exhibit_id, doc.volume, "warning" if kind == "text" else "error"))
     job = DocJob(
         doc=doc,

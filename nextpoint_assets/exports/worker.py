@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from domain.production.render import DocJob, DocOutcome, produce_document
+from domain.production.render import DocJob, DocOutcome, produce_document_safely
 from resources.document_engine import LocalDocumentEngine
 
 _engine: LocalDocumentEngine | None = None
@@ -22,4 +22,4 @@ def init(tessdata: str | None, language: str) -> None:
 def run(job: DocJob) -> DocOutcome:
     if _engine is None:
         init(None, "eng")
-    return produce_document(job, _engine)
+    return produce_document_safely(job, _engine)
