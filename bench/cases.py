@@ -273,7 +273,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "production": Benchmark(prepare_production, ("peer_ghostscript", "peer_pdftoppm_tiffcp", "ours_tiff_1proc", "ours_tiff_all_cores", "ours_pdf_all_cores",
                                                  "ours_e2e_tiff_all_cores", "ours_e2e_pdf_all_cores")),
     # The fastest peer only, for the long (10,000-page) runs.
-    "production_large": Benchmark(prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores", "ours_pdf_all_cores", "ours_e2e_tiff_all_cores")),
+    "production_large": Benchmark(prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores")),
     "production_parallel_peers": Benchmark(prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")),
     "production_ocr": Benchmark(prepare_production, ("ours_tiff_ocr_all_cores",)),
     "report_csv": Benchmark(prepare_report, ("pandas_read_sql_to_csv", "streaming_csv")),
@@ -290,8 +290,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("production", "ours_e2e_tiff_all_cores"): ours_e2e_tiff_all_cores,
     ("production", "ours_e2e_pdf_all_cores"): ours_e2e_pdf_all_cores,
     **{("production_large", name): VARIANT for name, VARIANT in (
-        ("peer_ghostscript", peer_ghostscript), ("ours_tiff_1proc", ours_tiff_1proc), ("ours_tiff_all_cores", ours_tiff_all_cores),
-        ("ours_pdf_all_cores", ours_pdf_all_cores), ("ours_e2e_tiff_all_cores", ours_e2e_tiff_all_cores))},
+        ("peer_ghostscript", peer_ghostscript), ("ours_tiff_1proc", ours_tiff_1proc), ("ours_tiff_all_cores", ours_tiff_all_cores))},
     ("production_parallel_peers", "peer_ghostscript_all_cores"): lambda a: peer_ghostscript({**a, "workers": os.cpu_count() or 1}),
     ("production_parallel_peers", "ours_tiff_all_cores"): ours_tiff_all_cores,
     ("production_ocr", "ours_tiff_ocr_all_cores"): ours_tiff_ocr_all_cores,
