@@ -154,8 +154,9 @@ class CaseBuilder:
         image = Image.new("RGB", (120, 40), (250, 220, 60))
         ImageDraw.Draw(image).text((10, 12), "APPROVED", fill=(0, 0, 0))
         image.save(sticker, format="PNG")
-        self.sticker_key = self.store.put_bytes("annotations/stickers/approved.png", sticker.getvalue(), "image/png")
+        # Annotation image keys are relative to the case prefix, like every key in the case database.
         self.sticker_key = "annotations/stickers/approved.png"
+        self.store.put_bytes(self.sticker_key, sticker.getvalue(), "image/png")
 
     # documents ------------------------------------------------------------
     def _store_document(self, doc_id: int, pdf: docs.MadePdf, native: tuple[bytes, str] | None, with_text: bool):
