@@ -42,6 +42,22 @@ def black_mask(gray: Image.Image) -> np.ndarray:
     return np.asarray(gray.convert("L")) < BW_THRESHOLD
 
 
+def _label_fit(box: tuple[int, int, int, int], label: str | None) -> tuple[int, float, float] | None:
+    """(font size, x, y) of a redaction label inside its box, or None when it does not fit."""
+    if not label:
+        return None
+    x0, y0, x1, y1 = box
+    size = max(8, min(int((y1 - y0) * 0.6), int(ENDORSEMENT_POINTS * DPI / 72)))
+    if measure(label, size) > (x1 - x0) - 4:
+        return None
+    return size, x0 + 2, y0 + (y1 - y0 - size) / 2
+
+
+def _endorsement_boxes(width: int, height: int, stamps: list[tuple[str, str]], dpi: int):
+    scale = dpi / 72
+    return layout(width, height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure), 2 * scale
+
+
 def burn_redactions(image: Image.Image, boxes: list[tuple[tuple[int, int, int, int], str | None]], labels: bool = True) -> None:
     """Solid black boxes (pixels replaced, nothing underneath survives), label in white when it fits.
 
@@ -53,22 +69,20 @@ def burn_redactions(image: Image.Image, boxes: list[tuple[tuple[int, int, int, i
     white = 255 if image.mode in ("L", "1") else (255, 255, 255)
     for (x0, y0, x1, y1), label in boxes:
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=black)
-        if label and labels:
-            size = max(8, min(int((y1 - y0) * 0.6), int(ENDORSEMENT_POINTS * DPI / 72)))
-            if measure(label, size) <= (x1 - x0) - 4:
-                draw.text((x0 + 2, y0 + (y1 - y0 - size) / 2), label, fill=white, font=font(size))
+        fit = _label_fit((x0, y0, x1, y1), label) if labels else None
+        if fit:
+            size, x, y = fit
+            draw.text((x, y), label, fill=white, font=font(size))
 
 
 def burn_endorsements(image: Image.Image, stamps: list[tuple[str, str]], dpi: int = DPI) -> None:
     """Bates number and confidentiality code at their positions, on a white ground so they read."""
     if not stamps:
         return
-    scale = dpi / 72
-    boxes = layout(image.width, image.height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure)
+    boxes, pad = _endorsement_boxes(image.width, image.height, stamps, dpi)
     draw = ImageDraw.Draw(image)
     black = 0 if image.mode == "L" else (0, 0, 0)
     white = 255 if image.mode == "L" else (255, 255, 255)
-    pad = 2 * scale
     for box in boxes:
         draw.rectangle((box.x - pad, box.y - pad, box.x + box.width + pad, box.y + box.height + pad), fill=white)
         for index, line in enumerate(box.lines):
@@ -108,21 +122,19 @@ def redact_array(gray: np.ndarray, boxes: list[tuple[tuple[int, int, int, int], 
 
 
 def label_redactions_bilevel(black: np.ndarray, boxes) -> None:
-    for (x0, y0, x1, y1), label in boxes:
-        if label:
-            size = max(8, min(int((y1 - y0) * 0.6), int(ENDORSEMENT_POINTS * DPI / 72)))
-            if measure(label, size) <= (x1 - x0) - 4:
-                _paste(black, text_mask(label, size), x0 + 2, y0 + (y1 - y0 - size) / 2, ink=False)
+    for box, label in boxes:
+        fit = _label_fit(box, label)
+        if fit:
+            size, x, y = fit
+            _paste(black, text_mask(label, size), x, y, ink=False)
 
 
 def endorse_bilevel(black: np.ndarray, stamps: list[tuple[str, str]], dpi: int = DPI) -> None:
     """The same endorsements as burn_endorsements, drawn into a bilevel page (True = black)."""
     if not stamps:
         return
-    scale = dpi / 72
     height, width = black.shape
-    boxes = layout(width, height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure)
-    pad = 2 * scale
+    boxes, pad = _endorsement_boxes(width, height, stamps, dpi)
     for box in boxes:
         top, bottom = int(max(0, box.y - pad)), int(min(height, box.y + box.height + pad + 1))
         left, right = int(max(0, box.x - pad)), int(min(width, box.x + box.width + pad + 1))
