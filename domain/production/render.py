@@ -221,6 +221,8 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
             image = None if bilevel[index] else next(pictures)
             timer.add("render", start)
             boxes = [(geometries[index].rect_to_pixels(r.rect, imaging.DPI), r.label) for r in redactions_by_page.get(index, [])]
+            # What each redaction hides, cut from the page before it is blacked out (for QC's hashes).
+            hidden = [_crop(grey if grey is not None else image, box) for box, _ in boxes] if need_ocr else []
             if grey is not None:
                 imaging.redact_array(grey, boxes)
             else:
@@ -234,8 +236,8 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
                 else:
                     text = engine.ocr(seen, detect_orientation=True)
                 texts.append(text)
-                for r in redactions_by_page.get(index, []):
-                    hashes.update(_ocr_hidden_words(engine, job, index, r, geometries))
+                for crop in filter(None, hidden):
+                    hashes.update(token_hash(t) for t in redaction_tokens(engine.ocr(crop)))
                 timer.add("ocr", start)
             start = time.perf_counter()
             if grey is not None:
@@ -265,13 +267,17 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
     return outcome
 
 
-def _ocr_hidden_words(engine, job: DocJob, index: int, redaction: Redaction, geometries) -> set[str]:
-    """Words under a redaction on an image-only page: OCR of that area of the unredacted page."""
-    geometry = geometries[index]
-    x0, y0, x1, y1 = geometry.rect_to_pixels(redaction.rect, imaging.DPI)
-    original = engine.render_page(Path(job.pdf_path), index, imaging.DPI, grayscale=True)
-    crop = original.crop((max(0, x0 - 4), max(0, y0 - 4), x1 + 4, y1 + 4))
-    return {token_hash(t) for t in redaction_tokens(engine.ocr(crop))}
+def _crop(page, box: tuple[int, int, int, int], margin: int = 4) -> Image.Image | None:
+    """The area of a rendered page (array or image) under a redaction box, as a grey image;
+    None when the box lies off the page."""
+    x0, y0, x1, y1 = box
+    height, width = page.shape if isinstance(page, np.ndarray) else (page.height, page.width)
+    left, top, right, bottom = max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
+    if right <= left or bottom <= top:
+        return None
+    if isinstance(page, np.ndarray):
+        return Image.fromarray(page[top:bottom, left:right].copy())
+    return page.crop((left, top, right, bottom)).convert("L")
 
 
 def _safe_render(pages, outcome: DocOutcome, doc: PlannedDocument, array: bool = False):
