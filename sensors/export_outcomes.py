@@ -5,6 +5,7 @@ import json
 import dagster as dg
 
 from domain.errors import PlatformError
+from domain.production.paths import ExportPaths
 from jobs.exports import export_job
 from nextpoint_assets.exports.common import parse_export_key
 from resources.backend_api import export_callback_body
@@ -24,7 +25,7 @@ def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) 
             text = "an internal error (the platform team has the details)"
         return f"The step {event.step_key} failed: {text}"
     try:
-        checks = json.loads(store.get_bytes(f"exports/export_{export_id}/work/qc.json"))
+        checks = json.loads(store.get_bytes(ExportPaths(export_id).qc_json))
         failed = [c["name"] for c in checks if not c["passed"]]
         if failed:
             return f"Quality control failed: {', '.join(failed)}. Nothing was delivered."

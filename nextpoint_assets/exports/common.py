@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -71,18 +72,24 @@ class ExportState:
         self.store = store
         self.paths = ExportPaths(export_id)
         self.manifest = ValidatedManifest.from_json(get_json(store, self.paths.manifest_json))
-        self.plan = Plan.from_json(self.manifest.export, get_json(store, self.paths.plan_json))
+        plan_bytes = store.get_bytes(self.paths.plan_json)
+        self.plan = Plan.from_json(self.manifest.export, json.loads(plan_bytes))
+        # Identifies the plan a volume result was produced for (a result of another plan is stale).
+        self.plan_digest = hashlib.sha256(plan_bytes).hexdigest()
+        self._volume_results: dict[int, dict[str, Any]] | None = None
 
     @property
     def production_prefix(self) -> str:
         return self.paths.production(self.manifest.export.safe_name)
 
     def volume_results(self) -> dict[int, dict[str, Any]]:
-        results = {}
-        for volume in self.plan.volumes:
-            label = self.plan.volume_documents(volume)[0].volume_label
-            results[volume] = get_json(self.store, self.paths.volume_json(label))
-        return results
+        """Every volume's result file, read once per state."""
+        if self._volume_results is None:
+            self._volume_results = {
+                volume: get_json(self.store, self.paths.volume_json(self.plan.volume_documents(volume)[0].volume_label))
+                for volume in self.plan.volumes
+            }
+        return self._volume_results
 
     def produced(self) -> dict[int, ProducedDocument]:
         produced: dict[int, ProducedDocument] = {}

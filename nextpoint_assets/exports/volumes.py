@@ -7,7 +7,6 @@ A volume whose result matches the current plan is already done and is skipped,
 so a re-run only redoes the volumes that failed.
 """
 
-import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -38,10 +37,6 @@ log = get_logger("exports.volumes")
 class VolumeConfig(dg.Config):
     workers: int = 0  # worker processes per volume; 0 = one per CPU core
     force: bool = False  # redo the volume even if its result matches the plan
-
-
-def plan_digest(store, state: ExportState) -> str:
-    return hashlib.sha256(store.get_bytes(state.paths.plan_json)).hexdigest()
 
 
 def _prepare(job_dir: Path, store, state: ExportState, doc) -> tuple[DocJob, list[Problem]]:
@@ -85,7 +80,7 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
     state = ExportState(store, export_id)
     docs = state.plan.volume_documents(volume)
     label = docs[0].volume_label
-    digest = plan_digest(store, state)
+    digest = state.plan_digest
     result_key = state.paths.volume_json(label)
     if not force and store.exists(result_key) and get_json(store, result_key).get("plan_digest") == digest:
         log.info(f"{label} already produced for this plan; skipped")
