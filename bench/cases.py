@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bench import stamping
+
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
 
@@ -278,6 +280,10 @@ BENCHMARKS: dict[str, Benchmark] = {
     "production_ocr": Benchmark(prepare_production, ("ours_tiff_ocr_all_cores",)),
     "report_csv": Benchmark(prepare_report, ("pandas_read_sql_to_csv", "streaming_csv")),
     "demo_generation": Benchmark(prepare_nothing, ("text_case",)),
+    "stamping": Benchmark(stamping.prepare_stamping, ("peer_pypdf_reportlab_overlay", "peer_pikepdf_bare_append",
+                                                      "peer_pikepdf_bare_append_no_recompress", "ours_annotations_1proc",
+                                                      "ours_annotations_all_cores", "ours_burned_1proc", "ours_burned_all_cores")),
+    "stamp_numbering": Benchmark(stamping.prepare_stamping, ("ours_8_concurrent_requests",)),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -297,6 +303,8 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("report_csv", "pandas_read_sql_to_csv"): report_pandas,
     ("report_csv", "streaming_csv"): report_ours,
     ("demo_generation", "text_case"): demo_generation,
+    **{("stamping", name): getattr(stamping, name) for name in BENCHMARKS["stamping"].variants},
+    ("stamp_numbering", "ours_8_concurrent_requests"): stamping.ours_8_concurrent_requests,
 }
 
 

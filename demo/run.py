@@ -37,6 +37,26 @@ def run_production(instance: dg.DagsterInstance, case_id: int, export_id: int = 
         return result.success
 
 
+def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProcessResult:
+    """Bates numbers and confidentiality stamps on every exhibit of a demo case (stamp_job)."""
+    from sqlalchemy import select
+
+    from domain.schema import exhibits
+    from jobs.stamps import stamp_run_config
+    from resources.dagster_resources import DatabaseResource
+
+    with DatabaseResource.from_settings(get_settings()).databases().case_reader(case_id).connect() as conn:
+        ids = [r.id for r in conn.execute(select(exhibits.c.id).order_by(exhibits.c.id))]
+    job = defs.resolve_job_def("stamp_job")
+    result = None
+    for event_id, body in ((f"demo-bates-{case_id}", {"type": "bates_stamp", "pattern_id": 1}),
+                           (f"demo-confidentiality-{case_id}", {"type": "confidentiality_stamp"})):
+        request = {"event_id": event_id, "action": "apply", "exhibit_ids": ids, **body}
+        result = job.execute_in_process(instance=instance, partition_key=str(case_id),
+                                        run_config=stamp_run_config(request), raise_on_error=False)
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
@@ -65,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     store = build_object_store(settings)
     productions = {s.case_id: run_production(instance, s.case_id) for s in summaries}
+    stamping = run_stamping(instance, summaries[0].case_id)
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
@@ -79,13 +100,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  unpacked production: {store.local_path(base + '/production')}")
             print(f"  7z archive parts:    {store.local_path(base + '/zips')}")
             print(f"  error logs:          {store.local_path(base + '/error_logs')}")
+    stamped = f"case_{summaries[0].case_id}/stamped_pages"
+    print(f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}")
+    if isinstance(store, LocalObjectStore):
+        print(f"  annotated and burned-in PDFs: {store.local_path(stamped)}")
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
     print(f"Events:          {settings.events_file}")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success and all(productions.values()) else 1
+    return 0 if result.success and all(productions.values()) and stamping.success else 1
 
 
 if __name__ == "__main__":

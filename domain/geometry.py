@@ -59,3 +59,22 @@ class PageGeometry:
         if self.rotation == 270:
             return 0, -1, 1, 0, left, top
         return 1, 0, 0, 1, left, bottom
+
+    def extended(self, top: float, bottom: float) -> PageGeometry:
+        """The page grown by `top` above and `bottom` below as displayed (a stamp band)."""
+        left, low, right, high = self.left, self.bottom, self.right, self.top
+        if self.rotation == 90:  # the displayed top is the user-space left edge
+            return PageGeometry(left - top, low, right + bottom, high, 90)
+        if self.rotation == 180:
+            return PageGeometry(left, low - top, right, high + bottom, 180)
+        if self.rotation == 270:
+            return PageGeometry(left - bottom, low, right + top, high, 270)
+        return PageGeometry(left, low - bottom, right, high + top, 0)
+
+    def display_rect_to_user(self, x: float, y: float, width: float, height: float) -> tuple[float, float, float, float]:
+        """A display-space box (origin top-left) as the user-space rectangle that shows it."""
+        a, b, c, d, e, f = self.display_matrix()
+        _, display_height = self.display_size
+        corners = [(x, display_height - y), (x + width, display_height - y - height)]
+        xs, ys = zip(*[(a * u + c * v + e, b * u + d * v + f) for u, v in corners], strict=True)
+        return min(xs), min(ys), max(xs), max(ys)

@@ -12,12 +12,14 @@ from domain.log import configure_logging
 from jobs.cases import register_cases_job
 from jobs.exports import export_job
 from jobs.reports import page_count_report_job
+from jobs.stamps import stamp_job
 from nextpoint_assets.exports.checks import export_quality_checks
 from nextpoint_assets.exports.completion import export_completion
 from nextpoint_assets.exports.manifest_asset import export_manifest
 from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
 from nextpoint_assets.exports.volumes import export_volumes
 from nextpoint_assets.reports.page_count import page_count_report
+from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
@@ -35,9 +37,10 @@ defs = dg.Definitions(
         export_expansive_pdf,
         export_archive,
         export_completion,
+        stamped_page_set,
     ],
     asset_checks=[export_quality_checks],
-    jobs=[register_cases_job, page_count_report_job, export_job],
+    jobs=[register_cases_job, page_count_report_job, export_job, stamp_job],
     sensors=[case_registry_sensor, export_failure_sensor],
     resources=build_resources(settings),
 )

@@ -8,7 +8,11 @@ A case database is never created by connecting to it: a missing one is a
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -136,6 +140,39 @@ class Databases:
             database=db_name,
             query={"charset": "utf8mb4"},
         )
+
+    # Locks -----------------------------------------------------------------
+    @contextlib.contextmanager
+    def case_lock(self, case_id: object, name: str, timeout_seconds: int = 900) -> Iterator[None]:
+        """A named lock of one case held across processes and machines: MySQL GET_LOCK, or a
+        file lock beside the SQLite file. Waiting longer than the timeout is a retryable error."""
+        db_name = self.case_db_name(case_id)
+        busy = RetryableError(f"Another run holds the {name} lock of case {case_id}; the work will be retried.")
+        if self.config.backend == "sqlite":
+            self._engine(db_name, "writer", case_id=case_id)  # a missing case fails here, by name
+            with open(self.sqlite_path(db_name).with_suffix(f".{name}.lock"), "a+") as handle:
+                deadline = time.monotonic() + timeout_seconds
+                while True:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise busy from None
+                        time.sleep(0.2)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+            return
+        lock_name = f"{db_name}:{name}"[:64]
+        with self.case_writer(case_id).connect() as conn:
+            if conn.execute(text("SELECT GET_LOCK(:n, :t)"), {"n": lock_name, "t": timeout_seconds}).scalar() != 1:
+                raise busy
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT RELEASE_LOCK(:n)"), {"n": lock_name})
 
     # Existence and creation ------------------------------------------------
     def exists(self, db_name: str) -> bool:

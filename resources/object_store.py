@@ -70,6 +70,29 @@ class LocalObjectStore:
 
         self._atomic_write(key, write)
 
+    def move_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        """put_file for a file the caller no longer needs: a rename when it is on the store's disk."""
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.replace(path, target)
+        except OSError:  # another filesystem: copy atomically, then drop the original
+            self.put_file(key, path, content_type)
+            Path(path).unlink(missing_ok=True)
+
+    def scratch_dir(self) -> Path:
+        """Scratch space on the store's own disk, so finished files are renamed in, not copied."""
+        path = self.root / ".scratch"
+        path.mkdir(exist_ok=True)
+        return path
+
+    def readable_path(self, key: str) -> Path:
+        """The object's own file, to read in place instead of downloading a copy."""
+        path = self._path(key)
+        if not path.is_file():
+            raise ObjectNotFound(key=key)
+        return path
+
     def get_bytes(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -151,6 +174,10 @@ class S3ObjectStore:
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
         self._call(self.client.upload_file, key, Filename=str(path), Bucket=self.bucket, Key=_check_full_key(key), **extra)
 
+    def move_file(self, key: str, path: Path, content_type: str | None = None) -> None:
+        self.put_file(key, path, content_type)
+        Path(path).unlink(missing_ok=True)
+
     def get_bytes(self, key: str) -> bytes:
         response = self._call(self.client.get_object, key, Bucket=self.bucket, Key=_check_full_key(key))
         return response["Body"].read()
@@ -219,6 +246,20 @@ class CaseStore:
         key = self.key(relative)
         self.store.put_file(key, path, content_type)
         return key
+
+    def move_file(self, relative: str, path: Path, content_type: str | None = None) -> str:
+        key = self.key(relative)
+        self.store.move_file(key, path, content_type)
+        return key
+
+    def scratch_dir(self) -> Path | None:
+        scratch = getattr(self.store, "scratch_dir", None)
+        return scratch() if scratch else None
+
+    def readable_path(self, relative: str) -> Path | None:
+        """The object's file when the store is a local folder (read in place), else None."""
+        readable = getattr(self.store, "readable_path", None)
+        return readable(self.key(relative)) if readable else None
 
     def get_bytes(self, relative: str) -> bytes:
         return self.store.get_bytes(self.key(relative))

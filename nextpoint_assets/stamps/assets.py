@@ -1,0 +1,187 @@
+"""stamped_page_set: every exhibit page of a case carrying the stamps its database says it carries.
+
+Materialized from the UI (one case or a backfill of many, in one run) it
+re-stamps only the exhibits whose stamp rows, source PDF or style changed;
+given a stamp request (stamp_job, or a STAMP_REQUESTED event) it first applies
+the request to the database (domain/stamping/service.py), then re-stamps, then
+announces STAMP_COMPLETED / STAMP_FAILED.
+"""
+
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+
+from domain.errors import PermanentError, PlatformError, RetryableError
+from domain.log import get_logger, log_context
+from domain.stamp_layout import MODES
+from domain.stamping import service
+from domain.stamping.pageset import OUTPUTS, PageSetSettings
+from domain.stamping.request import StampRequest, parse_request
+from nextpoint_assets.errors import RETRY_POLICY, user_message
+from nextpoint_assets.partitions import case_id_of, cases_partitions
+from nextpoint_assets.stamps.sync import SourceCache, SyncSummary, sync_page_set
+from resources.dagster_resources import DatabaseResource, EventBusResource, ObjectStoreResource
+from resources.event_bus import make_event
+
+log = get_logger("stamps")
+DATA_VERSION_TAG = "dagster/data_version"
+
+
+class StampTemplateConfig(dg.Config):
+    position: str | None = None  # top_left ... bottom_right; checked by domain/stamping/request.py
+    font_size: float | None = None
+    text: str | None = None
+    start_number: int | None = None
+    pages: str | None = None  # exhibit stamps: "first" (default) or "all"
+
+
+class StampRequestConfig(dg.Config):
+    """The body of a STAMP_REQUESTED event (case_id comes from the partition)."""
+
+    event_id: str
+    type: str  # bates_stamp | confidentiality_stamp | exhibit_stamp
+    action: str  # apply | remove | update
+    exhibit_ids: list[int]
+    pattern_id: int | None = None
+    template: StampTemplateConfig = StampTemplateConfig()
+    reuse_numbers: bool = False
+    occurred_at: str | None = None
+
+
+class StampedPageSetConfig(dg.Config):
+    request: StampRequestConfig | None = None
+    mode: str = "band"  # "overlay" draws on the page as it is; band: grow the page so no stamp covers content
+    outputs: list[str] = ["annotations", "burned"]  # add "images" for legacy burned-in page images
+    image_dpi: int = 150
+    workers: int = 0  # processes; 0 = one per CPU core
+    max_document_pages: int = service.DEFAULT_MAX_PAGES
+    force: bool = False  # re-stamp every exhibit, changed or not
+
+
+def _settings(config: StampedPageSetConfig) -> PageSetSettings:
+    if config.mode not in MODES:
+        raise PermanentError(f"Unknown stamp mode {config.mode!r}; choose from {list(MODES)}.")
+    unknown = sorted(set(config.outputs) - set(OUTPUTS))
+    if unknown or not config.outputs:
+        raise PermanentError(f"Unknown stamped page outputs {unknown}; choose from {list(OUTPUTS)}.")
+    return PageSetSettings(config.mode, tuple(o for o in OUTPUTS if o in config.outputs), config.image_dpi)
+
+
+def _request(config: StampedPageSetConfig, case_id: int) -> StampRequest | None:
+    if config.request is None:
+        return None
+    return parse_request({**config.request.model_dump(), "case_id": case_id}, case_id)
+
+
+def _announce(bus, case_id: int, request: StampRequest, result: service.StampResult | None, sync: SyncSummary | None,
+              error: str | None = None) -> list[dict]:
+    """STAMP_COMPLETED for what is stamped, STAMP_FAILED for what is not; ids derive from the request."""
+    events = []
+    failed = dict(result.failed) if result else {}
+    if result and sync:
+        failed.update({e: m for e, m in sync.failed.items() if e in result.exhibit_ids})
+    done = [e for e in (result.exhibit_ids if result else []) if e not in failed]
+    common = {"stamp_type": request.type, "action": request.action, "request_event_id": request.event_id}
+    if done:
+        events.append(make_event(
+            "STAMP_COMPLETED", case_id, event_id=f"stamp_completed-{case_id}-{request.receipt_name}",
+            exhibit_ids=done, bates_range=result.bates_range, pages=result.pages,
+            skipped={str(k): v for k, v in result.skipped.items()}, **common))
+    if failed or error:
+        ids = sorted(failed) if failed else list(request.exhibit_ids)
+        message = error or f"{len(failed)} exhibit(s) could not be stamped: " + "; ".join(failed[e] for e in sorted(failed))[:2000]
+        events.append(make_event(
+            "STAMP_FAILED", case_id, event_id=f"stamp_failed-{case_id}-{request.receipt_name}",
+            exhibit_ids=ids, bates_range=None, error=message, errors={str(k): v for k, v in failed.items()}, **common))
+    for event in events:
+        bus.publish(event)
+    return events
+
+
+@dg.asset(
+    partitions_def=cases_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name="stamps",
+    kinds={"pdf", "png"},
+    owners=["team:productions"],
+    retry_policy=RETRY_POLICY,
+    output_required=False,
+    description="Every stamped exhibit's pages with their Bates, confidentiality and exhibit stamps, "
+                "as an annotation layer and burned in (stamped_pages/ of each case).",
+)
+def stamped_page_set(
+    context: dg.AssetExecutionContext,
+    config: StampedPageSetConfig,
+    databases: DatabaseResource,
+    object_store: ObjectStoreResource,
+    event_bus: EventBusResource,
+):
+    settings = _settings(config)
+    if config.request is not None and len(context.partition_keys) != 1:
+        raise dg.Failure("A stamp request names one case: run it for exactly one partition.", allow_retries=False)
+    failures: dict[str, str] = {}
+    for partition_key in context.partition_keys:
+        case_id = case_id_of(partition_key)
+        with log_context(case_id=case_id, run_id=context.run_id, job="stamped_page_set"):
+            try:
+                yield _materialize(context, config, settings, case_id, databases, object_store, event_bus)
+            except RetryableError:
+                raise
+            except PlatformError as exc:
+                log.error(f"stamping failed: {exc}")
+                failures[partition_key] = user_message(exc)
+    if failures:
+        summary = "; ".join(f"case {k}: {v}" for k, v in sorted(failures.items()))
+        raise dg.Failure(description=f"Stamping failed for {len(failures)} case(s): {summary}",
+                         metadata={"failed_cases": dg.MetadataValue.json(failures)}, allow_retries=False)
+
+
+def _materialize(context, config, settings, case_id, databases, object_store, event_bus) -> dg.AssetMaterialization:
+    dbs = databases.databases()
+    store = object_store.case(case_id)
+    engine = dbs.case_writer(case_id)
+    bus = event_bus.bus()
+    with tempfile.TemporaryDirectory(prefix="np-stamp-") as tmp:
+        sources = SourceCache(store, Path(tmp))  # PDFs fetched to check a request are stamped from the same copy
+        request = result = None
+        try:
+            request = _request(config, case_id)
+            if request is not None:
+                with log_context(event_id=request.event_id):
+                    result = service.handle(request, engine, store, sources.count_pages, config.max_document_pages)
+                    log.info(f"stamp request: {len(result.exhibit_ids)} exhibit(s), {len(result.failed)} failed, "
+                             f"already done: {result.already_done}")
+        except PermanentError as exc:
+            if request is not None:
+                _announce(bus, case_id, request, None, None, error=exc.user_message)
+            raise
+        with dbs.case_lock(case_id, "stamped_pages"):
+            summary = sync_page_set(store, engine, settings, config.workers, config.force, sources,
+                                    progress=context.log.info)
+        events = _announce(bus, case_id, request, result, summary) if request is not None else []
+    if request is not None and result is not None and not result.exhibit_ids and result.failed and not result.skipped:
+        raise PermanentError("No exhibit of the request could be stamped: "
+                             + "; ".join(result.failed[e] for e in sorted(result.failed))[:1500])
+    metadata = {
+        "case_id": case_id,
+        "data_version": summary.version,
+        "exhibits_stamped": summary.exhibits,
+        "restamped_now": len(summary.stamped),
+        "unchanged": summary.unchanged,
+        "removed": len(summary.removed),
+        "pages_restamped": summary.pages_stamped,
+        "failed": dg.MetadataValue.json({str(k): v for k, v in summary.failed.items()}),
+        "index_key": store.key("stamped_pages/index.json"),
+    }
+    if result is not None:
+        metadata.update({
+            "request_event_id": request.event_id,
+            "request_exhibits": dg.MetadataValue.json(result.exhibit_ids),
+            "request_failed": dg.MetadataValue.json({str(k): v for k, v in result.failed.items()}),
+            "bates_range": dg.MetadataValue.json(result.bates_range),
+            "already_done": result.already_done,
+            "events": dg.MetadataValue.json([e["event_type"] for e in events]),
+        })
+    return dg.AssetMaterialization(asset_key=context.asset_key, partition=str(case_id), metadata=metadata,
+                                   tags={DATA_VERSION_TAG: summary.version})
