@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
 from domain.schema import bates_patterns, confidentiality_codes, document_variants, exhibits, stamp_details
+from domain.stamping.request import bates_text
 
 CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 
@@ -38,6 +39,9 @@ class Pattern:
     suffix: str
     padding: int
     next_number: int
+
+    def text(self, number: int) -> str:
+        return bates_text(self.prefix, number, self.padding, self.suffix)
 
 
 @dataclass(frozen=True)

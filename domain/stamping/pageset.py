@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -220,11 +220,3 @@ def read_index(raw: bytes | None) -> dict[int, dict]:
 
 def write_index(index: dict[int, dict], version: str) -> bytes:
     return json.dumps({"version": version, "exhibits": {str(k): index[k] for k in sorted(index)}}, sort_keys=True).encode("utf-8")
-
-
-def failed(index: dict[int, dict]) -> dict[int, str]:
-    return {e: v["error"] for e, v in index.items() if v.get("error")}
-
-
-def pages_total(entries: Sequence[dict]) -> int:
-    return sum(e.get("pages") or 0 for e in entries)

@@ -134,13 +134,20 @@ class _Stamper:
             )))
 
 
-def open_pdf(path: Path) -> pikepdf.Pdf:
+def open_pdf(path: Path, name: str | None = None) -> pikepdf.Pdf:
+    """The PDF, or a typed error naming `name` (default: the file's name). A PDF that opens
+    without a password but is still encrypted is refused too: rewriting it would drop the protection."""
+    name = name or Path(path).name
     try:
-        return pikepdf.open(path)
+        pdf = pikepdf.open(path)
     except pikepdf.PasswordError:
-        raise DocumentEncrypted(file=Path(path).name) from None
+        raise DocumentEncrypted(file=name) from None
     except pikepdf.PdfError as exc:
-        raise DocumentUnreadable(file=Path(path).name, reason=str(exc)[:200]) from None
+        raise DocumentUnreadable(file=name, reason=str(exc)[:200]) from None
+    if pdf.is_encrypted:
+        pdf.close()
+        raise DocumentEncrypted(file=name)
+    return pdf
 
 
 def stamp_pdf(
@@ -158,8 +165,6 @@ def stamp_pdf(
         raise ValueError(f"unknown stamp output {output!r}")
     placements: dict[int, PageLayout] = {}
     with open_pdf(source) as pdf:
-        if pdf.is_encrypted:  # opened without a password but still encrypted: rewriting would drop it
-            raise DocumentEncrypted(file=Path(source).name)
         count = len(pdf.pages)
         beyond = [n for n in pages if n < 1 or n > count]
         if beyond:
@@ -192,7 +197,7 @@ def stamp_pdf(
     return placements, count
 
 
-def stamp_types(annotation: pikepdf.Object) -> str | None:
+def stamp_type_of(annotation: pikepdf.Object) -> str | None:
     custom = annotation.get("/NPCustomData")
     if custom is None or "/type" not in custom:
         return None
@@ -207,7 +212,7 @@ def strip_stamps(pdf: pikepdf.Pdf, types: Iterable[str]) -> int:
         annots = page.obj.get("/Annots")
         if annots is None:
             continue
-        keep = [a for a in annots if stamp_types(a) not in wanted]
+        keep = [a for a in annots if stamp_type_of(a) not in wanted]
         removed += len(annots) - len(keep)
         if len(keep) != len(annots):
             page.obj.Annots = pdf.make_indirect(Array(keep))

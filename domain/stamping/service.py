@@ -24,7 +24,7 @@ from domain.errors import PermanentError, PlatformError
 from domain.stamping import ledger
 from domain.stamping.ledger import ExhibitFacts, Pattern, StampRow
 from domain.stamping.numbering import allocate, families, family_order
-from domain.stamping.request import MAX_TEXT, StampRequest, bates_text, confidentiality_text, exhibit_text
+from domain.stamping.request import MAX_TEXT, StampRequest, confidentiality_text, exhibit_text
 
 PREFIX = "stamped_pages/"
 STYLE_KEY = f"{PREFIX}style.json"
@@ -208,8 +208,7 @@ def _hold_back_families(exhibit_ids: Sequence[int], parents: dict[int, int | Non
 def _number(order: Sequence[int], pages: dict[int, int], pattern: Pattern, position: str) -> list[StampRow]:
     ranges = allocate(order, pages, pattern.next_number)
     return [
-        StampRow(exhibit_id, page, "bates", bates_text(pattern.prefix, number, pattern.padding, pattern.suffix),
-                 position, pattern.id, number)
+        StampRow(exhibit_id, page, "bates", pattern.text(number), position, pattern.id, number)
         for exhibit_id in order
         for page, number in enumerate(range(ranges[exhibit_id][0], ranges[exhibit_id][1] + 1), start=1)
     ]
@@ -229,7 +228,7 @@ def _update_bates(request: StampRequest, engine: Engine) -> StampResult:
         new_rows = []
         for r in existing:
             pattern = known.get(r.bates_pattern_id)
-            text = bates_text(pattern.prefix, r.bates_number, pattern.padding, pattern.suffix) if pattern and r.bates_number is not None else r.text
+            text = pattern.text(r.bates_number) if pattern and r.bates_number is not None else r.text
             new_rows.append(StampRow(r.exhibit_id, r.page_number, "bates", text, request.template.position or r.position,
                                      r.bates_pattern_id, r.bates_number))
         ledger.delete_rows(conn, sorted(carried), "bates")
@@ -267,28 +266,27 @@ def _remove(request: StampRequest, engine: Engine) -> StampResult:
 def _give_back(conn, exhibit_ids: list[int], existing: list[StampRow]) -> list[StampRow]:
     """Roll each pattern back to the lowest removed number, which is only gap-free when the
     removed numbers are the pattern's last ones; otherwise nothing is removed."""
-    by_pattern: dict[int, list[int]] = {}
-    for r in existing:
-        if r.bates_pattern_id is not None and r.bates_number is not None:
-            by_pattern.setdefault(r.bates_pattern_id, []).append(r.bates_number)
-    for pattern_id in sorted(by_pattern):
+    for pattern_id in sorted(_numbers_by_pattern(existing)):
         ledger.lock_pattern(conn, pattern_id)
     existing = ledger.rows(conn, exhibit_ids, "bates")  # read again under the pattern locks
-    by_pattern = {}
-    for r in existing:
-        if r.bates_pattern_id is not None and r.bates_number is not None:
-            by_pattern.setdefault(r.bates_pattern_id, []).append(r.bates_number)
-    for pattern_id, numbers in sorted(by_pattern.items()):
+    for pattern_id, numbers in sorted(_numbers_by_pattern(existing).items()):
         pattern = ledger.patterns(conn, [pattern_id])[pattern_id]
         lowest, highest = min(numbers), max(numbers)
         in_use = ledger.pattern_numbers_from(conn, pattern_id, lowest)
         if highest != pattern.next_number - 1 or len(set(numbers)) != highest - lowest + 1 or in_use > len(numbers):
             raise PermanentError(
-                f"The Bates numbers {bates_text(pattern.prefix, lowest, pattern.padding, pattern.suffix)}-"
-                f"{bates_text(pattern.prefix, highest, pattern.padding, pattern.suffix)} cannot be reused: later numbers "
+                f"The Bates numbers {pattern.text(lowest)}-{pattern.text(highest)} cannot be reused: later numbers "
                 "of the pattern are in use, so reusing them would leave a gap. Remove them without reuse instead.")
         ledger.set_next_number(conn, pattern_id, lowest)
     return existing
+
+
+def _numbers_by_pattern(rows: Sequence[StampRow]) -> dict[int, list[int]]:
+    found: dict[int, list[int]] = {}
+    for r in rows:
+        if r.bates_pattern_id is not None and r.bates_number is not None:
+            found.setdefault(r.bates_pattern_id, []).append(r.bates_number)
+    return found
 
 
 # Confidentiality and exhibit stamps -------------------------------------------

@@ -18,7 +18,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.errors import DocumentEncrypted, PlatformError
+from domain.errors import PlatformError
 from domain.log import get_logger, log_context
 from domain.stamping import ledger
 from domain.stamping.pageset import (
@@ -67,9 +67,7 @@ class SourceCache:
             path.unlink(missing_ok=True)
 
     def count_pages(self, key: str) -> int:
-        with open_pdf(self.path(key)) as pdf:
-            if pdf.is_encrypted:  # opens without a password, but a rewrite would drop the protection
-                raise DocumentEncrypted(file=Path(key).name)
+        with open_pdf(self.path(key), name=Path(key).name) as pdf:
             return len(pdf.pages)
 
 
