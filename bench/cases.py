@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import stamping
+from bench import reports, stamping
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -279,6 +279,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "production_parallel_peers": Benchmark(prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")),
     "production_ocr": Benchmark(prepare_production, ("ours_tiff_ocr_all_cores",)),
     "report_csv": Benchmark(prepare_report, ("pandas_read_sql_to_csv", "streaming_csv")),
+    "review_log": Benchmark(reports.prepare_review_log, reports.VARIANTS),
+    "review_log_csv": Benchmark(reports.prepare_review_log, reports.VARIANTS[:2]),
     "demo_generation": Benchmark(prepare_nothing, ("text_case",)),
     "stamping": Benchmark(stamping.prepare_stamping, ("peer_pypdf_reportlab_overlay", "peer_pikepdf_bare_append",
                                                       "peer_pikepdf_bare_append_no_recompress", "ours_annotations_1proc",
@@ -303,6 +305,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("report_csv", "pandas_read_sql_to_csv"): report_pandas,
     ("report_csv", "streaming_csv"): report_ours,
     ("demo_generation", "text_case"): demo_generation,
+    **{(bench, name): getattr(reports, name) for bench in ("review_log", "review_log_csv") for name in reports.VARIANTS},
     **{("stamping", name): getattr(stamping, name) for name in BENCHMARKS["stamping"].variants},
     ("stamp_numbering", "ours_8_concurrent_requests"): stamping.ours_8_concurrent_requests,
 }

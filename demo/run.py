@@ -14,10 +14,10 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from demo.generate import DEFAULT_CASES, generate
 from domain.production.paths import ExportPaths
+from domain.reports.delivery import report_key
 from nextpoint_assets.definitions import defs
 from nextpoint_assets.exports.common import export_partition_key, exports_partitions
 from nextpoint_assets.partitions import cases_partitions
-from nextpoint_assets.reports.page_count import REPORT_KEY
 from resources.object_store import LocalObjectStore, build_object_store
 from resources.settings import get_settings
 
@@ -83,15 +83,25 @@ def main(argv: list[str] | None = None) -> int:
         tags={ASSET_PARTITION_RANGE_START_TAG: demo_keys[0], ASSET_PARTITION_RANGE_END_TAG: demo_keys[-1]},
         raise_on_error=False,
     )
+    review_log = defs.resolve_job_def("review_log_report_job").execute_in_process(
+        instance=instance,
+        run_config={"ops": {"review_log_report": {"config": {"format": "xlsx"}}}},
+        tags={ASSET_PARTITION_RANGE_START_TAG: demo_keys[0], ASSET_PARTITION_RANGE_END_TAG: demo_keys[-1]},
+        raise_on_error=False,
+    )
     store = build_object_store(settings)
     productions = {s.case_id: run_production(instance, s.case_id) for s in summaries}
     stamping = run_stamping(instance, summaries[0].case_id)
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
-        key = f"case_{s.case_id}/{REPORT_KEY}"
+        key = f"case_{s.case_id}/{report_key('page_count', 'csv')}"
         where = store.local_path(key) if isinstance(store, LocalObjectStore) else key
         print(f"  page-count report, case {s.case_id}: {where}")
+    print("Review logs (XLSX):", "succeeded" if review_log.success else "FAILED", f"(run {review_log.run_id})")
+    for s in summaries:
+        key = f"case_{s.case_id}/{report_key('review_log', 'xlsx')}"
+        print(f"  review log, case {s.case_id}: {store.local_path(key) if isinstance(store, LocalObjectStore) else key}")
     for case_id, ok in productions.items():
         paths = ExportPaths(1)
         base = f"case_{case_id}/{paths.base}"
@@ -110,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Events:          {settings.events_file}")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success and all(productions.values()) and stamping.success else 1
+    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success else 1
 
 
 if __name__ == "__main__":

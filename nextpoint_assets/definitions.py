@@ -11,26 +11,29 @@ import dagster as dg
 from domain.log import configure_logging
 from jobs.cases import register_cases_job
 from jobs.exports import export_job
-from jobs.reports import page_count_report_job
+from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
 from nextpoint_assets.exports.checks import export_quality_checks
 from nextpoint_assets.exports.completion import export_completion
 from nextpoint_assets.exports.manifest_asset import export_manifest
 from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
 from nextpoint_assets.exports.volumes import export_volumes
-from nextpoint_assets.reports.page_count import page_count_report
+from nextpoint_assets.reports.account_activity import account_user_activity_report
+from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
 from sensors.export_outcomes import export_failure_sensor
+from sensors.report_schedules import REPORT_SCHEDULES
 
 settings = get_settings()
 configure_logging(settings.log_format, settings.log_level)
 
 defs = dg.Definitions(
     assets=[
-        page_count_report,
+        *REPORT_ASSETS.values(),
+        account_user_activity_report,
         export_manifest,
         export_volumes,
         export_load_files,
@@ -40,7 +43,8 @@ defs = dg.Definitions(
         stamped_page_set,
     ],
     asset_checks=[export_quality_checks],
-    jobs=[register_cases_job, page_count_report_job, export_job, stamp_job],
+    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job],
+    schedules=REPORT_SCHEDULES,
     sensors=[case_registry_sensor, export_failure_sensor],
     resources=build_resources(settings),
 )

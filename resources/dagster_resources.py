@@ -188,6 +188,16 @@ class MailerResource(dg.ConfigurableResource):
         return LocalMailer(Path(self.outbox), self.sender)
 
 
+class ReportSettingsResource(dg.ConfigurableResource):
+    """How reports are delivered: files up to this size are attached to the email, larger ones linked."""
+
+    attach_limit_bytes: int = 10 * 1024 * 1024
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ReportSettingsResource:
+        return cls(attach_limit_bytes=s.report_attach_limit_bytes)
+
+
 class BackendApiResource(dg.ConfigurableResource):
     """The backend API; with no base URL (the embedded default) callbacks are skipped."""
 
@@ -216,6 +226,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "event_bus": EventBusResource.from_settings(settings),
         "mailer": MailerResource.from_settings(settings),
         "backend_api": BackendApiResource.from_settings(settings),
+        "report_settings": ReportSettingsResource.from_settings(settings),
         **_io_manager(settings),
         "pyspark": PySparkResource(spark_config=spark_config(settings)),
     }

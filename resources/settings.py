@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     mail_from: str = "reports@nextpoint.local"
 
+    # Reports
+    report_attach_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=0, le=40 * 1024 * 1024)
+    #: Recurring reports (sensors/report_schedules.py); the schedules start stopped either way.
+    report_weekly_review_log_cron: str = "0 6 * * 1"
+    report_monthly_user_activity_cron: str = "0 7 1 * *"
+    report_schedule_format: Literal["csv", "xlsx"] = "xlsx"
+    report_schedule_recipients: str = ""  # comma-separated addresses for scheduled reports
+
     # Compute
     spark_master: str = "local[*]"
     spark_jars: str | None = None

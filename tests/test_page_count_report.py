@@ -20,10 +20,10 @@ ASSET = dg.AssetKey("page_count_report")
 def _defs(settings):
     from jobs.cases import register_cases_job
     from jobs.reports import page_count_report_job
-    from nextpoint_assets.reports.page_count import page_count_report
+    from nextpoint_assets.reports.assets import REPORT_ASSETS
 
     return dg.Definitions(
-        assets=[page_count_report], jobs=[register_cases_job, page_count_report_job],
+        assets=[REPORT_ASSETS["page_count"]], jobs=[register_cases_job, page_count_report_job],
         sensors=[case_registry_sensor], resources=build_resources(settings),
     )
 
@@ -70,7 +70,8 @@ def test_one_run_materializes_every_case_with_metadata(demo_home, settings):
     assert result.success
     assert instance.get_materialized_partitions(ASSET) == {"101", "202"}
     rows = _report_rows(settings, 101)
-    assert rows[0] == ["exhibit_id", "control_number", "title", "parent_exhibit_id", "bates_begin", "bates_end", "page_count"]
+    assert rows[0] == ["exhibit_id", "control_number", "title", "parent_exhibit_id", "bates_begin", "bates_end", "relevancy",
+                       "page_count"]
     body, total = rows[1:-1], rows[-1]
     assert total[0] == "TOTAL" and int(total[-1]) == sum(int(r[-1]) for r in body)
     event = instance.get_latest_materialization_event(ASSET)
@@ -79,7 +80,7 @@ def test_one_run_materializes_every_case_with_metadata(demo_home, settings):
     ]
     by_partition = {m.event_specific_data.materialization.partition: m.event_specific_data.materialization.metadata for m in materializations}
     assert by_partition["101"]["row_count"].value == len(body)
-    assert by_partition["101"]["page_total"].value == int(total[-1])
+    assert by_partition["101"]["summary"].value["page_total"] == int(total[-1])
     assert "| exhibit_id |" in by_partition["101"]["preview"].value
     assert by_partition["101"]["object_key"].value == "case_101/reports/page_count/page_count.csv"
     assert event is not None

@@ -1,0 +1,206 @@
+"""One asset per report type of events.md, each partitioned by case.
+
+An analyst materializes `review_log_report` (or any other) for one case in the
+UI, or backfills many: the single-run backfill policy makes a 1,000-case
+backfill one run, and a case that fails is reported without losing the others.
+A REPORT_REQUESTED event runs the same asset with the request as config
+(jobs/reports.py: report_run_request). The queries live in domain/reports/.
+"""
+
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+from sqlalchemy import select
+
+from domain.errors import PermanentError, PlatformError, RetryableError
+from domain.log import get_logger, log_context
+from domain.reports.catalog import REPORTS
+from domain.reports.delivery import report_key
+from domain.reports.request import ReportParameters, check_format, parse_parameters
+from domain.reports.spec import ReportSpec
+from domain.reports.sql import case_row
+from domain.schema import npcases
+from nextpoint_assets.errors import RETRY_POLICY, user_message
+from nextpoint_assets.partitions import case_id_of, cases_partitions
+from nextpoint_assets.reports.runner import Sinks, classify, make_context, report_failed, run_report
+from resources.dagster_resources import (
+    DatabaseResource,
+    EventBusResource,
+    MailerResource,
+    ObjectStoreResource,
+    ReportSettingsResource,
+)
+
+log = get_logger("reports")
+
+
+class ReportConfig(dg.Config):
+    """What to report on and how to deliver it. Leave a field empty for the default."""
+
+    format: str = "csv"  # csv | xlsx
+    date_from: str | None = None  # YYYY-MM-DD (from its first instant) or ISO 8601, UTC
+    date_to: str | None = None  # YYYY-MM-DD (to its last instant) or ISO 8601, UTC
+    email: list[str] = []  # recipients; the file is attached under the size limit, linked above it
+    case_ids: list[int] = []  # user_activity: cases of the same account to cover
+    columns: list[str] = []  # custom: columns, in order
+    actions: list[str] = []  # custom: only these actions
+    user_ids: list[int] = []  # custom: only these users
+    relevancy: list[str] = []  # page_count: only exhibits whose latest decision is one of these
+    overlay_key: str | None = None  # coding_overlay: the uploaded DAT or CSV, relative to case_{id}/
+    match_by: str = "auto"  # coding_overlay: auto | bates | control_number
+    dry_run: bool = False  # coding_overlay: check and report, change nothing
+    event_id: str | None = None  # set by REPORT_REQUESTED and schedules: names the file and the events
+    user_id: int | None = None  # who asked
+    active_only: bool = False  # skip cases the core database does not list as active (schedules)
+
+
+def parameters(report_type: str, config: ReportConfig) -> ReportParameters:
+    values = {"from": config.date_from, "to": config.date_to, "case_ids": config.case_ids, "columns": config.columns,
+              "actions": config.actions, "user_ids": config.user_ids, "relevancy": config.relevancy,
+              "overlay_key": config.overlay_key, "match_by": config.match_by, "dry_run": config.dry_run}
+    return parse_parameters(report_type, {k: v for k, v in values.items() if v not in (None, [], False, "auto")})
+
+
+def _request_name(event_id: str | None) -> str | None:
+    if not event_id:
+        return None
+    import hashlib
+
+    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
+
+
+def _preview_markdown(header: list[str], rows: list[list]) -> str:
+    def esc(v) -> str:
+        return str(v).replace("|", "\\|").replace("\r", " ").replace("\n", " ")[:80]
+
+    head = "| " + " | ".join(esc(h) for h in header) + " |\n|" + "---|" * len(header) + "\n"
+    return head + "".join("| " + " | ".join(esc(v) for v in row) + " |\n" for row in rows)
+
+
+def _sinks(object_store, mailer, event_bus, report_settings) -> Sinks:
+    return Sinks(object_store.store(), mailer.mailer(), event_bus.bus(), object_store.presign_seconds,
+                 report_settings.attach_limit_bytes)
+
+
+def _outcome_event(spec: ReportSpec, case_id: int, config: ReportConfig, run_id: str, status: str) -> dict:
+    name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
+    return {"case_id": case_id, "event_id": f"report_{status}-{case_id}-{name}", "request_event_id": config.event_id}
+
+
+def _is_active(dbs, case_id: int) -> bool:
+    with dbs.core_reader().connect() as core:
+        row = core.execute(select(npcases.c.status).where(npcases.c.id == case_id)).first()
+    return row is not None and row.status == "active"
+
+
+def _scope(dbs, case_id: int) -> str:
+    try:
+        with dbs.core_reader().connect() as core:
+            row = case_row(core, case_id)
+    except PlatformError:
+        row = None
+    return f"case {case_id} ({row.name})" if row is not None else f"case {case_id}"
+
+
+def materialize_case_report(context, spec: ReportSpec, config: ReportConfig, case_id: int, dbs, object_store, sinks):
+    """One case's report: returns the AssetMaterialization, raises a typed error."""
+    fmt = check_format(config.format)
+    params = parameters(spec.report_type, config)
+    if not dbs.case_exists(case_id):
+        raise PermanentError(f"The database {dbs.case_db_name(case_id)} does not exist: case {case_id} is not a known case.")
+    relative = report_key(spec.report_type, fmt, _request_name(config.event_id))
+    full_key = f"case_{case_id}/{relative}"
+    with tempfile.TemporaryDirectory(prefix="np-report-ctx-") as tmp:
+        ctx = make_context(case_id, params, dbs, sinks.store, Path(tmp))
+        try:
+            outcome, preview, header = run_report(
+                spec, ctx, fmt, full_key, _scope(dbs, case_id), sinks, list(config.email),
+                _outcome_event(spec, case_id, config, context.run_id, "completed"))
+        except Exception as exc:
+            raise classify(exc) from exc
+    log.info(f"{spec.report_type} report written: {outcome.rows} rows")
+    summary = {k: v for k, v in ctx.summary.items() if k not in ("email_body", "data_rows")}
+    return dg.AssetMaterialization(
+        asset_key=context.asset_key,
+        partition=str(case_id),
+        metadata={
+            "case_id": case_id,
+            "report_type": spec.report_type,
+            "format": fmt,
+            "row_count": outcome.rows,
+            "bytes": outcome.size,
+            "object_key": full_key,
+            "link": dg.MetadataValue.url(outcome.link),
+            "dates": outcome.window,
+            "parameters": dg.MetadataValue.json(params.model_dump(by_alias=True, exclude_defaults=True)),
+            "summary": dg.MetadataValue.json(summary),
+            "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+            "preview": dg.MetadataValue.md(_preview_markdown(header, preview)),
+            "request_event_id": config.event_id or "",
+            "emailed_to": ", ".join(config.email),
+            **({"failed_cases": dg.MetadataValue.json({str(k): v for k, v in ctx.failed_cases.items()})}
+               if ctx.failed_cases else {}),
+        },
+    )
+
+
+def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | None = None) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=name or f"{spec.report_type}_report",
+        partitions_def=cases_partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        group_name="reports",
+        kinds=kinds or {"csv", "xlsx"},
+        owners=["team:platform"],
+        retry_policy=RETRY_POLICY,
+        output_required=False,
+        description=f"{spec.description} Code: domain/reports/{spec.report_type}.py.",
+        tags={"report_type": spec.report_type},
+    )
+    def _report(
+        context: dg.AssetExecutionContext,
+        config: ReportConfig,
+        databases: DatabaseResource,
+        object_store: ObjectStoreResource,
+        mailer: MailerResource,
+        event_bus: EventBusResource,
+        report_settings: ReportSettingsResource,
+    ):
+        dbs = databases.databases()
+        sinks = _sinks(object_store, mailer, event_bus, report_settings)
+        keys = context.partition_keys
+        failures: dict[str, str] = {}
+        for partition_key in keys:
+            case_id = case_id_of(partition_key)
+            with log_context(case_id=case_id, run_id=context.run_id, report_type=spec.report_type,
+                             request_event_id=config.event_id):
+                try:
+                    if config.active_only and not _is_active(dbs, case_id):
+                        log.info("skipped: the case is not active")
+                        continue
+                    yield materialize_case_report(context, spec, config, case_id, dbs, object_store, sinks)
+                except RetryableError:
+                    if len(keys) == 1:
+                        raise  # the retry policy tries the one case again
+                    failures[partition_key] = "a service was briefly unavailable; run this case again"
+                except PlatformError as exc:
+                    log.error(f"{spec.report_type} report failed: {exc}")
+                    failures[partition_key] = user_message(exc)
+                    report_failed(spec, _scope(dbs, case_id), user_message(exc), sinks, list(config.email),
+                                  _outcome_event(spec, case_id, config, context.run_id, "failed"))
+        if failures:
+            summary = "; ".join(f"case {k}: {v}" for k, v in sorted(failures.items()))
+            raise dg.Failure(
+                description=f"The {spec.title.lower()} report failed for {len(failures)} of {len(keys)} case(s): {summary}",
+                metadata={"failed_cases": dg.MetadataValue.json(failures)},
+                allow_retries=False,
+            )
+
+    return _report
+
+
+REPORT_ASSETS = {
+    report_type: report_asset(spec, kinds={"csv", "xlsx", "sqlite"} if report_type != "coding_overlay" else {"csv", "xlsx", "dat"})
+    for report_type, spec in REPORTS.items()
+}
