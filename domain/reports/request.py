@@ -153,8 +153,12 @@ class ReportRequest(BaseModel):
 
     @property
     def request_name(self) -> str:
-        # Event ids are untrusted: names derived from them are hashes.
-        return hashlib.sha256(self.event_id.encode("utf-8")).hexdigest()[:24]
+        return request_name(self.event_id)
+
+
+def request_name(event_id: str) -> str:
+    """A file-safe name for a request: event ids are untrusted, so names derived from them are hashes."""
+    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
 
 
 def check_parameters(report_type: str, params: ReportParameters) -> None:

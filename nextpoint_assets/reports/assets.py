@@ -17,7 +17,7 @@ from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.reports.catalog import REPORTS
 from domain.reports.delivery import report_key
-from domain.reports.request import ReportParameters, check_format, parse_parameters
+from domain.reports.request import ReportParameters, check_format, parse_parameters, request_name
 from domain.reports.spec import ReportSpec
 from domain.reports.sql import case_row
 from domain.schema import npcases
@@ -63,11 +63,7 @@ def parameters(report_type: str, config: ReportConfig) -> ReportParameters:
 
 
 def _request_name(event_id: str | None) -> str | None:
-    if not event_id:
-        return None
-    import hashlib
-
-    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
+    return request_name(event_id) if event_id else None
 
 
 def _preview_markdown(header: list[str], rows: list[list]) -> str:
