@@ -410,3 +410,16 @@ def test_request_parsing_accepts_the_contract_example():
     assert request.parameters.end == datetime(2026, 11, 2)  # 'to' is a whole day
     assert date(2026, 1, 1) <= request.parameters.start.date()
     assert json.dumps(request.delivery.email) == '["analyst@example.com"]'
+
+
+def test_grid_data_with_more_custom_fields_than_a_join_may_hold(demo_home, settings):
+    with _db(settings).case_writer(101).begin() as conn:
+        first = conn.execute(select(func.min(exhibits.c.id))).scalar_one()
+        for n in range(70):
+            field_id = conn.execute(insert(custom_fields).values(name=f"Extra {n:02d}", field_type="text")).inserted_primary_key[0]
+            conn.execute(insert(custom_field_values), [{"custom_field_id": field_id, "exhibit_id": first, "value": f"v{n}"},
+                                                       {"custom_field_id": field_id, "exhibit_id": first, "value": f"w{n}"}])
+    frame = _csv(settings, _metadata(_run(settings, "grid_data"))["object_key"])
+    row = frame[frame["exhibit_id"] == str(first)].iloc[0]
+    assert [row[f"Extra {n:02d}"] for n in (0, 69)] == ["v0; w0", "v69; w69"]
+    assert NOTE in set(frame["Reviewer Notes"])

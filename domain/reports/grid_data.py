@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from domain.reports.spec import Column, ReportContext, ReportSpec, in_window, stream
 from domain.reports.sql import code_names, decode_status, joined_names, names_by_exhibit
@@ -60,19 +60,26 @@ def query(params, field_rows):
     held = names_by_exhibit(custodian_exhibits, custodian_exhibits.c.custodian_id, custodians, "custodians")
     labelled = names_by_exhibit(label_category_labels, label_category_labels.c.label_category_id, label_categories, "labels")
     filed = names_by_exhibit(folder_taggings, folder_taggings.c.folder_tag_id, folder_tags, "folders")
-    values = []
     joins = (exhibits.outerjoin(documents, documents.c.id == exhibits.c.document_id)
              .outerjoin(held, held.c.exhibit_id == exhibits.c.id)
              .outerjoin(labelled, labelled.c.exhibit_id == exhibits.c.id)
              .outerjoin(filed, filed.c.exhibit_id == exhibits.c.id))
-    for field_id, _, _ in field_rows:
-        pairs = (select(custom_field_values.c.exhibit_id.label("exhibit_id"), custom_field_values.c.value.label("name"))
-                 .where(custom_field_values.c.custom_field_id == field_id, custom_field_values.c.value.is_not(None))
-                 .distinct().order_by("exhibit_id", "name").subquery())
-        per = (select(pairs.c.exhibit_id, joined_names(pairs.c.name).label("value"))
-               .group_by(pairs.c.exhibit_id).subquery(f"cf_{field_id}"))
-        joins = joins.outerjoin(per, per.c.exhibit_id == exhibits.c.id)
-        values.append(per.c.value)
+    values = []
+    if field_rows:
+        # One pivot subquery for every custom field: a join per field would pass SQLite's and
+        # MySQL's limit of 64 / 61 tables in a join on a case with many fields.
+        pairs = (select(custom_field_values.c.exhibit_id.label("exhibit_id"),
+                        custom_field_values.c.custom_field_id.label("field_id"), custom_field_values.c.value.label("name"))
+                 .where(custom_field_values.c.value.is_not(None))
+                 .distinct().order_by("exhibit_id", "field_id", "name").subquery())
+        per_field = (select(pairs.c.exhibit_id, pairs.c.field_id, joined_names(pairs.c.name).label("value"))
+                     .group_by(pairs.c.exhibit_id, pairs.c.field_id).subquery())
+        pivot = (select(per_field.c.exhibit_id,
+                        *(func.max(case((per_field.c.field_id == field_id, per_field.c.value))).label(f"f{n}")
+                          for n, (field_id, _, _) in enumerate(field_rows)))
+                 .group_by(per_field.c.exhibit_id).subquery("custom_values"))
+        joins = joins.outerjoin(pivot, pivot.c.exhibit_id == exhibits.c.id)
+        values = [pivot.c[f"f{n}"] for n in range(len(field_rows))]
     return (
         select(
             exhibits.c.id, exhibits.c.control_number, exhibits.c.title, exhibits.c.author, exhibits.c.date_sent,
