@@ -29,6 +29,11 @@ class PlatformError(Exception):
         return f"{self.user_message} ({details})"
 
 
+def validation_problems(exc) -> str:
+    """A pydantic ValidationError as 'field.path: message; ...' for a rejection users can act on."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
+
+
 class RetryableError(PlatformError):
     """A passing fault (network, throttling, a lock): the same work may succeed later."""
 

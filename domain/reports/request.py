@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.errors import PermanentError
+from domain.errors import PermanentError, validation_problems
 
 REPORT_TYPES = (
     "custom", "user_activity", "transcript_metadata", "deposition_summary", "page_count",
@@ -182,10 +182,6 @@ def check_parameters(report_type: str, params: ReportParameters) -> None:
         raise ValueError("relevancy belongs to page_count")
 
 
-def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
-
-
 def parse_report_request(body: dict, case_id: int | None = None) -> ReportRequest:
     """A validated request, or a PermanentError naming every problem."""
     if not isinstance(body, dict):
@@ -193,7 +189,7 @@ def parse_report_request(body: dict, case_id: int | None = None) -> ReportReques
     try:
         request = ReportRequest.model_validate(body)
     except ValidationError as exc:
-        raise PermanentError(f"The report request is invalid: {_problems(exc)}") from None
+        raise PermanentError(f"The report request is invalid: {validation_problems(exc)}") from None
     if case_id is not None and request.case_id != case_id:
         raise PermanentError(f"The report request is for case {request.case_id}, not case {case_id}.")
     return request
@@ -204,7 +200,7 @@ def parse_parameters(report_type: str, values: dict) -> ReportParameters:
         params = ReportParameters.model_validate(values)
         check_parameters(report_type, params)
     except ValidationError as exc:
-        raise PermanentError(f"The report parameters are invalid: {_problems(exc)}") from None
+        raise PermanentError(f"The report parameters are invalid: {validation_problems(exc)}") from None
     except ValueError as exc:
         raise PermanentError(f"The report parameters are invalid: {exc}") from None
     return params

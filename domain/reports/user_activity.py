@@ -77,7 +77,7 @@ def case_rows(ctx: ReportContext, case_id: int) -> list[tuple]:
     def user(uid: int) -> dict:
         return per_user.setdefault(uid, {**dict.fromkeys(COUNTS, 0), "first": None, "last": None})
 
-    with ctx.core_connection() as core:
+    with ctx.core_connection() as core, ctx.case_connection(case_id) as conn:
         case = case_row(core, case_id)
         if case is None:
             raise PermanentError(f"Case {case_id} is not in the core database.")
@@ -90,7 +90,6 @@ def case_rows(ctx: ReportContext, case_id: int) -> list[tuple]:
             u[ACTIONS.get(action, "other_actions")] += count
             u["total_actions"] += count
             u["first"], u["last"] = _earliest(u["first"], first), _latest(u["last"], last)
-    with ctx.case_connection(case_id) as conn:
         for name, table in LOGS.items():
             q = (select(table.c.user_id, func.count(), func.min(table.c.created_at), func.max(table.c.created_at))
                  .where(*in_window(table.c.created_at, ctx.params)).group_by(table.c.user_id))
@@ -98,7 +97,6 @@ def case_rows(ctx: ReportContext, case_id: int) -> list[tuple]:
                 u = user(uid)
                 u[name] += count
                 u["first"], u["last"] = _earliest(u["first"], first), _latest(u["last"], last)
-    with ctx.core_connection() as core:
         people = user_directory(core, per_user)
     out = []
     for uid in sorted(per_user):

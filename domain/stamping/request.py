@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from domain.errors import PermanentError
+from domain.errors import PermanentError, validation_problems
 from domain.stamp_layout import POSITIONS
 
 #: Request type -> the stamp_type written in stamp_details.
@@ -102,8 +102,7 @@ def parse_request(body: dict, case_id: int | None = None) -> StampRequest:
     try:
         request = StampRequest.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'request'}: {e['msg']}" for e in exc.errors())
-        raise PermanentError(f"The stamp request is invalid: {problems}") from None
+        raise PermanentError(f"The stamp request is invalid: {validation_problems(exc)}") from None
     if case_id is not None and request.case_id != case_id:
         raise PermanentError(f"The stamp request is for case {request.case_id}, not case {case_id}.")
     return request

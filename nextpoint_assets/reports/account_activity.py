@@ -20,7 +20,7 @@ from domain.reports.request import ReportParameters, check_format, check_month
 from domain.reports.spec import ReportSpec
 from domain.schema import accounts, npcases
 from nextpoint_assets.errors import RETRY_POLICY, user_message
-from nextpoint_assets.reports.runner import Sinks, classify, make_context, report_failed, run_report
+from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
 from resources.dagster_resources import (
     DatabaseResource,
     EventBusResource,
@@ -79,8 +79,7 @@ def account_user_activity_report(
 ):
     fmt = check_format(config.format)
     dbs = databases.databases()
-    sinks = Sinks(object_store.store(), mailer.mailer(), event_bus.bus(), object_store.presign_seconds,
-                  report_settings.attach_limit_bytes)
+    sinks = sinks_from(object_store, mailer, event_bus, report_settings)
     failures: dict[str, str] = {}
     for month in context.partition_keys:
         start, end = check_month(month[:7])

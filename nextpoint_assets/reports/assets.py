@@ -23,7 +23,7 @@ from domain.reports.sql import case_row
 from domain.schema import npcases
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import case_id_of, cases_partitions
-from nextpoint_assets.reports.runner import Sinks, classify, make_context, report_failed, run_report
+from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
 from resources.dagster_resources import (
     DatabaseResource,
     EventBusResource,
@@ -74,11 +74,6 @@ def _preview_markdown(header: list[str], rows: list[list]) -> str:
     return head + "".join("| " + " | ".join(esc(v) for v in row) + " |\n" for row in rows)
 
 
-def _sinks(object_store, mailer, event_bus, report_settings) -> Sinks:
-    return Sinks(object_store.store(), mailer.mailer(), event_bus.bus(), object_store.presign_seconds,
-                 report_settings.attach_limit_bytes)
-
-
 def _outcome_event(spec: ReportSpec, case_id: int, config: ReportConfig, run_id: str, status: str) -> dict:
     name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
     return {"case_id": case_id, "event_id": f"report_{status}-{case_id}-{name}", "request_event_id": config.event_id}
@@ -99,7 +94,7 @@ def _scope(dbs, case_id: int) -> str:
     return f"case {case_id} ({row.name})" if row is not None else f"case {case_id}"
 
 
-def materialize_case_report(context, spec: ReportSpec, config: ReportConfig, case_id: int, dbs, object_store, sinks):
+def materialize_case_report(context, spec: ReportSpec, config: ReportConfig, case_id: int, dbs, sinks):
     """One case's report: returns the AssetMaterialization, raises a typed error."""
     fmt = check_format(config.format)
     params = parameters(spec.report_type, config)
@@ -164,7 +159,7 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
         report_settings: ReportSettingsResource,
     ):
         dbs = databases.databases()
-        sinks = _sinks(object_store, mailer, event_bus, report_settings)
+        sinks = sinks_from(object_store, mailer, event_bus, report_settings)
         keys = context.partition_keys
         failures: dict[str, str] = {}
         for partition_key in keys:
@@ -175,7 +170,7 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
                     if config.active_only and not _is_active(dbs, case_id):
                         log.info("skipped: the case is not active")
                         continue
-                    yield materialize_case_report(context, spec, config, case_id, dbs, object_store, sinks)
+                    yield materialize_case_report(context, spec, config, case_id, dbs, sinks)
                 except RetryableError:
                     if len(keys) == 1:
                         raise  # the retry policy tries the one case again

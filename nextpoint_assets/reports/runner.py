@@ -35,6 +35,12 @@ class Sinks:
     attach_limit_bytes: int
 
 
+def sinks_from(object_store, mailer, event_bus, report_settings) -> Sinks:
+    """Sinks from the Dagster resources (ObjectStoreResource, MailerResource, ...)."""
+    return Sinks(object_store.store(), mailer.mailer(), event_bus.bus(), object_store.presign_seconds,
+                 report_settings.attach_limit_bytes)
+
+
 def overlay_relative(case_id: int, key: str) -> str:
     """An uploaded file's key, relative to the case: a full key of another case is refused."""
     if not isinstance(key, str) or not key.strip():
