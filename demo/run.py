@@ -57,6 +57,19 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
     return result
 
 
+def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) -> dg.ExecuteInProcessResult:
+    """The first 12 exhibits of one demo case exchanged into the other, redactions and Bates branded in."""
+    from jobs.exchanges import exchange_run_config
+
+    body = {"event_id": f"demo-exchange-{source}-{destination}", "idempotency_key": f"demo-{source}-{destination}-1",
+            "source_case_id": source, "destination_case_id": destination, "batch_id": 1, "exhibit_ids": list(range(1, 13)),
+            "annotations": {"redactionsAs": "brand_in", "batesAs": "brand_in"}}
+    key = f"{destination}-{source}-1"
+    instance.add_dynamic_partitions("exchanges", [key])
+    return defs.resolve_job_def("exchange_job").execute_in_process(
+        instance=instance, partition_key=key, run_config=exchange_run_config(body), raise_on_error=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
@@ -92,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     store = build_object_store(settings)
     productions = {s.case_id: run_production(instance, s.case_id) for s in summaries}
     stamping = run_stamping(instance, summaries[0].case_id)
+    exchange = run_exchange(instance, summaries[0].case_id, summaries[1].case_id)
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
@@ -114,13 +128,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}")
     if isinstance(store, LocalObjectStore):
         print(f"  annotated and burned-in PDFs: {store.local_path(stamped)}")
+    print(f"Exchange, case {summaries[0].case_id} -> case {summaries[1].case_id} (exchange_job): "
+          f"{'succeeded' if exchange.success else 'FAILED'}")
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
     print(f"Events:          {settings.events_file}")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success else 1
+    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success and exchange.success else 1
 
 
 if __name__ == "__main__":

@@ -333,3 +333,38 @@ manifest_redactions = Table(
     Column("rect", Text, nullable=False),
     Column("label", Text),
 )
+
+
+# The platform's own database (not a contract): what the platform must remember across
+# runs and machines. NP_PLATFORM_DB_NAME; one SQLite file by default.
+platform_metadata = MetaData()
+
+#: One row per copied row of an exchange: the id map that makes a re-run resume instead of duplicate.
+exchange_id_map = Table(
+    "exchange_id_map",
+    platform_metadata,
+    Column("source_case_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("destination_case_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("table_name", String(64), primary_key=True),
+    Column("source_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("destination_id", BigInteger, nullable=False),
+    Column("exchange_id", String(128), nullable=False),
+)
+
+#: The state record of each exchange: status, counts and timings (also shown as asset metadata).
+exchanges = Table(
+    "exchanges",
+    platform_metadata,
+    Column("exchange_id", String(128), primary_key=True),  # the partition key
+    Column("idempotency_key", String(255), nullable=False, unique=True),
+    Column("source_case_id", BigInteger, nullable=False),
+    Column("destination_case_id", BigInteger, nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),  # requested | copying | copied | files_done | finished | failed
+    Column("request", Text, nullable=False),  # the validated request, JSON
+    Column("counts", Text),  # JSON
+    Column("error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("finished_at", DateTime),
+)

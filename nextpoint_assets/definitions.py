@@ -10,9 +10,11 @@ import dagster as dg
 
 from domain.log import configure_logging
 from jobs.cases import register_cases_job
+from jobs.exchanges import exchange_job
 from jobs.exports import export_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
+from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exports.checks import export_quality_checks
 from nextpoint_assets.exports.completion import export_completion
 from nextpoint_assets.exports.manifest_asset import export_manifest
@@ -24,6 +26,7 @@ from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
+from sensors.exchange_outcomes import exchange_failure_sensor
 from sensors.export_outcomes import export_failure_sensor
 from sensors.report_schedules import REPORT_SCHEDULES
 
@@ -41,10 +44,11 @@ defs = dg.Definitions(
         export_archive,
         export_completion,
         stamped_page_set,
+        *EXCHANGE_ASSETS,
     ],
     asset_checks=[export_quality_checks],
-    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job],
+    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job, exchange_job],
     schedules=REPORT_SCHEDULES,
-    sensors=[case_registry_sensor, export_failure_sensor],
+    sensors=[case_registry_sensor, export_failure_sensor, exchange_failure_sensor],
     resources=build_resources(settings),
 )

@@ -18,6 +18,7 @@ from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
 from resources.mailer import LocalMailer, Mailer, SmtpMailer
 from resources.object_store import CaseStore, LocalObjectStore, ObjectStore, S3ObjectStore
+from resources.search_index import Fts5SearchIndex, OpenSearchIndex, SearchIndex
 from resources.settings import Settings, get_settings
 
 
@@ -74,6 +75,7 @@ class DatabaseResource(dg.ConfigurableResource):
     password_env: str = "NP_DB_PASSWORD"
     name_prefix: str = "np_case"
     core_db_name: str = "np_core"
+    platform_db_name: str = "np_platform"
 
     _databases: Databases | None = PrivateAttr(default=None)
 
@@ -89,6 +91,7 @@ class DatabaseResource(dg.ConfigurableResource):
             password_env=s.db_password_env,
             name_prefix=s.db_name_prefix,
             core_db_name=s.core_db_name,
+            platform_db_name=s.platform_db_name,
         )
 
     def databases(self) -> Databases:
@@ -104,6 +107,7 @@ class DatabaseResource(dg.ConfigurableResource):
                     password_env=self.password_env,
                     name_prefix=self.name_prefix,
                     core_db_name=self.core_db_name,
+                    platform_db_name=self.platform_db_name,
                 )
             )
         return self._databases
@@ -213,6 +217,41 @@ class BackendApiResource(dg.ConfigurableResource):
         return BackendApi(self.base_url, self.secret_env, self.timeout_seconds) if self.base_url else None
 
 
+class SearchIndexResource(dg.ConfigurableResource):
+    """Per-case full-text search of document text: FTS5 files under NP_HOME, or OpenSearch."""
+
+    backend: str = "fts5"
+    root: str = ""
+    url: str | None = None
+    index_prefix: str = "nextpoint"
+    user: str | None = None
+    password_env: str = "NP_OPENSEARCH_PASSWORD"
+    timeout_seconds: float = 30.0
+
+    _index: SearchIndex | None = PrivateAttr(default=None)
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> SearchIndexResource:
+        return cls(
+            backend=s.search_backend,
+            root=str(s.search_dir),
+            url=s.opensearch_url,
+            index_prefix=s.opensearch_index_prefix,
+            user=s.opensearch_user,
+            password_env=s.opensearch_password_env,
+        )
+
+    def index(self) -> SearchIndex:
+        if self._index is None:
+            if self.backend == "opensearch":
+                self._index = OpenSearchIndex(
+                    self.url or "", self.index_prefix, self.user, self.password_env, self.timeout_seconds
+                )
+            else:
+                self._index = Fts5SearchIndex(Path(self.root) if self.root else get_settings().search_dir)
+        return self._index
+
+
 def build_resources(settings: Settings) -> dict[str, object]:
     """Every resource the Definitions bind, from one validated Settings."""
     from dagster_pyspark import PySparkResource
@@ -227,6 +266,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "mailer": MailerResource.from_settings(settings),
         "backend_api": BackendApiResource.from_settings(settings),
         "report_settings": ReportSettingsResource.from_settings(settings),
+        "search_index": SearchIndexResource.from_settings(settings),
         **_io_manager(settings),
         "pyspark": PySparkResource(spark_config=spark_config(settings)),
     }

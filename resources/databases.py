@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from domain.errors import CaseDatabaseMissing, RetryableError
 from domain.keys import validate_case_id
-from domain.schema import case_metadata, core_metadata
+from domain.schema import case_metadata, core_metadata, platform_metadata
 from resources.secrets import read_secret
 
 _MYSQL_UNKNOWN_DATABASE = 1049
@@ -48,6 +48,7 @@ class DatabaseConfig:
     password_env: str = "NP_DB_PASSWORD"
     name_prefix: str = "np_case"
     core_db_name: str = "np_core"
+    platform_db_name: str = "np_platform"
     pool_size: int = 5
 
     @classmethod
@@ -62,6 +63,7 @@ class DatabaseConfig:
             password_env=s.db_password_env,
             name_prefix=s.db_name_prefix,
             core_db_name=s.core_db_name,
+            platform_db_name=s.platform_db_name,
             pool_size=s.db_pool_size,
         )
 
@@ -97,6 +99,23 @@ class Databases:
 
     def core_reader(self) -> Engine:
         return self._engine(self.core_db_name, "reader")
+
+    def platform(self) -> Engine:
+        """The platform's own database, created with its tables on first use."""
+        name = self.config.platform_db_name
+        with self._lock:
+            engine = self._engines.get((name, "writer"))
+        return engine if engine is not None else self._create(name, platform_metadata)
+
+    def jdbc(self, db_name: str, role: str = "writer") -> dict[str, str | None]:
+        """Where Spark finds a database: JDBC url, driver, user and the *name* of the password's
+        environment variable (the password itself never leaves this process's environment)."""
+        if self.config.backend == "sqlite":
+            return {"url": f"jdbc:sqlite:{self.sqlite_path(db_name)}", "driver": "org.sqlite.JDBC", "user": None, "password_env": None}
+        host = self.config.reader_host if role == "reader" and self.config.reader_host else self.config.host
+        options = "useUnicode=true&characterEncoding=utf8&rewriteBatchedStatements=true&useBulkStmts=true"
+        return {"url": f"jdbc:mysql://{host}:{self.config.port}/{db_name}?{options}", "driver": "org.mariadb.jdbc.Driver",
+                "user": self.config.user, "password_env": self.config.password_env}
 
     def _engine(self, db_name: str, role: str, case_id: object | None = None) -> Engine:
         with self._lock:

@@ -286,6 +286,11 @@ class CaseStore:
     def copy_within(self, source_relative: str, dest_relative: str) -> None:
         self.store.copy(self.key(source_relative), self.key(dest_relative))
 
+    def copy_to(self, other: CaseStore, source_relative: str, dest_relative: str) -> None:
+        """Copy one of this case's objects into another case (an exchange between exactly these two):
+        server-side on S3. Both keys are confined to their own case's prefix."""
+        self.store.copy(self.key(source_relative), other.key(dest_relative))
+
     def link(self, relative: str, expires_seconds: int) -> str:
         return self.store.link(self.key(relative), expires_seconds)
 

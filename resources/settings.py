@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     db_name_prefix: str = Field(default="np_case", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
     core_db_name: str = Field(default="np_core", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
     db_pool_size: int = Field(default=5, ge=1, le=100)
+    #: The platform's own database (exchange state and id maps); never a case or the core database.
+    platform_db_name: str = Field(default="np_platform", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
 
     # Events and mail
     event_bus: Literal["local", "sns"] = "local"
@@ -72,8 +74,21 @@ class Settings(BaseSettings):
     # Compute
     spark_master: str = "local[*]"
     spark_jars: str | None = None
+    #: Where the exchange's database copy runs: a local/cluster Spark subprocess, or an AWS Glue job (Pipes).
+    exchange_launcher: Literal["subprocess", "glue"] = "subprocess"
+    glue_job_name: str | None = None
+    exchange_jdbc_batch_size: int = Field(default=10_000, ge=100, le=1_000_000)
+    exchange_jdbc_partitions: int = Field(default=4, ge=1, le=256)
     tessdata_prefix: Path | None = None
     ocr_language: str = Field(default="eng", pattern=r"^[a-z_+]{3,40}$")
+
+    # Full-text search of document text (resources/search_index.py)
+    search_backend: Literal["fts5", "opensearch"] = "fts5"
+    opensearch_url: str | None = None
+    #: Case indexes are `{prefix}-case-{case_id}`; OpenSearch index names must be lower case.
+    opensearch_index_prefix: str = Field(default="nextpoint", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
+    opensearch_user: str | None = None
+    opensearch_password_env: str = "NP_OPENSEARCH_PASSWORD"
 
     # Backend API
     backend_api_url: str | None = None
@@ -92,8 +107,12 @@ class Settings(BaseSettings):
     def _production_needs(self) -> Settings:
         if self.object_store == "s3" and not self.s3_bucket:
             raise ValueError("NP_OBJECT_STORE=s3 needs NP_S3_BUCKET")
+        if self.exchange_launcher == "glue" and not self.glue_job_name:
+            raise ValueError("NP_EXCHANGE_LAUNCHER=glue needs NP_GLUE_JOB_NAME")
         if self.event_bus == "sns" and not self.sns_topic_arn:
             raise ValueError("NP_EVENT_BUS=sns needs NP_SNS_TOPIC_ARN")
+        if self.search_backend == "opensearch" and not self.opensearch_url:
+            raise ValueError("NP_SEARCH_BACKEND=opensearch needs NP_OPENSEARCH_URL")
         return self
 
     # Where embedded defaults keep their state.
@@ -120,6 +139,10 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.home / "work"
+
+    @property
+    def search_dir(self) -> Path:
+        return self.home / "search"
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:

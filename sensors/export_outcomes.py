@@ -13,17 +13,25 @@ from resources.dagster_resources import BackendApiResource, EventBusResource, Ob
 from resources.event_bus import make_event
 
 
-def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) -> str:
+def step_failure_message(context: dg.RunFailureSensorContext) -> str | None:
+    """'The step X failed: <user message>' for the run's first failed step, None if no step failed."""
     failures = context.get_step_failure_events()
-    if failures:
-        event = failures[0]
-        error = event.event_specific_data.error if event.event_specific_data else None
-        # Failure descriptions are our user-facing messages; internal errors stay internal.
-        if error is not None and error.cls_name == "Failure":
-            text = error.message.strip().splitlines()[0]
-        else:
-            text = "an internal error (the platform team has the details)"
-        return f"The step {event.step_key} failed: {text}"
+    if not failures:
+        return None
+    event = failures[0]
+    error = event.event_specific_data.error if event.event_specific_data else None
+    # Failure descriptions are our user-facing messages; internal errors stay internal.
+    if error is not None and error.cls_name == "Failure":
+        text = error.message.strip().splitlines()[0]
+    else:
+        text = "an internal error (the platform team has the details)"
+    return f"The step {event.step_key} failed: {text}"
+
+
+def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) -> str:
+    step = step_failure_message(context)
+    if step:
+        return step
     try:
         checks = json.loads(store.get_bytes(ExportPaths(export_id).qc_json))
         failed = [c["name"] for c in checks if not c["passed"]]

@@ -8,7 +8,6 @@ root ({NAME}/): VOL001/IMAGES/0001/ABC0000001.tif and so on.
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import shutil
 import time
@@ -25,6 +24,7 @@ from domain.production import imaging
 from domain.production.loadfiles import ProducedDocument, ProducedPage
 from domain.production.manifest import Exhibit, ExportSettings, Problem, Redaction
 from domain.production.plan import PlannedDocument
+from domain.production.raster_pdf import write_raster_pdf
 
 WITHHELD_TEXT = "WITHHELD - PRIVILEGED"
 TOKEN = re.compile(r"[\w@.\-]{3,}", re.UNICODE)
@@ -315,33 +315,10 @@ def _record_pdf_pages(job: DocJob, out: ProducedDocument, rel: str) -> None:
 
 def _raster_pdf(job: DocJob, pages: list[tuple[Image.Image, list]], out: ProducedDocument, searchable: bool) -> None:
     """A PDF of (already endorsed) page images, with an invisible OCR text layer when `searchable`."""
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfgen import canvas
-
     rel = _pdf_rel(job)
     target = Path(job.out_root) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    pdf = canvas.Canvas(str(target), invariant=1)
-    scale = 72 / imaging.DPI
-    for image, words in pages:
-        width, height = image.width * scale, image.height * scale
-        pdf.setPageSize((width, height))
-        buffer = io.BytesIO()
-        image.convert("L").save(buffer, format="PNG")
-        pdf.drawImage(ImageReader(buffer), 0, 0, width=width, height=height)
-        if searchable:
-            text = pdf.beginText()
-            text.setTextRenderMode(3)  # invisible: searchable, not visible
-            for word, (x0, y0, x1, y1) in words:
-                size = max(1.0, (y1 - y0) * scale)
-                text.setFont("Helvetica", size)
-                natural = pdf.stringWidth(word, "Helvetica", size) or 1
-                text.setHorizScale(100 * (x1 - x0) * scale / natural)
-                text.setTextOrigin(x0 * scale, height - y1 * scale)
-                text.textOut(word)
-            pdf.drawText(text)
-        pdf.showPage()
-    pdf.save()
+    write_raster_pdf(target, pages, searchable)
     _record_pdf_pages(job, out, rel)
 
 

@@ -1,0 +1,1 @@
+"""Document exchange between two cases: request -> database copy (Spark) -> documents -> search text -> completion."""
