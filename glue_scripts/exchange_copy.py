@@ -206,8 +206,10 @@ class Copier:
     def write(self, frame, conn: Connection, table: str) -> None:
         # SQLite takes one writer at a time: one partition, one transaction per batch run.
         frame = frame.coalesce(1) if conn.sqlite else frame.repartition(self.p.partitions) if self.p.partitions > 1 else frame
-        (frame.write.format("jdbc").options(**conn.options()).option("dbtable", table)
-         .option("batchsize", self.p.batch_size).option("isolationLevel", "READ_COMMITTED").mode("append").save())
+        writer = frame.write.format("jdbc").options(**conn.options()).option("dbtable", table).option("batchsize", self.p.batch_size)
+        if not conn.sqlite:  # SQLite knows only serializable (its default): asking for another just logs a warning
+            writer = writer.option("isolationLevel", "READ_COMMITTED")
+        writer.mode("append").save()
 
     # Checks -----------------------------------------------------------------
     def check_tables(self) -> None:
@@ -552,6 +554,8 @@ def sticker_key(key, source_case_id: int):
 def spark_session(master: str | None = None, jars: str | None = None):
     from pyspark.sql import SparkSession
 
+    # Python workers (createDataFrame) must be this interpreter, not whatever `python3` is first on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.appName("nextpoint-exchange")
     if master:
         builder = builder.master(master)
@@ -559,7 +563,8 @@ def spark_session(master: str | None = None, jars: str | None = None):
         builder = builder.config("spark.jars", jars)
     # Local mode on a small machine: few shuffle partitions, no UI, UTC everywhere.
     return (builder.config("spark.sql.shuffle.partitions", os.environ.get("NP_SPARK_SHUFFLE_PARTITIONS", "8"))
-            .config("spark.ui.enabled", "false").config("spark.sql.session.timeZone", "UTC")
+            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
+            .config("spark.sql.session.timeZone", "UTC")
             .config("spark.driver.memory", os.environ.get("NP_SPARK_DRIVER_MEMORY", "2g")).getOrCreate())
 
 
@@ -576,6 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         log = pipes.log.info if pipes else (lambda m: print(m, file=sys.stderr))
         params = Params.from_json(pipes.get_extra("params") if pipes else _load(args.params))
         spark = spark_session(os.environ.get("NP_SPARK_MASTER"), os.environ.get("NP_SPARK_JARS"))
+        spark.sparkContext.setLogLevel(os.environ.get("NP_SPARK_LOG_LEVEL", "WARN"))
         spark_seconds = round(time.monotonic() - started, 3)
         result = run_copy(spark, params, log)
         result["spark_start_seconds"] = spark_seconds

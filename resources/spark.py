@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import sys
 from typing import Any
 
 JDBC_JAR_PATTERNS = (
@@ -31,6 +32,8 @@ def spark_config(settings) -> dict[str, Any]:
         "spark.sql.shuffle.partitions": "8",
         "spark.driver.memory": "2g",
         "spark.local.dir": str(settings.work_dir / "spark"),
+        # Python workers run this interpreter (the venv's), not the first `python3` on PATH.
+        "spark.pyspark.python": sys.executable,
     }
     jars = jdbc_jars(settings.spark_jars)
     if jars:
