@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import reports, stamping
+from bench import exchange, reports, stamping
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -286,6 +286,7 @@ BENCHMARKS: dict[str, Benchmark] = {
                                                       "peer_pikepdf_bare_append_no_recompress", "ours_annotations_1proc",
                                                       "ours_annotations_all_cores", "ours_burned_1proc", "ours_burned_all_cores")),
     "stamp_numbering": Benchmark(stamping.prepare_stamping, ("ours_8_concurrent_requests",)),
+    "exchange": Benchmark(exchange.prepare_exchange, exchange.VARIANTS),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -308,6 +309,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     **{(bench, name): getattr(reports, name) for bench in ("review_log", "review_log_csv") for name in reports.VARIANTS},
     **{("stamping", name): getattr(stamping, name) for name in BENCHMARKS["stamping"].variants},
     ("stamp_numbering", "ours_8_concurrent_requests"): stamping.ours_8_concurrent_requests,
+    **{("exchange", name): getattr(exchange, name) for name in exchange.VARIANTS},
 }
 
 

@@ -146,6 +146,39 @@ class Params:
         return f"id IN (SELECT exhibit_id FROM label_category_labels WHERE label_category_id = {self.label_id})"
 
 
+#: Above this many ids a table is read whole (in parallel id ranges) and filtered by a Spark join:
+#: no IN list of a hundred thousand ids, no nested subqueries the database would run per row.
+INLINE_IDS = 20_000
+#: Id maps and selections up to this many rows are broadcast to the joins that use them.
+BROADCAST_ROWS = 2_000_000
+
+
+class Selection:
+    """The exchanged exhibits and their documents, as Spark frames and, when few, as SQL filters."""
+
+    def __init__(self, exhibits) -> None:
+        from pyspark.sql import functions as F
+
+        self.exhibits = exhibits.select(F.col("id").alias("exhibit_id")).localCheckpoint(eager=True)
+        self.documents = exhibits.select("document_id").distinct().localCheckpoint(eager=True)
+        self.count = self.exhibits.count()
+        small = self.count <= INLINE_IDS
+        self.exhibit_ids = sorted(r[0] for r in self.exhibits.collect()) if small else None
+        self.document_ids = sorted(r[0] for r in self.documents.collect() if r[0] is not None) if small else None
+
+    def exhibit_where(self, column: str) -> str:
+        return _in(column, self.exhibit_ids)
+
+    def document_where(self, column: str) -> str:
+        return _in(column, self.document_ids)
+
+
+def _in(column: str, ids: list[int] | None) -> str:
+    if ids is None:
+        return "1 = 1"
+    return f"{column} IN ({','.join(str(int(i)) for i in ids)})" if ids else "1 = 0"
+
+
 def _secret(env_name: str | None, secret_id: str | None = None) -> str | None:
     value = os.environ.get(env_name) if env_name else None
     if value:
@@ -173,18 +206,23 @@ class Copier:
         self.p = params
         self.log = log
         self.maps: dict[str, Any] = {}  # table -> DataFrame(source_id, destination_id), materialised
+        self.bases: dict[str, int] | None = None  # table -> highest id in use or reserved
+        self.sizes: dict[str, int] = {}  # table -> rows in its id map (this exchange's)
+        self.reused: dict[str, int] = {}  # table -> of those, mapped by an earlier run
+        self.selected: dict[tuple, Any] = {}  # (table, condition, by) -> the selected rows, materialised
         self.counts: dict[str, dict[str, int]] = {}
 
     # JDBC -------------------------------------------------------------------
-    def read(self, conn: Connection, sql: str, columns: list[str] | None = None):
+    def read(self, conn: Connection, sql: str, columns: list[str] | None = None, schema: str | None = None):
+        """Rows of a query; `schema` names column types where the driver cannot (SQLite on literals)."""
         reader = self.spark.read.format("jdbc").options(**conn.options()).option("query", sql).option("fetchsize", self.p.fetch_size)
         strings = [c for c in columns or [] if c in DATETIME_COLUMNS]
-        if strings:
-            reader = reader.option("customSchema", ", ".join(f"{c} STRING" for c in strings))
+        if strings or schema:
+            reader = reader.option("customSchema", schema or ", ".join(f"{c} STRING" for c in strings))
         return _integers(reader.load())
 
     def read_rows(self, conn: Connection, table: str, columns: list[str], where: str):
-        """A table's rows under a condition, read in `partitions` id ranges in parallel."""
+        """(rows, how many) of a table under a condition, read in `partitions` id ranges in parallel."""
         t = conn.integer
         bounds = self.read(conn, f"SELECT CAST(COALESCE(MIN(id), 0) AS {t}) AS lo, CAST(COALESCE(MAX(id), 0) AS {t}) AS hi, "
                            f"CAST(COUNT(*) AS {t}) AS n FROM {table} WHERE {where}").collect()[0]
@@ -196,7 +234,7 @@ class Copier:
         if bounds["n"] and bounds["n"] > 50_000 and self.p.partitions > 1:
             reader = (reader.option("partitionColumn", "id").option("lowerBound", int(bounds["lo"]))
                       .option("upperBound", int(bounds["hi"]) + 1).option("numPartitions", self.p.partitions))
-        return _integers(reader.option("dbtable", inner).load())
+        return _integers(reader.option("dbtable", inner).load()), int(bounds["n"] or 0)
 
     def max_id(self, conn: Connection, column: str, table: str, where: str = "1 = 1") -> int:
         # Typed and never NULL: SQLite's driver cannot describe a NULL aggregate.
@@ -205,7 +243,8 @@ class Copier:
 
     def write(self, frame, conn: Connection, table: str) -> None:
         # SQLite takes one writer at a time: one partition, one transaction per batch run.
-        frame = frame.coalesce(1) if conn.sqlite else frame.repartition(self.p.partitions) if self.p.partitions > 1 else frame
+        # Elsewhere as many writers as partitions were read: coalesce, never a shuffle just to write.
+        frame = frame.coalesce(1 if conn.sqlite else self.p.partitions)
         writer = frame.write.format("jdbc").options(**conn.options()).option("dbtable", table).option("batchsize", self.p.batch_size)
         if not conn.sqlite:  # SQLite knows only serializable (its default): asking for another just logs a warning
             writer = writer.option("isolationLevel", "READ_COMMITTED")
@@ -213,15 +252,17 @@ class Copier:
 
     # Checks -----------------------------------------------------------------
     def check_tables(self) -> None:
+        """Every table the copy uses is there, in both databases (one catalogue query each)."""
         for role, conn in (("source", self.p.source), ("destination", self.p.destination)):
-            for table in REQUIRED_TABLES:
-                try:
-                    self.read(conn, f"SELECT id FROM {table} WHERE 1 = 0").schema  # noqa: B018 - resolves the table
-                except Exception as exc:  # noqa: BLE001 - the driver's message says which table
-                    raise ExchangeInputError(f"The {role} case database has no usable table {table}: {str(exc)[:200]}") from None
+            catalogue = ("SELECT name FROM sqlite_master WHERE type = 'table'" if conn.sqlite else
+                         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()")
+            present = {row[0] for row in self.read(conn, catalogue).collect()}
+            missing = [t for t in REQUIRED_TABLES if t not in present]
+            if missing:
+                raise ExchangeInputError(f"The {role} case database has no table {', '.join(missing)}.")
 
     def selected_exhibits(self):
-        frame = self.read_rows(self.p.source, "exhibits", EXHIBIT_COLUMNS, self.p.exhibit_filter())
+        frame, _count = self.read_rows(self.p.source, "exhibits", EXHIBIT_COLUMNS, self.p.exhibit_filter())
         frame = frame.localCheckpoint(eager=True)
         if self.p.exhibit_ids:
             found = {row[0] for row in frame.select("id").collect()}
@@ -238,11 +279,24 @@ class Copier:
                          f" AND destination_case_id = {self.p.destination_case_id} AND table_name = '{table}'")
 
     def next_base(self, table: str) -> int:
-        """Ids above both the destination's rows and every id the map reserved (a crashed run's too)."""
-        in_table = self.max_id(self.p.destination, "id", table)
-        reserved = self.max_id(self.p.ledger, "destination_id", MAP_TABLE,
-                               f"destination_case_id = {self.p.destination_case_id} AND table_name = '{table}'")
-        return max(in_table, reserved)
+        """The highest id in use: above both the destination's rows and every id the map reserved
+        (a crashed run's too). Read once per run (the exchange lock keeps other exchanges out),
+        then advanced by `reserve` as this run allocates."""
+        if self.bases is None:
+            t = self.p.destination.integer
+            in_tables = " UNION ALL ".join(f"SELECT '{name}' AS name, CAST(COALESCE(MAX(id), 0) AS {t}) AS v FROM {name}"
+                                           for name in [*NAMED_TABLES, *ORDER])
+            rows = self.read(self.p.destination, in_tables, schema="name STRING, v LONG").collect()
+            self.bases = {row[0]: int(row[1]) for row in rows}
+            reserved = self.read(self.p.ledger, f"SELECT table_name, CAST(MAX(destination_id) AS {self.p.ledger.integer}) AS v "
+                                                f"FROM {MAP_TABLE} WHERE destination_case_id = {self.p.destination_case_id} "
+                                                "GROUP BY table_name", schema="table_name STRING, v LONG").collect()
+            for name, value in reserved:
+                self.bases[name] = max(self.bases.get(name, 0), int(value or 0))
+        return self.bases[table]
+
+    def reserve(self, table: str, highest: int) -> None:
+        self.bases[table] = max(self.bases[table], highest)
 
     def map_ids(self, table: str, source_ids):
         """(source_id, destination_id, new) for every source id; new ids are recorded before use."""
@@ -252,37 +306,53 @@ class Copier:
         # Materialised now: read lazily, it would also see the rows written just below.
         existing = self.existing_map(table).join(source_ids, "source_id", "inner").withColumn("new", F.lit(False))
         existing = existing.localCheckpoint(eager=True)
-        missing = source_ids.join(existing.select("source_id"), "source_id", "left_anti")
+        reused = existing.count()
+        missing = source_ids.join(self.hint(existing.select("source_id"), reused), "source_id", "left_anti")
         base = self.next_base(table)
         order = Window.orderBy("source_id")
         fresh = missing.withColumn("destination_id", (F.row_number().over(order) + F.lit(base)).cast("long"))
         fresh = fresh.withColumn("new", F.lit(True)).localCheckpoint(eager=True)
-        if not fresh.isEmpty():
+        allocated = fresh.count()
+        if allocated:
             self.write_map(table, fresh.select("source_id", "destination_id"))
+            self.reserve(table, base + allocated)
         mapping = existing.select("source_id", "destination_id", "new").unionByName(fresh.select("source_id", "destination_id", "new"))
         mapping = mapping.localCheckpoint(eager=True)
         self.maps[table] = mapping.select("source_id", "destination_id")
+        self.sizes[table] = reused + allocated
+        self.reused[table] = reused
         return mapping
+
+    def hint(self, frame, rows: int):
+        """A frame small enough to send whole to every task: joins against it need no shuffle of the
+        big side (Spark cannot size a checkpointed frame itself, so it would never broadcast it)."""
+        from pyspark.sql import functions as F
+
+        return F.broadcast(frame) if rows <= BROADCAST_ROWS else frame
 
     # Tables -----------------------------------------------------------------
     def copy_rows(self, table: str, rows, remap: dict[str, tuple[str, bool]], columns: list[str], transform=None, mapping=None) -> None:
         """Insert `rows` with new ids; `remap` is column -> (mapped table, required)."""
         from pyspark.sql import functions as F
 
-        rows = rows.localCheckpoint(eager=True)
+        if rows is None:
+            return self._skip(table)
         for column, (target, required) in remap.items():
             mapped = self.maps[target].select(F.col("source_id").alias(f"_{column}_src"), F.col("destination_id").alias(f"_{column}_dst"))
+            mapped = self.hint(mapped, self.sizes[target])
             rows = rows.join(mapped, rows[column] == mapped[f"_{column}_src"], "inner" if required else "left")
             rows = rows.withColumn(column, F.col(f"_{column}_dst")).drop(f"_{column}_src", f"_{column}_dst")
+        rows = rows.localCheckpoint(eager=True)  # remapped once, used twice (ids, rows)
         if mapping is None:
             mapping = self.map_ids(table, rows.select(F.col("id").alias("source_id")))
         if transform is not None:
             rows = transform(rows)
-        rows = rows.join(mapping.withColumnRenamed("source_id", "id"), "id").withColumn("id", F.col("destination_id"))
+        rows = rows.join(self.hint(mapping.withColumnRenamed("source_id", "id"), self.sizes[table]), "id")
+        rows = rows.withColumn("id", F.col("destination_id"))
         # Rows mapped by an earlier (crashed or other) run are inserted only where the destination lacks them.
         reused = mapping.filter(~F.col("new"))
         present = 0
-        if not reused.isEmpty():
+        if self.reused[table]:
             low = reused.agg(F.min("destination_id")).collect()[0][0]
             held = self.read(self.p.destination, f"SELECT id FROM {table} WHERE id >= {int(low)}").withColumnRenamed("id", "destination_id")
             held = held.join(reused.select("destination_id"), "destination_id").localCheckpoint(eager=True)
@@ -292,7 +362,7 @@ class Copier:
         inserted = rows.count()
         if inserted:
             self.write(rows, self.p.destination, table)
-        total = mapping.count()
+        total = self.sizes[table]
         self.counts[table] = {"selected": total, "inserted": inserted, "already_present": present}
         self.log(f"{table}: {total} selected, {inserted} inserted, {present} already present")
 
@@ -320,6 +390,7 @@ class Copier:
             if decided[row["id"]] not in dest_ids:
                 dest_ids.add(decided[row["id"]])
                 create.append((row, decided[row["id"]]))
+        self.reserve(table, base)
         fresh = [(s, d) for s, d in decided.items() if s not in known]
         if fresh:
             self.write_map(table, self.spark.createDataFrame(fresh, MAP_SCHEMA))
@@ -327,6 +398,7 @@ class Copier:
         if created:
             self.write(self.spark.createDataFrame(created, NAMED_SCHEMAS[table]), self.p.destination, table)
         self.maps[table] = self.spark.createDataFrame(list(decided.items()), MAP_SCHEMA).localCheckpoint(eager=True)
+        self.sizes[table] = len(decided)
         self.counts[table] = {"selected": len(source_rows), "inserted": len(created), "already_present": len(source_rows) - len(created)}
         self.log(f"{table}: {len(source_rows)} used, {len(created)} created")
         return decided
@@ -343,7 +415,7 @@ class Copier:
     def collect(self, conn: Connection, sql: str) -> list[dict]:
         return [row.asDict() for row in self.read(conn, sql).collect()]
 
-    def copy_named_tables(self, exhibit_sql: str) -> dict[int, int]:
+    def copy_named_tables(self, sel: Selection) -> dict[int, int]:
         """Custodians, label categories, folder tags, custom fields (by name) and confidentiality
         codes (by code); returns the source -> destination confidentiality bit map."""
         src, dst = self.p.source, self.p.destination
@@ -354,28 +426,42 @@ class Copier:
         def plain(row, dest_id, _decided):
             return (dest_id, *(v for k, v in row.items() if k != "id"))
 
-        used = f"IN (SELECT {{col}} FROM {{table}} WHERE exhibit_id IN ({exhibit_sql}))"
-        self.map_named("custodians", self.collect(src, "SELECT id, name FROM custodians WHERE id " + used.format(col="custodian_id", table="custodian_exhibits")),
+        custodians = self.used_ids(sel, "custodian_exhibits", "custodian_id")
+        self.map_named("custodians", self.collect(src, f"SELECT id, name FROM custodians WHERE {_in('id', custodians)}"),
                        self.collect(dst, "SELECT id, name FROM custodians"), name, plain)
-        labels = used.format(col="label_category_id", table="label_category_labels")
-        self.map_named("label_categories", self.collect(src, f"SELECT id, name FROM label_categories WHERE id {labels}"
-                                                              + (f" OR id = {self.p.label_id}" if self.p.label_id else "")),
+        labels = self.used_ids(sel, "label_category_labels", "label_category_id") + ([self.p.label_id] if self.p.label_id else [])
+        self.map_named("label_categories", self.collect(src, f"SELECT id, name FROM label_categories WHERE {_in('id', sorted(set(labels)))}"),
                        self.collect(dst, "SELECT id, name FROM label_categories"), name, plain)
-        self.map_folder_tags(exhibit_sql)
-
-        def field_key(row, _rows):
-            return row["name"].strip()
-
-        self.map_named("custom_fields", self.collect(src, "SELECT id, name, field_type FROM custom_fields WHERE id "
-                                                          + used.format(col="custom_field_id", table="custom_field_values")),
-                       self.collect(dst, "SELECT id, name, field_type FROM custom_fields"), field_key, plain)
+        self.map_folder_tags(sel)
+        fields = self.used_ids(sel, "custom_field_values", "custom_field_id")
+        self.map_named("custom_fields", self.collect(src, f"SELECT id, name, field_type FROM custom_fields WHERE {_in('id', fields)}"),
+                       self.collect(dst, "SELECT id, name, field_type FROM custom_fields"), name, plain)
         return self.map_codes()
 
-    def map_folder_tags(self, exhibit_sql: str) -> None:
+    def selected_rows(self, sel: Selection, table: str, columns: list[str], where: str = "1 = 1", by: str = "exhibit_id"):
+        """The rows of a table that hang on the selected exhibits (or documents: `by="document_id"`),
+        materialised once per run (a link table serves both its named table and its own copy);
+        None when there are none."""
+        key = (table, where, by)
+        if key not in self.selected:
+            keys = sel.exhibits if by == "exhibit_id" else sel.documents
+            sql_filter = sel.exhibit_where(by) if by == "exhibit_id" else sel.document_where(by)
+            rows, count = self.read_rows(self.p.source, table, columns, f"{sql_filter} AND {where}")
+            if count:  # an empty table costs one query, not a dozen Spark jobs
+                rows = rows.join(self.hint(keys.withColumnRenamed(keys.columns[0], by), sel.count), by, "left_semi")
+                rows = rows.localCheckpoint(eager=True)
+            self.selected[key] = rows if count and not rows.isEmpty() else None
+        return self.selected[key]
+
+    def used_ids(self, sel: Selection, link_table: str, column: str) -> list[int]:
+        """Ids of a named table that the selected exhibits use (through a link table)."""
+        rows = self.selected_rows(sel, link_table, EXHIBIT_CHILDREN[link_table])
+        return [] if rows is None else sorted(r[0] for r in rows.select(column).distinct().collect() if r[0] is not None)
+
+    def map_folder_tags(self, sel: Selection) -> None:
         """Folder tags are matched by their path of names (root first), so a tag keeps its place."""
         source_all = {r["id"]: r for r in self.collect(self.p.source, "SELECT id, name, parent_id FROM folder_tags")}
-        used = {r["folder_tag_id"] for r in self.collect(self.p.source, "SELECT DISTINCT folder_tag_id FROM folder_taggings "
-                                                                         f"WHERE exhibit_id IN ({exhibit_sql})")}
+        used = self.used_ids(sel, "folder_taggings", "folder_tag_id")
         wanted: set[int] = set()
         for tag in used:  # a tag brings its ancestors, so the hierarchy holds in the destination
             while tag in source_all and tag not in wanted:
@@ -419,19 +505,19 @@ class Copier:
         started = time.monotonic()
         self.check_tables()
         exhibits = self.selected_exhibits()
-        exhibit_sql = f"SELECT id FROM exhibits WHERE {self.p.exhibit_filter()}"
-        bits = self.copy_named_tables(exhibit_sql)
-        self.copy_documents(exhibit_sql)
+        sel = Selection(exhibits)
+        bits = self.copy_named_tables(sel)
+        self.copy_documents(sel)
         self.copy_exhibits(exhibits, bits)
-        self.copy_variants(exhibit_sql)
+        self.copy_variants(sel)
         for table, columns in EXHIBIT_CHILDREN.items():
-            self.copy_child(table, columns, exhibit_sql, bits)
+            self.copy_child(table, columns, sel, bits)
         return {"exchange_id": self.p.exchange_id, "tables": self.counts, "seconds": round(time.monotonic() - started, 3)}
 
-    def copy_documents(self, exhibit_sql: str) -> None:
+    def copy_documents(self, sel: Selection) -> None:
         from pyspark.sql import functions as F
 
-        rows = self.read_rows(self.p.source, "documents", DOCUMENT_COLUMNS, f"id IN (SELECT document_id FROM exhibits WHERE id IN ({exhibit_sql}))")
+        rows = self.selected_rows(sel, "documents", DOCUMENT_COLUMNS, by="id")
         self.copy_rows("documents", rows, {}, DOCUMENT_COLUMNS,
                        transform=lambda r: r.withColumn("document_properties", F.lit(None).cast("string")))
 
@@ -450,13 +536,13 @@ class Copier:
         columns = EXHIBIT_COLUMNS
         self.copy_rows("exhibits", rows, {"document_id": ("documents", True), "parent_exhibit_id": ("exhibits", False)}, columns, transform, mapping)
 
-    def copy_variants(self, exhibit_sql: str) -> None:
+    def copy_variants(self, sel: Selection) -> None:
         from pyspark.sql import functions as F
 
-        where = f"document_id IN (SELECT document_id FROM exhibits WHERE id IN ({exhibit_sql}))"
-        if not self.p.include_natives:
-            where += " AND kind <> 'native'"
-        rows = self.read_rows(self.p.source, "document_variants", VARIANT_COLUMNS, where)
+        where = "kind <> 'native'" if not self.p.include_natives else "1 = 1"
+        rows = self.selected_rows(sel, "document_variants", VARIANT_COLUMNS, where, by="document_id")
+        if rows is None:
+            return self._skip("document_variants")
         rows = rows.withColumn("_source_document_id", F.col("document_id").cast("long"))
 
         def transform(r):
@@ -464,10 +550,10 @@ class Copier:
 
         self.copy_rows("document_variants", rows, {"document_id": ("documents", True)}, VARIANT_COLUMNS, transform)
 
-    def copy_child(self, table: str, columns: list[str], exhibit_sql: str, bits: dict[int, int]) -> None:
+    def copy_child(self, table: str, columns: list[str], sel: Selection, bits: dict[int, int]) -> None:
         from pyspark.sql import functions as F
 
-        where = f"exhibit_id IN ({exhibit_sql})"
+        where = "1 = 1"
         remap = {"exhibit_id": ("exhibits", True)}
         transform = None
         if table == "annotations":
@@ -475,7 +561,9 @@ class Copier:
                 return self._skip(table)
             where += f" AND annotation_type IN ({_quoted(self.p.annotation_types)})"
             # Thread roots are annotations too: map them all first, then point replies at the copies.
-            rows = self.read_rows(self.p.source, table, columns, where).localCheckpoint(eager=True)
+            rows = self.selected_rows(sel, table, columns, where)
+            if rows is None:
+                return self._skip(table)
             mapping = self.map_ids(table, rows.select(F.col("id").alias("source_id")))
             remap["parent_id"] = (table, False)
 
@@ -497,11 +585,11 @@ class Copier:
         named = {"custodian_id": "custodians", "label_category_id": "label_categories", "folder_tag_id": "folder_tags",
                  "custom_field_id": "custom_fields"}
         remap.update({c: (named[c], True) for c in columns if c in named})
-        rows = self.read_rows(self.p.source, table, columns, where)
-        self.copy_rows(table, rows, remap, columns, transform)
+        self.copy_rows(table, self.selected_rows(sel, table, columns, where), remap, columns, transform)
 
     def _skip(self, table: str) -> None:
         self.counts[table] = {"selected": 0, "inserted": 0, "already_present": 0}
+        self.log(f"{table}: nothing selected")
 
 
 def _integers(frame):

@@ -76,7 +76,9 @@ def test_a_crash_at_any_table_then_a_rerun_gives_exactly_one_copy(spark, demo_ho
         assert result["tables"]["exhibits"]["selected"] == len(chosen)
 
 
-def test_overlapping_exchanges_neither_duplicate_nor_overwrite(spark, demo_home, settings):
+def test_overlapping_exchanges_neither_duplicate_nor_overwrite(spark, demo_home, settings, monkeypatch):
+    # Also the path of large selections: tables read whole and filtered by Spark joins.
+    monkeypatch.setattr(exchange_copy, "INLINE_IDS", 0)
     dbs = Databases(DatabaseConfig.from_settings(settings))
     exchange_copy.run_copy(spark, params(dbs, "202-101-1", [1, 2, 3, 4, 5]))
     with dbs.case_writer(DEST).begin() as conn:  # a reviewer edits a copy in the destination

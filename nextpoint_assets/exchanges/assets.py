@@ -61,6 +61,13 @@ def _state(databases: DatabaseResource, context) -> tuple[dict, ExchangeRequest]
     return state, request_of(state)
 
 
+def _begin(databases: DatabaseResource, context) -> tuple[dict, ExchangeRequest, dg.MaterializeResult | None]:
+    """The exchange's state and request, and the result to return at once when it already finished."""
+    state, request = _state(databases, context)
+    done = dg.MaterializeResult(metadata=_metadata(state, already_done=True)) if state["status"] == FINISHED else None
+    return state, request, done
+
+
 def _metadata(state: dict, **extra) -> dict:
     return {"status": state["status"], "counts": dg.MetadataValue.json(counts_of(state)), **extra}
 
@@ -96,9 +103,9 @@ def exchange_request(context: dg.AssetExecutionContext, config: ExchangeRequestC
                             "(glue_scripts/exchange_copy.py: local Spark, a cluster, or AWS Glue through Pipes).")
 def exchange_database_copy(context: dg.AssetExecutionContext, databases: DatabaseResource) -> dg.MaterializeResult:
     with exchange_step(context):
-        state, request = _state(databases, context)
-        if state["status"] == FINISHED:
-            return dg.MaterializeResult(metadata=_metadata(state, already_done=True))
+        state, request, done = _begin(databases, context)
+        if done:
+            return done
         dbs = databases.databases()
         settings = get_settings()
         # One exchange into a case at a time: ids are allocated above the destination's highest.
@@ -118,9 +125,9 @@ def exchange_database_copy(context: dg.AssetExecutionContext, databases: Databas
 def exchange_documents(context: dg.AssetExecutionContext, databases: DatabaseResource, object_store: ObjectStoreResource,
                        document_engine: DocumentEngineResource, event_bus: EventBusResource) -> dg.MaterializeResult:
     with exchange_step(context):
-        state, request = _state(databases, context)
-        if state["status"] == FINISHED:
-            return dg.MaterializeResult(metadata=_metadata(state, already_done=True))
+        state, request, done = _begin(databases, context)
+        if done:
+            return done
         dbs = databases.databases()
         source, dest = object_store.case(request.source_case_id), object_store.case(request.destination_case_id)
         works = docs.plan_documents(dbs, request)
@@ -146,9 +153,9 @@ def exchange_documents(context: dg.AssetExecutionContext, databases: DatabaseRes
 def exchange_search_text(context: dg.AssetExecutionContext, databases: DatabaseResource, object_store: ObjectStoreResource,
                          document_engine: DocumentEngineResource, search_index: SearchIndexResource) -> dg.MaterializeResult:
     with exchange_step(context):
-        state, request = _state(databases, context)
-        if state["status"] == FINISHED:
-            return dg.MaterializeResult(metadata=_metadata(state, already_done=True))
+        state, request, done = _begin(databases, context)
+        if done:
+            return done
         dest = object_store.case(request.destination_case_id)
         texts = list(_texts(dest, request, document_engine.engine()))
         indexed = search_index.index().upsert(request.destination_case_id, texts)
