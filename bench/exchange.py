@@ -192,17 +192,19 @@ def spark(args: dict) -> dict:
     _use_env(args)
     dbs = Databases(_config(args))
     source = dbs.jdbc(_db(SOURCE_CASE))
-    # The exhibits of the label, by id: the script's label_id selection nests IN subqueries over the
-    # unindexed label_category_labels, which MariaDB joins by nested loops (quadratic; see README).
-    with _connect(args, _db(SOURCE_CASE)) as conn, conn.cursor() as cur:
-        cur.execute(f"SELECT exhibit_id FROM label_category_labels WHERE label_category_id = {EXCHANGE_LABEL} ORDER BY exhibit_id")
-        exhibit_ids = [row[0] for row in cur.fetchall()]
+    # Selected by the label every exhibit carries; NP_BENCH_EXCHANGE_SELECT=ids passes the same exhibits
+    # as an id list instead (the other way a request selects).
+    exhibit_ids: list[int] = []
+    if os.environ.get("NP_BENCH_EXCHANGE_SELECT") == "ids":
+        with _connect(args, _db(SOURCE_CASE)) as conn, conn.cursor() as cur:
+            cur.execute(f"SELECT exhibit_id FROM label_category_labels WHERE label_category_id = {EXCHANGE_LABEL} ORDER BY exhibit_id")
+            exhibit_ids = [row[0] for row in cur.fetchall()]
     params = {
         "exchange_id": "bench-spark", "source_case_id": SOURCE_CASE, "destination_case_id": SPARK_CASE,
         "source": source, "destination": dbs.jdbc(_db(SPARK_CASE)), "ledger": dbs.jdbc(PLATFORM_DB),
-        "exhibit_ids": exhibit_ids, "label_id": None, "include_natives": True, "annotation_types": [], "stamp_types": [],
-        # Experiments only (the measured default is the script's own): e.g. {"partitions": 2, "batch_size": 50000},
-        # or {"exhibit_ids": [], "label_id": 1} for the label selection.
+        "exhibit_ids": exhibit_ids, "label_id": None if exhibit_ids else EXCHANGE_LABEL,
+        "include_natives": True, "annotation_types": [], "stamp_types": [],
+        # Experiments only (the measured default is the script's own), e.g. {"partitions": 1, "batch_size": 50000}.
         **json.loads(os.environ.get("NP_BENCH_EXCHANGE_SPARK_PARAMS") or "{}"),
     }
 

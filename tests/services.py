@@ -69,8 +69,10 @@ def start_mariadb() -> MariaDB:
     )
     port = free_port()
     log = open(datadir / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stop()
+    # Each server its own temporary folder: two servers sharing /tmp have deleted each other's temp tables.
+    (datadir / "tmp").mkdir()
     process = subprocess.Popen(
-        [server, "--no-defaults", f"--datadir={datadir}/data", f"--socket={datadir}/mysql.sock",
+        [server, "--no-defaults", f"--datadir={datadir}/data", f"--socket={datadir}/mysql.sock", f"--tmpdir={datadir}/tmp",
          f"--port={port}", "--bind-address=127.0.0.1", "--skip-name-resolve", "--innodb-buffer-pool-size=128M",
          "--innodb-flush-log-at-trx-commit=2", "--max-connections=200", *user_args],
         stdout=log, stderr=subprocess.STDOUT,
