@@ -202,9 +202,23 @@ def test_a_destination_missing_a_table_is_refused(demo_home, settings):
         conn.execute(text("DROP TABLE folder_taggings"))
     with dg.instance_for_test() as instance:
         result = run(settings, instance, body(exhibit_ids=[1, 2]))
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "no table folder_taggings" in failure.event_specific_data.error.message
+        assert not result.success
+        failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+        assert "no table folder_taggings" in failure.event_specific_data.error.message
+        # The failure sensor announces it, naming the step, and the state record says failed.
+        from sensors.exchange_outcomes import exchange_failure_sensor
+
+        failure_event = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
+        with dg.build_run_status_sensor_context(
+            sensor_name="exchange_failure_sensor", dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=failure_event.dagster_event, resources=build_resources(settings),
+        ) as context:
+            exchange_failure_sensor(context.for_run_failure())
+    [failed] = events(settings, "EXCHANGER_FAILED")
+    assert failed["case_id"] == DEST and failed["source_case_id"] == SOURCE and failed["batch_id"] == 9001
+    assert "exchange_request" in failed["error"] and "no table folder_taggings" in failed["error"]
+    with dbs.platform().connect() as conn:
+        assert conn.execute(select(schema.exchanges.c.status)).scalar() == "failed"
     with dbs.case_reader(DEST).connect() as conn:
         assert conn.execute(select(func.count()).select_from(schema.exhibits).where(schema.exhibits.c.number.is_not(None))).scalar() == 0
 
