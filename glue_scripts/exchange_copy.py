@@ -213,33 +213,30 @@ class Copier:
         self.counts: dict[str, dict[str, int]] = {}
 
     # JDBC -------------------------------------------------------------------
-    def read(self, conn: Connection, sql: str, columns: list[str] | None = None, schema: str | None = None):
-        """Rows of a query; `schema` names column types where the driver cannot (SQLite on literals)."""
-        reader = self.spark.read.format("jdbc").options(**conn.options()).option("query", sql).option("fetchsize", self.p.fetch_size)
+    def reader(self, conn: Connection, columns: list[str] | None = None, schema: str | None = None):
+        """A JDBC reader; DATETIME columns among `columns` come as text, and `schema` names column
+        types the driver cannot describe (SQLite on literals)."""
+        reader = self.spark.read.format("jdbc").options(**conn.options()).option("fetchsize", self.p.fetch_size)
         strings = [c for c in columns or [] if c in DATETIME_COLUMNS]
         if strings or schema:
             reader = reader.option("customSchema", schema or ", ".join(f"{c} STRING" for c in strings))
-        return _integers(reader.load())
+        return reader
+
+    def read(self, conn: Connection, sql: str, schema: str | None = None):
+        """Rows of a query."""
+        return _integers(self.reader(conn, schema=schema).option("query", sql).load())
 
     def read_rows(self, conn: Connection, table: str, columns: list[str], where: str):
         """(rows, how many) of a table under a condition, read in `partitions` id ranges in parallel."""
         t = conn.integer
         bounds = self.read(conn, f"SELECT CAST(COALESCE(MIN(id), 0) AS {t}) AS lo, CAST(COALESCE(MAX(id), 0) AS {t}) AS hi, "
                            f"CAST(COUNT(*) AS {t}) AS n FROM {table} WHERE {where}").collect()[0]
-        reader = self.spark.read.format("jdbc").options(**conn.options()).option("fetchsize", self.p.fetch_size)
-        strings = [c for c in columns if c in DATETIME_COLUMNS]
-        if strings:
-            reader = reader.option("customSchema", ", ".join(f"{c} STRING" for c in strings))
+        reader = self.reader(conn, columns)
         inner = f"(SELECT {', '.join(columns)} FROM {table} WHERE {where}) src"
         if bounds["n"] and bounds["n"] > 50_000 and self.p.partitions > 1:
             reader = (reader.option("partitionColumn", "id").option("lowerBound", int(bounds["lo"]))
                       .option("upperBound", int(bounds["hi"]) + 1).option("numPartitions", self.p.partitions))
         return _integers(reader.option("dbtable", inner).load()), int(bounds["n"] or 0)
-
-    def max_id(self, conn: Connection, column: str, table: str, where: str = "1 = 1") -> int:
-        # Typed and never NULL: SQLite's driver cannot describe a NULL aggregate.
-        return int(self.read(conn, f"SELECT CAST(COALESCE(MAX({column}), 0) AS {conn.integer}) AS v FROM {table} WHERE {where}")
-                   .collect()[0][0])
 
     def write(self, frame, conn: Connection, table: str) -> None:
         # SQLite takes one writer at a time: one partition, one transaction per batch run.
@@ -626,7 +623,7 @@ def variant_key(key, source_document_id, document_id, variant_id):
 
     prefix = F.concat(F.lit("documents/"), source_document_id.cast("string"), F.lit("/"))
     own = F.concat(F.lit("documents/"), document_id.cast("string"), F.lit("/"))
-    rest = F.expr("substring(object_key, length(concat('documents/', cast(_source_document_id as string), '/')) + 1)")
+    rest = key.substr(F.length(prefix) + 1, F.length(key))
     basename = F.regexp_extract(key, r"([^/]+)$", 1)
     return F.when(key.startswith(prefix), F.concat(own, rest)).otherwise(
         F.concat(own, F.lit("exchanged/"), variant_id.cast("string"), F.lit("-"), basename))

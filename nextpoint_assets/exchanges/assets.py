@@ -8,7 +8,6 @@ so steps may run on different machines; every step may be re-run and does only w
 """
 
 import contextlib
-import json
 from collections.abc import Iterator
 
 import dagster as dg
@@ -90,12 +89,12 @@ def exchange_request(context: dg.AssetExecutionContext, config: ExchangeRequestC
             context.log.info(f"Exchange {request.key} already finished: nothing to do.")
             return dg.MaterializeResult(metadata=_metadata(state, already_done=True))
         selected = check_request(databases.databases(), request)
-        set_state(platform, request.exchange_id, "requested", {"exhibits_selected": selected})
+        state = set_state(platform, request.exchange_id, "requested", {"exhibits_selected": selected})
         event_bus.bus().publish(make_event(
             "EXCHANGER_INITIATED", request.destination_case_id, event_id=f"{request.exchange_id}-EXCHANGER_INITIATED",
             source_case_id=request.source_case_id, batch_id=request.batch_id, idempotency_key=request.key,
             exhibit_count=selected))
-        return dg.MaterializeResult(metadata=_metadata(get_state(platform, request.exchange_id), idempotency_key=request.key))
+        return dg.MaterializeResult(metadata=_metadata(state, idempotency_key=request.key))
 
 
 @exchange_asset(deps=[exchange_request], kinds={"spark", "sql"},
@@ -112,10 +111,9 @@ def exchange_database_copy(context: dg.AssetExecutionContext, databases: Databas
         with dbs.case_lock(request.destination_case_id, "exchange"):
             result = run_copy(context, settings, copy_params(dbs, settings, request))
         tables = result.get("tables", {})
-        set_state(dbs.platform(), request.exchange_id, "copied", {
+        state = set_state(dbs.platform(), request.exchange_id, "copied", {
             "tables": tables, "rows_inserted": sum(t["inserted"] for t in tables.values()),
             "copy_seconds": result.get("seconds"), "spark_start_seconds": result.get("spark_start_seconds")})
-        state = get_state(dbs.platform(), request.exchange_id)
         return dg.MaterializeResult(metadata=_metadata(state, rows_inserted=counts_of(state)["rows_inserted"]))
 
 
@@ -141,10 +139,10 @@ def exchange_documents(context: dg.AssetExecutionContext, databases: DatabaseRes
                   "documents_branded": sum(o.branded for o in outcomes),
                   "pages_reocred": sum(len(o.changed_pages) for o in outcomes),
                   "documents_with_problems": sum(bool(o.problems) for o in outcomes), "sticker_images_missing": len(missing_stickers)}
-        set_state(dbs.platform(), request.exchange_id, "documents_done", counts)
+        state = set_state(dbs.platform(), request.exchange_id, "documents_done", counts)
         problems = [f"document {o.document_id} (source {o.source_document_id}): {p}" for o in outcomes for p in o.problems]
         problems += [f"document {o.document_id} (source {o.source_document_id}): missing {k}" for o in outcomes for k in o.missing]
-        return dg.MaterializeResult(metadata=_metadata(get_state(dbs.platform(), request.exchange_id),
+        return dg.MaterializeResult(metadata=_metadata(state,
                                                        problems=dg.MetadataValue.md("\n".join(f"- {p}" for p in problems[:200]) or "none")))
 
 
@@ -159,28 +157,24 @@ def exchange_search_text(context: dg.AssetExecutionContext, databases: DatabaseR
         dest = object_store.case(request.destination_case_id)
         texts = list(_texts(dest, request, document_engine.engine()))
         indexed = search_index.index().upsert(request.destination_case_id, texts)
-        set_state(databases.databases().platform(), request.exchange_id, "indexed", {"documents_indexed": indexed})
-        return dg.MaterializeResult(metadata=_metadata(get_state(databases.databases().platform(), request.exchange_id)))
+        state = set_state(databases.databases().platform(), request.exchange_id, "indexed", {"documents_indexed": indexed})
+        return dg.MaterializeResult(metadata=_metadata(state))
 
 
 def _texts(dest, request: ExchangeRequest, engine) -> Iterator[IndexedText]:
+    """Each exchanged document's text: its stored (or re-OCR'd) text, else its PDF's text layer."""
     import tempfile
     from pathlib import Path
 
-    prefix = f"exchanges/{request.exchange_id}/documents/"
-    for key in sorted(dest.list(prefix)):
-        outcome = json.loads(dest.get_bytes(key))
+    for outcome in docs.read_outcomes(dest, request.exchange_id):
         text = None
-        if outcome.get("text_key"):
-            text = dest.get_bytes(outcome["text_key"]).decode("utf-8", errors="replace")
-        elif "pdf" in outcome.get("copied", []):
-            with tempfile.TemporaryDirectory(prefix="np-index-") as tmp:
-                pdf_key = f"documents/{outcome['document_id']}/rendition.pdf"
-                if dest.exists(pdf_key):
-                    with contextlib.suppress(PlatformError):
-                        text = "\f".join(engine.page_texts(dest.download(pdf_key, Path(tmp) / "doc.pdf")))
+        if outcome.text_key:
+            text = dest.get_bytes(outcome.text_key).decode("utf-8", errors="replace")
+        elif outcome.pdf_key:
+            with tempfile.TemporaryDirectory(prefix="np-index-") as tmp, contextlib.suppress(PlatformError):
+                text = "\f".join(engine.page_texts(dest.download(outcome.pdf_key, Path(tmp) / "doc.pdf")))
         if text is not None:
-            yield IndexedText(outcome["document_id"], outcome.get("exhibit_id"), text, source=f"exchange:{request.exchange_id}")
+            yield IndexedText(outcome.document_id, outcome.exhibit_id, text, source=f"exchange:{request.exchange_id}")
 
 
 @exchange_asset(deps=[exchange_search_text], kinds={"python"},
@@ -191,8 +185,7 @@ def exchange_completion(context: dg.AssetExecutionContext, databases: DatabaseRe
         state, request = _state(databases, context)
         platform = databases.databases().platform()
         if state["status"] != FINISHED:
-            set_state(platform, request.exchange_id, FINISHED)
-            state = get_state(platform, request.exchange_id)
+            state = set_state(platform, request.exchange_id, FINISHED)
             counts = counts_of(state)
             event_bus.bus().publish(make_event(
                 "EXCHANGER_FINISHED", request.destination_case_id, event_id=f"{request.exchange_id}-EXCHANGER_FINISHED",

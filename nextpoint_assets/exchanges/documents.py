@@ -50,12 +50,19 @@ class DocumentOutcome:
     missing: list[str] = field(default_factory=list)  # source keys that were not there
     branded: bool = False
     changed_pages: list[int] = field(default_factory=list)
+    pdf_key: str | None = None  # the rendition in the destination, when it is there
     text_key: str | None = None
     problems: list[str] = field(default_factory=list)
 
 
 def outcome_key(exchange_id: str, document_id: int) -> str:
     return f"exchanges/{exchange_id}/documents/{document_id}.json"
+
+
+def read_outcomes(dest, exchange_id: str) -> list[DocumentOutcome]:
+    """Every document outcome an exchange recorded, in document order."""
+    prefix = outcome_key(exchange_id, 0).rsplit("/", 1)[0] + "/"
+    return [DocumentOutcome(**json.loads(dest.get_bytes(key))) for key in sorted(dest.list(prefix))]
 
 
 def selected_exhibit_ids(conn, request: ExchangeRequest) -> list[int]:
@@ -143,6 +150,8 @@ def process_document(work: DocumentWork, request: ExchangeRequest, source, dest,
         _brand(work, request, source, dest, engine, outcome)
     elif "text" in work.variants and "text" in outcome.copied:
         outcome.text_key = work.variants["text"][1]
+    if "pdf" in outcome.copied:
+        outcome.pdf_key = work.variants["pdf"][1]
     return outcome
 
 

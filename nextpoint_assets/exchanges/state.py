@@ -59,8 +59,9 @@ def counts_of(state: dict[str, Any]) -> dict[str, Any]:
     return json.loads(state["counts"]) if state.get("counts") else {}
 
 
-def set_state(engine: Engine, exchange_id: str, status: str, counts: dict[str, Any] | None = None, error: str | None = None) -> None:
-    """Move the exchange on; counts merge into what earlier steps recorded."""
+def set_state(engine: Engine, exchange_id: str, status: str, counts: dict[str, Any] | None = None,
+              error: str | None = None) -> dict[str, Any]:
+    """Move the exchange on (counts merge into what earlier steps recorded); the state as it now is."""
     with engine.begin() as conn:
         current = conn.execute(select(exchanges.c.counts).where(exchanges.c.exchange_id == exchange_id)).scalar()
         merged = {**(json.loads(current) if current else {}), **(counts or {})}
@@ -68,3 +69,4 @@ def set_state(engine: Engine, exchange_id: str, status: str, counts: dict[str, A
         if status == FINISHED:
             values["finished_at"] = _now()
         conn.execute(update(exchanges).where(exchanges.c.exchange_id == exchange_id).values(**values))
+    return get_state(engine, exchange_id)
