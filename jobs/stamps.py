@@ -17,6 +17,14 @@ stamp_job = dg.define_asset_job(
 
 
 def stamp_run_config(request: dict, **settings) -> dict:
-    """Run config for stamp_job from a STAMP_REQUESTED body (case_id travels as the partition key)."""
-    body = {k: v for k, v in request.items() if k not in ("case_id", "event_type")}
+    """Run config for stamp_job from a STAMP_REQUESTED body (case_id travels as the partition key).
+
+    Only the fields the job reads are passed on: an event may carry more than the contract names,
+    and run config refuses unknown fields."""
+    from nextpoint_assets.stamps.assets import StampRequestConfig, StampTemplateConfig
+
+    body = {k: v for k, v in request.items() if k in StampRequestConfig.model_fields}
+    template = body.pop("template", None)
+    if isinstance(template, dict):
+        body["template"] = {k: v for k, v in template.items() if k in StampTemplateConfig.model_fields}
     return {"ops": {"stamped_page_set": {"config": {"request": body, **settings}}}}

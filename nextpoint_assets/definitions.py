@@ -28,7 +28,11 @@ from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
 from sensors.exchange_outcomes import exchange_failure_sensor
 from sensors.export_outcomes import export_failure_sensor
+from sensors.housekeeping import HOUSEKEEPING_JOBS, HOUSEKEEPING_SCHEDULES
+from sensors.manifest_uploads import manifest_upload_sensor
 from sensors.report_schedules import REPORT_SCHEDULES
+from sensors.request_outcomes import request_failure_sensor
+from sensors.requests import request_sensor
 
 settings = get_settings()
 configure_logging(settings.log_format, settings.log_level)
@@ -47,8 +51,9 @@ defs = dg.Definitions(
         *EXCHANGE_ASSETS,
     ],
     asset_checks=[export_quality_checks],
-    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job, exchange_job],
-    schedules=REPORT_SCHEDULES,
-    sensors=[case_registry_sensor, export_failure_sensor, exchange_failure_sensor],
+    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job, exchange_job, *HOUSEKEEPING_JOBS],
+    schedules=[*REPORT_SCHEDULES, *HOUSEKEEPING_SCHEDULES],
+    sensors=[case_registry_sensor, request_sensor, manifest_upload_sensor, export_failure_sensor, exchange_failure_sensor,
+             request_failure_sensor],
     resources=build_resources(settings),
 )

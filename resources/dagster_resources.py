@@ -18,6 +18,7 @@ from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
 from resources.mailer import LocalMailer, Mailer, SmtpMailer
 from resources.object_store import CaseStore, LocalObjectStore, ObjectStore, S3ObjectStore
+from resources.request_queue import RequestQueue, build_request_queue
 from resources.search_index import Fts5SearchIndex, OpenSearchIndex, SearchIndex
 from resources.settings import Settings, get_settings
 
@@ -161,6 +162,38 @@ class EventBusResource(dg.ConfigurableResource):
         return LocalEventBus(Path(self.events_file))
 
 
+class RequestQueueResource(dg.ConfigurableResource):
+    """The queue requests arrive on, and how much of it one sensor tick takes."""
+
+    backend: str = "local"
+    folder: str = ""
+    queue_url: str | None = None
+    region: str = "us-east-1"
+    endpoint_url: str | None = None
+    visibility_seconds: int = 300
+    tick_messages: int = 1000
+    tick_seconds: float = 25.0
+    max_receives: int = 5
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> RequestQueueResource:
+        return cls(
+            backend=s.request_queue,
+            folder=str(s.queue_dir),
+            queue_url=s.sqs_queue_url,
+            region=s.aws_region,
+            endpoint_url=s.sqs_endpoint_url,
+            visibility_seconds=s.request_visibility_seconds,
+            tick_messages=s.request_tick_messages,
+            tick_seconds=s.request_tick_seconds,
+            max_receives=s.request_max_receives,
+        )
+
+    def queue(self) -> RequestQueue:
+        return build_request_queue(self.backend, Path(self.folder), self.queue_url, self.region, self.endpoint_url,
+                                   self.visibility_seconds)
+
+
 class MailerResource(dg.ConfigurableResource):
     backend: str = "local"
     outbox: str = ""
@@ -264,6 +297,7 @@ def build_resources(settings: Settings) -> dict[str, object]:
         "document_engine": DocumentEngineResource.from_settings(settings),
         "event_bus": EventBusResource.from_settings(settings),
         "mailer": MailerResource.from_settings(settings),
+        "request_queue": RequestQueueResource.from_settings(settings),
         "backend_api": BackendApiResource.from_settings(settings),
         "report_settings": ReportSettingsResource.from_settings(settings),
         "search_index": SearchIndexResource.from_settings(settings),

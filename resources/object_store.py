@@ -11,11 +11,24 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from domain.errors import InvalidKeyError, ObjectNotFound, RetryableError
 from domain.keys import case_key, case_prefix, clean_relative_key, relative_to_case
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """What a listing or HEAD tells of one object. `version` changes whenever the bytes are replaced
+    (the S3 ETag; size and modification time locally)."""
+
+    key: str
+    size: int
+    modified: datetime
+    version: str
 
 
 class ObjectStore(Protocol):
@@ -29,6 +42,8 @@ class ObjectStore(Protocol):
     def delete(self, key: str) -> None: ...
     def copy(self, source_key: str, dest_key: str) -> None: ...
     def link(self, key: str, expires_seconds: int) -> str: ...
+    def head(self, key: str) -> ObjectInfo | None: ...
+    def list_folders(self, prefix: str) -> Iterator[str]: ...
 
 
 def _check_full_key(key: str) -> str:
@@ -139,9 +154,65 @@ class LocalObjectStore:
     def link(self, key: str, expires_seconds: int) -> str:
         return self._path(key).as_uri()
 
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            stat = self._path(key).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+        return ObjectInfo(key, stat.st_size, modified, f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+
+    def list_folders(self, prefix: str) -> Iterator[str]:
+        """The immediate sub-folders of `prefix` (which ends with '/'), as key prefixes ending with '/'."""
+        base = self.root / prefix if prefix else self.root
+        if not base.is_dir():
+            return
+        for entry in sorted(os.scandir(base), key=lambda e: e.name):
+            if entry.is_dir() and not entry.name.startswith("."):
+                yield f"{prefix}{entry.name}/"
+
     def local_path(self, key: str) -> Path:
         """Where a key lives on disk (embedded default only: for showing people their files)."""
         return self._path(key)
+
+    # Housekeeping (jobs/housekeeping.py): listings with ages, temp leftovers, bulk deletes.
+
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
+        """`list_keys` with each object's size and modification time."""
+        for key in self.list_keys(prefix):
+            info = self._info(key, self.root / key)
+            if info is not None:
+                yield info
+
+    def list_temp_objects(self) -> Iterator[ObjectInfo]:
+        """Temp files of atomic writes (`.tmp-*.part` beside their target) a killed process left behind."""
+        for folder, dirs, files in os.walk(self.root):
+            if Path(folder) == self.root:
+                dirs[:] = [d for d in dirs if d != ".scratch"]  # scratch space is not objects
+            dirs.sort()
+            for name in sorted(files):
+                if name.startswith(".tmp-") and name.endswith(".part"):
+                    path = Path(folder) / name
+                    info = self._info(path.relative_to(self.root).as_posix(), path)
+                    if info is not None:
+                        yield info
+
+    def _info(self, key: str, path: Path) -> ObjectInfo | None:
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # gone since it was listed
+            return None
+        return ObjectInfo(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+
+    def delete_many(self, keys) -> list[str]:
+        """Delete every key; returns the keys that could not be deleted."""
+        failed: list[str] = []
+        for key in keys:
+            try:
+                self.delete(key)
+            except OSError:
+                failed.append(key)
+        return failed
 
 
 class S3ObjectStore:
@@ -204,6 +275,20 @@ class S3ObjectStore:
             for item in page.get("Contents", []):
                 yield item["Key"]
 
+    def head(self, key: str) -> ObjectInfo | None:
+        try:
+            head = self._call(self.client.head_object, key, Bucket=self.bucket, Key=_check_full_key(key))
+        except ObjectNotFound:
+            return None
+        return ObjectInfo(key, int(head["ContentLength"]), head["LastModified"], head["ETag"].strip('"'))
+
+    def list_folders(self, prefix: str) -> Iterator[str]:
+        """The immediate 'sub-folders' of `prefix` (common prefixes under a '/' delimiter)."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix, Delimiter="/"):
+            for item in page.get("CommonPrefixes", []):
+                yield item["Prefix"]
+
     def delete(self, key: str) -> None:
         self._call(self.client.delete_object, key, Bucket=self.bucket, Key=_check_full_key(key))
 
@@ -221,6 +306,51 @@ class S3ObjectStore:
         return self.client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": _check_full_key(key)}, ExpiresIn=expires_seconds
         )
+
+    # Housekeeping (jobs/housekeeping.py): listings with ages, unfinished uploads, bulk deletes.
+
+    def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
+        """`list_keys` with each object's size, last-modified time and ETag."""
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield ObjectInfo(item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "").strip('"'))
+
+    def list_multipart_uploads(self, prefix: str = "") -> Iterator[tuple[str, str, datetime]]:
+        """Multipart uploads begun and never completed nor aborted: (key, upload id, initiated)."""
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Uploads", []):
+                yield item["Key"], item["UploadId"], item["Initiated"]
+
+    def abort_multipart_upload(self, key: str, upload_id: str) -> None:
+        """Abort an unfinished upload (its parts stop costing storage); one already gone is fine."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._call(self.client.abort_multipart_upload, key, Bucket=self.bucket, Key=key, UploadId=upload_id)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code", "") != "NoSuchUpload":
+                raise
+
+    def delete_many(self, keys) -> list[str]:
+        """Delete in batches of 1,000 keys, one request each; returns the keys S3 could not delete."""
+        failed: list[str] = []
+        batch: list[str] = []
+
+        def flush() -> None:
+            response = self._call(self.client.delete_objects, batch[0], Bucket=self.bucket,
+                                  Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+            failed.extend(error["Key"] for error in response.get("Errors", []))
+            batch.clear()
+
+        for key in keys:
+            batch.append(_check_full_key(key))
+            if len(batch) == 1000:
+                flush()
+        if batch:
+            flush()
+        return failed
 
 
 class CaseStore:

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     # Events and mail
     event_bus: Literal["local", "sns"] = "local"
     sns_topic_arn: str | None = None
+    #: Where requests arrive (sensors/requests.py): SQS subscribed to the topic, or a local folder.
+    request_queue: Literal["local", "sqs"] = "local"
+    sqs_queue_url: str | None = None
+    sqs_endpoint_url: str | None = None
+    request_poll_seconds: int = Field(default=10, ge=1, le=3600)
+    request_tick_messages: int = Field(default=1000, ge=10, le=10_000)
+    request_tick_seconds: float = Field(default=25.0, ge=1, le=50)
+    request_visibility_seconds: int = Field(default=300, ge=30, le=43_200)
+    request_max_receives: int = Field(default=5, ge=2, le=100)
+    manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
     mailer: Literal["local", "smtp"] = "local"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -70,6 +80,15 @@ class Settings(BaseSettings):
     report_monthly_user_activity_cron: str = "0 7 1 * *"
     report_schedule_format: Literal["csv", "xlsx"] = "xlsx"
     report_schedule_recipients: str = ""  # comma-separated addresses for scheduled reports
+
+    # Housekeeping (jobs/housekeeping.py, sensors/housekeeping.py): daily clean-ups, cron in UTC, running by default.
+    cleanup_work_retention_days: int = Field(default=7, ge=1, le=3650)  # work files, temp, scratch, dead exports' outputs
+    cleanup_archive_retention_days: int = Field(default=14, ge=1, le=3650)  # export archives (zips/)
+    partition_retention_days: int = Field(default=90, ge=1, le=36_500)  # finished exports/exchanges partitions
+    cleanup_work_cron: str = "0 3 * * *"
+    cleanup_archive_cron: str = "15 3 * * *"
+    cleanup_orphan_cron: str = "30 3 * * *"
+    partition_prune_cron: str = "0 4 * * *"
 
     # Compute
     spark_master: str = "local[*]"
@@ -109,6 +128,8 @@ class Settings(BaseSettings):
             raise ValueError("NP_OBJECT_STORE=s3 needs NP_S3_BUCKET")
         if self.exchange_launcher == "glue" and not self.glue_job_name:
             raise ValueError("NP_EXCHANGE_LAUNCHER=glue needs NP_GLUE_JOB_NAME")
+        if self.request_queue == "sqs" and not self.sqs_queue_url:
+            raise ValueError("NP_REQUEST_QUEUE=sqs needs NP_SQS_QUEUE_URL")
         if self.event_bus == "sns" and not self.sns_topic_arn:
             raise ValueError("NP_EVENT_BUS=sns needs NP_SNS_TOPIC_ARN")
         if self.search_backend == "opensearch" and not self.opensearch_url:
@@ -131,6 +152,10 @@ class Settings(BaseSettings):
     @property
     def events_file(self) -> Path:
         return self.home / "events" / "events.jsonl"
+
+    @property
+    def queue_dir(self) -> Path:
+        return self.home / "queue"
 
     @property
     def outbox_dir(self) -> Path:

@@ -12,7 +12,8 @@ for group in "${groups[@]}"; do
       # for Spark against MariaDB and SQLite; a venv-capable Python.
       apt_ensure "the platform" default-jre-headless 7zip tesseract-ocr-eng tesseract-ocr-osd \
         libmariadb-java libxerial-sqlite-jdbc-java ca-certificates ;;
-    test) apt_ensure "the test suite" mariadb-server mariadb-client ;;
+    # PostgreSQL: Dagster's production storage, tested against a real server (tests/test_deploy.py).
+    test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql ;;
     bench) apt_ensure "the benchmarks" ghostscript poppler-utils libtiff-tools mariadb-server ;;
     *) die "unknown setup group: $group" ;;
   esac

@@ -12,20 +12,31 @@ from resources.backend_api import export_callback_body
 from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event
 
+#: Failure metadata that names what failed, in the order a user looks for it.
+_SUBJECTS = (("document_id", "document"), ("exhibit_id", "exhibit"), ("volume", "volume"), ("key", "file"))
+
 
 def step_failure_message(context: dg.RunFailureSensorContext) -> str | None:
-    """'The step X failed: <user message>' for the run's first failed step, None if no step failed."""
+    """'The step X failed: <user message> (document 12)' for the run's first failed step, None if no step
+    failed. The document (or exhibit, volume, file) is named when the failure's metadata names it."""
     failures = context.get_step_failure_events()
     if not failures:
         return None
     event = failures[0]
-    error = event.event_specific_data.error if event.event_specific_data else None
+    data = event.event_specific_data
+    error = data.error if data else None
     # Failure descriptions are our user-facing messages; internal errors stay internal.
-    if error is not None and error.cls_name == "Failure":
-        text = error.message.strip().splitlines()[0]
+    failure = data.user_failure_data if data else None
+    if failure is not None and failure.description:
+        text = failure.description.strip().splitlines()[0]
+    elif error is not None and error.cls_name == "Failure":
+        text = error.message.strip().splitlines()[0].split("Failure: ", 1)[-1]
     else:
         text = "an internal error (the platform team has the details)"
-    return f"The step {event.step_key} failed: {text}"
+    metadata = failure.metadata if failure is not None else {}
+    subjects = [f"{label} {metadata[name].value}" for name, label in _SUBJECTS if name in metadata]
+    where = f" ({', '.join(subjects)})" if subjects else ""
+    return f"The step {event.step_key} failed: {text}{where}"
 
 
 def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) -> str:

@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated settings, a real MariaDB, the moto server over HTTP, demo data."""
+"""Shared fixtures: isolated settings, real MariaDB and PostgreSQL servers, the moto server over HTTP, demo data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from resources.settings import get_settings, load_settings
-from tests.services import external_mariadb, start_mariadb, start_moto
+from tests.services import external_mariadb, external_postgres, start_mariadb, start_moto, start_postgres
 
 CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
 if not CONTRACTS.is_dir():  # CI clones next to shared/; a worktree elsewhere may set NP_CONTRACTS
@@ -37,6 +37,14 @@ def settings(np_home):
 @pytest.fixture(scope="session")
 def mariadb():
     server = external_mariadb() or start_mariadb()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL (Dagster's production storage); tests make their own databases in it."""
+    server = external_postgres() or start_postgres()
     yield server
     server.stop()
 

@@ -1,4 +1,4 @@
-"""Real services for tests and benchmarks: a private MariaDB server and the moto server.
+"""Real services for tests and benchmarks: private MariaDB and PostgreSQL servers and the moto server.
 
 Each is started on 127.0.0.1 with a free port and stopped by whoever started it.
 Credentials are made up at run time; none lives in the repository.
@@ -6,9 +6,11 @@ Credentials are made up at run time; none lives in the repository.
 
 from __future__ import annotations
 
+import glob
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -104,6 +106,106 @@ def external_mariadb() -> MariaDB | None:
     return MariaDB(
         os.environ.get("NP_TEST_MYSQL_HOST", "127.0.0.1"), int(port),
         os.environ.get("NP_TEST_MYSQL_USER", "root"), os.environ.get("NP_TEST_MYSQL_PASSWORD", ""),
+    )
+
+
+@dataclass
+class Postgres:
+    host: str
+    port: int
+    user: str
+    password: str
+    process: subprocess.Popen | None = None
+    datadir: Path | None = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+            self.process = None
+        if self.datadir is not None:
+            shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+def _postgres_bin_dir() -> Path | None:
+    """The newest /usr/lib/postgresql/<version>/bin holding initdb and postgres (Debian's layout)."""
+    found = [Path(p).parent for p in glob.glob("/usr/lib/postgresql/*/bin/postgres")]
+    found = [d for d in found if (d / "initdb").exists()]
+    if found:
+        return max(found, key=lambda d: int(d.parent.name) if d.parent.name.isdigit() else 0)
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb and Path(initdb).with_name("postgres").exists() else None
+
+
+def start_postgres() -> Postgres:
+    """Start a throw-away PostgreSQL on a free loopback port (the test command installs the server).
+
+    PostgreSQL refuses to run as root: as root, initdb and the server run as the `postgres`
+    user (made by the Debian package) on a data folder that user owns.
+    """
+    import psycopg2
+
+    bindir = _postgres_bin_dir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed: run scripts/test.sh (it installs postgresql), or set NP_TEST_PG_PORT")
+    datadir = Path(tempfile.mkdtemp(prefix="np-postgres-"))
+    run_as: dict = {}
+    if os.geteuid() == 0:
+        import pwd
+
+        try:
+            account = pwd.getpwnam("postgres")
+        except KeyError:
+            raise RuntimeError("running as root needs the `postgres` user (apt-get install postgresql)") from None
+        os.chown(datadir, account.pw_uid, account.pw_gid)
+        run_as = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+    user, password = "np_test", secrets.token_urlsafe(16)
+    pwfile = datadir / "pwfile"
+    pwfile.write_text(password + "\n")
+    if run_as:
+        os.chown(pwfile, run_as["user"], run_as["group"])
+    env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+    try:
+        subprocess.run(
+            [str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", user, f"--pwfile={pwfile}",
+             "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync"],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=datadir, **run_as,
+        )
+    finally:
+        pwfile.unlink(missing_ok=True)
+    port = free_port()
+    log = open(datadir / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stop()
+    process = subprocess.Popen(
+        [str(bindir / "postgres"), "-D", str(datadir / "data"), "-h", "127.0.0.1", "-p", str(port),
+         "-k", str(datadir), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+         "-c", "max_connections=200"],
+        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=datadir, **run_as,
+    )
+    deadline = time.time() + 60
+    while True:
+        try:
+            psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="postgres",
+                             connect_timeout=2).close()
+            break
+        except psycopg2.OperationalError:
+            if process.poll() is not None or time.time() > deadline:
+                process.kill()
+                raise RuntimeError(f"PostgreSQL did not start: {(datadir / 'server.log').read_text()[-2000:]}") from None
+            time.sleep(0.3)
+    return Postgres("127.0.0.1", port, user, password, process, datadir)
+
+
+def external_postgres() -> Postgres | None:
+    """A PostgreSQL the caller already runs (NP_TEST_PG_PORT, _HOST, _USER, _PASSWORD); the user may create databases."""
+    port = os.environ.get("NP_TEST_PG_PORT")
+    if not port:
+        return None
+    return Postgres(
+        os.environ.get("NP_TEST_PG_HOST", "127.0.0.1"), int(port),
+        os.environ.get("NP_TEST_PG_USER", "postgres"), os.environ.get("NP_TEST_PG_PASSWORD", ""),
     )
 
 

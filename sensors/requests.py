@@ -1,0 +1,230 @@
+"""request_sensor: EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED events from the queue become runs.
+
+One tick:
+1. deletes the messages of the previous tick whose runs Dagster has now recorded
+   (a message is deleted only once its run exists: at-least-once in);
+2. takes up to `tick_messages` messages, or what `tick_seconds` allows;
+3. reads each (domain/requests.py): a bad one is announced as EVENT_REJECTED
+   with its reason and deleted, so it never blocks the queue; the platform's own
+   outcome events are dropped;
+4. checks every case exists, and that an export's manifest is there;
+5. asks for one run per piece of work: the run key is the work key (event id,
+   idempotency key, or manifest version), and work that already has a run, from
+   either sensor, is not started again (exactly-once work).
+
+A queue or database that cannot be reached skips the tick: the messages come
+back and nothing is lost. A message that keeps coming back without its run ever
+being recorded is rejected after `max_receives` deliveries.
+"""
+
+import json
+import time
+
+import dagster as dg
+
+from domain.errors import PlatformError
+from domain.log import get_logger
+from domain.requests import (
+    Accepted,
+    Ignored,
+    Rejected,
+    export_work_key,
+    message_digest,
+    read_message,
+    rejection_event_fields,
+)
+from jobs.exchanges import exchange_job
+from jobs.exports import export_job
+from jobs.reports import REPORT_JOBS
+from jobs.requests import run_request_for
+from jobs.stamps import stamp_job
+from resources.dagster_resources import DatabaseResource, EventBusResource, ObjectStoreResource, RequestQueueResource
+from resources.event_bus import make_event
+from resources.request_queue import QueueMessage
+from resources.settings import get_settings
+from sensors.work import work_with_runs, workable_cases
+
+log = get_logger("sensors.requests")
+
+
+def _load_cursor(cursor: str | None) -> list[tuple[str, str]]:
+    try:
+        return [(h, k) for h, k in json.loads(cursor or "{}").get("pending", [])]
+    except (ValueError, TypeError, AttributeError):
+        return []  # a lost cursor costs a redelivery, never a duplicate run
+
+
+def _dump_cursor(pending: list[tuple[str, str]]) -> str:
+    return json.dumps({"pending": pending}, separators=(",", ":"))
+
+
+class Tick:
+    """One evaluation of the sensor; `outcome` counts what happened to every message."""
+
+    def __init__(self, context, queue_resource, databases, object_store, event_bus) -> None:
+        self.context = context
+        self.settings = queue_resource
+        self.queue = queue_resource.queue()
+        self.databases = databases
+        self.object_store = object_store
+        self.bus = event_bus.bus()
+        self.outcome = {"received": 0, "requested": 0, "already_done": 0, "duplicates": 0, "rejected": 0,
+                        "ignored": 0, "confirmed": 0}
+        self.delete: list[str] = []
+
+    def confirm(self, pending: list[tuple[str, str]]) -> None:
+        """Delete the messages whose runs now exist; the rest come back after their visibility timeout."""
+        recorded = work_with_runs(self.context.instance, {k for _, k in pending})
+        done = [h for h, k in pending if k in recorded]
+        self.queue.delete(done)
+        self.outcome["confirmed"] = len(done)
+
+    def receive(self) -> list[QueueMessage]:
+        deadline = time.monotonic() + self.settings.tick_seconds / 2
+        messages: list[QueueMessage] = []
+        while len(messages) < self.settings.tick_messages and time.monotonic() < deadline:
+            batch = self.queue.receive(min(10, self.settings.tick_messages - len(messages)), wait_seconds=1)
+            if not batch:
+                break
+            messages += batch
+        self.outcome["received"] = len(messages)
+        return messages
+
+    def reject(self, message: QueueMessage, rejected: Rejected) -> None:
+        try:
+            self.bus.publish(make_event("EVENT_REJECTED", rejected.case_id or 0, **rejection_event_fields(rejected)))
+        except PlatformError as exc:  # the message stays: it is announced when the bus is back
+            log.warning(f"EVENT_REJECTED could not be published: {exc}")
+            return
+        log.warning(f"request rejected: {rejected.reason}",
+                    extra={"fields": {"case_id": rejected.case_id, "event_id": rejected.event_id}})
+        self.delete.append(message.handle)
+        self.outcome["rejected"] += 1
+
+    def read(self, messages: list[QueueMessage]) -> list[tuple[QueueMessage, Accepted]]:
+        accepted = []
+        for message in messages:
+            result = read_message(message.body)
+            if isinstance(result, Rejected):
+                self.reject(message, result)
+            elif isinstance(result, Ignored):
+                self.delete.append(message.handle)
+                self.outcome["ignored"] += 1
+            else:
+                accepted.append((message, result))
+        return accepted
+
+    def check(self, accepted: list[tuple[QueueMessage, Accepted]]) -> list[tuple[QueueMessage, Accepted, str]]:
+        """Every case must exist; an export's manifest must be there. Returns (message, request, work key)."""
+        cases = workable_cases(self.databases.databases(), {c for _, a in accepted for c in a.case_ids})
+        store = self.object_store.store()
+        checked = []
+        for message, request in accepted:
+            missing = [c for c in request.case_ids if c not in cases]
+            if missing:
+                named = ", ".join(str(c) for c in missing)
+                self.reject(message, _refused(message, request, f"Case {named} does not exist or was deleted."))
+                continue
+            work_key = request.work_key
+            if request.kind == "export":
+                manifest = store.head(request.body["manifest_key"])
+                if manifest is None:
+                    self.reject(message, _refused(message, request,
+                                                  f"The manifest {request.body['manifest_key']} is not in the object store."))
+                    continue
+                work_key = export_work_key(request.case_id, request.export_id, manifest.version)
+            checked.append((message, request, work_key))
+        return checked
+
+    def plan(self, checked: list[tuple[QueueMessage, Accepted, str]]) -> tuple[list, list, list[tuple[str, str]]]:
+        """Run requests for work without a run; the handles to delete once those runs are recorded."""
+        existing = work_with_runs(self.context.instance, {w for _, _, w in checked})
+        runs: dict[str, dg.RunRequest] = {}
+        partitions: dict[str, set[str]] = {}
+        pending: list[tuple[str, str]] = []
+        for message, request, work_key in checked:
+            if work_key in existing:
+                self.delete.append(message.handle)
+                self.outcome["already_done"] += 1
+                continue
+            if message.receive_count > self.settings.max_receives:
+                self.reject(message, _refused(message, request, f"The work could not be started after "
+                                              f"{message.receive_count - 1} deliveries; the platform team has the details."))
+                continue
+            pending.append((message.handle, work_key))
+            if work_key in runs:
+                self.outcome["duplicates"] += 1
+                continue
+            try:
+                run, partition = run_request_for(request, work_key)
+            except PlatformError as exc:
+                pending.pop()
+                self.reject(message, _refused(message, request, exc.user_message))
+                continue
+            runs[work_key] = run
+            partitions.setdefault(partition.partitions_def_name, set()).update(partition.partition_keys)
+        self.outcome["requested"] = len(runs)
+        adds = [dg.AddDynamicPartitionsRequest(name, sorted(keys)) for name, keys in sorted(partitions.items())]
+        return list(runs.values()), adds, pending
+
+
+def _refused(message: QueueMessage, request: Accepted, reason: str) -> Rejected:
+    return Rejected(reason, request.body, request.event_type, request.event_id, request.case_id,
+                    message_digest(message.body))
+
+
+def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.SensorResult | dg.SkipReason:
+    """The tick, outside the decorator so tests and the benchmark can call it with their own resources."""
+    started = time.monotonic()
+    pending = _load_cursor(context.cursor)
+    tick = Tick(context, request_queue, databases, object_store, event_bus)
+    messages: list[QueueMessage] = []
+    try:
+        if pending:
+            tick.confirm(pending)
+        messages = tick.receive()
+        accepted = tick.read(messages)
+        checked = tick.check(accepted) if accepted else []
+        runs, adds, new_pending = tick.plan(checked)
+        tick.queue.delete(tick.delete)
+    except Exception as exc:  # noqa: BLE001 - any fault skips the tick; what it received goes back
+        _give_back(tick, messages)
+        reason = str(exc) if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {str(exc)[:300]}"
+        context.log.warning(f"request intake skipped this tick: {reason}")
+        # The old cursor stays (SkipReason keeps it): last tick's messages are confirmed next time.
+        return dg.SkipReason(f"The request queue or a database could not be reached; retrying next tick ({reason}).")
+    summary = ", ".join(f"{k} {v}" for k, v in tick.outcome.items() if v)
+    if tick.outcome["received"] or tick.outcome["confirmed"]:
+        # The evaluation's own time: the daemon creates the runs after it (bench/intake.py reads this line).
+        message = f"request intake: {summary} in {time.monotonic() - started:.1f}s"
+        context.log.info(message)
+        log.info(message)
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending),
+                           skip_reason=None if runs else f"no new work ({summary or 'queue empty'})")
+
+
+def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
+    """Finish what was decided (rejections announced), return the rest to the queue at once."""
+    try:
+        tick.queue.delete(tick.delete)
+        decided = set(tick.delete)
+        tick.queue.release([m.handle for m in messages if m.handle not in decided])
+    except PlatformError:
+        pass  # unreachable queue: they come back after their visibility timeout
+
+
+@dg.sensor(
+    minimum_interval_seconds=get_settings().request_poll_seconds,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    jobs=[export_job, stamp_job, exchange_job, *REPORT_JOBS.values()],
+    description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED event on the request queue; "
+                "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",
+)
+def request_sensor(
+    context: dg.SensorEvaluationContext,
+    request_queue: RequestQueueResource,
+    databases: DatabaseResource,
+    object_store: ObjectStoreResource,
+    event_bus: EventBusResource,
+):
+    return evaluate(context, request_queue, databases, object_store, event_bus)

@@ -1,0 +1,374 @@
+"""The request sensor against real queues: the local folder, and SNS -> SQS on the moto server over HTTP.
+
+Each tick's run requests are recorded the way the daemon records them
+(`record`, which also validates the run config against the job), so the next
+tick sees them and deletes their messages.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+
+import boto3
+import dagster as dg
+import pytest
+
+from domain.requests import Accepted, Ignored, Rejected, export_work_key, read_message
+from resources.dagster_resources import build_resources
+from resources.event_bus import LocalEventBus, SnsEventBus
+from resources.request_queue import LocalRequestQueue
+from resources.settings import get_settings, load_settings
+from sensors.requests import request_sensor
+
+NOW = "2026-11-22T10:00:00Z"
+
+
+def report_body(event_id: str = "rep-1", case_id: int = 101, **extra) -> dict:
+    return {"event_type": "REPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
+            "report_type": "page_count", "user_id": 55, "delivery": {"format": "csv"}, **extra}
+
+
+def stamp_body(event_id: str = "st-1") -> dict:
+    return {"event_type": "STAMP_REQUESTED", "event_id": event_id, "case_id": 101, "occurred_at": NOW,
+            "type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1, 2],
+            "template": {"position": "bottom_left", "font_size": 10, "text": "PLAINTIFF EXHIBIT {exhibit_number}",
+                         "colour": "red"}, "requested_by": 55}
+
+
+def exchange_body(event_id: str = "ex-1", key: str = "exch-101-202-1") -> dict:
+    return {"event_type": "EXCHANGE_REQUESTED", "event_id": event_id, "case_id": 202, "occurred_at": NOW,
+            "idempotency_key": key, "source_case_id": 101, "destination_case_id": 202, "batch_id": 9001,
+            "exhibit_ids": [1, 2, 3], "label_id": None, "include_natives": True, "requires_annotations": False}
+
+
+def export_body(event_id: str = "exp-1", export_id: int = 7) -> dict:
+    return {"event_type": "EXPORT_REQUESTED", "event_id": event_id, "case_id": 101, "occurred_at": NOW,
+            "export_id": export_id, "manifest_key": f"case_101/exports/export_{export_id}/manifest.zip",
+            "requested_by": 55}
+
+
+def envelope(body: dict | str) -> str:
+    message = body if isinstance(body, str) else json.dumps(body)
+    return json.dumps({"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": "arn:aws:sns:x:1:t",
+                       "Message": message})
+
+
+# ---------------------------------------------------------------- reading one message
+
+
+def test_raw_and_enveloped_bodies_read_the_same():
+    raw = read_message(json.dumps(report_body()))
+    wrapped = read_message(envelope(report_body()))
+    assert isinstance(raw, Accepted) and isinstance(wrapped, Accepted)
+    assert raw.work_key == wrapped.work_key and raw.kind == "report" and raw.case_ids == (101,)
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("{not json", "not JSON"),
+    (envelope("{not json"), "Message is not JSON"),
+    ("[1, 2]", "not a JSON object"),
+    (json.dumps({**report_body(), "event_type": "COFFEE_REQUESTED"}), "Unknown event type 'COFFEE_REQUESTED'"),
+    (json.dumps({k: v for k, v in report_body().items() if k != "event_id"}), "event_id"),
+    (json.dumps({**report_body(), "case_id": "101"}), "case_id must be an integer"),
+    (json.dumps({**report_body(), "occurred_at": "yesterday"}), "ISO 8601"),
+    (json.dumps({**report_body(), "report_type": "horoscope"}), "report_type"),
+    (json.dumps({**export_body(), "manifest_key": "case_202/exports/export_7/manifest.zip"}), "the export's own manifest"),
+    (json.dumps({**exchange_body(), "case_id": 101}), "destination"),
+    (json.dumps({**stamp_body(), "exhibit_ids": []}), "exhibit_ids"),
+])
+def test_bad_messages_are_rejected_with_a_reason(raw, reason):
+    result = read_message(raw)
+    assert isinstance(result, Rejected)
+    assert reason in result.reason
+    assert result.digest == read_message(raw).digest  # the same bad message: the same EVENT_REJECTED id
+
+
+def test_the_platforms_own_outcome_events_are_ignored_not_rejected():
+    # A queue subscribed to the whole topic gets them back; rejecting them would loop forever.
+    for event_type in ("REPORT_COMPLETED", "EVENT_REJECTED", "EXPORT_FAILED"):
+        body = {"event_type": event_type, "event_id": "o1", "case_id": 101, "occurred_at": NOW}
+        assert isinstance(read_message(envelope(body)), Ignored)
+
+
+def test_work_keys_name_the_work_not_the_delivery():
+    first = read_message(json.dumps(exchange_body("ex-1", "same-key")))
+    second = read_message(json.dumps(exchange_body("ex-2", "same-key")))  # a new event, the same idempotency key
+    other = read_message(json.dumps(exchange_body("ex-3", "other-key")))
+    assert first.work_key == second.work_key != other.work_key
+    assert read_message(json.dumps(report_body("a"))).work_key != read_message(json.dumps(report_body("b"))).work_key
+    assert export_work_key(101, 7, "etag-1") != export_work_key(101, 7, "etag-2")
+    assert all(len(r.work_key) <= 63 for r in (first, other))
+
+
+# ---------------------------------------------------------------- the sensor, local queue
+
+
+def record(instance, defs, result) -> list[dg.DagsterRun]:
+    """What the daemon does with a tick's result: add partitions, create one run per request (run keys
+    already used by this sensor are skipped, as the daemon skips them)."""
+    runs = []
+    for request in result.dynamic_partitions_requests or []:
+        instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+    for request in result.run_requests or []:
+        used = instance.get_runs(dg.RunsFilter(tags={"dagster/run_key": request.run_key}))
+        if used:
+            continue
+        job = defs.resolve_job_def(request.job_name)
+        runs.append(instance.create_run_for_job(
+            job_def=job, run_config=request.run_config,
+            tags={**request.tags, "dagster/run_key": request.run_key, "dagster/partition": request.partition_key}))
+    return runs
+
+
+SENSOR_RESOURCES = ("request_queue", "databases", "object_store", "event_bus")
+
+
+def sensor_resources() -> dict:
+    return {k: v for k, v in build_resources(load_settings()).items() if k in SENSOR_RESOURCES}
+
+
+class Harness:
+    def __init__(self, instance, resources=None):
+        from nextpoint_assets.definitions import defs
+
+        self.instance = instance
+        self.defs = defs
+        self.resources = resources or sensor_resources()
+        self.cursor = None
+
+    def tick(self):
+        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, resources=self.resources) as context:
+            result = request_sensor(context)
+        if isinstance(result, dg.SensorResult):
+            self.cursor = result.cursor
+            return result, record(self.instance, self.defs, result)
+        return result, []
+
+
+def local_events(settings) -> list[dict]:
+    return LocalEventBus(settings.events_file).read_all()
+
+
+def test_every_request_type_becomes_one_run_and_duplicates_start_nothing(demo_home):
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    store = build_resources(settings)["object_store"].store()
+    store.put_bytes("case_101/exports/export_7/manifest.zip", b"PK-not-really")
+    for body in (report_body(), stamp_body(), exchange_body(), export_body()):
+        queue.send(json.dumps(body))
+    queue.send(envelope(report_body()))  # the same report request, delivered again through SNS
+    queue.send(json.dumps(exchange_body("ex-2")))  # a second event with the exchange's idempotency key
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        result, runs = harness.tick()
+        assert sorted(r.job_name for r in runs) == ["exchange_job", "export_job", "page_count_report_job", "stamp_job"]
+        by_kind = {r.tags["np/request"]: r for r in runs}
+        assert by_kind["export"].tags["dagster/partition"] == "101-7"
+        assert by_kind["exchange"].tags["dagster/partition"] == "202-101-9001"
+        assert by_kind["stamp"].run_config["ops"]["stamped_page_set"]["config"]["request"]["template"] == {
+            "position": "bottom_left", "font_size": 10.0, "text": "PLAINTIFF EXHIBIT {exhibit_number}",
+            "start_number": None, "pages": None}  # fields the job does not know (colour) are not passed on
+        assert instance.has_dynamic_partition("exports", "101-7")
+        assert instance.has_dynamic_partition("exchanges", "202-101-9001")
+        assert instance.has_dynamic_partition("cases", "101")
+        # Nothing is deleted until the runs are recorded; the next tick confirms and deletes.
+        assert queue.depth() == 6
+        result, runs = harness.tick()
+        assert runs == [] and queue.depth() == 0
+        # The same request arriving again later starts nothing.
+        queue.send(json.dumps(stamp_body()))
+        result, runs = harness.tick()
+        assert runs == [] and queue.depth() == 0
+        assert len(instance.get_runs()) == 4
+    assert [e for e in local_events(settings) if e["event_type"] == "EVENT_REJECTED"] == []
+
+
+def test_bad_messages_are_set_aside_and_the_rest_keeps_flowing(demo_home):
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    queue.send("{malformed")
+    queue.send(json.dumps({**report_body("u1"), "event_type": "UNKNOWN_REQUESTED"}))
+    queue.send(json.dumps(report_body("c1", case_id=999)))
+    queue.send(json.dumps(export_body("e9", export_id=9)))  # no manifest uploaded
+    queue.send(json.dumps(report_body("ok")))
+    queue.send(json.dumps({"event_type": "REPORT_COMPLETED", "event_id": "x", "case_id": 101, "occurred_at": NOW}))
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        _, runs = harness.tick()
+        assert [r.tags["np/event_id"] for r in runs] == ["ok"]
+        assert queue.depth() == 1  # only the accepted request waits for its run to be recorded
+        harness.tick()
+        assert queue.depth() == 0
+    rejected = [e for e in local_events(settings) if e["event_type"] == "EVENT_REJECTED"]
+    reasons = sorted(e["reason"] for e in rejected)
+    assert len(rejected) == 4
+    assert any("not JSON" in r for r in reasons)
+    assert any("Unknown event type 'UNKNOWN_REQUESTED'" in r for r in reasons)
+    assert any("Case 999 does not exist" in r for r in reasons)
+    assert any("manifest case_101/exports/export_9/manifest.zip is not in the object store" in r for r in reasons)
+    unknown_case = next(e for e in rejected if "999" in e["reason"])
+    assert unknown_case["case_id"] == 999 and unknown_case["body"]["event_id"] == "c1"
+    assert unknown_case["rejected_event_id"] == "c1"
+    malformed = next(e for e in rejected if "not JSON" in e["reason"])
+    assert malformed["case_id"] == 0 and malformed["body"] == "{malformed"
+
+
+def test_a_new_manifest_for_the_same_export_is_new_work(demo_home):
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    store = build_resources(settings)["object_store"].store()
+    store.put_bytes("case_101/exports/export_7/manifest.zip", b"version one")
+    queue.send(json.dumps(export_body("exp-a")))
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        assert len(harness.tick()[1]) == 1
+        queue.send(json.dumps(export_body("exp-b")))  # a second event, same manifest bytes: already done
+        assert harness.tick()[1] == []
+        import os
+        import time
+
+        time.sleep(0.01)
+        store.put_bytes("case_101/exports/export_7/manifest.zip", b"version two, replaced")
+        os.utime(store.local_path("case_101/exports/export_7/manifest.zip"))
+        queue.send(json.dumps(export_body("exp-c")))
+        assert len(harness.tick()[1]) == 1
+        assert len(instance.get_runs()) == 2
+
+
+def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_the_end(demo_home, monkeypatch):
+    """If the daemon never records the run (it keeps failing), the message is redelivered, retried, and
+    after max_receives deliveries set aside with EVENT_REJECTED rather than retried forever."""
+    from resources import request_queue as rq
+    from resources.dagster_resources import RequestQueueResource
+
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    queue.send(json.dumps(report_body("poison")))
+    resources = sensor_resources()
+    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), max_receives=2)
+    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = request_sensor(context)
+    assert len(result.run_requests) == 1  # requested, but never recorded
+
+    # The local queue reports one delivery; an SQS redelivery counts up. Simulate the third delivery.
+    original = rq.LocalRequestQueue.receive
+
+    def third_delivery(self, max_messages=10, wait_seconds=0):
+        return [rq.QueueMessage(m.handle, m.body, m.message_id, 3) for m in original(self, max_messages, wait_seconds)]
+
+    monkeypatch.setattr(rq.LocalRequestQueue, "receive", third_delivery)
+    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
+        result = request_sensor(context)
+    assert not result.run_requests and queue.depth() == 0
+    rejected = [e for e in local_events(settings) if e["event_type"] == "EVENT_REJECTED"]
+    assert len(rejected) == 1 and "could not be started after 2 deliveries" in rejected[0]["reason"]
+
+
+# ---------------------------------------------------------------- SNS -> SQS on the moto server
+
+
+@pytest.fixture
+def aws_queue(moto_endpoint, demo_home, monkeypatch):
+    sns = boto3.client("sns", endpoint_url=moto_endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+    name = uuid.uuid4().hex[:12]
+    topic = sns.create_topic(Name=f"np-events-{name}")["TopicArn"]
+    queues = {}
+    for role in ("requests", "backend"):
+        url = sqs.create_queue(QueueName=f"np-{role}-{name}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        queues[role] = url
+    for name_, value in {"NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queues["requests"],
+                         "NP_SQS_ENDPOINT_URL": moto_endpoint, "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": topic,
+                         "NP_SNS_ENDPOINT_URL": moto_endpoint}.items():
+        monkeypatch.setenv(name_, value)
+    get_settings.cache_clear()
+    return {"sns": sns, "sqs": sqs, "topic": topic, **queues}
+
+
+def drain(sqs, url) -> list[dict]:
+    events = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not messages:
+            return events
+        for m in messages:
+            with contextlib.suppress(json.JSONDecodeError):  # the bad request the backend itself published
+                events.append(json.loads(json.loads(m["Body"])["Message"]))
+
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+
+
+def depth(sqs, url) -> int:
+    values = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return int(values["ApproximateNumberOfMessages"]) + int(values["ApproximateNumberOfMessagesNotVisible"])
+
+
+def test_sns_to_sqs_to_sensor_to_run_to_outcome_event(aws_queue):
+    """The backend publishes on the topic; the request queue (SNS envelope) feeds the sensor; the run
+    publishes REPORT_COMPLETED on the same topic, which the backend's queue receives."""
+    sns, sqs = aws_queue["sns"], aws_queue["sqs"]
+    backend = SnsEventBus(aws_queue["topic"], sns)
+    backend.publish(report_body("rep-sns"))
+    backend.publish(report_body("rep-sns"))  # at-least-once: delivered twice
+    sns.publish(TopicArn=aws_queue["topic"], Message="{not json at all")
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        _, runs = harness.tick()
+        assert len(runs) == 1 and runs[0].job_name == "page_count_report_job"
+        run = runs[0]
+        # The run as the run launcher would execute it, with this test's resources (SNS on moto).
+        from nextpoint_assets.reports.assets import REPORT_ASSETS
+
+        resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
+        outcome = dg.materialize([REPORT_ASSETS["page_count"]], partition_key=run.tags["dagster/partition"],
+                                 run_config=run.run_config, instance=instance, resources=resources,
+                                 tags={k: v for k, v in run.tags.items() if k.startswith("np/")})
+        assert outcome.success
+        _, again = harness.tick()  # confirms and deletes; our own outcome events on the queue are ignored
+        assert again == []
+        harness.tick()
+        assert depth(sqs, aws_queue["requests"]) == 0
+    events = drain(sqs, aws_queue["backend"])
+    types = [e["event_type"] for e in events]
+    assert types.count("REPORT_COMPLETED") == 1
+    completed = next(e for e in events if e["event_type"] == "REPORT_COMPLETED")
+    assert completed["case_id"] == 101 and completed["row_count"] > 0 and completed["request_event_id"] == "rep-sns"
+    assert types.count("EVENT_REJECTED") == 1
+    assert "not JSON" in next(e for e in events if e["event_type"] == "EVENT_REJECTED")["reason"]
+
+
+def test_raw_delivery_queue_and_an_unreachable_queue(aws_queue, monkeypatch):
+    """Raw message delivery on: bare bodies. A queue that cannot be reached skips the tick, keeps the
+    cursor, and the next tick goes on where it stopped."""
+    sqs = aws_queue["sqs"]
+    sqs.send_message(QueueUrl=aws_queue["requests"], MessageBody=json.dumps(report_body("raw-1")))
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        _, runs = harness.tick()
+        assert len(runs) == 1
+        cursor = harness.cursor
+
+        from tests.services import free_port
+
+        monkeypatch.setenv("NP_SQS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
+        get_settings.cache_clear()
+        down = Harness(instance)
+        down.cursor = cursor
+        result, runs = down.tick()
+        assert isinstance(result, dg.SkipReason) and "could not be reached" in result.skip_message
+        # A skipped tick leaves the cursor as it was (Dagster keeps it); the next tick resumes from it.
+
+        monkeypatch.setenv("NP_SQS_ENDPOINT_URL", aws_queue["sqs"].meta.endpoint_url)
+        get_settings.cache_clear()
+        up = Harness(instance)
+        up.cursor = cursor
+        sqs.send_message(QueueUrl=aws_queue["requests"], MessageBody=json.dumps(report_body("raw-2")))
+        _, runs = up.tick()
+        assert [r.tags["np/event_id"] for r in runs] == ["raw-2"]
+        up.tick()
+        assert depth(sqs, aws_queue["requests"]) == 0
+        assert len(instance.get_runs()) == 2
