@@ -70,6 +70,38 @@ def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) ->
         instance=instance, partition_key=key, run_config=exchange_run_config(body), raise_on_error=False)
 
 
+def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
+    """A REPORT_REQUESTED event put on the local request queue, taken by request_sensor (one tick, as the
+    daemon does under scripts/ui.sh), its run executed, and the message deleted by the next tick."""
+    import json
+    from datetime import UTC, datetime
+
+    from resources.request_queue import LocalRequestQueue
+    from sensors.requests import request_sensor
+
+    event = {"event_type": "REPORT_REQUESTED", "event_id": f"demo-privilege-log-{case_id}", "case_id": case_id,
+             "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "report_type": "privilege_log",
+             "user_id": 1, "delivery": {"format": "xlsx"}}
+    queue = LocalRequestQueue(get_settings().queue_dir)
+    queue.send(json.dumps(event))
+    resources = {k: defs.resources[k] for k in ("request_queue", "databases", "object_store", "event_bus")}
+    cursor, ok = None, True
+    for _ in range(2):  # the first tick requests the run, the second confirms it and deletes the message
+        with dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources) as context:
+            result = request_sensor(context)
+        if not isinstance(result, dg.SensorResult):
+            return False
+        cursor = result.cursor
+        for request in result.dynamic_partitions_requests or []:
+            instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
+        for request in result.run_requests or []:
+            run = defs.resolve_job_def(request.job_name).execute_in_process(
+                instance=instance, partition_key=request.partition_key, run_config=request.run_config,
+                tags={**request.tags, "dagster/run_key": request.run_key}, raise_on_error=False)
+            ok = ok and run.success
+    return ok and queue.depth() == 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
@@ -106,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     productions = {s.case_id: run_production(instance, s.case_id) for s in summaries}
     stamping = run_stamping(instance, summaries[0].case_id)
     exchange = run_exchange(instance, summaries[0].case_id, summaries[1].case_id)
+    queued = run_queued_request(instance, summaries[0].case_id)
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
@@ -130,13 +163,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  annotated and burned-in PDFs: {store.local_path(stamped)}")
     print(f"Exchange, case {summaries[0].case_id} -> case {summaries[1].case_id} (exchange_job): "
           f"{'succeeded' if exchange.success else 'FAILED'}")
+    print(f"Event-driven request (REPORT_REQUESTED on the local queue -> request_sensor -> run): "
+          f"{'succeeded' if queued else 'FAILED'}")
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
     print(f"Events:          {settings.events_file}")
+    print(f"Request queue:   {settings.queue_dir}  (drop request JSON here; scripts/ui.sh's daemon takes it)")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success and exchange.success else 1
+    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success and exchange.success and queued else 1
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from sensors.work import work_with_runs, workable_cases
 CASE_FOLDER = re.compile(r"^case_([1-9]\d{0,11})/$")
 EXPORT_FOLDER = re.compile(r"^case_[1-9]\d{0,11}/exports/export_([1-9]\d{0,11})/$")
 #: Uploads this much older than the sensor's first tick still count (clock skew between store and daemon).
-FIRST_TICK_GRACE = timedelta(minutes=10)
+FIRST_TICK_GRACE = timedelta(minutes=1)
 
 
 class ManifestCursor:
