@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import exchange, reports, stamping
+from bench import exchange, intake, reports, stamping
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -287,6 +287,8 @@ BENCHMARKS: dict[str, Benchmark] = {
                                                       "ours_annotations_all_cores", "ours_burned_1proc", "ours_burned_all_cores")),
     "stamp_numbering": Benchmark(stamping.prepare_stamping, ("ours_8_concurrent_requests",)),
     "exchange": Benchmark(exchange.prepare_exchange, exchange.VARIANTS),
+    "sqs_intake": Benchmark(intake.prepare_intake, intake.VARIANTS),
+    "sqs_intake_postgres": Benchmark(intake.prepare_intake_postgres, intake.POSTGRES_VARIANTS),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -310,6 +312,8 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     **{("stamping", name): getattr(stamping, name) for name in BENCHMARKS["stamping"].variants},
     ("stamp_numbering", "ours_8_concurrent_requests"): stamping.ours_8_concurrent_requests,
     **{("exchange", name): getattr(exchange, name) for name in exchange.VARIANTS},
+    **{(bench, name): getattr(intake, name) for bench in ("sqs_intake", "sqs_intake_postgres")
+       for name in (*intake.VARIANTS, *intake.POSTGRES_VARIANTS)},
 }
 
 

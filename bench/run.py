@@ -61,9 +61,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=200_000, help="rows for report benchmarks")
     parser.add_argument("--pages", type=int, default=2_000, help="pages for document benchmarks")
     parser.add_argument("--exhibits", type=int, default=100_000, help="exhibits for the exchange benchmark (5 child rows each)")
+    parser.add_argument("--messages", type=int, default=10_000, help="requests published for the sqs_intake benchmark")
     args = parser.parse_args(argv)
     names = args.names or list(cases.DEFAULT)
-    size = {"rows": args.rows, "pages": args.pages, "exhibits": args.exhibits}
+    size = {"rows": args.rows, "pages": args.pages, "exhibits": args.exhibits, "messages": args.messages}
     rows: list[dict] = []
     for name in names:
         setup = cases.BENCHMARKS[name]

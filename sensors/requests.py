@@ -3,7 +3,8 @@
 One tick:
 1. deletes the messages of the previous tick whose runs Dagster has now recorded
    (a message is deleted only once its run exists: at-least-once in);
-2. takes up to `tick_messages` messages, or what `tick_seconds` allows;
+2. takes up to `tick_messages` messages, or what `tick_seconds` allows, or fewer when the daemon
+   took long to create the last tick's runs (`tick_limit`);
 3. reads each (domain/requests.py): a bad one is announced as EVENT_REJECTED
    with its reason and deleted, so it never blocks the queue; the platform's own
    outcome events are dropped;
@@ -38,7 +39,12 @@ from jobs.exports import export_job
 from jobs.reports import REPORT_JOBS
 from jobs.requests import run_request_for
 from jobs.stamps import stamp_job
-from resources.dagster_resources import DatabaseResource, EventBusResource, ObjectStoreResource, RequestQueueResource
+from resources.dagster_resources import (
+    DatabaseResource,
+    EventBusResource,
+    ObjectStoreResource,
+    RequestQueueResource,
+)
 from resources.event_bus import make_event
 from resources.request_queue import QueueMessage
 from resources.settings import get_settings
@@ -47,15 +53,32 @@ from sensors.work import work_with_runs, workable_cases
 log = get_logger("sensors.requests")
 
 
-def _load_cursor(cursor: str | None) -> list[tuple[str, str]]:
+def _load_cursor(cursor: str | None) -> tuple[list[tuple[str, str]], float, int]:
+    """(handles waiting for their runs, when the last tick ended, how many runs it asked for)."""
     try:
-        return [(h, k) for h, k in json.loads(cursor or "{}").get("pending", [])]
+        data = json.loads(cursor or "{}")
+        return [(h, k) for h, k in data.get("pending", [])], float(data.get("at", 0)), int(data.get("asked", 0))
     except (ValueError, TypeError, AttributeError):
-        return []  # a lost cursor costs a redelivery, never a duplicate run
+        return [], 0.0, 0  # a lost cursor costs a redelivery, never a duplicate run
 
 
-def _dump_cursor(pending: list[tuple[str, str]]) -> str:
-    return json.dumps({"pending": pending}, separators=(",", ":"))
+def _dump_cursor(pending: list[tuple[str, str]], asked: int) -> str:
+    return json.dumps({"pending": pending, "at": round(time.time(), 3), "asked": asked}, separators=(",", ":"))
+
+
+def tick_limit(tick_messages: int, visibility_seconds: int, last_at: float, last_asked: int,
+               now: float | None = None) -> int:
+    """How many messages this tick may take. The daemon creates the runs of a tick after it, one by one
+    (~0.2-0.3 s each on 2 cores, bench/README.md "sqs_intake"), and the next tick starts only then: when
+    the last tick's runs took long, take no more than half a visibility timeout's worth, so messages do
+    not come back while their runs are still being created (each would be received and checked again)."""
+    now = time.time() if now is None else now
+    gap = now - last_at
+    quiet = 2 * max(get_settings().request_poll_seconds, 5)  # the daemon loops every 5 s at the least
+    if last_asked <= 0 or last_at <= 0 or gap <= quiet or gap > 4 * visibility_seconds:
+        return tick_messages  # the daemon kept up (or the sensor was stopped a while): no measure
+    per_run = gap / last_asked
+    return max(10, min(tick_messages, int(visibility_seconds / 2 / per_run)))
 
 
 class Tick:
@@ -79,11 +102,11 @@ class Tick:
         self.queue.delete(done)
         self.outcome["confirmed"] = len(done)
 
-    def receive(self) -> list[QueueMessage]:
+    def receive(self, limit: int) -> list[QueueMessage]:
         deadline = time.monotonic() + self.settings.tick_seconds / 2
         messages: list[QueueMessage] = []
-        while len(messages) < self.settings.tick_messages and time.monotonic() < deadline:
-            batch = self.queue.receive(min(10, self.settings.tick_messages - len(messages)), wait_seconds=1)
+        while len(messages) < limit and time.monotonic() < deadline:
+            batch = self.queue.receive(min(10, limit - len(messages)), wait_seconds=1)
             if not batch:
                 break
             messages += batch
@@ -176,13 +199,14 @@ def _refused(message: QueueMessage, request: Accepted, reason: str) -> Rejected:
 def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.SensorResult | dg.SkipReason:
     """The tick, outside the decorator so tests and the benchmark can call it with their own resources."""
     started = time.monotonic()
-    pending = _load_cursor(context.cursor)
+    pending, last_at, last_asked = _load_cursor(context.cursor)
+    limit = tick_limit(request_queue.tick_messages, request_queue.visibility_seconds, last_at, last_asked)
     tick = Tick(context, request_queue, databases, object_store, event_bus)
     messages: list[QueueMessage] = []
     try:
         if pending:
             tick.confirm(pending)
-        messages = tick.receive()
+        messages = tick.receive(limit)
         accepted = tick.read(messages)
         checked = tick.check(accepted) if accepted else []
         runs, adds, new_pending = tick.plan(checked)
@@ -194,12 +218,14 @@ def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.S
         # The old cursor stays (SkipReason keeps it): last tick's messages are confirmed next time.
         return dg.SkipReason(f"The request queue or a database could not be reached; retrying next tick ({reason}).")
     summary = ", ".join(f"{k} {v}" for k, v in tick.outcome.items() if v)
+    if limit < request_queue.tick_messages and tick.outcome["received"] >= limit:
+        summary += f" (limited to {limit}: the daemon took {time.time() - last_at:.0f}s for the last {last_asked} runs)"
     if tick.outcome["received"] or tick.outcome["confirmed"]:
         # The evaluation's own time: the daemon creates the runs after it (bench/intake.py reads this line).
         message = f"request intake: {summary} in {time.monotonic() - started:.1f}s"
         context.log.info(message)
         log.info(message)
-    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending),
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending, len(runs)),
                            skip_reason=None if runs else f"no new work ({summary or 'queue empty'})")
 
 

@@ -1,0 +1,545 @@
+"""Request intake benchmark: N requests published on SNS, drained from SQS by the real daemon.
+
+`prepare` starts the moto server (in the runner's process, for every variant), makes one SNS
+topic and three SQS queues subscribed to it (raw delivery off: SNS envelopes): `ours` (the
+request queue the sensor reads), `peer` (the same messages for the bare boto3 loop) and
+`backend` (filtered to EVENT_REJECTED: what the backend would see). A tiny demo (cases 101 and
+202) gets a manifest.zip uploaded for every export requested; then `messages` requests are
+published through SNS with the contract's message attributes:
+
+- valid, each its own work: 45% REPORT_REQUESTED, 40% STAMP_REQUESTED, 10% EXCHANGE_REQUESTED
+  (one in twenty a new event re-using an earlier idempotency key: the same work), 5% EXPORT_REQUESTED;
+- 1% exact duplicate deliveries of valid requests (the same body published again);
+- 1% malformed JSON, 0.5% an unknown event type, 0.5% an unknown case (999): each must be
+  announced with EVENT_REJECTED.
+
+The work keys the valid requests name (domain/requests.py, the export's with its manifest's
+version) are the expectation, written to a file the variants read.
+
+- `peer_boto3_receive_delete`: a bare loop receiving 10 per call and deleting them in one batch
+  call from the `peer` queue: the queue's own limit on this machine.
+- `ours`: a real `dagster-daemon` (its own SQLite DAGSTER_HOME, the queued run coordinator with
+  `max_concurrent_runs: 0`, so runs are created and queued, never launched) running
+  `request_sensor` on the `ours` queue. Seconds from the daemon's start until the request queue
+  is empty, every piece of work has its run and every bad message its EVENT_REJECTED. Then it
+  verifies: one run per expected work key (run key = work key, none missing, none extra, none
+  twice), exactly the expected EVENT_REJECTED. Then, the queue idle, the latency of one request:
+  published on SNS until its run exists (5 times; median and max).
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VARIANTS = ("peer_boto3_receive_delete", "ours")
+POSTGRES_VARIANTS = ("peer_boto3_receive_delete", "ours_postgres")
+CASES = (101, 202)
+UNKNOWN_CASE = 999
+NOW = "2026-11-22T10:00:00Z"
+DRAIN_TIMEOUT = float(os.environ.get("NP_BENCH_INTAKE_TIMEOUT", 3600))
+LATENCY_SAMPLES = 5
+AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+# --- prepare: the server, the queues, the demo and the messages ----------------------------------
+
+def _clients(endpoint: str):
+    import boto3
+
+    return (boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1"),
+            boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1"))
+
+
+def _demo_template() -> Path:
+    """Cases 101 and 202, a few text-only pages each, with their core database (made once, reused)."""
+    from bench.cases import DATA_DIR
+    from demo.generate import DEFAULT_CASES, CaseSpec, generate
+    from resources.settings import load_settings
+
+    home = DATA_DIR / "intake-demo"
+    if not (home / "ready").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        specs = [CaseSpec(s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes)
+                 for s in DEFAULT_CASES]
+        generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
+        (home / "ready").write_text("ok")
+    return home
+
+
+def _report(event_id: str, case_id: int) -> dict:
+    return {"event_type": "REPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
+            "report_type": "page_count", "user_id": 55, "delivery": {"format": "csv"}}
+
+
+def _stamp(event_id: str, case_id: int, rng: random.Random) -> dict:
+    return {"event_type": "STAMP_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
+            "type": "exhibit_stamp", "action": "apply", "exhibit_ids": sorted(rng.sample(range(1, 40), 3)),
+            "template": {"position": "bottom_left", "font_size": 10, "text": "PLAINTIFF EXHIBIT {exhibit_number}"},
+            "requested_by": 55}
+
+
+def _exchange(event_id: str, key: str, batch_id: int) -> dict:
+    return {"event_type": "EXCHANGE_REQUESTED", "event_id": event_id, "case_id": 202, "occurred_at": NOW,
+            "idempotency_key": key, "source_case_id": 101, "destination_case_id": 202, "batch_id": batch_id,
+            "exhibit_ids": [1, 2, 3], "label_id": None, "include_natives": True, "requires_annotations": False}
+
+
+def _export(event_id: str, case_id: int, export_id: int) -> dict:
+    return {"event_type": "EXPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
+            "export_id": export_id, "manifest_key": f"case_{case_id}/exports/export_{export_id}/manifest.zip",
+            "requested_by": 55}
+
+
+def make_messages(total: int, seed: int = 11) -> tuple[list[tuple[str, dict]], dict]:
+    """(body text, SNS message attributes) per message, shuffled; and what they are, by category."""
+    rng = random.Random(seed)
+    malformed, unknown_type, unknown_case = round(total * 0.01), round(total * 0.005), round(total * 0.005)
+    duplicates = round(total * 0.01)
+    valid = total - malformed - unknown_type - unknown_case - duplicates
+    bodies: list[dict] = []
+    exchange_keys: list[str] = []
+    exports: list[tuple[int, int]] = []
+    for i in range(valid):
+        case_id = CASES[i % 2]
+        pick = rng.random()
+        if pick < 0.45:
+            bodies.append(_report(f"rep-{i:06d}", case_id))
+        elif pick < 0.85:
+            bodies.append(_stamp(f"st-{i:06d}", case_id, rng))
+        elif pick < 0.95:
+            reuse = exchange_keys and rng.random() < 0.05  # a new event with an earlier idempotency key
+            key = rng.choice(exchange_keys) if reuse else f"exch-101-202-{i:06d}"
+            exchange_keys.append(key)
+            bodies.append(_exchange(f"ex-{i:06d}", key, 9000 + exchange_keys.index(key)))
+        else:
+            export_id = 100 + len(exports)
+            exports.append((case_id, export_id))
+            bodies.append(_export(f"exp-{i:06d}", case_id, export_id))
+    messages = [(json.dumps(b), _attributes(b)) for b in bodies]
+    messages += [messages[i] for i in rng.sample(range(len(messages)), duplicates)]  # exact duplicate deliveries
+    invalid: list[tuple[str, dict]] = []
+    for i in range(malformed):
+        text = json.dumps(_report(f"bad-{i:05d}", 101))[: 20 + i % 40]  # cut short: not JSON
+        invalid.append((text, {"eventType": {"DataType": "String", "StringValue": "REPORT_REQUESTED"}}))
+    for i in range(unknown_type):
+        body = {**_report(f"unk-{i:05d}", 101), "event_type": "ARCHIVE_REQUESTED"}
+        invalid.append((json.dumps(body), _attributes(body)))
+    for i in range(unknown_case):
+        body = _report(f"nocase-{i:05d}", UNKNOWN_CASE) if i % 2 else _stamp(f"nocase-{i:05d}", UNKNOWN_CASE, rng)
+        invalid.append((json.dumps(body), _attributes(body)))
+    messages += invalid
+    rng.shuffle(messages)
+    kinds = Counter(b["event_type"] for b in bodies)
+    return messages, {"valid": valid, "duplicates": duplicates, "malformed": malformed, "unknown_type": unknown_type,
+                      "unknown_case": unknown_case, "invalid": len(invalid), "kinds": dict(kinds), "exports": exports,
+                      "bodies": bodies}
+
+
+def _attributes(body: dict) -> dict:
+    attributes = {"eventType": {"DataType": "String", "StringValue": str(body["event_type"])},
+                  "caseId": {"DataType": "String", "StringValue": str(body["case_id"])}}
+    if body.get("batch_id") is not None:
+        attributes["batchId"] = {"DataType": "String", "StringValue": str(body["batch_id"])}
+    return attributes
+
+
+def publish(sns, topic: str, messages: list[tuple[str, dict]], threads: int = 8) -> None:
+    """Through SNS, ten per PublishBatch call, a few calls at a time."""
+    batches = [messages[i:i + 10] for i in range(0, len(messages), 10)]
+
+    def one(batch):
+        entries = [{"Id": str(k), "Message": text, "MessageAttributes": attrs} for k, (text, attrs) in enumerate(batch)]
+        response = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
+        if response.get("Failed"):
+            raise RuntimeError(f"SNS refused {len(response['Failed'])} messages: {response['Failed'][0]}")
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(one, batches))
+
+
+def _linear_moto() -> None:
+    """moto 5's SQS reads the clock through datetime arithmetic for every message on every call, and
+    re-computes every queue attribute (three scans of the queue) to check one message's retention: a
+    receive from a 10,000-message queue took ~1 s. Same semantics, cheap clock, direct attribute. The
+    peer and ours share this server, so both see the same queue."""
+    import moto.sqs.models as sqs_models
+    from moto.core.utils import unix_time
+
+    def fast_unix_time(dt=None) -> float:
+        return time.time() if dt is None else unix_time(dt)
+
+    def fast_unix_time_millis(dt=None) -> float:
+        return fast_unix_time(dt) * 1000.0
+
+    def retained(self, queue_name: str, message) -> bool:
+        queue = self.get_queue(queue_name)
+        return int(queue.message_retention_period) + message.sent_timestamp / 1000 > fast_unix_time()
+
+    sqs_models.unix_time, sqs_models.unix_time_millis = fast_unix_time, fast_unix_time_millis
+    sqs_models.SQSBackend.is_message_valid_based_on_retention_period = retained
+
+
+def prepare_intake_postgres(size: dict) -> dict:
+    return prepare_intake(size, postgres=True)
+
+
+def prepare_intake(size: dict, postgres: bool = False) -> dict:
+    from domain.requests import Accepted, export_work_key, read_message
+    from resources.object_store import build_object_store
+    from resources.settings import load_settings
+    from tests.services import start_moto
+
+    for name, value in AWS.items():
+        os.environ.setdefault(name, value)
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    _linear_moto()
+    server, endpoint = start_moto()
+    atexit.register(server.stop)
+    sns, sqs = _clients(endpoint)
+    topic = sns.create_topic(Name="np-events-bench")["TopicArn"]
+    queues = {}
+    daemon = "ours_postgres" if postgres else "ours"
+    for role in (daemon, "peer", "backend"):
+        url = sqs.create_queue(QueueName=f"np-bench-{role.replace('_', '-')}",
+                               Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        if role == "backend":
+            attributes = {"FilterPolicy": json.dumps({"eventType": ["EVENT_REJECTED"]})}
+        else:  # every request; of the latency probes only those for this queue's variant
+            attributes = {"FilterPolicy": json.dumps({"benchTarget": [{"exists": False}, role]})}
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+        queues[role] = url
+
+    if postgres:  # for ours_postgres; the password reaches the variant through the environment
+        from tests.services import external_postgres, start_postgres
+
+        postgres = external_postgres() or start_postgres()
+        if postgres.process is not None:
+            atexit.register(postgres.stop)
+        os.environ["NP_BENCH_PG_PASSWORD"] = postgres.password
+
+    scratch = Path(tempfile.mkdtemp(prefix="np-bench-intake-"))
+    atexit.register(shutil.rmtree, scratch, True)
+    home = scratch / "np_home"
+    shutil.copytree(_demo_template(), home)
+    settings = load_settings({"NP_HOME": str(home)})
+    store = build_object_store(settings)
+    total = int(size.get("messages") or 10_000)
+    messages, made = make_messages(total)
+    manifest = (settings.object_store_root / "case_101/exports/export_1/manifest.zip").read_bytes()
+    long_ago = time.time() - 3600  # before the manifest sensor's first tick: uploads it does not start itself
+    for case_id, export_id in made["exports"]:
+        key = f"case_{case_id}/exports/export_{export_id}/manifest.zip"
+        store.put_bytes(key, manifest)
+        os.utime(store.local_path(key), (long_ago, long_ago))
+    for path in settings.object_store_root.glob("case_*/exports/*/manifest.zip"):
+        os.utime(path, (long_ago, long_ago))
+
+    work_keys = set()
+    for body in made.pop("bodies"):
+        accepted = read_message(json.dumps(body))
+        assert isinstance(accepted, Accepted), accepted
+        key = accepted.work_key
+        if accepted.kind == "export":
+            key = export_work_key(accepted.case_id, accepted.export_id, store.head(body["manifest_key"]).version)
+        work_keys.add(key)
+    expectation = scratch / "expected.json"
+    expectation.write_text(json.dumps({"work_keys": sorted(work_keys), **made}))
+
+    started = time.perf_counter()
+    publish(sns, topic, messages)
+    publish_seconds = time.perf_counter() - started
+    for role in (daemon, "peer"):
+        deadline = time.monotonic() + 60
+        while _depth(sqs, queues[role]) < total:  # SNS -> SQS fan-out is asynchronous in moto too
+            assert time.monotonic() < deadline, f"only {_depth(sqs, queues[role])} of {total} reached the {role} queue"
+            time.sleep(0.2)
+    print(f"sqs_intake: {total:,} messages published through SNS in {publish_seconds:.1f}s "
+          f"({made['valid']:,} valid, {len(work_keys):,} pieces of work, {made['duplicates']} duplicates, "
+          f"{made['invalid']} invalid)", file=sys.stderr)
+    return {"endpoint": endpoint, "topic": topic, "queues": queues, "home": str(home), "scratch": str(scratch),
+            "expected": str(expectation), "published": total,
+            "postgres": {"host": postgres.host, "port": postgres.port, "user": postgres.user} if postgres else None}
+
+
+def _depth(sqs, url: str) -> int:
+    values = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    return (int(values["ApproximateNumberOfMessages"]) + int(values["ApproximateNumberOfMessagesNotVisible"])
+            + int(values.get("ApproximateNumberOfMessagesDelayed", 0)))
+
+
+# --- peer: the queue's own limit ---------------------------------------------------------------------
+
+def peer_boto3_receive_delete(args: dict) -> dict:
+    """Receive 10 per call, delete each batch with one call, until every published message is gone."""
+    from bench.cases import _result
+
+    _, sqs = _clients(args["endpoint"])
+    url, total = args["queues"]["peer"], args["published"]
+    received = empty = 0
+    started = time.perf_counter()
+    while received < total and empty < 3:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                       VisibilityTimeout=300).get("Messages", [])
+        if not messages:
+            empty += 1
+            continue
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for i, m in enumerate(messages)])
+        received += len(messages)
+    seconds = time.perf_counter() - started
+    if received < total:
+        raise AssertionError(f"the peer queue gave {received} of {total} messages")
+    return _result(received, "messages", seconds, peer=True)
+
+
+# --- ours: the daemon ---------------------------------------------------------------------------------
+
+def _dagster_home(scratch: Path, postgres: dict | None = None) -> tuple[Path, dict]:
+    """The instance every run stays queued in (the queued run coordinator, `max_concurrent_runs: 0`):
+    deploy/dagster.local.yaml (SQLite), or with `postgres` deploy/dagster.yaml, production's, on a fresh
+    database with the default run launcher and local step logs (as tests/test_deploy.py runs it).
+    Returns the folder and the environment its `env:` values come from."""
+    import yaml
+
+    home = Path(tempfile.mkdtemp(prefix="dagster-home-", dir=scratch))
+    env: dict[str, str] = {}
+    if postgres:
+        import psycopg2
+
+        database = f"np_bench_intake_{os.getpid()}"
+        admin = psycopg2.connect(host=postgres["host"], port=postgres["port"], user=postgres["user"],
+                                 password=os.environ["NP_BENCH_PG_PASSWORD"], dbname="postgres")
+        admin.autocommit = True
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            cur.execute(f'CREATE DATABASE "{database}"')
+        admin.close()
+        env = {"DAGSTER_PG_USERNAME": postgres["user"], "DAGSTER_PG_PASSWORD": os.environ["NP_BENCH_PG_PASSWORD"],
+               "DAGSTER_PG_HOST": postgres["host"], "DAGSTER_PG_PORT": str(postgres["port"]), "DAGSTER_PG_DB": database,
+               "PGSSLMODE": "disable"}
+        config = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
+        config.pop("run_launcher", None)
+        config.pop("compute_logs", None)
+        config.get("run_monitoring", {})["max_resume_run_attempts"] = 0
+        config.get("run_retries", {})["enabled"] = False
+    else:
+        config = yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text())
+        config["run_coordinator"] = {"module": "dagster", "class": "QueuedRunCoordinator"}
+    config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = 0
+    # Experiments: e.g. NP_BENCH_INTAKE_INSTANCE='{"sensors": {"num_submit_workers": 4}}'
+    config.update(json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"))
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+    return home, env
+
+
+class Backend:
+    """The EVENT_REJECTED the backend's queue received so far."""
+
+    def __init__(self, sqs, url: str) -> None:
+        self.sqs, self.url = sqs, url
+        self.events: list[dict] = []
+
+    def poll(self) -> int:
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
+            if not messages:
+                return len(self.events)
+            self.events += [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+
+
+def ours(args: dict) -> dict:
+    """The laptop instance (deploy/dagster.local.yaml: SQLite, one event-log file per run)."""
+    return _ours(args, "ours", postgres=None)
+
+
+def ours_postgres(args: dict) -> dict:
+    """Production's instance file (deploy/dagster.yaml) on PostgreSQL."""
+    if not args.get("postgres"):
+        raise RuntimeError("no PostgreSQL: run it as the sqs_intake_postgres benchmark")
+    return _ours(args, "ours_postgres", postgres=args["postgres"])
+
+
+def _ours(args: dict, role: str, postgres: dict | None) -> dict:
+    import dagster as dg
+
+    from bench.cases import _result
+
+    expected = json.loads(Path(args["expected"]).read_text())
+    want_runs, want_rejected = len(expected["work_keys"]), expected["invalid"]
+    sns, sqs = _clients(args["endpoint"])
+    queue = args["queues"][role]
+    backend = Backend(sqs, args["queues"]["backend"])
+    dagster_home, instance_env = _dagster_home(Path(args["scratch"]), postgres)
+    os.environ.update(instance_env)
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    instance.get_runs(limit=1)  # make the SQLite storages before the daemon and its code server race to
+    instance.all_instigator_state()
+    instance.get_dynamic_partitions("cases")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NP_")}, **AWS,
+        **instance_env, "DAGSTER_HOME": str(dagster_home), "NP_HOME": args["home"],
+        "NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queue, "NP_SQS_ENDPOINT_URL": args["endpoint"],
+        "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": args["topic"], "NP_SNS_ENDPOINT_URL": args["endpoint"],
+        # Experiments: NP_BENCH_INTAKE_ENV='{"NP_REQUEST_TICK_MESSAGES": "2000"}'
+        **{k: v for k, v in os.environ.items() if k.startswith("NP_REQUEST_")},
+        **json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"),
+    }
+    from bench.cases import DATA_DIR
+
+    log_path = DATA_DIR / "intake-logs" / f"daemon-{time.strftime('%Y%m%dT%H%M%S')}-{'pg' if postgres else 'sqlite'}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "wb")  # noqa: SIM115 - the daemon writes to it until it is stopped
+    started_wall, started = time.time(), time.perf_counter()
+    daemon = subprocess.Popen([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        runs_filter = dg.RunsFilter(tags={"dagster/sensor_name": "request_sensor"})
+        while True:
+            if daemon.poll() is not None:
+                raise RuntimeError(f"dagster-daemon exited: {log_path.read_text()[-1500:]}")
+            depth, runs, rejected = _depth(sqs, queue), instance.get_runs_count(runs_filter), backend.poll()
+            if depth == 0 and runs >= want_runs and rejected >= want_rejected:
+                break
+            if time.perf_counter() - started > DRAIN_TIMEOUT:
+                raise AssertionError(f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, runs {runs}/{want_runs}, "
+                                     f"rejected {rejected}/{want_rejected}; daemon log {log_path}")
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+        time.sleep(5)  # one more tick: nothing may arrive late
+        verdict = _verify(instance, expected, backend)
+        ticks = _ticks(instance, started_wall)
+        latencies = _latencies(instance, sns, args["topic"], role)
+    finally:
+        _stop(daemon)
+        log.close()
+    evaluation = _evaluation_seconds(log_path)
+    split = {"first_tick": ticks["first_tick"], "ticks": ticks["count"], "max_tick": ticks["max_tick"],
+             "eval": evaluation["total"], "max_eval": evaluation["max"]}
+    return _result(args["published"], "messages", seconds, split=split, runs=want_runs, rejected=want_rejected,
+                   latency_median=round(statistics.median(latencies), 2), latency_max=round(max(latencies), 2),
+                   latencies=[round(x, 2) for x in latencies], verified=verdict, ticks=ticks, evaluation=evaluation,
+                   target_met=seconds < 300, storage="postgres" if postgres else "sqlite", daemon_log=str(log_path), instance=json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"),
+                   env=json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"))
+
+
+def _verify(instance, expected: dict, backend: Backend) -> dict:
+    """One run per expected work key, none else; one EVENT_REJECTED per invalid message."""
+    import dagster as dg
+
+    runs = instance.get_runs()
+    problems = []
+    keys = Counter(r.tags.get("dagster/run_key") for r in runs)
+    twice = [k for k, n in keys.items() if n > 1]
+    missing = set(expected["work_keys"]) - set(keys)
+    extra = set(keys) - set(expected["work_keys"])
+    if twice:
+        problems.append(f"{len(twice)} work keys with more than one run, e.g. {twice[:3]}")
+    if missing:
+        problems.append(f"{len(missing)} pieces of work without a run (lost), e.g. {sorted(missing)[:3]}")
+    if extra:
+        problems.append(f"{len(extra)} runs for work nobody asked for, e.g. {sorted(extra, key=str)[:3]}")
+    if any(r.tags.get("np/work") != r.tags.get("dagster/run_key") for r in runs):
+        problems.append("a run whose np/work tag is not its run key")
+    if any(r.status != dg.DagsterRunStatus.QUEUED for r in runs):
+        problems.append(f"runs not queued: {Counter(r.status.value for r in runs)}")
+    backend.poll()
+    rejected = backend.events
+    if len(rejected) != expected["invalid"]:
+        problems.append(f"{len(rejected)} EVENT_REJECTED for {expected['invalid']} invalid messages")
+    if len({e["event_id"] for e in rejected}) != len(rejected):
+        problems.append("an EVENT_REJECTED announced twice")
+    reasons = Counter(_reason(e["reason"]) for e in rejected)
+    want = {"not JSON": expected["malformed"], "unknown event type": expected["unknown_type"],
+            "no such case": expected["unknown_case"]}
+    if reasons != Counter({k: v for k, v in want.items() if v}):
+        problems.append(f"rejection reasons {dict(reasons)}, expected {want}")
+    if problems:
+        raise AssertionError("; ".join(problems))
+    return {"runs": len(runs), "work_keys": len(expected["work_keys"]), "rejected": len(rejected), "reasons": dict(reasons)}
+
+
+def _reason(text: str) -> str:
+    if "not JSON" in text:
+        return "not JSON"
+    if "Unknown event type" in text:
+        return "unknown event type"
+    if "does not exist" in text:
+        return "no such case"
+    return text[:60]
+
+
+def _sensor_state(instance):
+    return next(s for s in instance.all_instigator_state() if s.name == "request_sensor")
+
+
+def _ticks(instance, started_wall: float) -> dict:
+    state = _sensor_state(instance)
+    ticks = sorted(instance.get_ticks(state.instigator_origin_id, state.selector_id), key=lambda t: t.timestamp)
+    durations = [t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp]
+    with_runs = [t for t in ticks if t.run_ids]
+    return {"count": len(ticks), "with_runs": len(with_runs),
+            "first_tick": round(ticks[0].timestamp - started_wall, 1) if ticks else None,
+            "max_tick": round(max(durations), 1) if durations else None,
+            "seconds": [round(d, 1) for d in durations[:40]],
+            "runs_per_tick": [len(t.run_ids) for t in with_runs[:40]]}
+
+
+def _latencies(instance, sns, topic: str, role: str) -> list[float]:
+    """The queue idle: one request published on SNS until its run exists, LATENCY_SAMPLES times."""
+    import dagster as dg
+
+    out = []
+    for i in range(LATENCY_SAMPLES):
+        event_id = f"latency-{os.getpid()}-{i}"
+        body = _report(event_id, 101)
+        attributes = {**_attributes(body), "benchTarget": {"DataType": "String", "StringValue": role}}
+        began = time.perf_counter()
+        sns.publish(TopicArn=topic, Message=json.dumps(body), MessageAttributes=attributes)
+        while not instance.get_runs(dg.RunsFilter(tags={"np/event_id": event_id}), limit=1):
+            if time.perf_counter() - began > 120:
+                raise AssertionError(f"no run for {event_id} after 120 s")
+            time.sleep(0.1)
+        out.append(time.perf_counter() - began)
+        time.sleep(random.Random(i).uniform(0, 3))  # publish at another point of the sensor's cycle
+    return out
+
+
+_EVAL = re.compile(r"nextpoint\.sensors\.requests request intake: .*? in (\d+(?:\.\d+)?)s")
+
+
+def _evaluation_seconds(log_path: Path) -> dict:
+    """The sensor's own evaluation time per tick, from its log lines (sensors/requests.py)."""
+    seconds = [float(m[1]) for m in _EVAL.finditer(log_path.read_text(errors="replace"))]
+    return {"ticks": len(seconds), "total": round(sum(seconds), 1), "max": round(max(seconds), 1) if seconds else None}
+
+
+def _stop(process: subprocess.Popen) -> None:
+    import signal
+
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

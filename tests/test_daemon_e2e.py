@@ -1,0 +1,186 @@
+"""End to end with a real `dagster-daemon`: SNS -> SQS -> request_sensor -> queued run -> REPORT_COMPLETED.
+
+The backend publishes one REPORT_REQUESTED on the topic twice (at-least-once delivery)
+and one malformed message. The daemon's sensor daemon evaluates `request_sensor`
+(ticking every 2 s), creates the run, the queued run coordinator dequeues it, the
+default run launcher executes it, and the run publishes REPORT_COMPLETED on the same
+topic. The backend's own queue, subscribed to the topic, sees REPORT_COMPLETED once
+and EVENT_REJECTED once; the request queue ends empty (deleted on the tick after the
+run was recorded); only one run exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import dagster as dg
+import pytest
+from dagster._core.scheduler.instigation import TickStatus
+
+from resources.event_bus import SnsEventBus
+from tests.test_request_sensor import depth, report_body
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE_SECONDS = 180
+
+
+def _backend_events(sqs, url: str) -> list[dict]:
+    """What arrived on the backend's queue since the last call (read and deleted); the backend's own
+    malformed message is skipped."""
+    events = []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            return events
+        for m in messages:
+            with contextlib.suppress(json.JSONDecodeError):
+                events.append(json.loads(json.loads(m["Body"])["Message"]))
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+
+
+@pytest.mark.timeout(400)
+def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpoint, demo_home, tmp_path):
+    sns = boto3.client("sns", endpoint_url=moto_endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+    suffix = tmp_path.name[-12:].replace("_", "-")
+    topic = sns.create_topic(Name=f"np-events-e2e-{suffix}")["TopicArn"]
+    queues = {}
+    for role in ("requests", "backend"):
+        url = sqs.create_queue(QueueName=f"np-{role}-e2e-{suffix}")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        queues[role] = url
+
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    shutil.copy(ROOT / "deploy" / "dagster.local.yaml", dagster_home / "dagster.yaml")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("NP_")},
+        **{k: v for k, v in os.environ.items() if k.startswith("NP_")},  # NP_HOME: the demo data
+        "DAGSTER_HOME": str(dagster_home),
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queues["requests"], "NP_SQS_ENDPOINT_URL": moto_endpoint,
+        "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": topic, "NP_SNS_ENDPOINT_URL": moto_endpoint,
+        "NP_REQUEST_POLL_SECONDS": "2",
+    }
+    assert env["NP_HOME"] == str(demo_home)
+
+    # The demo's own manifests, dated before the daemon: the manifest sensor leaves them (no export runs).
+    long_ago = time.time() - 3600
+    for manifest in (demo_home / "objects").glob("case_*/exports/*/manifest.zip"):
+        os.utime(manifest, (long_ago, long_ago))
+
+    backend = SnsEventBus(topic, sns)
+    backend.publish(report_body("rep-e2e"))
+    backend.publish(report_body("rep-e2e"))  # at-least-once: delivered twice
+    sns.publish(TopicArn=topic, Message="{not json at all")
+
+    # The instance's SQLite storages are made here, before the daemon and its code server race to make them.
+    instance = dg.DagsterInstance.from_config(str(dagster_home))
+    instance.get_runs(limit=1)
+    instance.all_instigator_state()
+    instance.get_dynamic_partitions("cases")
+    log_path = tmp_path / "daemon.log"
+    with open(log_path, "wb") as log:
+        daemon = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    events: list[dict] = []
+    try:
+        with instance:
+            deadline = time.monotonic() + DEADLINE_SECONDS
+            runs: list[dg.DagsterRun] = []
+            while True:
+                assert daemon.poll() is None, f"dagster-daemon exited:\n{log_path.read_text()[-3000:]}"
+                runs = instance.get_runs(dg.RunsFilter(job_name="page_count_report_job"))
+                events += _backend_events(sqs, queues["backend"])
+                types = [e["event_type"] for e in events]
+                done = (len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
+                        and types.count("REPORT_COMPLETED") == 1 and types.count("EVENT_REJECTED") == 1
+                        and depth(sqs, queues["requests"]) == 0)
+                if done:
+                    break
+                if time.monotonic() > deadline:
+                    ticks = instance.get_ticks(_sensor_origin_id(instance), _sensor_selector_id(instance), limit=5)
+                    pytest.fail(
+                        f"not done after {DEADLINE_SECONDS}s: runs {[(r.run_id[:8], r.status) for r in runs]}, "
+                        f"backend events {types}, request queue depth {depth(sqs, queues['requests'])}, last ticks "
+                        f"{[(t.status, t.skip_reason, t.error and t.error.message[:200]) for t in ticks]}\n"
+                        f"daemon log:\n{log_path.read_text()[-3000:]}")
+                time.sleep(1)
+
+            run = runs[0]
+            assert run.tags["np/request"] == "report" and run.tags["np/event_id"] == "rep-e2e"
+            assert run.tags["dagster/partition"] == "101" and run.tags["dagster/run_key"] == run.tags["np/work"]
+            # The run went through the queued run coordinator, then the run launcher.
+            kinds = [r.event_log_entry.dagster_event.event_type for r in instance.get_records_for_run(run.run_id).records
+                     if r.event_log_entry.dagster_event]
+            assert kinds.index(dg.DagsterEventType.RUN_ENQUEUED) < kinds.index(dg.DagsterEventType.RUN_STARTING) \
+                < kinds.index(dg.DagsterEventType.RUN_START) < kinds.index(dg.DagsterEventType.RUN_SUCCESS)
+            completed = next(e for e in events if e["event_type"] == "REPORT_COMPLETED")
+            assert completed["case_id"] == 101 and completed["request_event_id"] == "rep-e2e" and completed["row_count"] > 0
+            rejected = next(e for e in events if e["event_type"] == "EVENT_REJECTED")
+            assert "not JSON" in rejected["reason"]
+
+            # A few more ticks: the duplicate delivery and our own outcome events start nothing more.
+            time.sleep(6)
+            assert len(instance.get_runs(dg.RunsFilter(job_name="page_count_report_job"))) == 1
+            assert [e["event_type"] for e in _backend_events(sqs, queues["backend"])] == []
+            assert depth(sqs, queues["requests"]) == 0
+            assert len(instance.get_runs()) == 1  # nothing else ran
+            ticks = instance.get_ticks(_sensor_origin_id(instance), _sensor_selector_id(instance))
+            failed = [t.error.message[:300] if t.error else t.status for t in ticks if t.status == TickStatus.FAILURE]
+            assert ticks and not failed, f"failed ticks: {failed}\n{log_path.read_text()[-3000:]}"
+    finally:
+        _stop(daemon)
+
+
+def _sensor_state(instance: dg.DagsterInstance):
+    states = [s for s in instance.all_instigator_state() if s.name == "request_sensor"]
+    assert states, "the daemon never evaluated request_sensor"
+    return states[0]
+
+
+def _sensor_origin_id(instance: dg.DagsterInstance) -> str:
+    return _sensor_state(instance).instigator_origin_id
+
+
+def _sensor_selector_id(instance: dg.DagsterInstance) -> str:
+    return _sensor_state(instance).selector_id
+
+
+def test_a_tick_takes_less_when_the_daemon_took_long_to_create_the_last_ticks_runs():
+    """The daemon creates a tick's runs after it, one by one; messages must not come back (visibility
+    timeout) while their runs are still being created."""
+    from sensors.requests import tick_limit
+
+    now = 10_000.0
+    assert tick_limit(1000, 300, 0, 0, now) == 1000  # first tick
+    assert tick_limit(1000, 300, now - 12, 1000, now) == 1000  # the daemon kept up
+    assert tick_limit(1000, 300, now - 200, 0, now) == 1000  # nothing asked last time
+    assert tick_limit(1000, 300, now - 300, 1000, now) == 500  # 0.3 s a run: half the visibility timeout's worth
+    assert tick_limit(1000, 300, now - 600, 100, now) == 25
+    assert tick_limit(1000, 300, now - 3000, 10, now) == 1000  # stopped for long: no measure
+    assert tick_limit(1000, 300, now - 1000, 10, now) == 10  # never less than ten
