@@ -382,6 +382,7 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     import dagster as dg
 
     from bench.cases import _result
+    from tests.services import stop_process
 
     expected = json.loads(Path(args["expected"]).read_text())
     want_runs, want_rejected = len(expected["work_keys"]), expected["invalid"]
@@ -429,7 +430,7 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
         ticks = _ticks(instance, started_wall)
         latencies = _latencies(instance, sns, args["topic"], role)
     finally:
-        _stop(daemon)
+        stop_process(daemon, group=True)
         log.close()
     evaluation = _evaluation_seconds(log_path)
     split = {"first_tick": ticks["first_tick"], "ticks": ticks["count"], "max_tick": ticks["max_tick"],
@@ -530,16 +531,3 @@ def _evaluation_seconds(log_path: Path) -> dict:
     """The sensor's own evaluation time per tick, from its log lines (sensors/requests.py)."""
     seconds = [float(m[1]) for m in _EVAL.finditer(log_path.read_text(errors="replace"))]
     return {"ticks": len(seconds), "total": round(sum(seconds), 1), "max": round(max(seconds), 1) if seconds else None}
-
-
-def _stop(process: subprocess.Popen) -> None:
-    import signal
-
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)

@@ -9,7 +9,8 @@ Manifests already in the store when the sensor first ran are not started.
 The upload and an EXPORT_REQUESTED event for the same manifest are one piece of
 work (the same work key, from the manifest's version): whichever sensor sees it
 first starts the run, the other starts nothing. Cases are visited in turn within
-a time budget, so a store with many cases is covered over several ticks.
+a time budget, so a store with many cases is covered over several ticks. A manifest younger than
+SETTLE is left for a later tick, giving the event path the first word.
 """
 
 import json
@@ -31,6 +32,10 @@ CASE_FOLDER = re.compile(r"^case_([1-9]\d{0,11})/$")
 EXPORT_FOLDER = re.compile(r"^case_[1-9]\d{0,11}/exports/export_([1-9]\d{0,11})/$")
 #: Uploads this much older than the sensor's first tick still count (clock skew between store and daemon).
 FIRST_TICK_GRACE = timedelta(minutes=1)
+#: A manifest this young waits for a later tick: the EXPORT_REQUESTED the backend publishes after its upload
+#: is normally taken by request_sensor first, so the two sensors (which may run at the same moment in
+#: threads) do not both start the same export.
+SETTLE = timedelta(seconds=30)
 
 
 class ManifestCursor:
@@ -72,8 +77,8 @@ def scan(context, store, databases, budget_seconds: float, now: datetime | None 
                 continue
             export_id = int(match[1])
             manifest = store.head(f"{folder}manifest.zip")
-            if manifest is None:
-                continue  # the upload has not happened (or finished) yet
+            if manifest is None or now - manifest.modified < SETTLE:
+                continue  # the upload has not happened yet, or is too fresh: next tick
             handled.add(export_id)
             if manifest.modified + timedelta(seconds=1) < cursor.since:  # S3 times are whole seconds
                 continue  # there before this sensor ran: not a new request

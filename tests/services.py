@@ -25,6 +25,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen | None, sig: int = signal.SIGTERM, group: bool = False) -> None:
+    """Stop a server (or its whole process group) politely, then for sure."""
+    if process is None or process.poll() is not None:
+        return
+    if group:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        if group:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.wait(timeout=10)
+
+
 @dataclass
 class MariaDB:
     host: str
@@ -35,13 +53,8 @@ class MariaDB:
     datadir: Path | None = None
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
+        stop_process(self.process)
+        self.process = None
         if self.datadir is not None:
             shutil.rmtree(self.datadir, ignore_errors=True)
 
@@ -119,13 +132,8 @@ class Postgres:
     datadir: Path | None = None
 
     def stop(self) -> None:
-        if self.process is not None:
-            self.process.send_signal(signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-            self.process = None
+        stop_process(self.process, signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
+        self.process = None
         if self.datadir is not None:
             shutil.rmtree(self.datadir, ignore_errors=True)
 

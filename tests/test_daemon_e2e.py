@@ -15,7 +15,6 @@ import contextlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ import pytest
 from dagster._core.scheduler.instigation import TickStatus
 
 from resources.event_bus import SnsEventBus
+from tests.services import stop_process
 from tests.test_request_sensor import depth, report_body
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,17 +46,6 @@ def _backend_events(sqs, url: str) -> list[dict]:
                 events.append(json.loads(json.loads(m["Body"])["Message"]))
         sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 @pytest.mark.timeout(400)
@@ -154,7 +143,7 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
             failed = [t.error.message[:300] if t.error else t.status for t in ticks if t.status == TickStatus.FAILURE]
             assert ticks and not failed, f"failed ticks: {failed}\n{log_path.read_text()[-3000:]}"
     finally:
-        _stop(daemon)
+        stop_process(daemon, group=True)
 
 
 def _sensor_state(instance: dg.DagsterInstance):

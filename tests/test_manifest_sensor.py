@@ -8,12 +8,19 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import dagster as dg
+import pytest
 
 from resources.dagster_resources import build_resources
 from resources.request_queue import LocalRequestQueue
 from resources.settings import get_settings, load_settings
 from sensors.manifest_uploads import manifest_upload_sensor
 from tests.test_request_sensor import Harness, export_body, record
+
+
+@pytest.fixture(autouse=True)
+def no_settling(monkeypatch):
+    """Uploads count at once here; the settle time has its own test."""
+    monkeypatch.setattr("sensors.manifest_uploads.SETTLE", timedelta(0))
 
 
 def resources() -> dict:
@@ -105,3 +112,15 @@ def test_s3_uploads_out_of_order(s3_env, demo_home):
         assert restarted.tick() == ["101-1", "202-11"]
         assert restarted.tick() == []
         assert len(instance.get_runs()) == 4
+
+
+def test_a_fresh_upload_waits_for_the_event_path(demo_home, monkeypatch):
+    monkeypatch.setattr("sensors.manifest_uploads.SETTLE", timedelta(minutes=5))
+    store = build_resources(get_settings())["object_store"].store()
+    with dg.instance_for_test() as instance:
+        sensor = Sensor(instance, started_since(1))
+        upload(store, 101, 5)
+        assert sensor.tick() == []  # too fresh: not handled yet
+        old = (datetime.now(UTC) - timedelta(minutes=10)).timestamp()
+        os.utime(store.local_path("case_101/exports/export_5/manifest.zip"), (old, old))
+        assert sensor.tick() == ["101-5"]

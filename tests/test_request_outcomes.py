@@ -23,6 +23,21 @@ def resources() -> dict:
     return {k: v for k, v in build_resources(get_settings()).items() if k != "pyspark"}
 
 
+def announce_as(instance, result, job_name: str) -> None:
+    """Evaluate the failure sensor on a failed run as if it were a run of `job_name` (materialize() names its own
+    job; the sensor reads what was asked for from the job it monitors)."""
+    from dagster._core.storage.dagster_run import DagsterRun
+
+    run = instance.get_run_by_id(result.run_id)
+    as_job = DagsterRun(job_name=job_name, run_id=run.run_id, run_config=run.run_config, tags=run.tags)
+    failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
+    with dg.build_run_status_sensor_context(
+        sensor_name="request_failure_sensor", dagster_instance=instance, dagster_run=as_job,
+        dagster_event=failure.dagster_event, resources=resources(),
+    ) as context:
+        request_failure_sensor(context.for_run_failure())
+
+
 def events(kind: str) -> list[dict]:
     return [e for e in LocalEventBus(get_settings().events_file).read_all() if e["event_type"] == kind]
 
@@ -45,17 +60,7 @@ def test_a_report_run_that_crashes_is_announced_without_internals(demo_home, mon
         instance.add_dynamic_partitions("cases", ["101"])
         result = run_once(REPORT_ASSETS["page_count"], partition, config, instance, monkeypatch)
         assert not result.success
-        run = instance.get_run_by_id(result.run_id)
-        # materialize() names its own job; the sensor reads the report type from the job it monitors
-        from dagster._core.storage.dagster_run import DagsterRun
-
-        as_job = DagsterRun(job_name=job_name, run_id=run.run_id, run_config=run.run_config, tags=run.tags)
-        failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
-        with dg.build_run_status_sensor_context(
-            sensor_name="request_failure_sensor", dagster_instance=instance, dagster_run=as_job,
-            dagster_event=failure.dagster_event, resources=resources(),
-        ) as context:
-            request_failure_sensor(context.for_run_failure())
+        announce_as(instance, result, job_name)
     [failed] = events("REPORT_FAILED")
     assert failed["event_id"] == f"report_failed-101-{request_name('rep-crash')}"
     assert failed["case_id"] == 101 and failed["report_type"] == "page_count" and failed["request_event_id"] == "rep-crash"
@@ -70,16 +75,7 @@ def test_a_stamp_run_that_crashes_is_announced_under_the_steps_own_event_id(demo
         instance.add_dynamic_partitions("cases", ["101"])
         result = run_once(stamped_page_set, "101", stamp_run_config(body), instance, monkeypatch)
         assert not result.success
-        run = instance.get_run_by_id(result.run_id)
-        from dagster._core.storage.dagster_run import DagsterRun
-
-        as_job = DagsterRun(job_name="stamp_job", run_id=run.run_id, run_config=run.run_config, tags=run.tags)
-        failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
-        with dg.build_run_status_sensor_context(
-            sensor_name="request_failure_sensor", dagster_instance=instance, dagster_run=as_job,
-            dagster_event=failure.dagster_event, resources=resources(),
-        ) as context:
-            request_failure_sensor(context.for_run_failure())
+        announce_as(instance, result, "stamp_job")
     [failed] = events("STAMP_FAILED")
     receipt = StampRequest.model_construct(event_id="st-crash").receipt_name
     assert failed["event_id"] == f"stamp_failed-101-{receipt}"
