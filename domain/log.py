@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -75,13 +76,26 @@ class TextFormatter(logging.Formatter):
         return base + " | " + " ".join(f"{k}={v}" for k, v in pairs.items())
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a record is emitted (not when the handler was made), so
+    redirection and capture made after start-up see the platform's lines."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def configure_logging(fmt: str = "text", level: str = "INFO") -> logging.Logger:
     """Configure the platform logger once; JSON for production, text for a laptop."""
     logger = logging.getLogger(LOGGER_NAME)
     logger.setLevel(level.upper())
     handler = next((h for h in logger.handlers if getattr(h, "np_handler", False)), None)
     if handler is None:
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.np_handler = True  # type: ignore[attr-defined]
         handler.addFilter(ContextFilter())
         logger.addHandler(handler)
