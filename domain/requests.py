@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -128,7 +128,6 @@ class Ignored:
     reason: str
     event_type: str = ""
     event_id: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def message_digest(raw: str) -> str:

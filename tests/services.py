@@ -44,19 +44,27 @@ def stop_process(process: subprocess.Popen | None, sig: int = signal.SIGTERM, gr
 
 
 @dataclass
-class MariaDB:
+class DatabaseServer:
+    """A database server for tests: where it listens, who logs in, and (when started here) its process and
+    data folder, both gone after stop()."""
+
     host: str
     port: int
     user: str
     password: str
     process: subprocess.Popen | None = None
     datadir: Path | None = None
+    stop_signal = signal.SIGTERM
 
     def stop(self) -> None:
-        stop_process(self.process)
+        stop_process(self.process, self.stop_signal)
         self.process = None
         if self.datadir is not None:
             shutil.rmtree(self.datadir, ignore_errors=True)
+
+
+class MariaDB(DatabaseServer):
+    pass
 
 
 def _binary(*names: str) -> str | None:
@@ -122,20 +130,8 @@ def external_mariadb() -> MariaDB | None:
     )
 
 
-@dataclass
-class Postgres:
-    host: str
-    port: int
-    user: str
-    password: str
-    process: subprocess.Popen | None = None
-    datadir: Path | None = None
-
-    def stop(self) -> None:
-        stop_process(self.process, signal.SIGINT)  # "fast" shutdown: does not wait for clients to leave
-        self.process = None
-        if self.datadir is not None:
-            shutil.rmtree(self.datadir, ignore_errors=True)
+class Postgres(DatabaseServer):
+    stop_signal = signal.SIGINT  # "fast" shutdown: does not wait for clients to leave
 
 
 def _postgres_bin_dir() -> Path | None:

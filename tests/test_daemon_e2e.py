@@ -11,8 +11,6 @@ run was recorded); only one run exists.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -27,25 +25,10 @@ from dagster._core.scheduler.instigation import TickStatus
 
 from resources.event_bus import SnsEventBus
 from tests.services import stop_process
-from tests.test_request_sensor import depth, report_body
+from tests.test_request_sensor import depth, drain, report_body
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE_SECONDS = 180
-
-
-def _backend_events(sqs, url: str) -> list[dict]:
-    """What arrived on the backend's queue since the last call (read and deleted); the backend's own
-    malformed message is skipped."""
-    events = []
-    while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
-        if not messages:
-            return events
-        for m in messages:
-            with contextlib.suppress(json.JSONDecodeError):
-                events.append(json.loads(json.loads(m["Body"])["Message"]))
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
 
 
 @pytest.mark.timeout(400)
@@ -104,7 +87,7 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
             while True:
                 assert daemon.poll() is None, f"dagster-daemon exited:\n{log_path.read_text()[-3000:]}"
                 runs = instance.get_runs(dg.RunsFilter(job_name="page_count_report_job"))
-                events += _backend_events(sqs, queues["backend"])
+                events += drain(sqs, queues["backend"], wait_seconds=0)
                 types = [e["event_type"] for e in events]
                 done = (len(runs) == 1 and runs[0].status == dg.DagsterRunStatus.SUCCESS
                         and types.count("REPORT_COMPLETED") == 1 and types.count("EVENT_REJECTED") == 1
@@ -136,7 +119,7 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
             # A few more ticks: the duplicate delivery and our own outcome events start nothing more.
             time.sleep(6)
             assert len(instance.get_runs(dg.RunsFilter(job_name="page_count_report_job"))) == 1
-            assert [e["event_type"] for e in _backend_events(sqs, queues["backend"])] == []
+            assert [e["event_type"] for e in drain(sqs, queues["backend"], wait_seconds=0)] == []
             assert depth(sqs, queues["requests"]) == 0
             assert len(instance.get_runs()) == 1  # nothing else ran
             ticks = instance.get_ticks(_sensor_origin_id(instance), _sensor_selector_id(instance))

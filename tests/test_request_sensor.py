@@ -289,17 +289,19 @@ def aws_queue(moto_endpoint, demo_home, monkeypatch):
     return {"sns": sns, "sqs": sqs, "topic": topic, **queues}
 
 
-def drain(sqs, url) -> list[dict]:
+def drain(sqs, url, wait_seconds: int = 1) -> list[dict]:
+    """Every event on a queue (read and deleted); the malformed request the backend itself published is skipped."""
     events = []
     while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=wait_seconds).get("Messages", [])
         if not messages:
             return events
         for m in messages:
-            with contextlib.suppress(json.JSONDecodeError):  # the bad request the backend itself published
+            with contextlib.suppress(json.JSONDecodeError):
                 events.append(json.loads(json.loads(m["Body"])["Message"]))
-
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        sqs.delete_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
 
 
 def depth(sqs, url) -> int:
