@@ -251,7 +251,7 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
     for path in settings.object_store_root.glob("case_*/exports/*/manifest.zip"):
         os.utime(path, (long_ago, long_ago))
 
-    work_keys = set()
+    work_keys, by_event = set(), {}
     for body in made.pop("bodies"):
         accepted = read_message(json.dumps(body))
         assert isinstance(accepted, Accepted), accepted
@@ -259,6 +259,8 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
         if accepted.kind == "export":
             key = export_work_key(accepted.case_id, accepted.export_id, store.head(body["manifest_key"]).version)
         work_keys.add(key)
+        by_event[accepted.event_id] = key
+    made["by_event"] = by_event
     expectation = scratch / "expected.json"
     expectation.write_text(json.dumps({"work_keys": sorted(work_keys), **made}))
 
@@ -391,6 +393,7 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     backend = Backend(sqs, args["queues"]["backend"])
     dagster_home, instance_env = _dagster_home(Path(args["scratch"]), postgres)
     os.environ.update(instance_env)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)  # the instance file's `env: DAGSTER_HOME`
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.get_runs(limit=1)  # make the SQLite storages before the daemon and its code server race to
     instance.all_instigator_state()
@@ -417,11 +420,12 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
         while True:
             if daemon.poll() is not None:
                 raise RuntimeError(f"dagster-daemon exited: {log_path.read_text()[-1500:]}")
-            depth, runs, rejected = _depth(sqs, queue), instance.get_runs_count(runs_filter), backend.poll()
-            if depth == 0 and runs >= want_runs and rejected >= want_rejected:
+            depth, rejected = _depth(sqs, queue), backend.poll()
+            if depth == 0 and rejected >= want_rejected and _work_with_runs(instance, runs_filter) >= want_runs:
                 break
             if time.perf_counter() - started > DRAIN_TIMEOUT:
-                raise AssertionError(f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, runs {runs}/{want_runs}, "
+                raise AssertionError(f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, "
+                                     f"work with runs {_work_with_runs(instance, runs_filter)}/{want_runs}, "
                                      f"rejected {rejected}/{want_rejected}; daemon log {log_path}")
             time.sleep(0.5)
         seconds = time.perf_counter() - started
@@ -435,31 +439,46 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     evaluation = _evaluation_seconds(log_path)
     split = {"first_tick": ticks["first_tick"], "ticks": ticks["count"], "max_tick": ticks["max_tick"],
              "eval": evaluation["total"], "max_eval": evaluation["max"]}
-    return _result(args["published"], "messages", seconds, split=split, runs=want_runs, rejected=want_rejected,
+    return _result(args["published"], "messages", seconds, split=split, work=want_runs, rejected=want_rejected,
                    latency_median=round(statistics.median(latencies), 2), latency_max=round(max(latencies), 2),
                    latencies=[round(x, 2) for x in latencies], verified=verdict, ticks=ticks, evaluation=evaluation,
                    target_met=seconds < 300, storage="postgres" if postgres else "sqlite", daemon_log=str(log_path), instance=json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"),
                    env=json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"))
 
 
+def _work_with_runs(instance, runs_filter) -> int:
+    """Pieces of work the sensor's runs carry (a batch run carries `np/requests` of them)."""
+    return sum(int(r.tags.get("np/requests", "1")) for r in instance.get_runs(runs_filter))
+
+
+def _members(run, by_event: dict[str, str]) -> list[str]:
+    """The work keys a run carries: its own, or a batch's requests (their event ids, from its config)."""
+    if "np/requests" not in run.tags:
+        return [run.tags.get("dagster/run_key")]
+    (op,) = run.run_config["ops"].values()
+    return [by_event.get(item["event_id"], f"unexpected event {item['event_id']}") for item in op["config"]["requests"]]
+
+
 def _verify(instance, expected: dict, backend: Backend) -> dict:
-    """One run per expected work key, none else; one EVENT_REJECTED per invalid message."""
+    """Every expected piece of work in exactly one run, nothing else; one EVENT_REJECTED per invalid message."""
     import dagster as dg
 
     runs = instance.get_runs()
     problems = []
-    keys = Counter(r.tags.get("dagster/run_key") for r in runs)
+    keys = Counter(k for r in runs for k in _members(r, expected["by_event"]))
     twice = [k for k, n in keys.items() if n > 1]
     missing = set(expected["work_keys"]) - set(keys)
     extra = set(keys) - set(expected["work_keys"])
     if twice:
-        problems.append(f"{len(twice)} work keys with more than one run, e.g. {twice[:3]}")
+        problems.append(f"{len(twice)} pieces of work in more than one run, e.g. {twice[:3]}")
     if missing:
         problems.append(f"{len(missing)} pieces of work without a run (lost), e.g. {sorted(missing)[:3]}")
     if extra:
         problems.append(f"{len(extra)} runs for work nobody asked for, e.g. {sorted(extra, key=str)[:3]}")
     if any(r.tags.get("np/work") != r.tags.get("dagster/run_key") for r in runs):
         problems.append("a run whose np/work tag is not its run key")
+    if len({r.tags.get("dagster/run_key") for r in runs}) != len(runs):
+        problems.append("two runs with one run key")
     if any(r.status != dg.DagsterRunStatus.QUEUED for r in runs):
         problems.append(f"runs not queued: {Counter(r.status.value for r in runs)}")
     backend.poll()
@@ -475,7 +494,8 @@ def _verify(instance, expected: dict, backend: Backend) -> dict:
         problems.append(f"rejection reasons {dict(reasons)}, expected {want}")
     if problems:
         raise AssertionError("; ".join(problems))
-    return {"runs": len(runs), "work_keys": len(expected["work_keys"]), "rejected": len(rejected), "reasons": dict(reasons)}
+    return {"runs": len(runs), "batch_runs": sum("np/requests" in r.tags for r in runs),
+            "work_keys": len(expected["work_keys"]), "rejected": len(rejected), "reasons": dict(reasons)}
 
 
 def _reason(text: str) -> str:

@@ -214,6 +214,16 @@ def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
                     work_key=f"exchange:{_hash(exchange.key)}")
 
 
+#: Request kinds whose requests for one case may share a run (a batch): light, case-scoped work that
+#: runs one after the other anyway. Exports and exchanges each have their own partition and run.
+BATCHED_KINDS = frozenset({"stamp", "report"})
+
+
+def batch_work_key(job_name: str, partition_key: str, work_keys: list[str]) -> str:
+    """The work key of a run that carries several requests: the same members give the same key."""
+    return f"batch:{job_name}:{partition_key}:{_hash(chr(10).join(sorted(work_keys)), 24)}"
+
+
 def export_work_key(case_id: int, export_id: int, manifest_version: str) -> str:
     """One export run per manifest version: the event and the upload of the same manifest are one request,
     and a new manifest uploaded for the export is a new one."""

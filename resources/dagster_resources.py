@@ -174,6 +174,7 @@ class RequestQueueResource(dg.ConfigurableResource):
     tick_messages: int = 1000
     tick_seconds: float = 25.0
     max_receives: int = 5
+    batch_max: int = 100
 
     @classmethod
     def from_settings(cls, s: Settings) -> RequestQueueResource:
@@ -187,6 +188,7 @@ class RequestQueueResource(dg.ConfigurableResource):
             tick_messages=s.request_tick_messages,
             tick_seconds=s.request_tick_seconds,
             max_receives=s.request_max_receives,
+            batch_max=s.request_batch_max,
         )
 
     def queue(self) -> RequestQueue:

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     request_tick_seconds: float = Field(default=25.0, ge=1, le=50)
     request_visibility_seconds: int = Field(default=300, ge=30, le=43_200)
     request_max_receives: int = Field(default=5, ge=2, le=100)
+    #: Stamp and report requests for one case in one tick share a run, up to this many (1: a run each).
+    request_batch_max: int = Field(default=100, ge=1, le=1000)
     manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
     mailer: Literal["local", "smtp"] = "local"
     smtp_host: str = "127.0.0.1"

@@ -25,33 +25,65 @@ def _case(context: dg.RunFailureSensorContext) -> int | None:
     return int(key) if key.isdigit() else None  # a backfill range: each case announced itself
 
 
-def stamp_failure_event(context: dg.RunFailureSensorContext, case_id: int, message: str) -> dict | None:
+def _announced(context: dg.RunFailureSensorContext) -> set[str]:
+    """Event ids of the requests the run's steps already announced (their materializations name them)."""
+    records = context.instance.get_records_for_run(
+        context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+    ids: set[str] = set()
+    for record in records:
+        metadata = record.asset_materialization.metadata if record.asset_materialization else {}
+        for name in ("request_event_id", "request_event_ids"):
+            value = metadata.get(name)
+            value = getattr(value, "value", value)
+            ids.update([value] if isinstance(value, str) else list(value or []))
+    return ids
+
+
+def _op_config(context: dg.RunFailureSensorContext, op_name: str) -> dict:
+    return context.dagster_run.run_config.get("ops", {}).get(op_name, {}).get("config", {})
+
+
+def stamp_failure_events(context: dg.RunFailureSensorContext, case_id: int, message: str) -> list[dict]:
     from domain.stamping.request import StampRequest
 
-    config = context.dagster_run.run_config.get("ops", {}).get("stamped_page_set", {}).get("config", {})
-    request = config.get("request")
-    if not request or not request.get("event_id"):
-        return None  # a re-stamp started by hand: nobody asked, nobody to tell
-    receipt = StampRequest.model_construct(event_id=request["event_id"]).receipt_name
-    return make_event("STAMP_FAILED", case_id, event_id=f"stamp_failed-{case_id}-{receipt}",
-                      exhibit_ids=list(request.get("exhibit_ids", [])), bates_range=None, error=message,
-                      stamp_type=request.get("type"), action=request.get("action"),
-                      request_event_id=request["event_id"])
+    config = _op_config(context, "stamped_page_set")
+    requests = ([config["request"]] if config.get("request") else []) + list(config.get("requests") or [])
+    requests = [r for r in requests if r.get("event_id")]  # none: a re-stamp started by hand, nobody to tell
+    done = _announced(context) if config.get("requests") else set()
+    events = []
+    for request in requests:
+        if request["event_id"] in done:
+            continue
+        receipt = StampRequest.model_construct(event_id=request["event_id"]).receipt_name
+        events.append(make_event("STAMP_FAILED", case_id, event_id=f"stamp_failed-{case_id}-{receipt}",
+                                 exhibit_ids=list(request.get("exhibit_ids", [])), bates_range=None, error=message,
+                                 stamp_type=request.get("type"), action=request.get("action"),
+                                 request_event_id=request["event_id"]))
+    return events
 
 
-def report_failure_event(context: dg.RunFailureSensorContext, case_id: int, message: str) -> dict:
+def report_failure_events(context: dg.RunFailureSensorContext, case_id: int, message: str) -> list[dict]:
     report_type = _REPORT_JOB_TYPES[context.dagster_run.job_name]
-    config = context.dagster_run.run_config.get("ops", {}).get(f"{report_type}_report", {}).get("config", {})
-    event_id = config.get("event_id")
-    name = request_name(event_id) if event_id else f"{context.dagster_run.run_id}-{report_type}"
-    return make_event("REPORT_FAILED", case_id, event_id=f"report_failed-{case_id}-{name}", report_type=report_type,
-                      object_key=None, row_count=0, error=message, request_event_id=event_id)
+    config = _op_config(context, f"{report_type}_report")
+    batch = list(config.get("requests") or [])
+    done = _announced(context) if batch else set()
+    events = []
+    for request in batch or [config]:
+        event_id = request.get("event_id")
+        if event_id and event_id in done:
+            continue
+        name = request_name(event_id) if event_id else f"{context.dagster_run.run_id}-{report_type}"
+        events.append(make_event("REPORT_FAILED", case_id, event_id=f"report_failed-{case_id}-{name}",
+                                 report_type=report_type, object_key=None, row_count=0, error=message,
+                                 request_event_id=event_id))
+    return events
 
 
 @dg.run_failure_sensor(
     monitored_jobs=[stamp_job, *REPORT_JOBS.values()],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Publishes STAMP_FAILED / REPORT_FAILED when a stamp or report run fails as a whole.",
+    description="Publishes STAMP_FAILED / REPORT_FAILED when a stamp or report run fails as a whole "
+                "(for a batch of requests: each request its steps did not announce).",
 )
 def request_failure_sensor(context: dg.RunFailureSensorContext, event_bus: EventBusResource):
     case_id = _case(context)
@@ -59,8 +91,9 @@ def request_failure_sensor(context: dg.RunFailureSensorContext, event_bus: Event
         return
     message = step_failure_message(context) or "The run failed before any step could start."
     if context.dagster_run.job_name == stamp_job.name:
-        event = stamp_failure_event(context, case_id, message)
+        events = stamp_failure_events(context, case_id, message)
     else:
-        event = report_failure_event(context, case_id, message)
-    if event is not None:
-        event_bus.bus().publish(event)
+        events = report_failure_events(context, case_id, message)
+    bus = event_bus.bus()
+    for event in events:
+        bus.publish(event)

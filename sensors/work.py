@@ -1,7 +1,15 @@
-"""What the request sensors share: which work already has a run, and which cases may be worked on."""
+"""What the request sensors share: which work already has a run, and which cases may be worked on.
+
+A run carries its work key as the `np/work` tag. A batch run (jobs/requests.py) carries the
+batch's key; which requests it holds is kept in the instance's key-value store, beside the runs
+(run storage's cursor values: SQLite or Postgres, whatever the instance uses), written before the
+run is asked for. A request whose batch never became a run is free again: the next delivery puts
+it in a new batch, which takes it over.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 
 import dagster as dg
@@ -14,15 +22,44 @@ from nextpoint_assets.partitions import REGISTERED_STATUSES
 _CHUNK = 500  # keys per IN (...) query
 
 
-def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> set[str]:
-    """The work keys some run (of any sensor, in any state) already carries: that work is not started again."""
-    keys = sorted(set(work_keys))
-    found: set[str] = set()
+_BATCH_PREFIX = "np/batch-of/"
+
+
+def _name(work_key: str) -> str:
+    # Short and fixed: MySQL indexes only a key's first 64 characters.
+    return _BATCH_PREFIX + hashlib.sha256(work_key.encode("utf-8")).hexdigest()[:40]
+
+
+def _batches(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
+    names = {_name(k): k for k in keys}
+    found: dict[str, str] = {}
     for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start:start + _CHUNK]
+        chunk = {_name(k) for k in keys[start:start + _CHUNK]}
+        found.update({names[n]: batch for n, batch in instance.run_storage.get_cursor_values(chunk).items()})
+    return found
+
+
+def record_batches(instance: dg.DagsterInstance, batch_of: dict[str, str]) -> None:
+    """Remember which batch (the work key of its run) each request's work key is in."""
+    known = _batches(instance, sorted(batch_of))
+    # The store's upsert of a mix of new and known keys writes only the known ones: two calls.
+    for part in ([k for k in batch_of if k not in known], [k for k in batch_of if k in known]):
+        for start in range(0, len(part), _CHUNK):
+            instance.run_storage.set_cursor_values({_name(k): batch_of[k] for k in part[start:start + _CHUNK]})
+
+
+def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> set[str]:
+    """The work keys some run (of any sensor, in any state) already carries, itself or in its batch:
+    that work is not started again."""
+    keys = sorted(set(work_keys))
+    batch_of = _batches(instance, keys)
+    carriers = sorted(set(keys) | set(batch_of.values()))
+    with_runs: set[str] = set()
+    for start in range(0, len(carriers), _CHUNK):
+        chunk = carriers[start:start + _CHUNK]
         for record in instance.get_run_records(dg.RunsFilter(tags={WORK_TAG: chunk})):
-            found.add(record.dagster_run.tags.get(WORK_TAG, ""))
-    return found & set(keys)
+            with_runs.add(record.dagster_run.tags.get(WORK_TAG, ""))
+    return {k for k in keys if k in with_runs or batch_of.get(k) in with_runs}
 
 
 def workable_cases(databases, case_ids: Iterable[int]) -> set[int]:

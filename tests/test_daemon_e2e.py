@@ -32,7 +32,7 @@ DEADLINE_SECONDS = 180
 
 
 @pytest.mark.timeout(400)
-def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpoint, demo_home, tmp_path):
+def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpoint, demo_home, tmp_path, monkeypatch):
     sns = boto3.client("sns", endpoint_url=moto_endpoint, region_name="us-east-1")
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
     suffix = tmp_path.name[-12:].replace("_", "-")
@@ -69,6 +69,7 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
     sns.publish(TopicArn=topic, Message="{not json at all")
 
     # The instance's SQLite storages are made here, before the daemon and its code server race to make them.
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))  # the instance file's `env: DAGSTER_HOME`
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.get_runs(limit=1)
     instance.all_instigator_state()

@@ -101,3 +101,38 @@ def test_the_failure_message_names_the_document_when_the_failure_does():
         ) as context:
             message = step_failure_message(context.for_run_failure())
     assert message == "The step produce_volume failed: The PDF is corrupt or not a PDF. (document 4711, volume VOL001)"
+
+
+def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo_home, monkeypatch):
+    """A batch of three: the first is made and announced, the second breaks while the event bus is down
+    (so the step itself cannot say so, and the run fails), the third is never reached. The failure
+    sensor announces the second and third, not the first."""
+    from jobs.requests import batch_run_request
+    from jobs.requests import run_request_for as one
+    from domain.requests import read_message
+    import json
+
+    import nextpoint_assets.reports.assets as report_assets
+
+    made = report_assets.materialize_case_report
+
+    def second_breaks(context, spec, config, case_id, dbs, sinks):
+        if config.event_id == "b-2":
+            monkeypatch.setattr(report_assets, "report_failed", crash)  # the bus is down as well
+            raise RuntimeError("disk full at /var/secret")
+        return made(context, spec, config, case_id, dbs, sinks)
+
+    monkeypatch.setattr(report_assets, "materialize_case_report", second_breaks)
+    accepted = [read_message(json.dumps(report_body(f"b-{i}"))) for i in (1, 2, 3)]
+    batch = batch_run_request("report", [one(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted])
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("cases", ["101"])
+        result = run_once(REPORT_ASSETS["page_count"], "101", batch.run_config, instance, monkeypatch)
+        assert not result.success
+        assert [e["request_event_id"] for e in events("REPORT_COMPLETED")] == ["b-1"]
+        assert events("REPORT_FAILED") == []
+        announce_as(instance, result, batch.job_name)
+    failed = events("REPORT_FAILED")
+    assert sorted(e["request_event_id"] for e in failed) == ["b-2", "b-3"]
+    assert {e["event_id"] for e in failed} == {f"report_failed-101-{request_name(f'b-{i}')}" for i in (2, 3)}
+    assert all("secret" not in e["error"] and "hunter2" not in e["error"] for e in failed)

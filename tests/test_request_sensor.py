@@ -374,3 +374,118 @@ def test_raw_delivery_queue_and_an_unreachable_queue(aws_queue, monkeypatch):
         up.tick()
         assert depth(sqs, aws_queue["requests"]) == 0
         assert len(instance.get_runs()) == 2
+
+
+# ---------------------------------------------------------------- batches: a case's requests share a run
+
+
+def test_a_cases_stamp_and_report_requests_share_a_run_and_each_is_done_once(demo_home):
+    """Five report requests and three stamp requests over two cases, one tick: one report run per case and
+    one stamp run, each carrying its requests; every request is done, announced and deleted exactly once."""
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    for i in range(3):
+        queue.send(json.dumps(report_body(f"rep-a{i}", 101)))
+    for i in range(2):
+        queue.send(json.dumps(report_body(f"rep-b{i}", 202)))
+    for i in range(3):
+        queue.send(json.dumps({**stamp_body(f"st-{i}"), "exhibit_ids": [i + 1]}))
+    queue.send(json.dumps(exchange_body()))
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        result, runs = harness.tick()
+        assert sorted((r.job_name, r.tags["dagster/partition"], r.tags.get("np/requests")) for r in runs) == [
+            ("exchange_job", "202-101-9001", None), ("page_count_report_job", "101", "3"),
+            ("page_count_report_job", "202", "2"), ("stamp_job", "101", "3")]
+        reports = {r.tags["dagster/partition"]: r for r in runs if r.job_name == "page_count_report_job"}
+        stamps = next(r for r in runs if r.job_name == "stamp_job")
+        items = reports["101"].run_config["ops"]["page_count_report"]["config"]["requests"]
+        assert [i["event_id"] for i in items] == ["rep-a0", "rep-a1", "rep-a2"]
+        assert [i["event_id"] for i in stamps.run_config["ops"]["stamped_page_set"]["config"]["requests"]] == [
+            "st-0", "st-1", "st-2"]  # in the order they came: stamps apply in order
+        assert stamps.tags["np/serial"] == "stamp-101" and stamps.tags["np/work"].startswith("batch:stamp_job:101:")
+        harness.tick()
+        assert queue.depth() == 0
+        # Any of them delivered again later is done already, in its batch.
+        queue.send(json.dumps(report_body("rep-a1", 101)))
+        queue.send(envelope({**stamp_body("st-2"), "exhibit_ids": [3]}))
+        _, again = harness.tick()
+        assert again == [] and queue.depth() == 0
+
+        resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
+        from nextpoint_assets.reports.assets import REPORT_ASSETS
+        from nextpoint_assets.stamps.assets import stamped_page_set
+
+        for run, asset in ((reports["101"], REPORT_ASSETS["page_count"]), (stamps, stamped_page_set)):
+            outcome = dg.materialize([asset], partition_key="101", run_config=run.run_config, instance=instance,
+                                     resources=resources, tags={k: v for k, v in run.tags.items() if k.startswith("np/")})
+            assert outcome.success
+        materializations = outcome.asset_materializations_for_node("stamped_page_set")
+        assert len(materializations) == 1  # three requests, one re-stamp of the case
+        assert materializations[0].metadata["request_event_ids"].value == ["st-0", "st-1", "st-2"]
+    events = local_events(settings)
+    completed = [e for e in events if e["event_type"] == "REPORT_COMPLETED"]
+    assert sorted(e["request_event_id"] for e in completed) == ["rep-a0", "rep-a1", "rep-a2"]
+    assert len({e["object_key"] for e in completed}) == 3  # each request its own file
+    stamped = [e for e in events if e["event_type"] == "STAMP_COMPLETED"]
+    assert sorted((e["request_event_id"], tuple(e["exhibit_ids"])) for e in stamped) == [
+        ("st-0", (1,)), ("st-1", (2,)), ("st-2", (3,))]
+    assert not [e for e in events if e["event_type"] in ("REPORT_FAILED", "STAMP_FAILED", "EVENT_REJECTED")]
+
+
+def test_batches_are_capped_and_a_batch_that_never_became_a_run_frees_its_requests(demo_home):
+    from resources.dagster_resources import RequestQueueResource
+    from sensors.work import record_batches, work_with_runs
+
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    for i in range(5):
+        queue.send(json.dumps(report_body(f"rep-{i}", 101)))
+    resources = sensor_resources()
+    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), batch_max=2)
+    with dg.instance_for_test() as instance:
+        with dg.build_sensor_context(instance=instance, resources=resources) as context:
+            lost = request_sensor(context)  # asked for, never recorded (the daemon died)
+        assert sorted(r.tags.get("np/requests", "1") for r in lost.run_requests) == ["1", "2", "2"]
+        assert next(r for r in lost.run_requests if "np/requests" not in r.tags).tags["np/event_id"] == "rep-4"
+        keys = [read_message(json.dumps(report_body(f"rep-{i}", 101))).work_key for i in range(5)]
+        assert work_with_runs(instance, keys) == set()  # their batches have no run: nothing is done
+
+        harness = Harness(instance, resources)  # the local queue hands untaken messages out again at once
+        _, runs = harness.tick()
+        assert sum(int(r.tags.get("np/requests", "1")) for r in runs) == 5
+        assert work_with_runs(instance, keys) == set(keys)
+        harness.tick()
+        assert queue.depth() == 0
+
+        # The store's own upsert writes only the known keys of a mixed batch; every key must land.
+        record_batches(instance, {keys[0]: "batch:x", "report:101:new": "batch:x"})
+        instance.add_run(dg.DagsterRun(job_name="j", run_id="r-x", tags={"np/work": "batch:x"}))
+        assert work_with_runs(instance, [keys[0], "report:101:new"]) == {keys[0], "report:101:new"}
+
+
+def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stamped(demo_home):
+    from jobs.requests import batch_run_request, run_request_for
+    from nextpoint_assets.stamps.assets import stamped_page_set
+
+    bodies = [{**stamp_body("st-ok1"), "exhibit_ids": [1]},
+              {**stamp_body("st-bad"), "exhibit_ids": [2]},
+              {**stamp_body("st-ok2"), "exhibit_ids": [3]}]
+    accepted = [read_message(json.dumps(b)) for b in bodies]
+    batch = batch_run_request("stamp", [run_request_for(a, a.work_key)[0] for a in accepted],
+                              [a.work_key for a in accepted])
+    batch.run_config["ops"]["stamped_page_set"]["config"]["requests"][1]["template"]["position"] = "nowhere"
+    resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions("cases", ["101"])
+        outcome = dg.materialize([stamped_page_set], partition_key="101", run_config=batch.run_config,
+                                 instance=instance, resources=resources, raise_on_error=False)
+        assert not outcome.success  # the run says one request failed ...
+        [materialization] = outcome.asset_materializations_for_node("stamped_page_set")  # ... after the others
+        assert list(materialization.metadata["refused"].value) == ["st-bad"]
+        failure = instance.all_logs(outcome.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)[0]
+        assert "request st-bad" in failure.dagster_event.step_failure_data.user_failure_data.description
+    events = local_events(get_settings())
+    assert sorted((e["event_type"], e["request_event_id"]) for e in events) == [
+        ("STAMP_COMPLETED", "st-ok1"), ("STAMP_COMPLETED", "st-ok2"), ("STAMP_FAILED", "st-bad")]
+    assert "position" in next(e for e in events if e["event_type"] == "STAMP_FAILED")["error"]

@@ -22,10 +22,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 @pytest.mark.timeout(600)
-def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path):
+def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypatch):
     dagster_home = tmp_path / "dh"
     dagster_home.mkdir()
     shutil.copy(os.path.join(ROOT, "deploy", "dagster.local.yaml"), dagster_home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))  # the instance file's `env: DAGSTER_HOME`
     instance = dg.DagsterInstance.from_config(str(dagster_home))
     instance.add_dynamic_partitions("cases", ["101", "202"])
     port = free_port()

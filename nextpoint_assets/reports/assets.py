@@ -4,7 +4,9 @@ An analyst materializes `review_log_report` (or any other) for one case in the
 UI, or backfills many: the single-run backfill policy makes a 1,000-case
 backfill one run, and a case that fails is reported without losing the others.
 A REPORT_REQUESTED event runs the same asset with the request as config
-(jobs/reports.py: report_run_request). The queries live in domain/reports/.
+(jobs/reports.py: report_run_request); several requests for one case arrive as
+`requests` (the request sensor batches them) and each is made, delivered and
+announced on its own. The queries live in domain/reports/.
 """
 
 import tempfile
@@ -35,7 +37,7 @@ from resources.dagster_resources import (
 log = get_logger("reports")
 
 
-class ReportConfig(dg.Config):
+class ReportRequest(dg.Config):
     """What to report on and how to deliver it. Leave a field empty for the default."""
 
     format: str = "csv"  # csv | xlsx
@@ -52,10 +54,14 @@ class ReportConfig(dg.Config):
     dry_run: bool = False  # coding_overlay: check and report, change nothing
     event_id: str | None = None  # set by REPORT_REQUESTED and schedules: names the file and the events
     user_id: int | None = None  # who asked
+
+
+class ReportConfig(ReportRequest):
     active_only: bool = False  # skip cases the core database does not list as active (schedules)
+    requests: list[ReportRequest] = []  # several requests for one case, each made and delivered on its own
 
 
-def parameters(report_type: str, config: ReportConfig) -> ReportParameters:
+def parameters(report_type: str, config: ReportRequest) -> ReportParameters:
     values = {"from": config.date_from, "to": config.date_to, "case_ids": config.case_ids, "columns": config.columns,
               "actions": config.actions, "user_ids": config.user_ids, "relevancy": config.relevancy,
               "overlay_key": config.overlay_key, "match_by": config.match_by, "dry_run": config.dry_run}
@@ -74,7 +80,7 @@ def _preview_markdown(header: list[str], rows: list[list]) -> str:
     return head + "".join("| " + " | ".join(esc(v) for v in row) + " |\n" for row in rows)
 
 
-def _outcome_event(spec: ReportSpec, case_id: int, config: ReportConfig, run_id: str, status: str) -> dict:
+def _outcome_event(spec: ReportSpec, case_id: int, config: ReportRequest, run_id: str, status: str) -> dict:
     name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
     return {"case_id": case_id, "event_id": f"report_{status}-{case_id}-{name}", "request_event_id": config.event_id}
 
@@ -94,7 +100,7 @@ def _scope(dbs, case_id: int) -> str:
     return f"case {case_id} ({row.name})" if row is not None else f"case {case_id}"
 
 
-def materialize_case_report(context, spec: ReportSpec, config: ReportConfig, case_id: int, dbs, sinks):
+def materialize_case_report(context, spec: ReportSpec, config: ReportRequest, case_id: int, dbs, sinks):
     """One case's report: returns the AssetMaterialization, raises a typed error."""
     fmt = check_format(config.format)
     params = parameters(spec.report_type, config)
@@ -161,30 +167,46 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
         dbs = databases.databases()
         sinks = sinks_from(object_store, mailer, event_bus, report_settings)
         keys = context.partition_keys
+        requests = list(config.requests) or [config]
+        if config.requests and len(keys) != 1:
+            raise dg.Failure("Report requests name one case: run them for exactly one partition.", allow_retries=False)
+        alone = len(keys) == 1 and len(requests) == 1
         failures: dict[str, str] = {}
         for partition_key in keys:
             case_id = case_id_of(partition_key)
-            with log_context(case_id=case_id, run_id=context.run_id, report_type=spec.report_type,
-                             request_event_id=config.event_id):
-                try:
-                    if config.active_only and not _is_active(dbs, case_id):
-                        log.info("skipped: the case is not active")
-                        continue
-                    yield materialize_case_report(context, spec, config, case_id, dbs, sinks)
-                except RetryableError:
-                    if len(keys) == 1:
-                        raise  # the retry policy tries the one case again
-                    failures[partition_key] = "a service was briefly unavailable; run this case again"
-                except PlatformError as exc:
-                    log.error(f"{spec.report_type} report failed: {exc}")
-                    failures[partition_key] = user_message(exc)
-                    report_failed(spec, _scope(dbs, case_id), user_message(exc), sinks, list(config.email),
-                                  _outcome_event(spec, case_id, config, context.run_id, "failed"))
+            if config.active_only and not _is_active(dbs, case_id):
+                log.info("skipped: the case is not active", extra={"fields": {"case_id": case_id}})
+                continue
+            for request in requests:
+                label = partition_key if not config.requests else str(request.event_id)
+                with log_context(case_id=case_id, run_id=context.run_id, report_type=spec.report_type,
+                                 request_event_id=request.event_id):
+                    try:
+                        yield materialize_case_report(context, spec, request, case_id, dbs, sinks)
+                    except RetryableError as exc:
+                        if alone:
+                            raise  # the retry policy tries the one report again
+                        # Others in the run are done: a retry would make and deliver them twice.
+                        failures[label] = "a service was briefly unavailable; ask for this report again"
+                        if config.requests:
+                            report_failed(spec, _scope(dbs, case_id), f"{user_message(exc)} Ask for the report again.",
+                                          sinks, list(request.email),
+                                          _outcome_event(spec, case_id, request, context.run_id, "failed"))
+                    except Exception as exc:
+                        if not isinstance(exc, PlatformError) and not config.requests:
+                            raise
+                        # One request of a batch that breaks is announced; the others go on.
+                        log.error(f"{spec.report_type} report failed: {exc}", exc_info=not isinstance(exc, PlatformError))
+                        failures[label] = user_message(exc)
+                        report_failed(spec, _scope(dbs, case_id), user_message(exc), sinks, list(request.email),
+                                      _outcome_event(spec, case_id, request, context.run_id, "failed"))
         if failures:
-            summary = "; ".join(f"case {k}: {v}" for k, v in sorted(failures.items()))
+            what = "request(s)" if config.requests else "case(s)"
+            summary = "; ".join(f"{what[:-3]} {k}: {v}" for k, v in sorted(failures.items()))
             raise dg.Failure(
-                description=f"The {spec.title.lower()} report failed for {len(failures)} of {len(keys)} case(s): {summary}",
-                metadata={"failed_cases": dg.MetadataValue.json(failures)},
+                description=f"The {spec.title.lower()} report failed for {len(failures)} of "
+                            f"{len(keys) * len(requests)} {what}: {summary}"[:4000],
+                metadata={"failed_cases" if not config.requests else "failed_requests": dg.MetadataValue.json(failures)},
                 allow_retries=False,
             )
 

@@ -4,7 +4,9 @@ Materialized from the UI (one case or a backfill of many, in one run) it
 re-stamps only the exhibits whose stamp rows, source PDF or style changed;
 given a stamp request (stamp_job, or a STAMP_REQUESTED event) it first applies
 the request to the database (domain/stamping/service.py), then re-stamps, then
-announces STAMP_COMPLETED / STAMP_FAILED.
+announces STAMP_COMPLETED / STAMP_FAILED. Given several (`requests`: the request
+sensor batches a case's requests), it applies each in order, re-stamps once, and
+announces each; one bad request is announced and the others go on.
 """
 
 import tempfile
@@ -51,6 +53,7 @@ class StampRequestConfig(dg.Config):
 
 class StampedPageSetConfig(dg.Config):
     request: StampRequestConfig | None = None
+    requests: list[StampRequestConfig] = []  # several, applied in order, then one re-stamp
     mode: str = "band"  # "overlay" draws on the page as it is; band: grow the page so no stamp covers content
     outputs: list[str] = ["annotations", "burned"]  # add "images" for legacy burned-in page images
     image_dpi: int = 150
@@ -68,10 +71,14 @@ def _settings(config: StampedPageSetConfig) -> PageSetSettings:
     return PageSetSettings(config.mode, tuple(o for o in OUTPUTS if o in config.outputs), config.image_dpi)
 
 
-def _request(config: StampedPageSetConfig, case_id: int) -> StampRequest | None:
-    if config.request is None:
-        return None
-    return parse_request({**config.request.model_dump(), "case_id": case_id}, case_id)
+def _request(item: StampRequestConfig, case_id: int) -> StampRequest:
+    return parse_request({**item.model_dump(), "case_id": case_id}, case_id)
+
+
+def _unreadable(item: StampRequestConfig) -> StampRequest:
+    """A request that failed its checks, as far as its announcement needs (the failure sensor does the same)."""
+    return StampRequest.model_construct(event_id=item.event_id, type=item.type, action=item.action,
+                                        exhibit_ids=list(item.exhibit_ids))
 
 
 def _announce(bus, case_id: int, request: StampRequest, result: service.StampResult | None, sync: SyncSummary | None,
@@ -118,51 +125,67 @@ def stamped_page_set(
     event_bus: EventBusResource,
 ):
     settings = _settings(config)
-    if config.request is not None and len(context.partition_keys) != 1:
+    items = ([config.request] if config.request is not None else []) + list(config.requests)
+    if items and len(context.partition_keys) != 1:
         raise dg.Failure("A stamp request names one case: run it for exactly one partition.", allow_retries=False)
     failures: dict[str, str] = {}
     for partition_key in context.partition_keys:
         case_id = case_id_of(partition_key)
         with log_context(case_id=case_id, run_id=context.run_id, job="stamped_page_set"):
             try:
-                yield _materialize(context, config, settings, case_id, databases, object_store, event_bus)
+                materialization, refused = _materialize(context, config, items, settings, case_id, databases,
+                                                        object_store, event_bus)
+                yield materialization
+                failures.update({f"request {e}": m for e, m in refused.items()})
             except RetryableError:
                 raise
             except PlatformError as exc:
                 log.error(f"stamping failed: {exc}")
-                failures[partition_key] = user_message(exc)
+                failures[f"case {partition_key}"] = user_message(exc)
     if failures:
-        summary = "; ".join(f"case {k}: {v}" for k, v in sorted(failures.items()))
-        raise dg.Failure(description=f"Stamping failed for {len(failures)} case(s): {summary}",
-                         metadata={"failed_cases": dg.MetadataValue.json(failures)}, allow_retries=False)
+        summary = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
+        raise dg.Failure(description=f"Stamping failed: {summary}"[:4000],
+                         metadata={"failed": dg.MetadataValue.json(failures)}, allow_retries=False)
 
 
-def _materialize(context, config, settings, case_id, databases, object_store, event_bus) -> dg.AssetMaterialization:
+def _materialize(context, config, items, settings, case_id, databases, object_store,
+                 event_bus) -> tuple[dg.AssetMaterialization, dict[str, str]]:
+    """Apply the requests, re-stamp the case, announce each request. Returns the materialization and
+    the requests of a batch that failed ({event id: message}); a single request's failure raises."""
     dbs = databases.databases()
     store = object_store.case(case_id)
     engine = dbs.case_writer(case_id)
     bus = event_bus.bus()
+    single = len(items) == 1 and config.request is not None
+    handled: list[tuple[StampRequest, service.StampResult]] = []
+    refused: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="np-stamp-") as tmp:
         sources = SourceCache(store, Path(tmp))  # PDFs fetched to check a request are stamped from the same copy
-        request = result = None
-        try:
-            request = _request(config, case_id)
-            if request is not None:
+        for item in items:
+            request = None
+            try:
+                request = _request(item, case_id)
                 with log_context(event_id=request.event_id):
                     result = service.handle(request, engine, store, sources.count_pages, config.max_document_pages)
                     log.info(f"stamp request: {len(result.exhibit_ids)} exhibit(s), {len(result.failed)} failed, "
                              f"already done: {result.already_done}")
-        except PermanentError as exc:
-            if request is not None:
-                _announce(bus, case_id, request, None, None, error=exc.user_message)
-            raise
+                handled.append((request, result))
+            except PermanentError as exc:
+                _announce(bus, case_id, request or _unreadable(item), None, None, error=exc.user_message)
+                if single:
+                    raise
+                refused[item.event_id] = exc.user_message
         with dbs.case_lock(case_id, "stamped_pages"):
             summary = sync_page_set(store, engine, settings, config.workers, config.force, sources,
                                     progress=context.log.info)
-        events = _announce(bus, case_id, request, result, summary) if request is not None else []
-    if request is not None and result is not None and not result.exhibit_ids and result.failed and not result.skipped:
-        raise PermanentError("No exhibit of the request could be stamped: "
-                             + "; ".join(result.failed[e] for e in sorted(result.failed))[:1500])
+        events = [e for request, result in handled for e in _announce(bus, case_id, request, result, summary)]
+    for request, result in handled:
+        if not result.exhibit_ids and result.failed and not result.skipped:
+            message = ("No exhibit of the request could be stamped: "
+                       + "; ".join(result.failed[e] for e in sorted(result.failed))[:1500])
+            if single:
+                raise PermanentError(message)
+            refused[request.event_id] = message
     metadata = {
         "case_id": case_id,
         "data_version": summary.version,
@@ -174,7 +197,8 @@ def _materialize(context, config, settings, case_id, databases, object_store, ev
         "failed": dg.MetadataValue.json({str(k): v for k, v in summary.failed.items()}),
         "index_key": store.key("stamped_pages/index.json"),
     }
-    if result is not None:
+    if single and handled:
+        request, result = handled[0]
         metadata.update({
             "request_event_id": request.event_id,
             "request_exhibits": dg.MetadataValue.json(result.exhibit_ids),
@@ -183,5 +207,17 @@ def _materialize(context, config, settings, case_id, databases, object_store, ev
             "already_done": result.already_done,
             "events": dg.MetadataValue.json([e["event_type"] for e in events]),
         })
-    return dg.AssetMaterialization(asset_key=context.asset_key, partition=str(case_id), metadata=metadata,
-                                   tags={DATA_VERSION_TAG: summary.version})
+    elif items:
+        # Every request here was announced by this step (the failure sensor reads this list).
+        metadata.update({
+            "request_event_ids": dg.MetadataValue.json([item.event_id for item in items]),
+            "requests": dg.MetadataValue.json({request.event_id: {
+                "exhibits": result.exhibit_ids, "failed": {str(k): v for k, v in result.failed.items()},
+                "bates_range": result.bates_range, "already_done": result.already_done}
+                for request, result in handled}),
+            "refused": dg.MetadataValue.json(refused),
+            "events": dg.MetadataValue.json([e["event_type"] for e in events]),
+        })
+    materialization = dg.AssetMaterialization(asset_key=context.asset_key, partition=str(case_id), metadata=metadata,
+                                              tags={DATA_VERSION_TAG: summary.version})
+    return materialization, refused
