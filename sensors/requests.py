@@ -56,32 +56,33 @@ from sensors.work import record_batches, work_with_runs, workable_cases
 log = get_logger("sensors.requests")
 
 
-def _load_cursor(cursor: str | None) -> tuple[list[tuple[str, str]], float, int]:
-    """(handles waiting for their runs, when the last tick ended, how many runs it asked for)."""
+def _load_cursor(cursor: str | None) -> tuple[list[tuple[str, str]], float]:
+    """(handles waiting for their runs with their work keys, when the last tick ended)."""
     try:
         data = json.loads(cursor or "{}")
-        return [(h, k) for h, k in data.get("pending", [])], float(data.get("at", 0)), int(data.get("asked", 0))
+        return [(h, k) for h, k in data.get("pending", [])], float(data.get("at", 0))
     except (ValueError, TypeError, AttributeError):
-        return [], 0.0, 0  # a lost cursor costs a redelivery, never a duplicate run
+        return [], 0.0  # a lost cursor costs a redelivery, never a duplicate run
 
 
-def _dump_cursor(pending: list[tuple[str, str]], asked: int) -> str:
-    return json.dumps({"pending": pending, "at": round(time.time(), 3), "asked": asked}, separators=(",", ":"))
+def _dump_cursor(pending: list[tuple[str, str]]) -> str:
+    return json.dumps({"pending": pending, "at": round(time.time(), 3)}, separators=(",", ":"))
 
 
-def tick_limit(tick_messages: int, visibility_seconds: int, last_at: float, last_asked: int,
+def tick_limit(tick_messages: int, visibility_seconds: int, last_at: float, last_taken: int,
                now: float | None = None) -> int:
-    """How many messages this tick may take. The daemon creates the runs of a tick after it, one by one
-    (~0.2-0.3 s each on 2 cores, bench/README.md "sqs_intake"), and the next tick starts only then: when
-    the last tick's runs took long, take no more than half a visibility timeout's worth, so messages do
-    not come back while their runs are still being created (each would be received and checked again)."""
+    """How many messages this tick may take. The daemon creates the runs of a tick after it (0.05-0.25 s
+    a run on 2 cores, bench/README.md "sqs_intake"), and the next tick starts only then: when the last
+    tick's `last_taken` messages took long to become runs, take no more than half a visibility timeout's
+    worth, so messages do not come back while their runs are still being created (each would be
+    received and checked again)."""
     now = time.time() if now is None else now
     gap = now - last_at
     quiet = 2 * max(get_settings().request_poll_seconds, 5)  # the daemon loops every 5 s at the least
-    if last_asked <= 0 or last_at <= 0 or gap <= quiet or gap > 4 * visibility_seconds:
+    if last_taken <= 0 or last_at <= 0 or gap <= quiet or gap > 4 * visibility_seconds:
         return tick_messages  # the daemon kept up (or the sensor was stopped a while): no measure
-    per_run = gap / last_asked
-    return max(10, min(tick_messages, int(visibility_seconds / 2 / per_run)))
+    per_message = gap / last_taken
+    return max(10, min(tick_messages, int(visibility_seconds / 2 / per_message)))
 
 
 class Tick:
@@ -228,8 +229,8 @@ def _refused(message: QueueMessage, request: Accepted, reason: str) -> Rejected:
 def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.SensorResult | dg.SkipReason:
     """The tick, outside the decorator so tests and the benchmark can call it with their own resources."""
     started = time.monotonic()
-    pending, last_at, last_asked = _load_cursor(context.cursor)
-    limit = tick_limit(request_queue.tick_messages, request_queue.visibility_seconds, last_at, last_asked)
+    pending, last_at = _load_cursor(context.cursor)
+    limit = tick_limit(request_queue.tick_messages, request_queue.visibility_seconds, last_at, len(pending))
     tick = Tick(context, request_queue, databases, object_store, event_bus)
     messages: list[QueueMessage] = []
     try:
@@ -248,13 +249,14 @@ def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.S
         return dg.SkipReason(f"The request queue or a database could not be reached; retrying next tick ({reason}).")
     summary = ", ".join(f"{k} {v}" for k, v in tick.outcome.items() if v)
     if limit < request_queue.tick_messages and tick.outcome["received"] >= limit:
-        summary += f" (limited to {limit}: the daemon took {time.time() - last_at:.0f}s for the last {last_asked} runs)"
+        summary += (f" (limited to {limit}: the daemon took {time.time() - last_at:.0f}s for the runs of the last "
+                    f"{len(pending)} messages)")
     if tick.outcome["received"] or tick.outcome["confirmed"]:
         # The evaluation's own time: the daemon creates the runs after it (bench/intake.py reads this line).
         message = f"request intake: {summary} in {time.monotonic() - started:.1f}s"
         context.log.info(message)
         log.info(message)
-    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending, len(runs)),
+    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending),
                            skip_reason=None if runs else f"no new work ({summary or 'queue empty'})")
 
 

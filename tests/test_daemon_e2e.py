@@ -153,7 +153,7 @@ def test_a_tick_takes_less_when_the_daemon_took_long_to_create_the_last_ticks_ru
     assert tick_limit(1000, 300, 0, 0, now) == 1000  # first tick
     assert tick_limit(1000, 300, now - 12, 1000, now) == 1000  # the daemon kept up
     assert tick_limit(1000, 300, now - 200, 0, now) == 1000  # nothing asked last time
-    assert tick_limit(1000, 300, now - 300, 1000, now) == 500  # 0.3 s a run: half the visibility timeout's worth
+    assert tick_limit(1000, 300, now - 300, 1000, now) == 500  # 0.3 s a message: half the visibility timeout's worth
     assert tick_limit(1000, 300, now - 600, 100, now) == 25
     assert tick_limit(1000, 300, now - 3000, 10, now) == 1000  # stopped for long: no measure
     assert tick_limit(1000, 300, now - 1000, 10, now) == 10  # never less than ten
