@@ -107,12 +107,12 @@ def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo
     """A batch of three: the first is made and announced, the second breaks while the event bus is down
     (so the step itself cannot say so, and the run fails), the third is never reached. The failure
     sensor announces the second and third, not the first."""
-    from jobs.requests import batch_run_request
-    from jobs.requests import run_request_for as one
-    from domain.requests import read_message
     import json
 
     import nextpoint_assets.reports.assets as report_assets
+    from domain.requests import read_message
+    from jobs.requests import batch_run_request
+    from jobs.requests import run_request_for as one
 
     made = report_assets.materialize_case_report
 
