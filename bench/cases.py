@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import exchange, intake, reports, stamping
+from bench import exchange, intake, pii, reports, stamping
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -289,6 +289,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "exchange": Benchmark(exchange.prepare_exchange, exchange.VARIANTS),
     "sqs_intake": Benchmark(intake.prepare_intake, intake.VARIANTS),
     "sqs_intake_postgres": Benchmark(intake.prepare_intake_postgres, intake.POSTGRES_VARIANTS),
+    "pii_scan": Benchmark(pii.prepare_pii, pii.VARIANTS),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -314,6 +315,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     **{("exchange", name): getattr(exchange, name) for name in exchange.VARIANTS},
     **{(bench, name): getattr(intake, name) for bench in ("sqs_intake", "sqs_intake_postgres")
        for name in (*intake.VARIANTS, *intake.POSTGRES_VARIANTS)},
+    **{("pii_scan", name): getattr(pii, name) for name in pii.VARIANTS},
 }
 
 

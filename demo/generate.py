@@ -481,6 +481,9 @@ def generate_case(spec: CaseSpec, seed: int, databases: Databases, store) -> Cas
     engine = databases.create_case_database(spec.case_id)
     _write_rows(engine, schema.case_metadata, builder.rows)
     manifest_key = case_store.put_bytes("exports/export_1/manifest.zip", builder.manifest(), "application/zip")
+    # The parties' business mail domains are expected in an email production, not personal data (docs/pii.md).
+    case_store.put_bytes("pii/allowlist.txt", b"# business addresses of the parties\n@acme.example\n@globex.example\n",
+                         "text/plain; charset=utf-8")
     return CaseSummary(
         case_id=spec.case_id,
         documents=len(builder.rows["documents"]),

@@ -18,6 +18,8 @@ from domain.reports.delivery import report_key
 from nextpoint_assets.definitions import defs
 from nextpoint_assets.exports.common import export_partition_key, exports_partitions
 from nextpoint_assets.partitions import cases_partitions
+from nextpoint_assets.pii.records import latest_scan
+from resources.dagster_resources import DatabaseResource
 from resources.object_store import LocalObjectStore, build_object_store
 from resources.settings import get_settings
 
@@ -149,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     for s in summaries:
         key = f"case_{s.case_id}/{report_key('review_log', 'xlsx')}"
         print(f"  review log, case {s.case_id}: {store.local_path(key) if isinstance(store, LocalObjectStore) else key}")
+    platform = DatabaseResource.from_settings(settings).databases().platform()
     for case_id, ok in productions.items():
         paths = ExportPaths(1)
         base = f"case_{case_id}/{paths.base}"
@@ -157,6 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  unpacked production: {store.local_path(base + '/production')}")
             print(f"  7z archive parts:    {store.local_path(base + '/zips')}")
             print(f"  error logs:          {store.local_path(base + '/error_logs')}")
+        scan = latest_scan(platform, export_partition_key(case_id, 1))
+        if scan is not None:  # docs/pii.md: the parties' mail domains are allowlisted for the demo
+            print(f"  PII scan:            {scan['status']}, {scan['findings']} finding(s) in {scan['pages']} pages "
+                  f"(scan {scan['scan_id']})")
     stamped = f"case_{summaries[0].case_id}/stamped_pages"
     print(f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}")
     if isinstance(store, LocalObjectStore):

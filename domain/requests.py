@@ -31,6 +31,7 @@ REQUEST_KINDS = {
     "STAMP_REQUESTED": "stamp",
     "REPORT_REQUESTED": "report",
     "EXCHANGE_REQUESTED": "exchange",
+    "PII_DECISION_SUBMITTED": "pii_decision",
 }
 
 #: Events the platform itself publishes (events.md, "Outcomes"): never work, never rejected.
@@ -41,6 +42,7 @@ OUTCOME_TYPES = frozenset({
     "EXCHANGER_INITIATED", "EXCHANGER_FINISHED", "EXCHANGER_FAILED",
     "DOCUMENT_COPIED", "NATIVE_DOCUMENT_COPIED", "DOCUMENT_NOT_FOUND", "DOCUMENT_PRE_PROCESSED",
     "EVENT_REJECTED",
+    "PII_SCAN_COMPLETED", "PII_SCAN_DECIDED",
 })
 
 #: A rejected body is echoed in EVENT_REJECTED; beyond this it is cut (SNS messages stop at 256 KiB).
@@ -207,6 +209,15 @@ def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
         # user_activity over many cases runs in its home case; every named case must exist too.
         cases = tuple(dict.fromkeys([report.case_id, *report.parameters.case_ids]))
         return Accepted(**common, case_ids=cases, work_key=f"report:{report.case_id}:{report.request_name}")
+    if kind == "pii_decision":
+        from domain.pii.review import Decision
+
+        try:
+            Decision.model_validate(body)
+        except ValidationError as exc:
+            raise PermanentError(f"The PII decision is invalid: {validation_problems(exc)}") from None
+        # Each event is its own attempt: a second decision on a scan runs, and is refused by name.
+        return Accepted(**common, case_ids=(header.case_id,), work_key=f"pii-decision:{_hash(header.event_id)}")
     from domain.exchange.request import parse_exchange_request
 
     exchange = parse_exchange_request(body)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     Integer,
     MetaData,
     String,
@@ -367,4 +368,30 @@ exchanges = Table(
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
+)
+
+#: One row per PII scan (domain/pii, nextpoint_assets/pii): what was found, and the one decision on it.
+#: A scan's id derives from what it read, so re-running a scan over the same text keeps its decision.
+pii_scans = Table(
+    "pii_scans",
+    platform_metadata,
+    Column("scan_id", String(64), primary_key=True),
+    Column("subject", String(16), nullable=False),  # export | exchange
+    Column("subject_key", String(128), nullable=False, index=True),  # the export's or exchange's partition key
+    Column("case_id", BigInteger, nullable=False),  # whose documents were read (an exchange: the source)
+    Column("status", String(24), nullable=False),  # clean | awaiting_approval | approved | rejected
+    Column("threshold", Float, nullable=False),
+    Column("findings", Integer, nullable=False),  # at or above the threshold
+    Column("counts", Text, nullable=False),  # JSON {type: findings at or above the threshold}
+    Column("documents", Integer, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("findings_key", String(1024), nullable=False),  # masked findings, JSON lines, in the case's store
+    Column("created_at", DateTime, nullable=False),
+    Column("deadline", DateTime),  # awaiting approval until then; then rejected
+    Column("decision", String(16)),  # approved | rejected
+    Column("decided_by", String(255)),
+    Column("justification", Text),
+    Column("decision_source", String(16)),  # ui | event | timeout
+    Column("decided_at", DateTime),
+    Column("resumed_at", DateTime),  # when the held work was started again (approved) or cleaned up (rejected)
 )

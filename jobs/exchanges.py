@@ -6,12 +6,13 @@ import dagster as dg
 
 from domain.exchange.request import parse_exchange_request
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS, exchanges_partitions
+from nextpoint_assets.exchanges.pii import exchange_pii_scan
 
 exchange_job = dg.define_asset_job(
     "exchange_job",
-    selection=EXCHANGE_ASSETS,
+    selection=[*EXCHANGE_ASSETS, exchange_pii_scan],
     partitions_def=exchanges_partitions,
-    description="Exchange documents between two cases: request -> database copy (Spark) -> documents -> search text -> completion. "
+    description="Exchange documents between two cases: request -> PII scan and gate -> database copy (Spark) -> documents -> search text -> completion. "
                 "ops.exchange_request.config.request holds the EXCHANGE_REQUESTED body.",
     tags={"kind": "exchange"},
 )

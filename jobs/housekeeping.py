@@ -35,7 +35,8 @@ from domain import housekeeping as hk
 from nextpoint_assets.exchanges.assets import exchanges_partitions
 from nextpoint_assets.exports.common import exports_partitions
 from nextpoint_assets.partitions import cases_partitions
-from resources.dagster_resources import ObjectStoreResource
+from nextpoint_assets.pii.records import awaiting_subjects
+from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.settings import get_settings
 
@@ -316,16 +317,20 @@ def expire_export_archives(context: dg.OpExecutionContext, config: CleanupConfig
 
 @dg.op(description="Delete the partial outputs of exports that never completed and whose last run failed or was "
                    "canceled longer ago than the work retention; manifest.zip and error_logs/ stay.", tags=HOUSEKEEPING_TAGS)
-def clean_orphaned_outputs(context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource) -> dict:
+def clean_orphaned_outputs(context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource,
+                           databases: DatabaseResource) -> dict:
     sweep = _sweeper(context, config, object_store, get_settings().cleanup_work_retention_days)
     exports = dict(export_folders(sweep.store))
     runs = runs_by_partition(context.instance, exports)
     completed = context.instance.get_materialized_partitions(EXPORT_COMPLETION)
+    held = awaiting_subjects(databases.databases().platform())  # stopped at the PII gate: waiting, not dead
     orphaned = []
     for key, prefix in exports.items():
         verdict = hk.export_verdict(runs.get(key, []), key in completed, sweep.now, sweep.days)
         if verdict == "orphaned" and sweep.guard.scope().holds_prefix(prefix):
             verdict = "live"
+        if verdict == "orphaned" and key in held:
+            verdict = "awaiting_pii_review"
         if verdict != "orphaned":
             sweep.tally.skip("partial_output", verdict)
             continue

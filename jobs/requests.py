@@ -57,9 +57,19 @@ def export_run_request(case_id: int, export_id: int, work_key: str, event_id: st
                          tags=request_tags("export", case_id, work_key, f"export-{key}", event_id))
 
 
-def run_request_for(accepted: Accepted, work_key: str) -> tuple[dg.RunRequest, dg.AddDynamicPartitionsRequest]:
-    """The run of one accepted request and the partition it needs registered."""
+def run_request_for(accepted: Accepted, work_key: str) -> tuple[dg.RunRequest, dg.AddDynamicPartitionsRequest | None]:
+    """The run of one accepted request and the partition it needs registered (if any)."""
     case = accepted.case_id
+    if accepted.kind == "pii_decision":
+        from domain.pii.review import Decision
+        from jobs.pii import pii_decision_job
+
+        decision = Decision.model_validate(accepted.body)
+        config = {**decision.model_dump(), "event_id": accepted.event_id}
+        return dg.RunRequest(run_key=work_key, job_name=pii_decision_job.name,
+                             run_config={"ops": {"record_pii_decision": {"config": config}}},
+                             tags=request_tags("pii_decision", case, work_key, f"pii-{decision.scan_id}",
+                                               accepted.event_id)), None
     if accepted.kind == "export":
         request = export_run_request(case, accepted.export_id, work_key, accepted.event_id)
         return request, exports_partitions.build_add_request([request.partition_key])

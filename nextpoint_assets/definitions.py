@@ -12,13 +12,16 @@ from domain.log import configure_logging
 from jobs.cases import register_cases_job
 from jobs.exchanges import exchange_job
 from jobs.exports import export_job
+from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
+from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
 from nextpoint_assets.exports.checks import export_quality_checks
 from nextpoint_assets.exports.completion import export_completion
 from nextpoint_assets.exports.manifest_asset import export_manifest
 from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
+from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
 from nextpoint_assets.exports.volumes import export_volumes
 from nextpoint_assets.reports.account_activity import account_user_activity_report
 from nextpoint_assets.reports.assets import REPORT_ASSETS
@@ -30,6 +33,7 @@ from sensors.exchange_outcomes import exchange_failure_sensor
 from sensors.export_outcomes import export_failure_sensor
 from sensors.housekeeping import HOUSEKEEPING_JOBS, HOUSEKEEPING_SCHEDULES
 from sensors.manifest_uploads import manifest_upload_sensor
+from sensors.pii_review import pii_review_sensor
 from sensors.report_schedules import REPORT_SCHEDULES
 from sensors.request_outcomes import request_failure_sensor
 from sensors.requests import request_sensor
@@ -45,15 +49,18 @@ defs = dg.Definitions(
         export_volumes,
         export_load_files,
         export_expansive_pdf,
+        export_pii_scan,
         export_archive,
         export_completion,
         stamped_page_set,
         *EXCHANGE_ASSETS,
+        exchange_pii_scan,
     ],
-    asset_checks=[export_quality_checks],
-    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job, exchange_job, *HOUSEKEEPING_JOBS],
+    asset_checks=[export_quality_checks, export_pii_gate, exchange_pii_gate],
+    jobs=[register_cases_job, *REPORT_JOBS.values(), account_user_activity_job, export_job, stamp_job, exchange_job, *HOUSEKEEPING_JOBS,
+          pii_decision_job, pii_rejection_job, pii_findings_report_job],
     schedules=[*REPORT_SCHEDULES, *HOUSEKEEPING_SCHEDULES],
     sensors=[case_registry_sensor, request_sensor, manifest_upload_sensor, export_failure_sensor, exchange_failure_sensor,
-             request_failure_sensor],
+             request_failure_sensor, pii_review_sensor],
     resources=build_resources(settings),
 )

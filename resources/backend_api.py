@@ -13,6 +13,7 @@ import urllib.request
 from xml.etree import ElementTree as ET
 
 from domain.errors import PermanentError, RetryableError
+from resources.resilience import guard
 from resources.secrets import read_secret
 
 SIGNATURE_HEADER = "X-Nextpoint-Signature"
@@ -44,6 +45,10 @@ class BackendApi:
         self.timeout = timeout
 
     def post_export_callback(self, export_id: int, body: bytes) -> int:
+        """POST the signed callback, through the backend API's circuit breaker (retried with backoff)."""
+        return guard("backend_api").call(self._post_export_callback, export_id, body)
+
+    def _post_export_callback(self, export_id: int, body: bytes) -> int:
         request = urllib.request.Request(
             f"{self.base_url}/exports/{int(export_id)}/callback",
             data=body,

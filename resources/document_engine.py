@@ -35,6 +35,7 @@ class DocumentEngine(Protocol):
     def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]: ...
     def page_geometries(self, pdf: Path) -> list[PageGeometry]: ...
     def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str: ...
+    def find_text(self, pdf: Path, page_index: int, needle: str) -> list[tuple[float, float, float, float]]: ...
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
     def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]: ...
     def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int) -> Iterator[np.ndarray]: ...
@@ -129,6 +130,30 @@ class LocalDocumentEngine:
             textpage = page.get_textpage()
             try:
                 return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
+            finally:
+                textpage.close()
+                page.close()
+
+    def find_text(self, pdf: Path, page_index: int, needle: str) -> list[tuple[float, float, float, float]]:
+        """Where the text layer holds `needle` on a page: one user-space box (x0, y0, x1, y1) per
+        occurrence, each the union of its characters' boxes (a redaction that covers it)."""
+        with self.open_pdf(pdf) as document:
+            if not 0 <= page_index < len(document):
+                return []
+            page = document[page_index]
+            textpage = page.get_textpage()
+            try:
+                boxes = []
+                searcher = textpage.search(needle, match_case=False, match_whole_word=False)
+                while (found := searcher.get_next()) is not None:
+                    index, count = found
+                    rects = [textpage.get_charbox(i, loose=True) for i in range(index, index + count)]
+                    rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
+                    if rects:
+                        boxes.append((min(r[0] for r in rects), min(r[1] for r in rects),
+                                      max(r[2] for r in rects), max(r[3] for r in rects)))
+                searcher.close()
+                return boxes
             finally:
                 textpage.close()
                 page.close()

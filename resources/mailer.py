@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Protocol
 
 from domain.errors import PermanentError, RetryableError
+from resources.resilience import guard
 from resources.secrets import read_secret
 
 
@@ -54,7 +55,11 @@ class SmtpMailer:
         self.user, self.password_env, self.starttls = user, password_env, starttls
 
     def send(self, to, subject, body, attachments=None) -> str:
+        """Send through the mail server's circuit breaker (a connection fault is retried with backoff)."""
         message = build_message(self.sender, to, subject, body, attachments)
+        return guard("mail_server").call(self._send, message, to)
+
+    def _send(self, message: EmailMessage, to) -> str:
         try:
             with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
                 if self.starttls:

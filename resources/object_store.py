@@ -18,6 +18,7 @@ from typing import Protocol
 
 from domain.errors import InvalidKeyError, ObjectNotFound, RetryableError
 from domain.keys import case_key, case_prefix, clean_relative_key, relative_to_case
+from resources.resilience import guard
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,10 @@ class S3ObjectStore:
         self.client = client
 
     def _call(self, fn, key: str, **kwargs):
+        """One S3 call through the object store's circuit breaker, retried with backoff when retryable."""
+        return guard("object_store").call(self._call_once, fn, key, **kwargs)
+
+    def _call_once(self, fn, key: str, **kwargs):
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
     #: Stamp and report requests for one case in one tick share a run, up to this many (1: a run each).
     request_batch_max: int = Field(default=100, ge=1, le=1000)
     manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
+    #: PII screening (docs/pii.md): what is looked for, what holds work back, how long a review may take.
+    pii_types: str = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,EMAIL_ADDRESS,PHONE_NUMBER,DATE_OF_BIRTH,PERSON"
+    pii_threshold: float = Field(default=0.5, ge=0, le=1)
+    pii_approval_hours: float = Field(default=72.0, gt=0, le=24 * 365)
+    pii_suggest_redactions: bool = False
+    pii_review_poll_seconds: int = Field(default=60, ge=5, le=3600)
+    #: resources/resilience.py: circuit breakers and backoff around the object store, backend API and mail.
+    circuit_failures: int = Field(default=5, ge=1, le=1000)
+    circuit_reset_seconds: float = Field(default=60.0, ge=0.1, le=3600)
+    circuit_successes: int = Field(default=2, ge=1, le=100)
+    retry_attempts: int = Field(default=3, ge=1, le=20)
+    retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
+    retry_max_seconds: float = Field(default=8.0, ge=0, le=600)
     mailer: Literal["local", "smtp"] = "local"
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=587, ge=1, le=65535)
@@ -123,6 +136,17 @@ class Settings(BaseSettings):
     @classmethod
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
+
+    @field_validator("pii_types", mode="after")
+    @classmethod
+    def _known_pii_types(cls, value: str) -> str:
+        from domain.pii.recognizers import TYPES
+
+        names = [t.strip() for t in value.split(",") if t.strip()]
+        unknown = sorted(set(names) - set(TYPES))
+        if unknown or not names:
+            raise ValueError(f"NP_PII_TYPES: unknown types {unknown}; choose from {', '.join(TYPES)}")
+        return ",".join(names)
 
     @model_validator(mode="after")
     def _production_needs(self) -> Settings:

@@ -8,7 +8,7 @@ from jobs.exchanges import exchange_job
 from nextpoint_assets.exchanges.state import set_state
 from resources.dagster_resources import DatabaseResource, EventBusResource
 from resources.event_bus import make_event
-from sensors.export_outcomes import step_failure_message
+from sensors.export_outcomes import held_for_review, step_failure_message
 
 
 @dg.run_failure_sensor(
@@ -18,7 +18,7 @@ from sensors.export_outcomes import step_failure_message
 )
 def exchange_failure_sensor(context: dg.RunFailureSensorContext, databases: DatabaseResource, event_bus: EventBusResource):
     key = context.dagster_run.tags.get("dagster/partition")
-    if not key:
+    if not key or held_for_review(context):
         return
     destination, source, batch = parse_exchange_key(key)
     message = step_failure_message(context) or "The exchange run failed."

@@ -39,6 +39,13 @@ def step_failure_message(context: dg.RunFailureSensorContext) -> str | None:
     return f"The step {event.step_key} failed: {text}{where}"
 
 
+def held_for_review(context: dg.RunFailureSensorContext) -> bool:
+    """The run stopped only at its PII gate: the work waits for a decision, it did not fail (the scan
+    announced PII_SCAN_COMPLETED; a rejection announces the failure)."""
+    failed = [e.step_key or "" for e in context.get_step_failure_events()]
+    return bool(failed) and all(step.endswith("_pii_gate") for step in failed)
+
+
 def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) -> str:
     step = step_failure_message(context)
     if step:
@@ -65,7 +72,7 @@ def export_failure_sensor(
     backend_api: BackendApiResource,
 ):
     key = context.dagster_run.tags.get("dagster/partition")
-    if not key:
+    if not key or held_for_review(context):
         return
     case_id, export_id = parse_export_key(key)
     store = object_store.case(case_id)

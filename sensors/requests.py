@@ -39,6 +39,7 @@ from domain.requests import (
 )
 from jobs.exchanges import exchange_job
 from jobs.exports import export_job
+from jobs.pii import pii_decision_job
 from jobs.reports import REPORT_JOBS
 from jobs.requests import batch_run_request, run_request_for
 from jobs.stamps import stamp_job
@@ -189,7 +190,8 @@ class Tick:
                 self.reject(message, _refused(message, request, exc.user_message))
                 continue
             runs[work_key] = (request.kind, run)
-            partitions.setdefault(partition.partitions_def_name, set()).update(partition.partition_keys)
+            if partition is not None:
+                partitions.setdefault(partition.partitions_def_name, set()).update(partition.partition_keys)
         self.outcome["requested"] = len(runs)
         adds = [dg.AddDynamicPartitionsRequest(name, sorted(keys)) for name, keys in sorted(partitions.items())]
         return self.batch(runs), adds, pending
@@ -273,8 +275,9 @@ def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
 @dg.sensor(
     minimum_interval_seconds=get_settings().request_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[export_job, stamp_job, exchange_job, *REPORT_JOBS.values()],
-    description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED event on the request queue; "
+    jobs=[export_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job],
+    description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED and PII_DECISION_SUBMITTED event on the "
+                "request queue; "
                 "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",
 )
 def request_sensor(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from resources.resilience import reset_guards
 from resources.settings import get_settings, load_settings
 from tests.services import external_mariadb, external_postgres, start_mariadb, start_moto, start_postgres
 
@@ -25,8 +26,10 @@ def np_home(tmp_path, monkeypatch) -> Path:
         if name.startswith("NP_") and name not in ("NP_HOME", "NP_CONTRACTS") and not name.startswith("NP_TEST_"):
             monkeypatch.delenv(name)
     get_settings.cache_clear()
+    reset_guards()  # circuit breakers are per process: one test's outage must not open the next test's
     yield home
     get_settings.cache_clear()
+    reset_guards()
 
 
 @pytest.fixture

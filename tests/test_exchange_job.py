@@ -26,10 +26,12 @@ SOURCE, DEST = 101, 202
 def run(settings, instance, body: dict):
     from jobs.exchanges import exchange_job
     from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
+    from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
 
     key = f"{body['destination_case_id']}-{body['source_case_id']}-{body['batch_id']}"
     instance.add_dynamic_partitions("exchanges", [key])
-    defs = dg.Definitions(assets=EXCHANGE_ASSETS, jobs=[exchange_job], resources=build_resources(settings))
+    defs = dg.Definitions(assets=[*EXCHANGE_ASSETS, exchange_pii_scan], asset_checks=[exchange_pii_gate],
+                          jobs=[exchange_job], resources=build_resources(settings))
     return defs.resolve_job_def("exchange_job").execute_in_process(
         instance=instance, partition_key=key, run_config=exchange_run_config(body), raise_on_error=False)
 

@@ -27,7 +27,7 @@ from jobs.housekeeping import (
 from nextpoint_assets.exchanges.assets import exchanges_partitions
 from nextpoint_assets.exports.common import exports_partitions
 from nextpoint_assets.partitions import cases_partitions
-from resources.dagster_resources import ObjectStoreResource
+from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.object_store import LocalObjectStore, S3ObjectStore, build_object_store
 from sensors.housekeeping import HOUSEKEEPING_SCHEDULES
 
@@ -193,8 +193,9 @@ def _metadata(result, op_name: str) -> dict:
 
 def _execute(job, instance, settings, **config):
     run_config = {"ops": {job.graph.node_defs[0].name: {"config": config}}} if config else None
-    result = job.execute_in_process(instance=instance, resources={"object_store": ObjectStoreResource.from_settings(settings)},
-                                    run_config=run_config)
+    resources = {"object_store": ObjectStoreResource.from_settings(settings),
+                 "databases": DatabaseResource.from_settings(settings)}
+    result = job.execute_in_process(instance=instance, resources=resources, run_config=run_config)
     assert result.success
     return result, _metadata(result, job.graph.node_defs[0].name)
 
@@ -314,12 +315,19 @@ def test_partial_outputs_of_dead_exports_go_and_finished_productions_stay(settin
     store, _ = local
     files = ("manifest.zip", "error_logs/VOL001.txt", "production/N/VOL001/IMAGES/0001/A.tif", "production/N/DATA/N.dat",
              "zips/N.7z.001", "work/plan.json", "volumes.json")
-    for export in (5, 6, 7, 8, 9, 10):
+    for export in (5, 6, 7, 8, 9, 10, 11):
         for name in files:
             _put(store, f"case_101/exports/export_{export}/{name}", 10)
     ten_days_ago = datetime.now(UTC) - 10 * DAY
+    from nextpoint_assets.pii.records import record_scan
+
+    record_scan(DatabaseResource.from_settings(settings).databases().platform(), {
+        "scan_id": "pii-" + "cd" * 16, "subject": "export", "subject_key": "101-11", "case_id": 101,
+        "status": "awaiting_approval", "threshold": 0.5, "findings": 1, "counts": {"US_SSN": 1}, "documents": 1,
+        "pages": 1, "findings_key": "case_101/exports/export_11/pii/x.jsonl"}, 24 * 30)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(exports_partitions.name, [f"101-{n}" for n in range(5, 11)])
+        instance.add_dynamic_partitions(exports_partitions.name, [f"101-{n}" for n in range(5, 12)])
+        _run(instance, "101-11", "FAILURE", ten_days_ago)  # stopped at its PII gate long ago: still waiting
         _run(instance, "101-5", "FAILURE", ten_days_ago)  # died, never completed: orphaned
         _complete(instance, "101-6")
         _run(instance, "101-6", "FAILURE", ten_days_ago)  # a later run failed, but the production was finished
@@ -331,11 +339,12 @@ def test_partial_outputs_of_dead_exports_go_and_finished_productions_stay(settin
 
     base = "case_101/exports/export_5/"
     assert sorted(k for k in store.list_keys(base)) == [base + "error_logs/VOL001.txt", base + "manifest.zip"]
-    for export in (6, 7, 8, 9, 10):
+    for export in (6, 7, 8, 9, 10, 11):
         assert len(list(store.list_keys(f"case_101/exports/export_{export}/"))) == len(files), export
     assert metadata["partial_output_deleted"] == 5
     assert metadata["orphaned_exports"] == ["101-5"]
-    assert metadata["skipped"]["partial_output"] == {"completed": 1, "recent": 1, "live": 1, "no_runs": 1, "not_dead": 1}
+    assert metadata["skipped"]["partial_output"] == {"completed": 1, "recent": 1, "live": 1, "no_runs": 1, "not_dead": 1,
+                                                     "awaiting_pii_review": 1}
 
 
 def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_everything(s3_env, monkeypatch):

@@ -63,11 +63,13 @@ def export_defs(settings):
     from nextpoint_assets.exports.completion import export_completion
     from nextpoint_assets.exports.manifest_asset import export_manifest
     from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
     from nextpoint_assets.exports.volumes import export_volumes
 
     return dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_archive, export_completion],
-        asset_checks=[export_quality_checks],
+        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive,
+                export_completion],
+        asset_checks=[export_quality_checks, export_pii_gate],
         jobs=[export_job],
         sensors=[export_failure_sensor],
         resources=build_resources(settings),
@@ -125,7 +127,8 @@ def test_demo_export_succeeds_with_every_check_passing(demo_export):
     result = demo_export["result"]
     assert result.success
     checks = _checks(result)
-    assert set(checks) == {"counts_agree", "bates_sequence", "documents_complete", "loadfiles_parse", "images_valid", "archive_tests_clean", "no_redacted_text"}
+    assert set(checks) == {"counts_agree", "bates_sequence", "documents_complete", "loadfiles_parse", "images_valid",
+                           "archive_tests_clean", "no_redacted_text", "export_pii_gate"}
     assert all(checks.values()), checks
 
 

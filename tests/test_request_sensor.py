@@ -118,7 +118,8 @@ def record(instance, defs, result) -> list[dg.DagsterRun]:
         job = defs.resolve_job_def(request.job_name)
         runs.append(instance.create_run_for_job(
             job_def=job, run_config=request.run_config,
-            tags={**request.tags, "dagster/run_key": request.run_key, "dagster/partition": request.partition_key}))
+            tags={**request.tags, "dagster/run_key": request.run_key,
+                  **({"dagster/partition": request.partition_key} if request.partition_key else {})}))
     return runs
 
 

@@ -1,6 +1,7 @@
 """Exchange assets, one partition per exchange ('{destination}-{source}-{batch}'):
 
-exchange_request -> exchange_database_copy (Spark, glue_scripts/exchange_copy.py)
+exchange_request -> exchange_pii_scan (+ exchange_pii_gate, exchanges/pii.py)
+                 -> exchange_database_copy (Spark, glue_scripts/exchange_copy.py)
                  -> exchange_documents (files, branding, re-OCR) -> exchange_search_text -> exchange_completion
 
 Every step reads the validated request and the state record from the platform database,
@@ -27,6 +28,7 @@ from nextpoint_assets.exchanges.state import (
     request_of,
     set_state,
 )
+from nextpoint_assets.pii.gate import require_clearance
 from resources.dagster_resources import (
     DatabaseResource,
     DocumentEngineResource,
@@ -97,14 +99,16 @@ def exchange_request(context: dg.AssetExecutionContext, config: ExchangeRequestC
         return dg.MaterializeResult(metadata=_metadata(state, idempotency_key=request.key))
 
 
-@exchange_asset(deps=[exchange_request], kinds={"spark", "sql"},
+@exchange_asset(deps=[exchange_request, "exchange_pii_scan"], kinds={"spark", "sql"},
                 description="Exhibits and every dependent row copied to the destination case database with new ids "
-                            "(glue_scripts/exchange_copy.py: local Spark, a cluster, or AWS Glue through Pipes).")
+                            "(glue_scripts/exchange_copy.py: local Spark, a cluster, or AWS Glue through Pipes). "
+                            "Held while the exchange's PII scan awaits approval (exchange_pii_gate).")
 def exchange_database_copy(context: dg.AssetExecutionContext, databases: DatabaseResource) -> dg.MaterializeResult:
     with exchange_step(context):
         state, request, done = _begin(databases, context)
         if done:
             return done
+        require_clearance(databases, context.partition_key)
         dbs = databases.databases()
         settings = get_settings()
         # One exchange into a case at a time: ids are allocated above the destination's highest.

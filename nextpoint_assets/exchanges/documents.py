@@ -167,9 +167,9 @@ def _brand(work: DocumentWork, request: ExchangeRequest, source, dest, engine, o
         except ObjectNotFound:
             outcome.missing.append(source_key)
             return
-        markups = [Markup(row["annotation_type"], int(row["page_number"]), tuple(_rect(row["rect"])), row["content"],
-                          _sticker(source, row)) for row in work.markups if _rect(row["rect"]) is not None]
-        outcome.problems += [f"annotation {row['id']}: its rect is not [x0, y0, x1, y1]" for row in work.markups if _rect(row["rect"]) is None]
+        markups = [Markup(row["annotation_type"], int(row["page_number"]), tuple(markup_rect(row["rect"])), row["content"],
+                          _sticker(source, row)) for row in work.markups if markup_rect(row["rect"]) is not None]
+        outcome.problems += [f"annotation {row['id']}: its rect is not [x0, y0, x1, y1]" for row in work.markups if markup_rect(row["rect"]) is None]
         stamps: dict[int, list] = defaultdict(list)
         for row in sorted(work.stamps, key=lambda r: (r["page_number"], r["stamp_type"], r["id"])):
             stamps[int(row["page_number"])].append(Stamp(row["stamp_type"], row["text"], row["position"]))
@@ -185,7 +185,7 @@ def _brand(work: DocumentWork, request: ExchangeRequest, source, dest, engine, o
     outcome.text_key = text_key
 
 
-def _rect(value) -> list[float] | None:
+def markup_rect(value) -> list[float] | None:
     try:
         rect = [float(v) for v in json.loads(value)]
     except (TypeError, ValueError):

@@ -15,8 +15,9 @@ from nextpoint_assets.exports.common import (
     production_asset,
     put_json,
 )
+from nextpoint_assets.pii.gate import require_clearance
 from resources import sevenzip
-from resources.dagster_resources import ObjectStoreResource
+from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 
 FIXED_MTIME = 946684800  # 2000-01-01: archives of the same files are the same bytes
 
@@ -76,12 +77,15 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
 
 
 @production_asset(
-    deps=["export_load_files", "export_expansive_pdf"],
+    deps=["export_load_files", "export_expansive_pdf", "export_pii_scan"],
     kinds={"7z"},
-    description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json.",
+    description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json. "
+                "Held while its PII scan awaits approval (export_pii_gate).",
 )
-def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, object_store: ObjectStoreResource,
+                   databases: DatabaseResource) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
+        require_clearance(databases, context.partition_key)
         state = ExportState(store, export_id)
         export = state.manifest.export
         with tempfile.TemporaryDirectory(prefix="np-archive-") as tmp:

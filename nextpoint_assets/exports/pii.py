@@ -1,0 +1,78 @@
+"""PII screening of a production: export_pii_scan reads the text files the production will deliver
+(after redaction), and the blocking check export_pii_gate holds export_archive and export_completion
+while findings at or above the threshold have no approval (docs/pii.md)."""
+
+import dagster as dg
+
+from nextpoint_assets.exports.common import ExportState, export_step, parse_export_key, production_asset
+from nextpoint_assets.pii.gate import gate_result
+from nextpoint_assets.pii.scanning import ScanText, run_scan
+from nextpoint_assets.pii.suggestions import suggest_redactions
+from resources.dagster_resources import (
+    DatabaseResource,
+    DocumentEngineResource,
+    EventBusResource,
+    ObjectStoreResource,
+)
+from resources.settings import get_settings
+
+GATE = "export_pii_gate"
+
+
+class PiiScanConfig(dg.Config):
+    threshold: float | None = None  # findings scoring at least this hold the work; default NP_PII_THRESHOLD (0.5)
+    suggest_redactions: bool | None = None  # write findings as redaction annotations; default NP_PII_SUGGEST_REDACTIONS
+
+
+def export_texts(state: ExportState) -> list[ScanText]:
+    produced = state.produced()
+    texts = []
+    for doc in state.plan.documents:
+        out = produced.get(doc.exhibit_id)
+        if out is None:
+            texts.append(ScanText(doc.exhibit_id, doc.begin, None, "it was not produced"))
+        elif out.text_path:
+            texts.append(ScanText(doc.exhibit_id, doc.begin, state.production_prefix + out.text_path))
+    return texts
+
+
+@production_asset(
+    deps=["export_volumes"],
+    kinds={"python"},
+    description="Personal data (SSN, card, IBAN, routing number, email, phone, date of birth; names with a NER model) "
+                "in the text the production delivers, per document and page, masked. Code: domain/pii/.",
+)
+def export_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, object_store: ObjectStoreResource,
+                    databases: DatabaseResource, event_bus: EventBusResource,
+                    document_engine: DocumentEngineResource) -> dg.MaterializeResult:
+    settings = get_settings()
+    threshold = settings.pii_threshold if config.threshold is None else config.threshold
+    with export_step(context, object_store) as (case_id, export_id, store):
+        state = ExportState(store, export_id)
+        dbs = databases.databases()
+        outcome = run_scan(subject="export", subject_key=context.partition_key, case_id=case_id, store=store,
+                           texts=export_texts(state), findings_prefix=f"{state.paths.base}/pii/", threshold=threshold,
+                           settings=settings, platform=dbs.platform(), bus=event_bus.bus(),
+                           extra_event={"export_id": export_id})
+        suggested = {}
+        if outcome.findings and (settings.pii_suggest_redactions if config.suggest_redactions is None
+                                 else config.suggest_redactions):
+            suggested = suggest_redactions(dbs, case_id, store, outcome, threshold, document_engine.engine())
+        row = outcome.row
+        return dg.MaterializeResult(metadata={
+            "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings,
+            "threshold": threshold, "counts": dg.MetadataValue.json(row["counts"]),
+            "documents": row["documents"], "pages": row["pages"],
+            "unscanned": dg.MetadataValue.md("\n".join(f"- {u}" for u in outcome.unscanned[:200]) or "none"),
+            "report_key": outcome.report_key,
+            "deadline": str(row["deadline"] or ""),
+            "suggested_redactions": dg.MetadataValue.json(suggested) if suggested else "not asked",
+        })
+
+
+@dg.asset_check(asset=export_pii_scan, blocking=True,
+                description="Holds export_archive and export_completion while findings at or above the threshold "
+                            "await approval, or when the review rejected the production.")
+def export_pii_gate(context: dg.AssetCheckExecutionContext, databases: DatabaseResource) -> dg.AssetCheckResult:
+    parse_export_key(context.partition_key)
+    return gate_result(databases, context.partition_key)

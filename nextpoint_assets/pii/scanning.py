@@ -1,0 +1,161 @@
+"""One PII scan over a set of document texts: findings written masked to the case's store, the
+scan recorded in the platform database, a masked CSV report, PII_SCAN_COMPLETED announced.
+
+The export and exchange scan assets (nextpoint_assets/exports/pii.py, exchanges/pii.py) gather the
+texts; this module is what they share. A document whose text cannot be read is not skipped: it
+becomes an UNSCANNED finding, so the gate holds the work until someone has looked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from domain.errors import ObjectNotFound, PlatformError
+from domain.log import get_logger
+from domain.pii.recognizers import PERSON, TYPES, load_ner
+from domain.pii.review import AWAITING, scan_id, status_of
+from domain.pii.scan import Scanner, normalize
+from domain.tabular import write_csv
+from nextpoint_assets.pii.records import record_scan
+from resources.event_bus import make_event
+
+log = get_logger("pii")
+UNSCANNED = "UNSCANNED"
+ALLOWLIST_KEY = "pii/allowlist.txt"  # in each case's store: one value per line, '#' starts a comment
+REPORT_COLUMNS = ["document", "document_id", "page", "type", "score", "masked", "snippet", "start", "end"]
+
+
+@dataclass(frozen=True)
+class ScanText:
+    """One document to scan: its id, how people name it (Bates or control number), where its text is."""
+
+    document_id: int
+    label: str
+    text_key: str | None  # relative to the case's store; None: the document has no text to scan
+    problem: str | None = None  # why it could not be scanned, when known beforehand
+    load: Callable[[], str] | None = None  # makes the text when there is no text file (a PDF's text layer)
+    #: page -> the text under the redactions that will be burned in there: what never leaves is not a finding
+    redacted: Callable[[], dict[int, str]] | None = None
+
+
+@dataclass(frozen=True)
+class ScanOutcome:
+    row: dict[str, Any]  # the platform database's row (status, deadline, decision ...)
+    findings: int
+    unscanned: list[str]
+    report_key: str
+    event: dict[str, Any] | None
+    text_keys: dict[int, str]  # document id -> the scanned text (relative key), to place findings again
+
+
+def allowlist(store) -> list[str]:
+    """The case's allowlist (values known not to be personal data), if it has one."""
+    try:
+        raw = store.get_bytes(ALLOWLIST_KEY).decode("utf-8", errors="replace")
+    except ObjectNotFound:
+        return []
+    return [line.strip() for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+
+
+def scanner_for(settings, store) -> Scanner:
+    types = tuple(t.strip() for t in settings.pii_types.split(",") if t.strip()) or tuple(t for t in TYPES if t != PERSON)
+    ner = load_ner() if PERSON in types else None
+    return Scanner(types=types, allowlist=allowlist(store), ner=ner)
+
+
+def _read(store, texts: Iterable[ScanText]) -> Iterator[tuple[ScanText, str | None, str | None]]:
+    """(document, its text, why it could not be read)."""
+    for doc in texts:
+        if doc.load is not None:
+            try:
+                yield doc, doc.load(), None
+            except PlatformError as exc:
+                if exc.kind == "retryable":
+                    raise
+                yield doc, None, exc.user_message
+            continue
+        if doc.text_key is None:
+            yield doc, None, doc.problem or "the document has no text to scan"
+            continue
+        try:
+            yield doc, store.get_bytes(doc.text_key).decode("utf-8", errors="replace"), None
+        except ObjectNotFound:
+            yield doc, None, f"its text {doc.text_key} is missing"
+        except PlatformError as exc:
+            if exc.kind == "retryable":
+                raise
+            yield doc, None, exc.user_message
+
+
+def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iterable[ScanText], findings_prefix: str,
+             threshold: float, settings, platform, bus, extra_event: dict[str, Any]) -> ScanOutcome:
+    """Scan `texts` (relative keys in `store`, the case whose documents they are) and record the scan.
+
+    `findings_prefix` is where this work keeps its PII files (e.g. exports/export_7/pii/)."""
+    scanner = scanner_for(settings, store)
+    lines: list[dict[str, Any]] = []
+    digests, unscanned = [], []
+    text_keys: dict[int, str] = {}
+    pages = documents = 0
+    for doc, text, problem in _read(store, texts):
+        documents += 1
+        if text is None:
+            unscanned.append(f"{doc.label} (document {doc.document_id}): {problem}")
+            digests.append(f"unscanned:{doc.document_id}:{problem}")
+            lines.append({"type": UNSCANNED, "document": doc.label, "document_id": doc.document_id, "page": 0,
+                          "start": 0, "end": 0, "masked": "", "snippet": problem, "score": 1.0, "fingerprint": ""})
+            continue
+        digests.append(f"{doc.document_id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
+        text_keys[doc.document_id] = doc.text_key
+        pages += text.count("\f") + 1
+        hidden = {page: normalize(t) for page, t in (doc.redacted() if doc.redacted else {}).items()}
+        page_texts = text.split("\f") if hidden else []
+        for finding in scanner.scan_document(doc.document_id, text):
+            if finding.page in hidden and normalize(page_texts[finding.page - 1][finding.start:finding.end]) in hidden[finding.page]:
+                continue  # under a redaction that is burned in: it does not leave
+            lines.append({**finding.as_dict(), "document": doc.label, "text_key": doc.text_key})  # a text file, or the PDF read
+    flagged = [line for line in lines if line["score"] >= threshold]
+    scan = scan_id(subject_key, threshold, [*digests, *(f"allow:{v}" for v in scanner.allowed)])
+    findings_key = f"{findings_prefix}{scan}/findings.jsonl"
+    store.put_bytes(findings_key, "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines).encode("utf-8"),
+                    "application/x-ndjson")
+    report_key = f"{findings_prefix}{scan}/findings.csv"
+    store.put_bytes(report_key, report_csv(lines), "text/csv; charset=utf-8")
+    type_counts = dict(sorted(Counter(line["type"] for line in flagged).items()))
+    row = record_scan(platform, {
+        "scan_id": scan, "subject": subject, "subject_key": subject_key, "case_id": case_id,
+        "status": status_of(len(flagged)), "threshold": threshold, "findings": len(flagged), "counts": type_counts,
+        "documents": documents, "pages": pages, "findings_key": store.key(findings_key)}, settings.pii_approval_hours)
+    log.info(f"PII scan {scan}: {len(flagged)} finding(s) at or above {threshold} in {documents} document(s), "
+             f"{pages} page(s); {row['status']}", extra={"fields": {"scan_id": scan, "subject_key": subject_key}})
+    event = None
+    if row["status"] == AWAITING or len(flagged) == 0:
+        event = make_event(
+            "PII_SCAN_COMPLETED", case_id, event_id=f"pii_scan_completed-{scan}", scan_id=scan, subject=subject,
+            status=row["status"], findings=len(flagged), counts=type_counts, documents=documents, pages=pages,
+            unscanned=len(unscanned), report_key=store.key(report_key),
+            deadline=row["deadline"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["deadline"] else None, **extra_event)
+        bus.publish(event)
+    return ScanOutcome(row, len(flagged), unscanned, store.key(report_key), event, text_keys)
+
+
+def report_csv(lines: list[dict[str, Any]], columns: list[str] = REPORT_COLUMNS) -> bytes:
+    """The findings as CSV (RFC 4180, UTF-8), masked: the clear value is never in it."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory(prefix="np-pii-") as tmp:
+        path = Path(tmp) / "findings.csv"
+        write_csv(path, columns, ([line.get(c, "") for c in columns] for line in lines))
+        return path.read_bytes()
+
+
+def read_findings(store, findings_key: str) -> list[dict[str, Any]]:
+    raw = store.get_bytes(findings_key).decode("utf-8")
+    return [json.loads(line) for line in io.StringIO(raw) if line.strip()]
