@@ -2,12 +2,12 @@
 
 A document's text is its pages joined by form feeds (what a production writes to TEXT/); a
 finding's `page` is 1-based and its `start`/`end` are offsets in that page's text. Nothing here
-keeps a finding's clear value beyond the scan: reports and events carry `masked` and `snippet`.
+keeps a finding's clear value beyond the scan: reports and events carry `masked` and `snippet`
+(no hash of the value either: an SSN's hash is found again by trying the billion SSNs).
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -42,8 +42,6 @@ class Finding:
     masked: str
     snippet: str
     score: float
-    #: Hash of the normalized value: the same value found twice is recognizably the same, never readable.
-    fingerprint: str
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,7 +105,7 @@ class Scanner:
             matches = self.matches(page)
             for m in matches:
                 yield Finding(m.type, document_id, number, m.start, m.end, mask(m.type, m.value),
-                              snippet(page, m, matches), round(m.score, 2), fingerprint(m.value))
+                              snippet(page, m, matches), round(m.score, 2))
 
 
 def normalize(value: str) -> str:
@@ -116,10 +114,6 @@ def normalize(value: str) -> str:
     if "@" in text:  # an address (or an allowed @domain): its dots matter
         return re.sub(r"\s", "", text)
     return re.sub(r"[\s\-().]", "", text)
-
-
-def fingerprint(value: str) -> str:
-    return hashlib.sha256(normalize(value).encode("utf-8")).hexdigest()[:16]
 
 
 def mask(kind: str, value: str) -> str:

@@ -13,13 +13,14 @@ import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from domain.errors import ObjectNotFound, PlatformError
 from domain.log import get_logger
 from domain.pii.recognizers import PERSON, TYPES, load_ner
-from domain.pii.review import AWAITING, scan_id, status_of
+from domain.pii.review import scan_id, status_of
 from domain.pii.scan import Scanner, normalize
 from domain.tabular import write_csv
 from nextpoint_assets.pii.records import record_scan
@@ -69,28 +70,30 @@ def scanner_for(settings, store) -> Scanner:
     return Scanner(types=types, allowlist=allowlist(store), ner=ner)
 
 
-def _read(store, texts: Iterable[ScanText]) -> Iterator[tuple[ScanText, str | None, str | None]]:
-    """(document, its text, why it could not be read)."""
-    for doc in texts:
+def _read_one(store, doc: ScanText) -> tuple[ScanText, str | None, str | None]:
+    """(document, its text, why it could not be read); a retryable fault is raised (the step retries)."""
+    if doc.text_key is None and doc.load is None:
+        return doc, None, doc.problem or "the document has no text to scan"
+    try:
         if doc.load is not None:
-            try:
-                yield doc, doc.load(), None
-            except PlatformError as exc:
-                if exc.kind == "retryable":
-                    raise
-                yield doc, None, exc.user_message
-            continue
-        if doc.text_key is None:
-            yield doc, None, doc.problem or "the document has no text to scan"
-            continue
-        try:
-            yield doc, store.get_bytes(doc.text_key).decode("utf-8", errors="replace"), None
-        except ObjectNotFound:
-            yield doc, None, f"its text {doc.text_key} is missing"
-        except PlatformError as exc:
-            if exc.kind == "retryable":
-                raise
-            yield doc, None, exc.user_message
+            return doc, doc.load(), None
+        return doc, store.get_bytes(doc.text_key).decode("utf-8", errors="replace"), None
+    except ObjectNotFound:
+        return doc, None, f"its text {doc.text_key} is missing"
+    except PlatformError as exc:
+        if exc.kind == "retryable":
+            raise
+        return doc, None, exc.user_message
+
+
+def _read(store, texts: Iterable[ScanText], threads: int = 8,
+          chunk: int = 64) -> Iterator[tuple[ScanText, str | None, str | None]]:
+    """Every document's text, in order; fetched a few at a time (object store reads wait on the network),
+    a chunk at a time (a case's texts need not all be in memory at once)."""
+    items = list(texts)
+    with ThreadPoolExecutor(threads) as pool:
+        for start in range(0, len(items), chunk):
+            yield from pool.map(lambda doc: _read_one(store, doc), items[start:start + chunk])
 
 
 def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iterable[ScanText], findings_prefix: str,
@@ -109,7 +112,7 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
             unscanned.append(f"{doc.label} (document {doc.document_id}): {problem}")
             digests.append(f"unscanned:{doc.document_id}:{problem}")
             lines.append({"type": UNSCANNED, "document": doc.label, "document_id": doc.document_id, "page": 0,
-                          "start": 0, "end": 0, "masked": "", "snippet": problem, "score": 1.0, "fingerprint": ""})
+                          "start": 0, "end": 0, "masked": "", "snippet": problem, "score": 1.0})
             continue
         digests.append(f"{doc.document_id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
         text_keys[doc.document_id] = doc.text_key
@@ -135,7 +138,7 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
     log.info(f"PII scan {scan}: {len(flagged)} finding(s) at or above {threshold} in {documents} document(s), "
              f"{pages} page(s); {row['status']}", extra={"fields": {"scan_id": scan, "subject_key": subject_key}})
     event = None
-    if row["status"] == AWAITING or len(flagged) == 0:
+    if row["decision"] is None:  # a re-run of a decided scan has nothing new to say
         event = make_event(
             "PII_SCAN_COMPLETED", case_id, event_id=f"pii_scan_completed-{scan}", scan_id=scan, subject=subject,
             status=row["status"], findings=len(flagged), counts=type_counts, documents=documents, pages=pages,
