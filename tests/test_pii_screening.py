@@ -128,6 +128,14 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
         under = engine.text_in_rect(pdf, first["page_number"] - 1, tuple(json.loads(first["rect"])))
         assert "@" in under, under  # the box covers the address the scan found
 
+    # A run that selects the archive without the gate is held all the same.
+    sneaky = env["defs"].resolve_job_def("export_job").execute_in_process(
+        instance=env["instance"], partition_key=EXPORT, asset_selection=[dg.AssetKey("export_archive")],
+        raise_on_error=False)
+    assert not sneaky.success
+    held = next(e for e in sneaky.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "await review" in held.step_failure_data.user_failure_data.description
+
     # The approval: once. A second decision is refused by name.
     assert decide_in_ui(env, scan["scan_id"], "approve").success
     again = decide_in_ui(env, scan["scan_id"], "reject", who="someone.else@firm.example")
