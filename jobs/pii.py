@@ -18,7 +18,7 @@ from domain.errors import validation_problems
 from domain.exchange.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
 from domain.production.paths import ExportPaths
-from domain.requests import rejection_event_fields
+from domain.requests import Rejected, rejection_event_fields
 from domain.tabular import write_csv, write_xlsx
 from nextpoint_assets.exchanges.state import set_state
 from nextpoint_assets.exports.common import parse_export_key
@@ -50,6 +50,14 @@ def decided_event(row: dict, source: str) -> dict:
                       source=source)
 
 
+def refusal_event(config: PiiDecisionConfig, message: str, case_id: int | None) -> dict:
+    """EVENT_REJECTED for a PII_DECISION_SUBMITTED that could not be recorded, echoing what it asked."""
+    body = {"event_type": "PII_DECISION_SUBMITTED", **config.model_dump()}
+    rejected = Rejected(message, body, "PII_DECISION_SUBMITTED", config.event_id, case_id,
+                        f"pii-decision-{config.event_id}")
+    return make_event("EVENT_REJECTED", case_id or 0, **rejection_event_fields(rejected))
+
+
 @dg.op(description="Records one decision on a PII scan and announces PII_SCAN_DECIDED; refuses a second one.")
 def record_pii_decision(context: dg.OpExecutionContext, config: PiiDecisionConfig, databases: DatabaseResource,
                         event_bus: EventBusResource) -> None:
@@ -62,13 +70,8 @@ def record_pii_decision(context: dg.OpExecutionContext, config: PiiDecisionConfi
         message = (f"The decision is invalid: {validation_problems(exc)}" if isinstance(exc, ValidationError)
                    else exc.user_message)
         if config.event_id:  # the backend asked: tell it why nothing happened
-            from domain.requests import Rejected
-
-            scan = get_scan(databases.databases().platform(), config.scan_id) if isinstance(exc, DecisionRefused) else None
-            body = {"event_type": "PII_DECISION_SUBMITTED", "event_id": config.event_id, **config.model_dump()}
-            bus.publish(make_event("EVENT_REJECTED", scan["case_id"] if scan else 0, **rejection_event_fields(
-                Rejected(message, body, "PII_DECISION_SUBMITTED", config.event_id, scan["case_id"] if scan else None,
-                         f"pii-decision-{config.event_id}"))))
+            scan = get_scan(databases.databases().platform(), config.scan_id)
+            bus.publish(refusal_event(config, message, scan["case_id"] if scan else None))
         raise dg.Failure(description=message, allow_retries=False) from None
     bus.publish(decided_event(row, source))
     context.log.info(f"Scan {row['scan_id']} {row['status']} by {row['decided_by']}.")
