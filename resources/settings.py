@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
     #: PII screening (docs/pii.md): what is looked for, what holds work back, how long a review may take.
     pii_types: str = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,EMAIL_ADDRESS,PHONE_NUMBER,DATE_OF_BIRTH,PERSON"
+    #: The kinds whose findings hold the work until approved; the others are reported only. Contact details
+    #: (email, phone) and names fill every business document: holding on them would make approval routine.
+    pii_hold_types: str = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,DATE_OF_BIRTH"
     pii_threshold: float = Field(default=0.5, ge=0, le=1)
     pii_approval_hours: float = Field(default=72.0, gt=0, le=24 * 365)
     pii_suggest_redactions: bool = False
@@ -137,7 +140,7 @@ class Settings(BaseSettings):
     def _absolute_home(cls, value: Path) -> Path:
         return value.expanduser().resolve()
 
-    @field_validator("pii_types", mode="after")
+    @field_validator("pii_types", "pii_hold_types", mode="after")
     @classmethod
     def _known_pii_types(cls, value: str) -> str:
         from domain.pii.recognizers import TYPES
@@ -145,7 +148,7 @@ class Settings(BaseSettings):
         names = [t.strip() for t in value.split(",") if t.strip()]
         unknown = sorted(set(names) - set(TYPES))
         if unknown or not names:
-            raise ValueError(f"NP_PII_TYPES: unknown types {unknown}; choose from {', '.join(TYPES)}")
+            raise ValueError(f"unknown personal data types {unknown}; choose from {', '.join(TYPES)}")
         return ",".join(names)
 
     @model_validator(mode="after")

@@ -61,10 +61,16 @@ def platform():
     return build_databases(get_settings()).platform()
 
 
+HOLD_EMAILS = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,DATE_OF_BIRTH,EMAIL_ADDRESS"
+
+
 @pytest.fixture
-def held_export(demo_home):
-    """The demo export with the case's allowlist removed: its emails hold it at the gate."""
+def held_export(demo_home, monkeypatch):
+    """The demo export with the case's allowlist removed, and email addresses made to hold (by default
+    they are reported only): its emails hold it at the gate."""
     (demo_home / "objects/case_101/pii/allowlist.txt").unlink()
+    monkeypatch.setenv("NP_PII_HOLD_TYPES", HOLD_EMAILS)
+    get_settings.cache_clear()
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("exports", [EXPORT])
     d = defs()
@@ -237,7 +243,7 @@ def test_of_two_decisions_racing_exactly_one_is_recorded(backend, np_home, reque
     assert get_scan(engine, row["scan_id"])["decided_by"] == winners[0]
 
 
-def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home):
+def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home, monkeypatch):
     """The exchange reads the source documents; the SSNs under redactions it burns in do not count, the
     addresses do. The copy (Spark) never starts. A PII_DECISION_SUBMITTED event rejects it through the
     request queue; the rejection marks the exchange failed and announces it."""
@@ -250,6 +256,8 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home)
     from tests.test_request_sensor import Harness
 
     (demo_home / "objects/case_101/pii/allowlist.txt").unlink()
+    monkeypatch.setenv("NP_PII_HOLD_TYPES", HOLD_EMAILS)
+    get_settings.cache_clear()
     settings = get_settings()
     instance = dg.DagsterInstance.ephemeral()
     key = "202-101-9001"
@@ -307,3 +315,30 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home)
     assert not refused.success
     last = events("EVENT_REJECTED")[-1]
     assert last["rejected_event_id"] == "dec-3" and "already rejected by partner@firm.example" in last["reason"]
+
+
+def test_by_default_contact_details_are_reported_and_identifiers_hold(np_home):
+    """Email addresses and phone numbers fill business documents: reported, not held. An SSN holds."""
+    from nextpoint_assets.pii.scanning import ScanText, read_findings, run_scan
+
+    settings = get_settings()
+    store = CaseStore(build_object_store(settings), 5)
+    store.put_bytes("t/a.txt", b"Write to jane.roe@firm.example or call (212) 555-0143.")
+    store.put_bytes("t/b.txt", b"Page one.\fEmployee SSN 123-45-6789 on file.")
+
+    def scan(*keys):
+        return run_scan(subject="export", subject_key=f"5-{len(keys)}", case_id=5, store=store,
+                        texts=[ScanText(i, f"DOC{i}", k) for i, k in enumerate(keys)], findings_prefix="pii/",
+                        threshold=0.5, settings=settings, platform=platform(), bus=LocalEventBus(settings.events_file),
+                        extra_event={})
+
+    contact = scan("t/a.txt")
+    assert contact.row["status"] == "clean" and contact.findings == 0
+    assert contact.row["counts"] == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}  # still in the report
+    assert len(read_findings(store, store.relative(contact.row["findings_key"]))) == 2
+    both = scan("t/a.txt", "t/b.txt")
+    assert both.row["status"] == "awaiting_approval" and both.findings == 1
+    assert both.event["holding_types"] == ["CREDIT_CARD", "DATE_OF_BIRTH", "IBAN_CODE", "UNSCANNED", "US_BANK_ROUTING",
+                                           "US_SSN"]
+    ssn = next(f for f in read_findings(store, store.relative(both.row["findings_key"])) if f["type"] == "US_SSN")
+    assert (ssn["document"], ssn["page"]) == ("DOC1", 2)

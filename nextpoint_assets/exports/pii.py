@@ -6,7 +6,7 @@ import dagster as dg
 
 from nextpoint_assets.exports.common import ExportState, export_step, parse_export_key, production_asset
 from nextpoint_assets.pii.gate import gate_result
-from nextpoint_assets.pii.scanning import ScanText, run_scan
+from nextpoint_assets.pii.scanning import ScanText, hold_types, run_scan
 from nextpoint_assets.pii.suggestions import suggest_redactions
 from resources.dagster_resources import (
     DatabaseResource,
@@ -57,7 +57,8 @@ def export_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, ob
         suggested = {}
         if outcome.findings and (settings.pii_suggest_redactions if config.suggest_redactions is None
                                  else config.suggest_redactions):
-            suggested = suggest_redactions(dbs, case_id, store, outcome, threshold, document_engine.engine())
+            suggested = suggest_redactions(dbs, case_id, store, outcome, threshold, document_engine.engine(),
+                                           hold_types(settings))
         row = outcome.row
         return dg.MaterializeResult(metadata={
             "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings,

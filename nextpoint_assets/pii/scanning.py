@@ -64,6 +64,11 @@ def allowlist(store) -> list[str]:
     return [line.strip() for line in raw.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
+def hold_types(settings) -> set[str]:
+    """The kinds of finding that hold the work (NP_PII_HOLD_TYPES); a document nobody could read always does."""
+    return {t.strip() for t in settings.pii_hold_types.split(",") if t.strip()} | {UNSCANNED}
+
+
 def scanner_for(settings, store) -> Scanner:
     types = tuple(t.strip() for t in settings.pii_types.split(",") if t.strip()) or tuple(t for t in TYPES if t != PERSON)
     ner = load_ner() if PERSON in types else None
@@ -123,25 +128,30 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
             if finding.page in hidden and normalize(page_texts[finding.page - 1][finding.start:finding.end]) in hidden[finding.page]:
                 continue  # under a redaction that is burned in: it does not leave
             lines.append({**finding.as_dict(), "document": doc.label, "text_key": doc.text_key})  # a text file, or the PDF read
-    flagged = [line for line in lines if line["score"] >= threshold]
-    scan = scan_id(subject_key, threshold, [*digests, *(f"allow:{v}" for v in scanner.allowed)])
+    holds = hold_types(settings)
+    found = [line for line in lines if line["score"] >= threshold]
+    flagged = [line for line in found if line["type"] in holds]
+    scan = scan_id(subject_key, threshold, [*digests, *(f"allow:{v}" for v in scanner.allowed),
+                                            *(f"hold:{t}" for t in sorted(holds))])
     findings_key = f"{findings_prefix}{scan}/findings.jsonl"
     store.put_bytes(findings_key, "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines).encode("utf-8"),
                     "application/x-ndjson")
     report_key = f"{findings_prefix}{scan}/findings.csv"
     store.put_bytes(report_key, report_csv(lines), "text/csv; charset=utf-8")
-    type_counts = dict(sorted(Counter(line["type"] for line in flagged).items()))
+    type_counts = dict(sorted(Counter(line["type"] for line in found).items()))
     row = record_scan(platform, {
         "scan_id": scan, "subject": subject, "subject_key": subject_key, "case_id": case_id,
         "status": status_of(len(flagged)), "threshold": threshold, "findings": len(flagged), "counts": type_counts,
         "documents": documents, "pages": pages, "findings_key": store.key(findings_key)}, settings.pii_approval_hours)
-    log.info(f"PII scan {scan}: {len(flagged)} finding(s) at or above {threshold} in {documents} document(s), "
+    log.info(f"PII scan {scan}: {len(found)} finding(s) at or above {threshold}, {len(flagged)} holding the work, "
+             f"in {documents} document(s), "
              f"{pages} page(s); {row['status']}", extra={"fields": {"scan_id": scan, "subject_key": subject_key}})
     event = None
     if row["decision"] is None:  # a re-run of a decided scan has nothing new to say
         event = make_event(
             "PII_SCAN_COMPLETED", case_id, event_id=f"pii_scan_completed-{scan}", scan_id=scan, subject=subject,
-            status=row["status"], findings=len(flagged), counts=type_counts, documents=documents, pages=pages,
+            status=row["status"], findings=len(flagged), counts=type_counts, holding_types=sorted(holds),
+            documents=documents, pages=pages,
             unscanned=len(unscanned), report_key=store.key(report_key),
             deadline=row["deadline"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["deadline"] else None, **extra_event)
         bus.publish(event)

@@ -36,13 +36,14 @@ def _pdf_keys(engine, exhibit_ids: list[int]) -> dict[int, str]:
     return {row["id"]: row["object_key"] for row in rows}
 
 
-def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold: float,
-                       document_engine) -> dict[str, Any]:
-    """Write the outcome's findings as redaction annotations; counts of what was written and skipped."""
+def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold: float, document_engine,
+                       types: set[str]) -> dict[str, Any]:
+    """Write the outcome's findings of `types` (those that hold the work) as redaction annotations;
+    counts of what was written and skipped."""
     from domain.keys import relative_to_case
 
     lines = [f for f in read_findings(store, store.relative(outcome.row["findings_key"]))
-             if f["score"] >= threshold and f["type"] != UNSCANNED]
+             if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED]
     engine = dbs.case_writer(case_id)
     by_exhibit: dict[int, list[dict[str, Any]]] = {}
     for line in lines:
