@@ -80,7 +80,7 @@ def id_map(platform, request: ExchangeRequest, table: str) -> dict[int, int]:
         return dict(rows.all())
 
 
-def _chunks(ids: list[int], size: int = 5_000):
+def id_chunks(ids: list[int], size: int = 5_000):
     for start in range(0, len(ids), size):
         yield ids[start:start + size]
 
@@ -92,7 +92,7 @@ def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
     works: dict[int, DocumentWork] = {}
     with databases.case_reader(request.source_case_id).connect() as src:
         chosen = selected_exhibit_ids(src, request)
-        for chunk in _chunks(chosen):
+        for chunk in id_chunks(chosen):
             for exhibit_id, document_id in src.execute(select(exhibits.c.id, exhibits.c.document_id).where(exhibits.c.id.in_(chunk))):
                 if exhibit_id not in exhibit_map or document_id not in document_map:
                     continue  # not copied (the database step reports why)
@@ -100,16 +100,16 @@ def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
                 work.exhibit_ids.append((exhibit_id, exhibit_map[exhibit_id]))
         source_docs = sorted(works)
         variant_rows = []
-        for chunk in _chunks(source_docs):
+        for chunk in id_chunks(source_docs):
             variant_rows += src.execute(select(document_variants).where(document_variants.c.document_id.in_(chunk))).mappings().all()
         exhibit_doc = {e: w.source_document_id for w in works.values() for e, _ in w.exhibit_ids}
         if request.brand_markups:
-            for chunk in _chunks(sorted(exhibit_doc)):
+            for chunk in id_chunks(sorted(exhibit_doc)):
                 for row in src.execute(select(annotations).where(annotations.c.exhibit_id.in_(chunk),
                                                                  annotations.c.annotation_type.in_(request.brand_markups))).mappings():
                     works[exhibit_doc[row["exhibit_id"]]].markups.append(dict(row))
         if request.brand_stamps:
-            for chunk in _chunks(sorted(exhibit_doc)):
+            for chunk in id_chunks(sorted(exhibit_doc)):
                 for row in src.execute(select(stamp_details).where(stamp_details.c.exhibit_id.in_(chunk),
                                                                    stamp_details.c.stamp_type.in_(request.brand_stamps))).mappings():
                     works[exhibit_doc[row["exhibit_id"]]].stamps.append(dict(row))
@@ -124,7 +124,7 @@ def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
 def _destination_keys(databases, request: ExchangeRequest, variant_ids: list[int]) -> dict[int, str]:
     keys: dict[int, str] = {}
     with databases.case_reader(request.destination_case_id).connect() as dst:
-        for chunk in _chunks(sorted(variant_ids)):
+        for chunk in id_chunks(sorted(variant_ids)):
             keys.update(dst.execute(select(document_variants.c.id, document_variants.c.object_key).where(
                 document_variants.c.id.in_(chunk))).all())
     return keys

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from domain.exchange.request import ExchangeRequest
 from domain.schema import annotations, document_variants, exhibits
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
-from nextpoint_assets.exchanges.documents import markup_rect, selected_exhibit_ids
+from nextpoint_assets.exchanges.documents import id_chunks, markup_rect, selected_exhibit_ids
 from nextpoint_assets.exports.pii import PiiScanConfig
 from nextpoint_assets.pii.gate import gate_result
 from nextpoint_assets.pii.scanning import ScanText, run_scan
@@ -29,11 +29,13 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
     under its redactions when the exchange burns them in (that text never reaches the destination)."""
     with dbs.case_reader(request.source_case_id).connect() as conn:
         ids = selected_exhibit_ids(conn, request)
-        rows = conn.execute(select(exhibits.c.id, exhibits.c.control_number, document_variants.c.kind,
-                                   document_variants.c.object_key)
-                            .join(document_variants, document_variants.c.document_id == exhibits.c.document_id,
-                                  isouter=True)
-                            .where(exhibits.c.id.in_(ids))).mappings().all()
+        rows = []
+        for chunk in id_chunks(ids):  # an IN list per few thousand: SQLite and MySQL cap a statement's size
+            rows += conn.execute(select(exhibits.c.id, exhibits.c.control_number, document_variants.c.kind,
+                                        document_variants.c.object_key)
+                                 .join(document_variants, document_variants.c.document_id == exhibits.c.document_id,
+                                       isouter=True)
+                                 .where(exhibits.c.id.in_(chunk))).mappings().all()
     variants: dict[int, dict[str, str]] = {i: {} for i in ids}
     labels: dict[int, str] = {}
     for row in rows:
@@ -45,11 +47,13 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
     redactions: dict[int, dict[int, list[tuple]]] = {}
     if "redaction" in request.brand_markups:
         with dbs.case_reader(request.source_case_id).connect() as conn:
-            for row in conn.execute(select(annotations.c.exhibit_id, annotations.c.page_number, annotations.c.rect).where(
-                    annotations.c.exhibit_id.in_(ids), annotations.c.annotation_type == "redaction")).mappings():
-                rect = markup_rect(row["rect"])
-                if rect is not None:
-                    redactions.setdefault(row["exhibit_id"], {}).setdefault(int(row["page_number"]), []).append(rect)
+            for chunk in id_chunks(ids):
+                for row in conn.execute(select(annotations.c.exhibit_id, annotations.c.page_number, annotations.c.rect)
+                                        .where(annotations.c.exhibit_id.in_(chunk),
+                                               annotations.c.annotation_type == "redaction")).mappings():
+                    rect = markup_rect(row["rect"])
+                    if rect is not None:
+                        redactions.setdefault(row["exhibit_id"], {}).setdefault(int(row["page_number"]), []).append(rect)
 
     def hidden(key: str, pages: dict[int, list[tuple]]):
         def read() -> dict[int, str]:

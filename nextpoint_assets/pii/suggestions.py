@@ -28,12 +28,15 @@ LABEL = "REDACTED - PII"
 
 def _pdf_keys(engine, exhibit_ids: list[int]) -> dict[int, str]:
     """The PDF rendition of each exhibit's document (relative to the case's store)."""
+    keys: dict[int, str] = {}
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(exhibits.c.id, document_variants.c.object_key, document_variants.c.kind)
-            .join(document_variants, document_variants.c.document_id == exhibits.c.document_id)
-            .where(exhibits.c.id.in_(exhibit_ids), document_variants.c.kind == "pdf")).mappings().all()
-    return {row["id"]: row["object_key"] for row in rows}
+        for start in range(0, len(exhibit_ids), 5_000):  # statements have a size limit
+            rows = conn.execute(
+                select(exhibits.c.id, document_variants.c.object_key)
+                .join(document_variants, document_variants.c.document_id == exhibits.c.document_id)
+                .where(exhibits.c.id.in_(exhibit_ids[start:start + 5_000]), document_variants.c.kind == "pdf")).mappings()
+            keys.update({row["id"]: row["object_key"] for row in rows})
+    return keys
 
 
 def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold: float, document_engine,
