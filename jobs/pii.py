@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import ValidationError
 
-from domain.errors import validation_problems
+from domain.errors import RetryableError, validation_problems
 from domain.exchange.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
 from domain.production.paths import ExportPaths
@@ -106,16 +106,15 @@ def apply_pii_rejection(context: dg.OpExecutionContext, config: PiiScanRef, data
         case_id, export_id = parse_export_key(row["subject_key"])
         store = object_store.case(case_id)
         paths = ExportPaths(export_id)
-        deleted = 0
-        for prefix in (f"{paths.base}/production/", paths.zips):
-            for key in list(store.list(prefix)):
-                store.delete(key)
-                deleted += 1
-        for key in (paths.volumes_json,):
-            if store.exists(key):
-                store.delete(key)
-                deleted += 1
-        context.log.info(f"Export {export_id}: {deleted} produced file(s) deleted after the PII rejection.")
+        produced = [key for prefix in (f"{paths.base}/production/", paths.zips) for key in store.list(prefix)]
+        if store.exists(paths.volumes_json):
+            produced.append(paths.volumes_json)
+        # One request per 1,000 keys on S3: a production holds tens of thousands of files.
+        failed = store.store.delete_many([store.key(k) for k in produced])
+        if failed:
+            raise RetryableError(f"{len(failed)} of the rejected production's files could not be deleted; "
+                                 "the clean-up will be retried.", export_id=export_id)
+        context.log.info(f"Export {export_id}: {len(produced)} produced file(s) deleted after the PII rejection.")
         bus.publish(make_event("EXPORT_FAILED", case_id, event_id=f"export_failed-{case_id}-{export_id}-{row['scan_id']}",
                                export_id=export_id, page_count=0, archive_keys=[], error=message))
         api = backend_api.api()

@@ -19,7 +19,7 @@ import hashlib
 
 import dagster as dg
 
-from domain.requests import Accepted, batch_work_key
+from domain.requests import BATCHED_KINDS, Accepted, batch_work_key
 from domain.stamping.request import parse_request
 from jobs.exchanges import exchange_run_request
 from jobs.exports import export_job
@@ -97,7 +97,7 @@ def batch_run_request(kind: str, runs: list[dg.RunRequest], work_keys: list[str]
     The asset gets them in order as `requests`: a stamp request's own config (`request`), or a
     report request's whole config."""
     first = runs[0]
-    if kind not in ("stamp", "report") or any((r.job_name, r.partition_key) != (first.job_name, first.partition_key)
+    if kind not in BATCHED_KINDS or any((r.job_name, r.partition_key) != (first.job_name, first.partition_key)
                                                 for r in runs):
         raise ValueError("a batch holds stamp or report requests of one job and one case")
     (op_name,) = first.run_config["ops"]

@@ -14,6 +14,7 @@ import dagster as dg
 from jobs.exchanges import exchange_job
 from jobs.exports import export_job
 from jobs.pii import pii_rejection_job
+from jobs.requests import CASE_TAG, SERIAL_TAG
 from nextpoint_assets.pii.records import decided_not_resumed, expire, mark_resumed
 from resources.dagster_resources import DatabaseResource
 from resources.settings import get_settings
@@ -26,7 +27,7 @@ EXCHANGE_HELD = [dg.AssetKey(k) for k in ("exchange_database_copy", "exchange_do
 def follow_up(row: dict) -> dg.RunRequest:
     """The one run that deals with a decided scan's held work."""
     run_key = f"pii-{row['decision']}-{row['scan_id']}"
-    tags = {"np/pii_scan": row["scan_id"], "np/case_id": str(row["case_id"]), "np/serial": f"{row['subject']}-{row['subject_key']}"}
+    tags = {"np/pii_scan": row["scan_id"], CASE_TAG: str(row["case_id"]), SERIAL_TAG: f"{row['subject']}-{row['subject_key']}"}
     if row["decision"] == "rejected":
         return dg.RunRequest(run_key=run_key, job_name=pii_rejection_job.name, tags=tags,
                              run_config={"ops": {"apply_pii_rejection": {"config": {"scan_id": row["scan_id"]}}}})

@@ -32,9 +32,10 @@ def _name(work_key: str) -> str:
 
 def _batches(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
     names = {_name(k): k for k in keys}
+    hashed = list(names)
     found: dict[str, str] = {}
-    for start in range(0, len(keys), _CHUNK):
-        chunk = {_name(k) for k in keys[start:start + _CHUNK]}
+    for start in range(0, len(hashed), _CHUNK):
+        chunk = set(hashed[start:start + _CHUNK])
         found.update({names[n]: batch for n, batch in instance.run_storage.get_cursor_values(chunk).items()})
     return found
 

@@ -18,14 +18,13 @@ import sys
 import time
 from pathlib import Path
 
-import boto3
 import dagster as dg
 import pytest
 from dagster._core.scheduler.instigation import TickStatus
 
 from resources.event_bus import SnsEventBus
 from tests.services import stop_process
-from tests.test_request_sensor import depth, drain, report_body
+from tests.test_request_sensor import depth, drain, queue_settings, report_body, topic_with_queues
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE_SECONDS = 180
@@ -33,16 +32,9 @@ DEADLINE_SECONDS = 180
 
 @pytest.mark.timeout(400)
 def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpoint, demo_home, tmp_path, monkeypatch):
-    sns = boto3.client("sns", endpoint_url=moto_endpoint, region_name="us-east-1")
-    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
-    suffix = tmp_path.name[-12:].replace("_", "-")
-    topic = sns.create_topic(Name=f"np-events-e2e-{suffix}")["TopicArn"]
-    queues = {}
-    for role in ("requests", "backend"):
-        url = sqs.create_queue(QueueName=f"np-{role}-e2e-{suffix}")["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-        queues[role] = url
+    aws = topic_with_queues(moto_endpoint)
+    sns, sqs, topic = aws["sns"], aws["sqs"], aws["topic"]
+    queues = {role: aws[role] for role in ("requests", "backend")}
 
     dagster_home = tmp_path / "dagster_home"
     dagster_home.mkdir()
@@ -52,8 +44,7 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
         **{k: v for k, v in os.environ.items() if k.startswith("NP_")},  # NP_HOME: the demo data
         "DAGSTER_HOME": str(dagster_home),
         "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-        "NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queues["requests"], "NP_SQS_ENDPOINT_URL": moto_endpoint,
-        "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": topic, "NP_SNS_ENDPOINT_URL": moto_endpoint,
+        **queue_settings(aws, moto_endpoint),
         "NP_REQUEST_POLL_SECONDS": "2",
     }
     assert env["NP_HOME"] == str(demo_home)

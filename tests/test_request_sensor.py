@@ -270,10 +270,11 @@ def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_t
 # ---------------------------------------------------------------- SNS -> SQS on the moto server
 
 
-@pytest.fixture
-def aws_queue(moto_endpoint, demo_home, monkeypatch):
-    sns = boto3.client("sns", endpoint_url=moto_endpoint, region_name="us-east-1")
-    sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
+def topic_with_queues(endpoint: str) -> dict:
+    """An SNS topic with two SQS queues subscribed (SNS envelopes): `requests`, which the sensor reads,
+    and `backend`, where the backend would see the platform's events. Names are unique per call."""
+    sns = boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1")
+    sqs = boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1")
     name = uuid.uuid4().hex[:12]
     topic = sns.create_topic(Name=f"np-events-{name}")["TopicArn"]
     queues = {}
@@ -282,12 +283,22 @@ def aws_queue(moto_endpoint, demo_home, monkeypatch):
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
         queues[role] = url
-    for name_, value in {"NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queues["requests"],
-                         "NP_SQS_ENDPOINT_URL": moto_endpoint, "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": topic,
-                         "NP_SNS_ENDPOINT_URL": moto_endpoint}.items():
-        monkeypatch.setenv(name_, value)
-    get_settings.cache_clear()
     return {"sns": sns, "sqs": sqs, "topic": topic, **queues}
+
+
+def queue_settings(aws: dict, endpoint: str) -> dict[str, str]:
+    """The settings that point the platform at `topic_with_queues`'s topic and request queue."""
+    return {"NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": aws["requests"], "NP_SQS_ENDPOINT_URL": endpoint,
+            "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": aws["topic"], "NP_SNS_ENDPOINT_URL": endpoint}
+
+
+@pytest.fixture
+def aws_queue(moto_endpoint, demo_home, monkeypatch):
+    aws = topic_with_queues(moto_endpoint)
+    for name, value in queue_settings(aws, moto_endpoint).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    return aws
 
 
 def drain(sqs, url, wait_seconds: int = 1) -> list[dict]:

@@ -12,9 +12,8 @@ from domain.exchange.request import ExchangeRequest
 from domain.schema import annotations, document_variants, exhibits
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
 from nextpoint_assets.exchanges.documents import id_chunks, markup_rect, selected_exhibit_ids
-from nextpoint_assets.exports.pii import PiiScanConfig
 from nextpoint_assets.pii.gate import gate_result
-from nextpoint_assets.pii.scanning import ScanText, run_scan
+from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, run_scan, scan_metadata
 from resources.dagster_resources import (
     DatabaseResource,
     DocumentEngineResource,
@@ -90,7 +89,7 @@ def exchange_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, 
                       object_store: ObjectStoreResource, event_bus: EventBusResource,
                       document_engine: DocumentEngineResource) -> dg.MaterializeResult:
     settings = get_settings()
-    threshold = settings.pii_threshold if config.threshold is None else config.threshold
+    threshold = config.threshold_or(settings)
     with exchange_step(context):
         state, request, done = _begin(databases, context)
         if done:
@@ -103,12 +102,7 @@ def exchange_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, 
                            settings=settings, platform=dbs.platform(), bus=event_bus.bus(),
                            extra_event={"exchange_id": request.exchange_id, "destination_case_id": request.destination_case_id,
                                         "batch_id": request.batch_id})
-        row = outcome.row
-        return dg.MaterializeResult(metadata={
-            "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings, "threshold": threshold,
-            "counts": dg.MetadataValue.json(row["counts"]), "documents": row["documents"], "pages": row["pages"],
-            "unscanned": dg.MetadataValue.md("\n".join(f"- {u}" for u in outcome.unscanned[:200]) or "none"),
-            "report_key": outcome.report_key, "deadline": str(row["deadline"] or "")})
+        return dg.MaterializeResult(metadata=scan_metadata(outcome, threshold))
 
 
 @dg.asset_check(asset=exchange_pii_scan, blocking=True,

@@ -6,7 +6,7 @@ import dagster as dg
 
 from nextpoint_assets.exports.common import ExportState, export_step, parse_export_key, production_asset
 from nextpoint_assets.pii.gate import gate_result
-from nextpoint_assets.pii.scanning import ScanText, hold_types, run_scan
+from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, hold_types, run_scan, scan_metadata
 from nextpoint_assets.pii.suggestions import suggest_redactions
 from resources.dagster_resources import (
     DatabaseResource,
@@ -17,11 +17,6 @@ from resources.dagster_resources import (
 from resources.settings import get_settings
 
 GATE = "export_pii_gate"
-
-
-class PiiScanConfig(dg.Config):
-    threshold: float | None = None  # findings scoring at least this hold the work; default NP_PII_THRESHOLD (0.5)
-    suggest_redactions: bool | None = None  # write findings as redaction annotations; default NP_PII_SUGGEST_REDACTIONS
 
 
 def export_texts(state: ExportState) -> list[ScanText]:
@@ -46,7 +41,7 @@ def export_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, ob
                     databases: DatabaseResource, event_bus: EventBusResource,
                     document_engine: DocumentEngineResource) -> dg.MaterializeResult:
     settings = get_settings()
-    threshold = settings.pii_threshold if config.threshold is None else config.threshold
+    threshold = config.threshold_or(settings)
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         dbs = databases.databases()
@@ -59,16 +54,8 @@ def export_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, ob
                                  else config.suggest_redactions):
             suggested = suggest_redactions(dbs, case_id, store, outcome, threshold, document_engine.engine(),
                                            hold_types(settings))
-        row = outcome.row
-        return dg.MaterializeResult(metadata={
-            "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings,
-            "threshold": threshold, "counts": dg.MetadataValue.json(row["counts"]),
-            "documents": row["documents"], "pages": row["pages"],
-            "unscanned": dg.MetadataValue.md("\n".join(f"- {u}" for u in outcome.unscanned[:200]) or "none"),
-            "report_key": outcome.report_key,
-            "deadline": str(row["deadline"] or ""),
-            "suggested_redactions": dg.MetadataValue.json(suggested) if suggested else "not asked",
-        })
+        return dg.MaterializeResult(metadata=scan_metadata(
+            outcome, threshold, suggested_redactions=dg.MetadataValue.json(suggested) if suggested else "not asked"))
 
 
 @dg.asset_check(asset=export_pii_scan, blocking=True,

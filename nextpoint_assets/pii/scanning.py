@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import dagster as dg
+
 from domain.errors import ObjectNotFound, PlatformError
 from domain.log import get_logger
 from domain.pii.recognizers import PERSON, TYPES, load_ner
@@ -53,6 +55,26 @@ class ScanOutcome:
     report_key: str
     event: dict[str, Any] | None
     text_keys: dict[int, str]  # document id -> the scanned text (relative key), to place findings again
+    lines: list[dict[str, Any]]  # every finding as written to the findings file (masked)
+
+
+class PiiScanConfig(dg.Config):
+    threshold: float | None = None  # findings scoring at least this count; default NP_PII_THRESHOLD (0.5)
+    suggest_redactions: bool | None = None  # write findings as redaction annotations; default NP_PII_SUGGEST_REDACTIONS
+
+    def threshold_or(self, settings) -> float:
+        return settings.pii_threshold if self.threshold is None else self.threshold
+
+
+def scan_metadata(outcome: ScanOutcome, threshold: float, **extra: Any) -> dict[str, Any]:
+    """The scan asset's materialization metadata (export and exchange alike)."""
+    row = outcome.row
+    return {
+        "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings, "threshold": threshold,
+        "counts": dg.MetadataValue.json(row["counts"]), "documents": row["documents"], "pages": row["pages"],
+        "unscanned": dg.MetadataValue.md("\n".join(f"- {u}" for u in outcome.unscanned[:200]) or "none"),
+        "report_key": outcome.report_key, "deadline": str(row["deadline"] or ""), **extra,
+    }
 
 
 def allowlist(store) -> list[str]:
@@ -155,7 +177,7 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
             unscanned=len(unscanned), report_key=store.key(report_key),
             deadline=row["deadline"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["deadline"] else None, **extra_event)
         bus.publish(event)
-    return ScanOutcome(row, len(flagged), unscanned, store.key(report_key), event, text_keys)
+    return ScanOutcome(row, len(flagged), unscanned, store.key(report_key), event, text_keys, lines)
 
 
 def report_csv(lines: list[dict[str, Any]], columns: list[str] = REPORT_COLUMNS) -> bytes:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, insert, select
 from domain.errors import ObjectNotFound, PlatformError
 from domain.log import get_logger
 from domain.schema import annotations, document_variants, exhibits
-from nextpoint_assets.pii.scanning import UNSCANNED, ScanOutcome, read_findings
+from nextpoint_assets.pii.scanning import UNSCANNED, ScanOutcome
 
 log = get_logger("pii")
 LABEL = "REDACTED - PII"
@@ -45,8 +45,7 @@ def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold
     counts of what was written and skipped."""
     from domain.keys import relative_to_case
 
-    lines = [f for f in read_findings(store, store.relative(outcome.row["findings_key"]))
-             if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED]
+    lines = [f for f in outcome.lines if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED]
     engine = dbs.case_writer(case_id)
     by_exhibit: dict[int, list[dict[str, Any]]] = {}
     for line in lines:
