@@ -20,6 +20,9 @@ def test_defaults_are_embedded(tmp_path):
         ({"NP_OBJECT_STORE": "ftp"}, "NP_OBJECT_STORE"),
         ({"NP_DB_NAME_PREFIX": "np-case; DROP"}, "NP_DB_NAME_PREFIX"),
         ({"NP_LOG_FORMAT": "xml"}, "NP_LOG_FORMAT"),
+        ({"NP_PII_TYPES": "US_SSN,HOROSCOPE"}, "NP_PII_TYPES"),
+        ({"NP_PII_HOLD_TYPES": "EMAIL"}, "NP_PII_HOLD_TYPES"),
+        ({"NP_CIRCUIT_FAILURES": "0"}, "NP_CIRCUIT_FAILURES"),
     ],
 )
 def test_malformed_values_name_the_variable(env, named, tmp_path):
