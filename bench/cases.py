@@ -222,6 +222,7 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     from nextpoint_assets.exports.completion import export_completion
     from nextpoint_assets.exports.manifest_asset import export_manifest
     from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
     from nextpoint_assets.exports.volumes import export_volumes
     from resources.dagster_resources import build_resources
     from resources.settings import load_settings
@@ -229,8 +230,9 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     os.environ["NP_HOME"] = args["home"]
     settings = load_settings({"NP_HOME": args["home"]})
     defs = dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_archive, export_completion],
-        asset_checks=[export_quality_checks], jobs=[export_job], resources=build_resources(settings),
+        # The PII scan and its gate are part of every production: the bench case's text is clean.
+        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive, export_completion],
+        asset_checks=[export_quality_checks, export_pii_gate], jobs=[export_job], resources=build_resources(settings),
     )
     instance = dg.DagsterInstance.ephemeral()
     key = f"{PRODUCTION_CASE}-{export_id}"

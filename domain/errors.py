@@ -7,6 +7,9 @@ and an already-done error means the work exists and nothing is to be redone.
 
 from __future__ import annotations
 
+import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 
@@ -74,9 +77,36 @@ class ObjectNotFound(PermanentError):
     default_message = "An object the work needs is missing from the object store."
 
 
-class DocumentUnreadable(PermanentError):
+class DocumentError(PermanentError):
+    """A document the work cannot use. Raised where only a local (often temporary) file is known;
+    the caller that knows which exhibit and object key it is names them with `about`."""
+
+    def about(self, exhibit_id: int | None = None, key: str | None = None) -> DocumentError:
+        """The same error naming the exhibit and its object key instead of a local file."""
+        context = {k: v for k, v in self.context.items() if k != "file"}
+        return type(self)(self.user_message, exhibit_id=exhibit_id, key=key, **context)
+
+
+class DocumentUnreadable(DocumentError):
     default_message = "A document could not be read: it is corrupt or not a PDF."
 
 
-class DocumentEncrypted(PermanentError):
+class DocumentEncrypted(DocumentError):
     default_message = "A document is password-protected and cannot be processed."
+
+
+# An absolute path inside the temporary directory (or any /tmp, /var/tmp), up to a space, quote,
+# colon or bracket, and not the tail of an object key ("documents/tmp/a.pdf"): PDF libraries put
+# the file they were given in front of their messages.
+_TEMP_PATH = re.compile(
+    r"(?<![\w.~/-])(?:" + re.escape(tempfile.gettempdir().rstrip("/")) + r"|/tmp|/var/tmp|/private/var/folders)/[^\s'\"():,\]]*"
+)
+
+
+def without_paths(text: str, *paths: str | Path | None, name: str = "the file") -> str:
+    """`text` (an exception's message) with every local file path replaced by `name`: the
+    given `paths` and anything under a temporary directory. Users know exhibits and object
+    keys; a worker's temporary file names mean nothing to them and tell about the host."""
+    for path in sorted({str(p) for p in paths if p}, key=len, reverse=True):
+        text = text.replace(path, name)
+    return _TEMP_PATH.sub(name, text)

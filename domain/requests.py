@@ -1,11 +1,13 @@
-"""Requests that arrive as events (../shared/contracts/events.md): unwrap, validate, name the work.
+"""Requests that arrive as events (docs/events.md): unwrap, validate, name the work.
 
 A queue message is hostile until this module has read it: the body may be raw or
 wrapped in an SNS envelope, may not be JSON, may name an event type nobody asked
 for, or may fail its contract. `read_message` turns any body into either an
 `Accepted` request, a `Rejected` one (with a reason a person can act on), or an
 `Ignored` one (the platform's own outcome events, which come back when a queue is
-subscribed to the whole topic: rejecting those would loop forever).
+subscribed to the whole topic: rejecting those would loop forever). A body that nests
+deeper than `MAX_DEPTH` is refused before anything walks it (recursion limits), and
+what a refusal echoes of the body is cut at `MAX_ECHOED_BODY` (`rejection_event_fields`).
 
 Every accepted request names its *work key*: the identity of the work it asks
 for. A request delivered twice, or a second request with the same idempotency
@@ -24,6 +26,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.errors import PermanentError, validation_problems
+from domain.event_size import MAX_FIELD_BYTES, cut_utf8, field_text, utf8_size
 
 #: Request types the platform consumes, and the kind of work each starts.
 REQUEST_KINDS = {
@@ -46,7 +49,18 @@ OUTCOME_TYPES = frozenset({
 })
 
 #: A rejected body is echoed in EVENT_REJECTED; beyond this it is cut (SNS messages stop at 256 KiB).
-MAX_ECHOED_BODY = 64 * 1024
+MAX_ECHOED_BODY = MAX_FIELD_BYTES
+#: A refusal's reason, and the rejected event's type and id it names, are cut beyond these (UTF-8 bytes):
+#: a list of 50,000 invalid ids gives 50,000 validation messages.
+MAX_REASON_BYTES = 4096
+MAX_ECHOED_ID_BYTES = 1024
+#: No request nests deeper than a few levels; a hostile body nested thousands deep would exhaust the
+#: recursion limit of whatever walks it next (validation, the echo, Dagster's run config).
+MAX_DEPTH = 32
+
+
+#: Ids are positive and below this (a database BIGINT holds them all).
+MAX_ID = 10**12
 
 
 class EventHeader(BaseModel):
@@ -56,7 +70,7 @@ class EventHeader(BaseModel):
 
     event_type: str = Field(min_length=1, max_length=100)
     event_id: str = Field(min_length=1, max_length=200)
-    case_id: int = Field(gt=0, lt=10**12)
+    case_id: int = Field(gt=0, lt=MAX_ID)
     occurred_at: str = Field(min_length=1, max_length=64)
 
     @field_validator("case_id", mode="before")
@@ -146,6 +160,7 @@ def unwrap(raw: str) -> Any:
         body = json.loads(raw)
     except (json.JSONDecodeError, TypeError, RecursionError) as exc:
         raise PermanentError(f"The message is not JSON ({str(exc)[:120]}).") from None
+    _check_depth(body)
     if isinstance(body, dict) and body.get("Type") == "Notification" and "Message" in body:
         inner = body["Message"]
         if not isinstance(inner, str):
@@ -154,7 +169,21 @@ def unwrap(raw: str) -> Any:
             body = json.loads(inner)
         except (json.JSONDecodeError, RecursionError) as exc:
             raise PermanentError(f"The SNS envelope's Message is not JSON ({str(exc)[:120]}).") from None
+        _check_depth(body)
     return body
+
+
+def _check_depth(body: Any) -> None:
+    """Refuse a body nested deeper than MAX_DEPTH; walks it without recursion."""
+    stack = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > MAX_DEPTH:
+            raise PermanentError(f"The message nests deeper than {MAX_DEPTH} levels.")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def read_message(raw: str) -> Accepted | Rejected | Ignored:
@@ -163,12 +192,12 @@ def read_message(raw: str) -> Accepted | Rejected | Ignored:
     try:
         body = unwrap(raw)
     except PermanentError as exc:
-        return Rejected(exc.user_message, _echo(raw), digest=digest)
+        return Rejected(exc.user_message, raw, digest=digest)
     if not isinstance(body, dict):
-        return Rejected("The event is not a JSON object.", _echo(body), digest=digest)
+        return Rejected("The event is not a JSON object.", body, digest=digest)
     if "Records" in body and "event_type" not in body:
         return Rejected("S3 event notifications are not read from this queue; the manifest sensor sees uploads.",
-                        _echo(body), digest=digest)
+                        body, digest=digest)
     event_type = body.get("event_type")
     if isinstance(event_type, str) and event_type in OUTCOME_TYPES:
         return Ignored("an outcome event of the platform's own", event_type, str(body.get("event_id", "")))
@@ -181,9 +210,14 @@ def read_message(raw: str) -> Accepted | Rejected | Ignored:
         known = ", ".join(REQUEST_KINDS)
         return _rejected(f"Unknown event type {header.event_type!r}; this queue takes {known}.", body, digest)
     try:
-        return _accept(kind, header, body)
+        accepted = _accept(kind, header, body)
     except PermanentError as exc:
         return _rejected(exc.user_message, body, digest)
+    # Every case named is looked up in the core database: an id beyond any database integer (10**30)
+    # would fail the lookup of the whole tick, not just this request.
+    if any(isinstance(c, bool) or not 0 < c < MAX_ID for c in accepted.case_ids):
+        return _rejected(f"A case id must be a whole number from 1 to {MAX_ID - 1}.", body, digest)
+    return accepted
 
 
 def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
@@ -245,7 +279,7 @@ def _rejected(reason: str, body: dict[str, Any], digest: str) -> Rejected:
     case_id = body.get("case_id")
     return Rejected(
         reason,
-        _echo(body),
+        body,
         event_type=body.get("event_type") if isinstance(body.get("event_type"), str) else None,
         event_id=body.get("event_id") if isinstance(body.get("event_id"), str) else None,
         case_id=case_id if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 10**12 else None,
@@ -253,24 +287,36 @@ def _rejected(reason: str, body: dict[str, Any], digest: str) -> Rejected:
     )
 
 
-def _echo(body: Any) -> Any:
-    """The original body for EVENT_REJECTED: as it came when small, cut text when large."""
-    text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False, default=str)
-    if len(text) <= MAX_ECHOED_BODY:
-        return body
-    return text[:MAX_ECHOED_BODY] + "…"
+def echo_body(body: Any) -> tuple[Any, bool, int]:
+    """What EVENT_REJECTED echoes of a body: (the body as it came when small, else its text cut at
+    MAX_ECHOED_BODY bytes on a character boundary; whether it was cut; its size in UTF-8 bytes)."""
+    text = field_text(body)
+    size = utf8_size(text)
+    if size <= MAX_ECHOED_BODY:
+        return body, False, size
+    return cut_utf8(text, MAX_ECHOED_BODY)[0], True, size
 
 
 def rejection_event_fields(rejected: Rejected) -> dict[str, Any]:
-    """The fields of EVENT_REJECTED. Its event id is derived from the message's bytes, so the same bad
-    message delivered twice is announced under one id (consumers drop the second)."""
-    return {
+    """The fields of EVENT_REJECTED, on every refusal path: the body, reason and ids are cut here
+    (`body_truncated`, `body_bytes` tell it; the event bus then guarantees the whole event fits). Its
+    event id is derived from the message's bytes, so the same bad message delivered twice is announced
+    under one id (consumers drop the second)."""
+    body, truncated, size = echo_body(rejected.body)
+    fields: dict[str, Any] = {
         "event_id": f"event_rejected-{rejected.digest[:40]}",
-        "reason": rejected.reason,
-        "body": rejected.body,
-        "rejected_event_type": rejected.event_type,
-        "rejected_event_id": rejected.event_id,
+        "body": body,
+        "body_truncated": truncated,
+        "body_bytes": size,
     }
+    for name, value, limit in (("reason", rejected.reason, MAX_REASON_BYTES),
+                               ("rejected_event_type", rejected.event_type, MAX_ECHOED_ID_BYTES),
+                               ("rejected_event_id", rejected.event_id, MAX_ECHOED_ID_BYTES)):
+        text, cut = cut_utf8(value, limit) if isinstance(value, str) else (value, False)
+        fields[name] = text
+        if cut:
+            fields[f"{name}_truncated"], fields[f"{name}_bytes"] = True, utf8_size(value)
+    return fields
 
 
 def encode_ids(ids: set[int]) -> str:

@@ -8,9 +8,10 @@ in by implementing the same protocol.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +19,7 @@ from typing import Protocol
 import numpy as np
 from PIL import Image
 
-from domain.errors import DocumentEncrypted, DocumentUnreadable, SettingsError
+from domain.errors import DocumentEncrypted, DocumentUnreadable, SettingsError, without_paths
 from domain.geometry import PageGeometry
 
 TESSDATA_CANDIDATES = (
@@ -31,16 +32,21 @@ TESSDATA_CANDIDATES = (
 
 class DocumentEngine(Protocol):
     def page_count(self, pdf: Path) -> int: ...
+    def repair_note(self, pdf: Path) -> str | None: ...
     def page_texts(self, pdf: Path) -> list[str]: ...
     def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]: ...
     def page_geometries(self, pdf: Path) -> list[PageGeometry]: ...
     def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str: ...
+    def words_with_boxes(self, pdf: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]: ...
     def find_text(self, pdf: Path, page_index: int, needle: str) -> list[tuple[float, float, float, float]]: ...
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
-    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]: ...
-    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int) -> Iterator[np.ndarray]: ...
+    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int,
+                    page_dpi: Mapping[int, float] | None = None) -> Iterator[Image.Image]: ...
+    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int,
+                                 page_dpi: Mapping[int, float] | None = None) -> Iterator[np.ndarray]: ...
     def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str: ...
     def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]: ...
+    def ocr_word_boxes(self, image: Image.Image, detect_orientation: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]: ...
 
 
 def find_tessdata(configured: Path | None = None) -> Path:
@@ -71,34 +77,57 @@ class LocalDocumentEngine:
 
     @contextmanager
     def open_pdf(self, pdf: Path):
+        """The document, open in pdfium. A file pdfium refuses is classified by qpdf (pikepdf):
+        password-protected, empty or beyond repair raise typed errors that name no local path;
+        one qpdf can rebuild (a lost xref, a cut-off end, bytes in front of %PDF) is opened from
+        qpdf's rebuilt copy, in memory, so every reader sees the same repaired document."""
         import pypdfium2 as pdfium
 
         with self._pdfium_lock:
             try:
                 document = pdfium.PdfDocument(str(pdf))
             except pdfium.PdfiumError as exc:
-                raise self._failure(pdf, exc) from None
+                repaired = self._repaired(pdf, exc)
+                try:
+                    document = pdfium.PdfDocument(repaired)
+                except pdfium.PdfiumError as again:
+                    raise DocumentUnreadable(reason=without_paths(str(again), pdf, name="the PDF")) from None
             try:
                 yield document
             finally:
                 document.close()
 
+    def repair_note(self, pdf: Path) -> str | None:
+        """Why the document had to be rebuilt before it could be read, or None when it opens as it is."""
+        import pypdfium2 as pdfium
+
+        with self._pdfium_lock:
+            try:
+                pdfium.PdfDocument(str(pdf)).close()
+                return None
+            except pdfium.PdfiumError as exc:
+                self._repaired(pdf, exc)  # raises when it cannot be rebuilt
+                return f"the PDF is damaged ({without_paths(str(exc), pdf, name='the PDF')}); qpdf rebuilt it and the rebuilt copy was produced"
+
     @staticmethod
-    def _failure(pdf: Path, exc: Exception) -> Exception:
-        """Why pdfium refused a file. pdfium's own error code is process-global and can be
-        stale, so qpdf (pikepdf) classifies: password-protected, empty, or corrupt."""
+    def _repaired(pdf: Path, exc: Exception) -> bytes:
+        """qpdf's rebuilt copy of a PDF pdfium refused, or the typed reason it cannot be read.
+        pdfium's own error code is process-global and can be stale, so qpdf classifies."""
         import pikepdf
 
-        name = Path(pdf).name
         try:
             with pikepdf.open(pdf) as document:
                 if len(document.pages) == 0:
-                    return DocumentUnreadable("The PDF has no pages.", file=name, reason="no pages")
+                    raise DocumentUnreadable("The PDF has no pages.", reason="no pages")
+                out = io.BytesIO()
+                document.save(out)
+                return out.getvalue()
         except pikepdf.PasswordError:
-            return DocumentEncrypted(file=name)
+            raise DocumentEncrypted() from None
         except pikepdf.PdfError as error:
-            return DocumentUnreadable(file=name, reason=str(error)[:200])
-        return DocumentUnreadable(file=name, reason=str(exc))
+            raise DocumentUnreadable(reason=without_paths(str(error), pdf, name="the PDF")[:200]) from None
+        except (RuntimeError, ValueError, KeyError, TypeError) as error:  # qpdf gave up while writing the rebuilt copy
+            raise DocumentUnreadable(reason=without_paths(f"{exc}; {error}", pdf, name="the PDF")[:200]) from None
 
     def page_count(self, pdf: Path) -> int:
         try:
@@ -130,6 +159,44 @@ class LocalDocumentEngine:
             textpage = page.get_textpage()
             try:
                 return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
+            finally:
+                textpage.close()
+                page.close()
+
+    def words_with_boxes(self, pdf: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]:
+        """The text layer's words of a page in content order, each with the union of its
+        characters' glyph boxes in user space (x0, y0, x1, y1; the space of redaction rects).
+        A word is a run of characters between blanks; [] for a page without a text layer."""
+        import pypdfium2.raw as pdfium_c
+
+        with self.open_pdf(pdf) as document:
+            if not 0 <= page_index < len(document):
+                return []
+            page = document[page_index]
+            textpage = page.get_textpage()
+            try:
+                words: list[tuple[str, tuple[float, float, float, float]]] = []
+                chars: list[str] = []
+                boxes: list[tuple[float, float, float, float]] = []
+
+                def flush() -> None:
+                    if chars:
+                        words.append(("".join(chars), (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                                        max(b[2] for b in boxes), max(b[3] for b in boxes))))
+                    chars.clear()
+                    boxes.clear()
+
+                for index in range(textpage.count_chars()):
+                    # One code point per character index (get_text_range need not map 1:1).
+                    code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+                    char = chr(code) if 0 < code < 0x110000 else " "
+                    if char.isspace() or not char.isprintable():
+                        flush()
+                        continue
+                    chars.append(char)
+                    boxes.append(textpage.get_charbox(index))
+                flush()
+                return words
             finally:
                 textpage.close()
                 page.close()
@@ -171,15 +238,18 @@ class LocalDocumentEngine:
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image:
         with self.open_pdf(pdf) as document:
             if not 0 <= page_index < len(document):
-                raise DocumentUnreadable(f"Page {page_index + 1} does not exist.", file=Path(pdf).name)
+                raise DocumentUnreadable(f"Page {page_index + 1} does not exist.")
         # pdfium rounds sizes up; iter_render crops to exactly inches x dpi pixels.
         return next(self.iter_render(pdf, [(page_index, grayscale)], dpi))
 
-    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int) -> Iterator[Image.Image]:
-        """Render (page index, grayscale) requests from one open document, exact pixel sizes."""
+    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int,
+                    page_dpi: Mapping[int, float] | None = None) -> Iterator[Image.Image]:
+        """Render (page index, grayscale) requests from one open document, exact pixel sizes.
+        `page_dpi` draws the pages it names at their own resolution (oversized pages, smaller);
+        the images are still labelled `dpi`."""
         with self.open_pdf(pdf) as document:
-            scale = dpi / 72.0
             for index, grayscale in requests:
+                scale = (page_dpi or {}).get(index, dpi) / 72.0
                 page = document[index]
                 width, height = page.get_size()
                 image = page.render(scale=scale, grayscale=grayscale, may_draw_forms=True).to_pil()
@@ -192,12 +262,14 @@ class LocalDocumentEngine:
                 image.info["dpi"] = (dpi, dpi)
                 yield image
 
-    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int) -> Iterator[np.ndarray]:
+    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int,
+                                 page_dpi: Mapping[int, float] | None = None) -> Iterator[np.ndarray]:
         """Grey pages meant for thresholding to black and white: rendered without anti-aliasing
-        (crisp edges, three times faster) straight into arrays of exactly inches x dpi pixels."""
+        (crisp edges, three times faster) straight into arrays of exactly inches x dpi pixels
+        (`page_dpi` as in iter_render)."""
         with self.open_pdf(pdf) as document:
-            scale = dpi / 72.0
             for index in pages:
+                scale = (page_dpi or {}).get(index, dpi) / 72.0
                 page = document[index]
                 width, height = page.get_size()
                 exact = (max(1, round(height * scale)), max(1, round(width * scale)))
@@ -231,6 +303,27 @@ class LocalDocumentEngine:
                     words.append((value, box))
         return text, words
 
+    def ocr_word_boxes(self, image: Image.Image, detect_orientation: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """Recognised words, each with its pixel box (x0, y0, x1, y1) in `image`'s own
+        coordinates, also when the scan was turned upright to be read."""
+        import tesserocr
+
+        degrees = self._orientation(image) if detect_orientation else 0
+        seen = image.rotate(degrees, expand=True) if degrees else image
+        api = self._ocr_api()
+        api.SetImage(seen)
+        api.Recognize()
+        words = []
+        iterator = api.GetIterator()
+        level = tesserocr.RIL.WORD
+        if iterator is not None:
+            for word in tesserocr.iterate_level(iterator, level):
+                value = (word.GetUTF8Text(level) or "").strip()
+                box = word.BoundingBox(level)
+                if value and box:
+                    words.append((value, _unrotate(box, degrees, image.width, image.height)))
+        return words
+
     def _ocr_api(self):
         api = getattr(self._local, "api", None)
         if api is None:
@@ -253,20 +346,36 @@ class LocalDocumentEngine:
 
     def _upright(self, image: Image.Image) -> Image.Image:
         """Rotate a scan upright using tesseract's orientation detection (needs osd data)."""
+        degrees = self._orientation(image)
+        return image.rotate(degrees, expand=True) if degrees else image
+
+    def _orientation(self, image: Image.Image) -> int:
+        """Degrees (counter-clockwise) that turn a scan upright; 0 without osd data."""
         import tesserocr
 
         tessdata = find_tessdata(self._tessdata)
         if not (tessdata / "osd.traineddata").is_file():
-            return image
+            return 0
         osd = getattr(self._local, "osd", None)
         if osd is None:
             osd = tesserocr.PyTessBaseAPI(path=str(tessdata) + "/", lang="osd", psm=tesserocr.PSM.OSD_ONLY)
             self._local.osd = osd
         osd.SetImage(image)
         result = osd.DetectOrientationScript()
-        if result and result.get("orient_deg"):
-            return image.rotate(result["orient_deg"], expand=True)
-        return image
+        return int(result["orient_deg"]) % 360 if result and result.get("orient_deg") else 0
+
+
+def _unrotate(box: tuple[int, int, int, int], degrees: int, width: int, height: int) -> tuple[int, int, int, int]:
+    """A box found in an image turned `degrees` counter-clockwise (PIL rotate, expand) back in
+    the coordinates of the original `width` x `height` image."""
+    x0, y0, x1, y1 = box
+    if degrees == 90:  # (x, y) went to (y, width - x)
+        return (width - y1, x0, width - y0, x1)
+    if degrees == 180:
+        return (width - x1, height - y1, width - x0, height - y0)
+    if degrees == 270:  # (x, y) went to (height - y, x)
+        return (y0, height - x1, y1, height - x0)
+    return box
 
 
 def build_document_engine(settings) -> DocumentEngine:

@@ -1,7 +1,10 @@
 """Event bus: SNS in production, a JSON-lines file as the embedded default.
 
-Events follow ../shared/contracts/events.md; SNS message attributes eventType,
-caseId and batchId let SQS subscriptions filter on them.
+Events follow docs/events.md; SNS message attributes eventType, caseId and batchId
+let SQS subscriptions filter on them. Both buses publish every event through
+`domain.event_size.fit_event`, so no event is ever too long for SNS (256 KiB, body
+and attributes): oversized fields are cut and flagged, and an event that cannot fit
+becomes a minimal one (docs/events.md, "Sizes").
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from domain.errors import PermanentError
+from domain.errors import PermanentError, RetryableError
+from domain.event_size import MAX_EVENT_BYTES, fit_event, serialize_event
 
 
 class EventBus(Protocol):
@@ -47,7 +51,7 @@ class LocalEventBus:
 
     def publish(self, event: dict[str, Any]) -> str:
         _check(event)
-        line = json.dumps(event, ensure_ascii=False, sort_keys=True) + "\n"
+        line = serialize_event(fit_event(event)) + "\n"
         with open(self.path, "a", encoding="utf-8") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             handle.write(line)
@@ -59,7 +63,32 @@ class LocalEventBus:
     def read_all(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        # split("\n"), not splitlines(): an event's text may hold U+2028 or U+0085, which JSON leaves as they are.
+        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
+#: SNS errors no retry can fix (the others, and every transport fault, are passing: retried).
+_REFUSALS = frozenset({"InvalidParameter", "InvalidParameterValue", "NotFound", "AuthorizationError",
+                       "ValidationError", "KMSDisabled", "KMSNotFound", "InvalidSecurity"})
+#: A batch id is an attribute for filtering, never large; one that is (a bug) is cut, not refused.
+_MAX_ATTRIBUTE_TEXT = 256
+
+
+def message_attributes(event: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The SNS message attributes subscriptions filter on: eventType, caseId and, when set, batchId."""
+    attributes = {
+        "eventType": {"DataType": "String", "StringValue": str(event["event_type"])[:_MAX_ATTRIBUTE_TEXT]},
+        "caseId": {"DataType": "String", "StringValue": str(event["case_id"])[:_MAX_ATTRIBUTE_TEXT]},
+    }
+    if event.get("batch_id") is not None:
+        attributes["batchId"] = {"DataType": "String", "StringValue": str(event["batch_id"])[:_MAX_ATTRIBUTE_TEXT]}
+    return attributes
+
+
+def attributes_size(attributes: dict[str, dict[str, str]]) -> int:
+    """What the attributes count towards SNS's limit: each name, data type and value, in UTF-8 bytes."""
+    return sum(len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
+               for name, value in attributes.items())
 
 
 class SnsEventBus:
@@ -68,18 +97,24 @@ class SnsEventBus:
         self.client = client
 
     def publish(self, event: dict[str, Any]) -> str:
+        """Publish one event, cut to fit SNS (body and attributes within 256 KiB). A fault of the service
+        is a typed error: RetryableError when it may pass, PermanentError when SNS refused the event."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
         _check(event)
-        attributes = {
-            "eventType": {"DataType": "String", "StringValue": str(event["event_type"])},
-            "caseId": {"DataType": "String", "StringValue": str(event["case_id"])},
-        }
-        if event.get("batch_id") is not None:
-            attributes["batchId"] = {"DataType": "String", "StringValue": str(event["batch_id"])}
-        self.client.publish(
-            TopicArn=self.topic_arn,
-            Message=json.dumps(event, ensure_ascii=False, sort_keys=True),
-            MessageAttributes=attributes,
-        )
+        attributes = message_attributes(event)
+        fitted = fit_event(event, MAX_EVENT_BYTES - attributes_size(attributes))
+        try:
+            self.client.publish(TopicArn=self.topic_arn, Message=serialize_event(fitted),
+                                MessageAttributes=message_attributes(fitted))
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in _REFUSALS:
+                raise PermanentError(f"The event bus refused the event ({code}).", event_type=event["event_type"],
+                                     event_id=event["event_id"]) from exc
+            raise RetryableError(f"The event bus could not be reached ({code or type(exc).__name__}).") from exc
+        except BotoCoreError as exc:
+            raise RetryableError(f"The event bus could not be reached ({type(exc).__name__}).") from exc
         return event["event_id"]
 
 

@@ -37,11 +37,16 @@ class RequestQueue(Protocol):
 class LocalRequestQueue:
     """Messages as files in one folder, oldest first; the handle is the file name. A message received
     through this object is not received again through it (its visibility lasts the object's life, which
-    is one sensor tick); the next tick sees every file not deleted."""
+    is one sensor tick); the next tick sees every file not deleted.
+
+    Like SQS's ApproximateReceiveCount, each message's deliveries are counted (a small file per message
+    under `.receives/`, gone with the message), so a message that keeps failing is set aside after
+    `max_receives` deliveries here too. The body is read as UTF-8; bytes that are not become U+FFFD."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._counts = self.folder / ".receives"
         self._leased: set[str] = set()
 
     def send(self, body: str) -> str:
@@ -61,14 +66,29 @@ class LocalRequestQueue:
                 body = (self.folder / name).read_bytes().decode("utf-8", "replace")
             except FileNotFoundError:  # deleted by a concurrent reader
                 continue
-            messages.append(QueueMessage(name, body, name))
+            messages.append(QueueMessage(name, body, name, self._count(name)))
         return messages
+
+    def _count(self, name: str) -> int:
+        """This delivery's number: one more than the deliveries counted so far."""
+        path = self._counts / name
+        try:
+            count = int(path.read_text() or 0) + 1
+        except (FileNotFoundError, ValueError):
+            count = 1
+        try:
+            self._counts.mkdir(exist_ok=True)
+            path.write_text(str(count))
+        except OSError:
+            pass  # a count that cannot be kept costs retries, never the message
+        return count
 
     def delete(self, handles: Iterable[str]) -> list[str]:
         for handle in handles:
             if "/" in handle or not handle.endswith(".json"):
                 continue
             (self.folder / handle).unlink(missing_ok=True)
+            (self._counts / handle).unlink(missing_ok=True)
         return []
 
     def release(self, handles: Iterable[str]) -> None:

@@ -18,14 +18,19 @@ One tick:
 A queue or database that cannot be reached skips the tick: the messages come
 back and nothing is lost. A message that keeps coming back without its run ever
 being recorded is rejected after `max_receives` deliveries.
+
+One message never stops the tick: a message whose handling raises is logged by its message id and
+left to its own redelivery (rejected on its `max_receives`-th delivery); a refusal that cannot be
+published leaves that one message for redelivery; the others go on (docs/events.md, "Faults").
 """
 
 import json
 import time
+import traceback
 
 import dagster as dg
 
-from domain.errors import PlatformError
+from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger
 from domain.requests import (
     BATCHED_KINDS,
@@ -97,8 +102,9 @@ class Tick:
         self.object_store = object_store
         self.bus = event_bus.bus()
         self.outcome = {"received": 0, "requested": 0, "already_done": 0, "duplicates": 0, "rejected": 0,
-                        "ignored": 0, "confirmed": 0, "batched": 0}
+                        "ignored": 0, "confirmed": 0, "batched": 0, "left": 0}
         self.delete: list[str] = []
+        self.refused: set[str] = set()  # digests announced this tick: a copy in the same tick is not announced twice
 
     def confirm(self, pending: list[tuple[str, str]]) -> None:
         """Delete the messages whose runs now exist; the rest come back after their visibility timeout."""
@@ -119,20 +125,53 @@ class Tick:
         return messages
 
     def reject(self, message: QueueMessage, rejected: Rejected) -> None:
+        """Announce EVENT_REJECTED and delete the message. Never raises: a refusal that cannot be published
+        (bus down, refused) leaves this one message for its own redelivery, and the tick goes on."""
+        if rejected.digest and rejected.digest in self.refused:  # the same bytes twice in one tick
+            self.delete.append(message.handle)
+            self.outcome["duplicates"] += 1
+            return
         try:
             self.bus.publish(make_event("EVENT_REJECTED", rejected.case_id or 0, **rejection_event_fields(rejected)))
-        except PlatformError as exc:  # the message stays: it is announced when the bus is back
-            log.warning(f"EVENT_REJECTED could not be published: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any fault of one publish is this message's alone
+            reason = str(exc) if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {str(exc)[:300]}"
+            log.warning(f"EVENT_REJECTED could not be published; message {message.message_id} comes back on its "
+                        f"own: {reason}", extra={"fields": {"message_id": message.message_id}})
+            self.outcome["left"] += 1
             return
-        log.warning(f"request rejected: {rejected.reason}",
-                    extra={"fields": {"case_id": rejected.case_id, "event_id": rejected.event_id}})
+        log.warning(f"request rejected: {rejected.reason[:500]}",
+                    extra={"fields": {"case_id": rejected.case_id, "event_id": (rejected.event_id or "")[:200],
+                                      "message_id": message.message_id}})
+        if rejected.digest:
+            self.refused.add(rejected.digest)
         self.delete.append(message.handle)
         self.outcome["rejected"] += 1
+
+    def failed(self, message: QueueMessage, exc: Exception, request: Accepted | None = None) -> None:
+        """Handling one message raised something nobody expected (a bug, or a fault of this message alone).
+        It is logged by its message id and left to its own redelivery; on its `max_receives`-th delivery it
+        is rejected instead, so it is not retried for ever. The rest of the tick goes on."""
+        log.error(f"message {message.message_id} (delivery {message.receive_count}) could not be handled: "
+                  f"{type(exc).__name__}: {str(exc)[:300]}\n{traceback.format_exc(limit=8)}",
+                  extra={"fields": {"message_id": message.message_id}})
+        if message.receive_count < self.settings.max_receives:
+            self.outcome["left"] += 1
+            return
+        reason = (f"The message could not be handled after {message.receive_count} deliveries: an internal error "
+                  "(the platform team has the details).")
+        if request is not None:
+            self.reject(message, _refused(message, request, reason))
+        else:
+            self.reject(message, Rejected(reason, message.body, digest=message_digest(message.body)))
 
     def read(self, messages: list[QueueMessage]) -> list[tuple[QueueMessage, Accepted]]:
         accepted = []
         for message in messages:
-            result = read_message(message.body)
+            try:
+                result = read_message(message.body)
+            except Exception as exc:  # noqa: BLE001 - read_message returns Rejected for bad input; this is a bug
+                self.failed(message, exc)
+                continue
             if isinstance(result, Rejected):
                 self.reject(message, result)
             elif isinstance(result, Ignored):
@@ -155,7 +194,16 @@ class Tick:
                 continue
             work_key = request.work_key
             if request.kind == "export":
-                manifest = store.head(request.body["manifest_key"])
+                try:
+                    manifest = store.head(request.body["manifest_key"])
+                except RetryableError:
+                    raise  # the store cannot be reached: the tick is skipped, every message comes back
+                except PermanentError as exc:
+                    self.reject(message, _refused(message, request, exc.user_message))
+                    continue
+                except Exception as exc:  # noqa: BLE001 - this message's fault alone
+                    self.failed(message, exc, request)
+                    continue
                 if manifest is None:
                     self.reject(message, _refused(message, request,
                                                   f"The manifest {request.body['manifest_key']} is not in the object store."))
@@ -188,6 +236,10 @@ class Tick:
             except PlatformError as exc:
                 pending.pop()
                 self.reject(message, _refused(message, request, exc.user_message))
+                continue
+            except Exception as exc:  # noqa: BLE001 - this message's fault alone: the others go on
+                pending.pop()
+                self.failed(message, exc, request)
                 continue
             runs[work_key] = (request.kind, run)
             if partition is not None:

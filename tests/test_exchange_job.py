@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from domain import schema
-from domain.production.render import redaction_tokens
+from domain.production.leaks import tokens
 from jobs.exchanges import exchange_run_config
 from resources.dagster_resources import build_resources
 from resources.databases import DatabaseConfig, Databases
@@ -73,7 +73,7 @@ def hidden_words(dbs: Databases, store: CaseStore, exhibit_ids: list[int], tmp_p
                 continue
             doc = conn.execute(select(schema.exhibits.c.document_id).where(schema.exhibits.c.id == exhibit_id)).scalar()
             pdf = store.download(f"documents/{doc}/rendition.pdf", tmp_path / f"{doc}.pdf")
-            words |= redaction_tokens(engine.text_in_rect(pdf, page - 1, tuple(rect)))
+            words |= set(tokens(engine.text_in_rect(pdf, page - 1, tuple(rect))))
     return words
 
 

@@ -134,10 +134,11 @@ def test_demo_export_succeeds_with_every_check_passing(demo_export):
 
 def test_layout_and_counts_agree_everywhere(demo_export, env):
     root, name = demo_export["root"], demo_export["name"]
-    images = sorted(p for p in root.glob("VOL*/IMAGES/*/*") if p.is_file())
-    opt = loadfiles.read_opt(root / "DATA" / f"{name}.opt")
-    lfp = loadfiles.read_lfp(root / "DATA" / f"{name}.lfp")
-    header, rows = loadfiles.read_dat(root / "DATA" / f"{name}.dat")
+    # The DII's text copies sit beside the first images; they are not pages.
+    images = sorted(p for p in root.glob("VOL*/IMAGES/*/*") if p.is_file() and p.suffix != ".txt")
+    opt = loadfiles.read_opt(root / f"{name}.opt")
+    lfp = loadfiles.read_lfp(root / f"{name}.lfp")
+    header, rows = loadfiles.read_dat(root / f"{name}.dat")
     pgcount = sum(int(r[header.index("PGCOUNT")]) for r in rows)
     events = LocalEventBus(env["settings"].events_file).read_all()
     completed = [e for e in events if e["event_type"] == "EXPORT_COMPLETED" and e["export_id"] == 1]
@@ -146,7 +147,7 @@ def test_layout_and_counts_agree_everywhere(demo_export, env):
     for row in opt:
         assert (root / row[2].replace("\\", "/")).is_file()
     assert {p.parent.name for p in images} >= {"0001"}
-    assert max(sum(1 for _ in folder.iterdir()) for folder in root.glob("VOL*/IMAGES/*")) <= 50
+    assert max(sum(1 for p in folder.iterdir() if p.suffix != ".txt") for folder in root.glob("VOL*/IMAGES/*")) <= 50
     assert (root / "VOL001" / "TEXT").is_dir() and (root / "VOL002").is_dir()
     assert sorted(p.name for p in root.glob(f"{name}_VOL*.pdf")) == [f"{name}_VOL001.pdf", f"{name}_VOL002.pdf"]
     keys = [row[0] for row in opt]
@@ -156,7 +157,7 @@ def test_layout_and_counts_agree_everywhere(demo_export, env):
 def test_images_are_300_dpi_g4_or_jpeg_for_colour(demo_export):
     root = demo_export["root"]
     kinds = set()
-    for path in root.glob("VOL*/IMAGES/*/*"):
+    for path in (p for p in root.glob("VOL*/IMAGES/*/*") if p.suffix != ".txt"):  # .txt: the DII's text copies
         with Image.open(path) as image:
             assert tuple(round(v) for v in image.info["dpi"]) == (300, 300)
             if path.suffix == ".tif":
@@ -211,8 +212,8 @@ def test_no_redacted_word_survives_anywhere(demo_export, env):
     for secret in secrets:
         assert not any(secret in text for text in haystack), secret
     # The images: OCR every page that carried a redaction.
-    opt = {r[0]: r[2] for r in loadfiles.read_opt(root / "DATA" / "ACME_PROD001.opt")}
-    redacted_texts = [p for p in root.rglob("*.txt") if "SSN" in p.read_text() or "Employee record" in p.read_text()]
+    opt = {r[0]: r[2] for r in loadfiles.read_opt(root / "ACME_PROD001.opt")}
+    redacted_texts = [p for p in root.rglob("TEXT/*/*.txt") if "SSN" in p.read_text() or "Employee record" in p.read_text()]
     assert redacted_texts
     for text_file in redacted_texts:
         image_path = root / opt[text_file.stem].replace("\\", "/")
@@ -222,7 +223,7 @@ def test_no_redacted_word_survives_anywhere(demo_export, env):
 
 def test_withheld_slip_sheets_and_natives(demo_export):
     root = demo_export["root"]
-    header, rows = loadfiles.read_dat(root / "DATA" / "ACME_PROD001.dat")
+    header, rows = loadfiles.read_dat(root / "ACME_PROD001.dat")
     by_begin = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
     withheld = [b for b, r in by_begin.items() if r["TITLE"] == "" and r["PGCOUNT"] == "1" and "WITHHELD" in (root / r["TEXTLINK"].replace("\\", "/")).read_text()]
     assert withheld
@@ -341,7 +342,7 @@ def test_bad_documents_are_named_and_the_rest_is_produced(env):
     for exhibit_id, code in ((90, "document_not_found"), (91, "unreadable_pdf"), (92, "encrypted_pdf"), (93, "empty_pdf"), (94, "bad_exhibit_row"), (5, "duplicate_exhibit")):
         assert f"exhibit {exhibit_id}: {code}" in log, (exhibit_id, code, log)
     root = Path(store.store.local_path("case_101/exports/export_2/production/Hostile_Prod"))
-    header, rows = loadfiles.read_dat(root / "DATA" / "Hostile_Prod.dat")
+    header, rows = loadfiles.read_dat(root / "Hostile_Prod.dat")
     assert [r[0] for r in rows] == ["HOST0000001", rows[1][0]] and len(rows) == 2
     assert rows[0][header.index("FILENAME")].startswith("../../Ünïcode")  # metadata kept exactly; paths never use it
     assert all(".." not in p.name for p in root.rglob("*"))
@@ -405,6 +406,6 @@ def test_searchable_pdf_production_with_redactions(env):
     assert "page 1 of" in plain_text  # the original text layer is kept
     with pikepdf.open(pdfs[0]) as pdf:
         assert all("/Annots" not in page.obj for page in pdf.pages)
-    opt = loadfiles.read_opt(root / "DATA" / "PDF_PROD.opt")
+    opt = loadfiles.read_opt(root / "PDF_PROD.opt")
     assert all(row[2].endswith(".pdf") for row in opt)
     assert (root / "PDF_PROD_VOL001.pdf").is_file()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from domain.production import loadfiles
 from domain.production.manifest import validate_manifest
 from domain.production.plan import PdfInfo, build_plan
 from domain.production.render import DocJob, produce_document_safely
@@ -26,7 +27,7 @@ def test_a_document_that_breaks_keeps_its_numbered_pages(tmp_path):
     for page in outcome.produced.pages:
         with Image.open(tmp_path / "out" / page.path) as image:
             assert image.size == (2550, 3300)
-    assert (tmp_path / "out" / outcome.produced.text_path).read_text() == ""
+    assert (tmp_path / "out" / outcome.produced.text_path).read_bytes() == b"\xef\xbb\xbf\r\n"  # empty text: BOM and CRLF
 
 
 def test_every_format_produces_every_numbered_page(tmp_path):
@@ -42,4 +43,9 @@ def test_every_format_produces_every_numbered_page(tmp_path):
         outcome = produce_document_safely(job, engine)
         assert not outcome.problems
         assert len(outcome.produced.pages) == 2 and all(p.path.endswith(suffix) for p in outcome.produced.pages)
-        assert "Two pages - page 2 of 2" in (tmp_path / image_format / "out" / outcome.produced.text_path).read_text()
+        text = (tmp_path / image_format / "out" / outcome.produced.text_path).read_bytes()
+        assert "Two pages - page 2 of 2" in text.decode("utf-8-sig") and loadfiles.text_file_problem(text) is None
+        # With a DII asked, the same bytes beside the first page's file, named after it.
+        first = outcome.produced.pages[0].path
+        assert outcome.produced.fulltext_path == first.rsplit(".", 1)[0] + ".txt"
+        assert (tmp_path / image_format / "out" / outcome.produced.fulltext_path).read_bytes() == text

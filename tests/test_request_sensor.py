@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
 import uuid
 
 import boto3
 import dagster as dg
 import pytest
 
-from domain.requests import Accepted, Ignored, Rejected, export_work_key, read_message
-from resources.dagster_resources import build_resources
+from domain.event_size import field_text, utf8_size
+from domain.requests import Accepted, Ignored, Rejected, export_work_key, message_digest, read_message
+from resources.dagster_resources import EventBusResource, build_resources
 from resources.event_bus import LocalEventBus, SnsEventBus
 from resources.request_queue import LocalRequestQueue
 from resources.settings import get_settings, load_settings
@@ -55,6 +57,11 @@ def envelope(body: dict | str) -> str:
                        "Message": message})
 
 
+def nested(depth: int) -> str:
+    """JSON arrays nested `depth` deep."""
+    return "[" * depth + "]" * depth
+
+
 # ---------------------------------------------------------------- reading one message
 
 
@@ -77,6 +84,9 @@ def test_raw_and_enveloped_bodies_read_the_same():
     (json.dumps({**export_body(), "manifest_key": "case_202/exports/export_7/manifest.zip"}), "the export's own manifest"),
     (json.dumps({**exchange_body(), "case_id": 101}), "destination"),
     (json.dumps({**stamp_body(), "exhibit_ids": []}), "exhibit_ids"),
+    # Beyond any database integer: the tick's case lookup would fail for every message.
+    (json.dumps(report_body(report_type="user_activity", case_ids=[101, 10**30])), "A case id must be"),
+    (json.dumps({**report_body(), "parameters": {"x": json.loads(nested(40))}}), "nests deeper than 32"),
 ])
 def test_bad_messages_are_rejected_with_a_reason(raw, reason):
     result = read_message(raw)
@@ -501,3 +511,178 @@ def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stampe
     assert sorted((e["event_type"], e["request_event_id"]) for e in events) == [
         ("STAMP_COMPLETED", "st-ok1"), ("STAMP_COMPLETED", "st-ok2"), ("STAMP_FAILED", "st-bad")]
     assert "position" in next(e for e in events if e["event_type"] == "STAMP_FAILED")["error"]
+
+
+# ---------------------------------------------------------------- hostile bodies: one message never stops intake
+
+
+def hostile_bodies() -> dict[str, str]:
+    """Bad bodies as they arrive, each with a word its refusal's reason holds. Every one is text SQS
+    accepts (SQS refuses NUL and most control characters raw: they arrive JSON-escaped)."""
+    garbage = bytes(range(256)).decode("latin-1")
+    garbage = "".join(c for c in garbage if c in "\t\n\r" or c >= " ") * 40  # SQS-legal, not UTF-8 text of anything
+    return {
+        "malformed": ("{not json at all", "not JSON"),
+        "nested_raw": (nested(5000), "not JSON"),  # past the parser's recursion limit
+        "nested_envelope": (envelope(json.dumps({"event_type": "REPORT_REQUESTED", "x": json.loads(nested(100))})),
+                            "nests deeper than"),  # parses, but nothing may walk it
+        "binary": (garbage, "not JSON"),
+        "binary_envelope": (envelope(garbage), "Message is not JSON"),
+        "nul_type": (json.dumps({**report_body("nul-1"), "event_type": "REPORT\u0000REQUESTED"}), "Unknown event type"),
+        # The issue's message: about 240 KB for an unknown case (accepted, then refused by the case check).
+        "unknown_case_240k": (json.dumps(report_body("big-240", case_id=999, note="x" * 240_000)), "Case 999"),
+        # 300 KB of two-byte characters: more than SNS carries, sent to the queue directly.
+        "unknown_case_300k": (json.dumps(report_body("big-300", case_id=999, note="é" * 150_000), ensure_ascii=False),
+                              "Case 999"),
+    }
+
+
+def _rejections(events: list[dict]) -> list[dict]:
+    return [e for e in events if e.get("event_type") == "EVENT_REJECTED"]
+
+
+def test_hostile_bodies_each_get_one_refusal_and_valid_requests_one_run(demo_home):
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    bad = hostile_bodies()
+    for body, _ in bad.values():
+        queue.send(body)
+    queue.send(bad["malformed"][0])  # the same bad bytes twice in one tick: announced once
+    (settings.queue_dir / "00000000000000000001-invalid-utf8.json").write_bytes(b"\xff\xfe{\x00\x80 not text")
+    valid = [report_body("ok-1"), report_body("ok-2", 202), report_body("ok-nul\u0000id"), stamp_body("st-ok")]
+    for body in valid:
+        queue.send(json.dumps(body))
+    queue.send(envelope(valid[0]))  # a valid request delivered twice
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance)
+        _, runs = harness.tick()
+        carried = sorted(e for r in runs for e in _event_ids(r))
+        assert carried == sorted(b["event_id"] for b in valid)
+        harness.tick()
+        assert queue.depth() == 0
+    rejected = _rejections(local_events(settings))
+    assert len(rejected) == len(bad) + 1  # each bad body once, and the file that is not UTF-8
+    for name, (body, reason) in bad.items():
+        [event] = [e for e in rejected if e["event_id"] == f"event_rejected-{message_digest(body)[:40]}"]
+        assert reason in event["reason"], name
+        assert event["body_truncated"] == (len(body.encode()) > 64 * 1024), name
+        assert utf8_size(field_text(event["body"])) <= 64 * 1024, name
+    big = next(e for e in rejected if e["rejected_event_id"] == "big-300")
+    assert big["case_id"] == 999 and big["body_bytes"] > 300_000 and big["body"].endswith("é")
+
+
+def _event_ids(run: dg.DagsterRun) -> list[str]:
+    """The request event ids a run carries: its own, or its batch's."""
+    (op,) = run.run_config["ops"].values()
+    config = op["config"]
+    items = config.get("requests", [config])
+    return [i["request"]["event_id"] if "request" in i else i["event_id"] for i in items]
+
+
+def test_a_message_whose_handling_raises_is_left_alone_then_rejected_and_the_others_run(demo_home, monkeypatch):
+    """An unexpected exception handling one message is that message's alone: it is left to its own
+    redelivery, the others go on, and on its max_receives-th delivery it is rejected."""
+    from resources.dagster_resources import RequestQueueResource
+    from sensors import requests as sensor_module
+
+    settings = get_settings()
+    queue = LocalRequestQueue(settings.queue_dir)
+    queue.send(json.dumps(report_body("cursed")))
+    queue.send(json.dumps(report_body("fine")))
+    real = sensor_module.read_message
+
+    def flaky(raw):
+        if "cursed" in raw:
+            raise RuntimeError("a bug that only this body finds")
+        return real(raw)
+
+    monkeypatch.setattr(sensor_module, "read_message", flaky)
+    resources = sensor_resources()
+    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), max_receives=2)
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance, resources)
+        _, runs = harness.tick()
+        assert [r.tags["np/event_id"] for r in runs] == ["fine"]
+        assert _rejections(local_events(settings)) == []  # left for its second delivery
+        _, runs = harness.tick()  # its second delivery: max_receives reached
+        assert runs == [] and queue.depth() == 0
+    [rejected] = _rejections(local_events(settings))
+    assert rejected["rejected_event_id"] is None and "after 2 deliveries" in rejected["reason"]
+    assert json.loads(rejected["body"])["event_id"] == "cursed"
+
+
+class FlakyEventBus(EventBusResource):
+    """The real bus, except that publishing the refusal of a body holding `fail_for` fails the first time
+    (a bus that drops one connection): raised as a plain exception, not a typed one."""
+
+    fail_for: str = ""
+
+    def bus(self):
+        inner, marker = super().bus(), self.fail_for
+
+        class Flaky:
+            def publish(self, event):
+                if marker and marker not in FAILED and marker in json.dumps(event.get("body")):
+                    FAILED.add(marker)
+                    raise ConnectionResetError("the event bus dropped the connection")
+                return inner.publish(event)
+
+        return Flaky()
+
+
+FAILED: set[str] = set()
+
+
+def test_over_sqs_a_failed_refusal_leaves_only_its_own_message_and_nothing_valid_is_dead_lettered(aws_queue):
+    """SNS -> SQS on moto over HTTP, the request queue with a redrive policy (two receives, then the
+    dead-letter queue). Hostile bodies beside valid requests; one refusal's publish fails: that message
+    alone comes back (after its visibility timeout) and is refused then; the others are done in the
+    first tick; nothing reaches the dead-letter queue."""
+    from resources.dagster_resources import RequestQueueResource
+
+    sns, sqs, topic, url = aws_queue["sns"], aws_queue["sqs"], aws_queue["topic"], aws_queue["requests"]
+    dead = with_dead_letter_queue(sqs, url, max_receives=2)
+    bad = hostile_bodies()
+    for name, (body, _) in bad.items():
+        if name.startswith(("nested_raw", "binary", "unknown_case_300k")) or name.endswith("envelope"):
+            sqs.send_message(QueueUrl=url, MessageBody=body)  # raw: SNS would not carry some of these
+        else:
+            sns.publish(TopicArn=topic, Message=body)
+    backend = SnsEventBus(topic, sns)
+    backend.publish(report_body("sqs-ok-1"))
+    backend.publish(report_body("sqs-ok-1"))  # delivered twice
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps(report_body("sqs-ok-2", 202)))
+
+    resources = sensor_resources()
+    resources["event_bus"] = FlakyEventBus(**resources["event_bus"].model_dump(), fail_for="big-300")
+    resources["request_queue"] = RequestQueueResource(**{**resources["request_queue"].model_dump(),
+                                                         "visibility_seconds": 2})
+    with dg.instance_for_test() as instance:
+        harness = Harness(instance, resources)
+        result, runs = harness.tick()
+        assert isinstance(result, dg.SensorResult)
+        assert sorted(e for r in runs for e in _event_ids(r)) == ["sqs-ok-1", "sqs-ok-2"]
+        for _ in range(20):  # the failed one comes back after its visibility timeout
+            result, more = harness.tick()
+            assert more == [] and isinstance(result, dg.SensorResult)
+            if depth(sqs, url) == 0:
+                break
+            time.sleep(1)
+        assert depth(sqs, url) == 0 and depth(sqs, dead) == 0
+    assert {"big-300"} == FAILED  # the failure did happen
+    rejected = _rejections(drain(sqs, aws_queue["backend"]))
+    assert len(rejected) == len(bad) == len({e["event_id"] for e in rejected})
+    big = [e for e in rejected if e["rejected_event_id"] in ("big-240", "big-300")]
+    assert len(big) == 2 and all(e["body_truncated"] and len(e["body"].encode()) <= 64 * 1024 for e in big)
+
+
+def with_dead_letter_queue(sqs, url: str, max_receives: int) -> str:
+    """Give a queue a dead-letter queue after `max_receives` receives, and room for 1 MiB messages;
+    returns the dead-letter queue's URL."""
+    name = url.rsplit("/", 1)[1]
+    dead = sqs.create_queue(QueueName=f"{name}-dead")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receives)}),
+        "MaximumMessageSize": str(1024 * 1024)})
+    return dead

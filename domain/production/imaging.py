@@ -18,12 +18,33 @@ BW_THRESHOLD = 160
 JPEG_QUALITY = 85
 ENDORSEMENT_POINTS = 10
 MARGIN_POINTS = 18
+# The most pixels one page image may have: 20 x 20 inches (about A2) at 300 dpi. A larger page
+# (an A0 poster, a 200-inch site plan) is drawn smaller to fit, still labelled 300 dpi, as imaging
+# tools fit oversized pages to a maximum image size: a 200-inch page at 300 dpi would be 3.6
+# gigapixels (10 GB in colour) for one image nobody can open.
+MAX_PAGE_PIXELS = 36_000_000
+# A page narrower than this (a label, a 4-point image page) is drawn larger to reach it, so its
+# Bates number fits and reads; imaging a 1/18-inch page at 300 dpi gives 16 pixels.
+MIN_PAGE_INCHES = 2
 
 
 @lru_cache(maxsize=16)
 def font(size_px: int) -> ImageFont.FreeTypeFont:
     # Pillow's bundled font: no system font needed, the same glyphs everywhere.
     return ImageFont.load_default(size=size_px)
+
+
+def render_dpi(width_points: float, height_points: float, dpi: float = DPI, max_pixels: int = MAX_PAGE_PIXELS,
+               min_inches: float = MIN_PAGE_INCHES) -> float:
+    """The resolution to draw a page at: `dpi`; more for a page whose shorter side is under
+    `min_inches`; less when that would exceed `max_pixels`."""
+    shorter = min(width_points, height_points) / 72
+    if 0 < shorter < min_inches:
+        dpi = dpi * min_inches / shorter
+    pixels = (width_points * dpi / 72) * (height_points * dpi / 72)
+    if pixels <= max_pixels:
+        return dpi
+    return dpi * (max_pixels / pixels) ** 0.5
 
 
 def measure(text: str, size: float) -> float:

@@ -1,25 +1,33 @@
-"""Load files (../shared/contracts/production_layout.md): DAT, OPT, LOG, LFP, DII and CSV.
+"""Load files and text files of a production: DAT, OPT, LOG, LFP, DII and CSV (docs/productions.md).
 
-Every writer takes the same produced documents, so counts agree by construction:
-OPT lines = LFP lines = image files = sum of PGCOUNT.
+Load files sit at the production root ({NAME}/) and every path inside them is
+relative to that folder, with backslashes, because review platforms resolve
+paths from the load file's own folder. Every writer takes the same produced
+documents, so counts agree by construction: OPT lines = LFP lines = image
+files = sum of PGCOUNT. The readers at the end are what QC parses them back with.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain.production.manifest import DEFAULT_DAT_FIELDS, Exhibit, ExportSettings
+from domain.production.manifest import DEFAULT_DAT_FIELDS, Exhibit, ExportSettings, sent_date_time
 from domain.production.plan import PlannedDocument
 
 DAT_SEPARATOR = "\x14"
 DAT_QUOTE = "\u00fe"
 DAT_NEWLINE = "\u00ae"
 CRLF = "\r\n"
+BOM = "\ufeff"
 LFP_FILE_TYPES = {"tif": 2, "jpg": 4, "pdf": 7}
+LFP_ROTATION = "0"  # degrees; pages are written upright
+# Summation wants a CRLF within a text file's first 80 characters: the first line holds at most 78.
+FIRST_LINE_LIMIT = 78
 # Withheld documents disclose no content: these fields stay empty for them.
 WITHHELD_BLANK = {"TITLE", "FILENAME", "FILEEXT", "MD5HASH", "NATIVELINK"}
 
@@ -39,6 +47,8 @@ class ProducedDocument:
     text_path: str | None = None
     native_path: str | None = None
     pdf_path: str | None = None
+    # With a DII asked: the same text beside the first image, named after it (Summation's @FULLTEXT DOC).
+    fulltext_path: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,6 +62,48 @@ def windows_path(path: str | None) -> str:
     return (path or "").replace("/", "\\")
 
 
+def fulltext_copy_path(first_image_path: str) -> str:
+    """Where the DII's text copy goes: beside the first image, the image's name with .txt."""
+    folder, _, filename = first_image_path.rpartition("/")
+    stem = filename.rsplit(".", 1)[0]
+    return f"{folder}/{stem}.txt" if folder else f"{stem}.txt"
+
+
+def text_file_bytes(text: str) -> bytes:
+    """A text file as review tools load it: UTF-8 with BOM, CRLF line ends, ending with CRLF.
+
+    Bare LF and CR become CRLF. A first line longer than FIRST_LINE_LIMIT is broken at
+    its last space or tab within the limit (the blank becomes the line break, so no
+    word changes), or at the limit when it has none; later lines are left as they are.
+    Every file, even an empty one, ends with CRLF, so each has a CRLF within its first
+    80 characters.
+    """
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "" and len(lines) > 1:
+        lines.pop()  # the text already ends with a line break
+    first = lines[0]
+    if len(first) > FIRST_LINE_LIMIT:
+        head = first[: FIRST_LINE_LIMIT + 1]
+        cut = max(head.rfind(" "), head.rfind("\t"))
+        lines[0:1] = [first[:cut], first[cut + 1:]] if cut >= 0 else [first[:FIRST_LINE_LIMIT], first[FIRST_LINE_LIMIT:]]
+    return (BOM + CRLF.join(lines) + CRLF).encode("utf-8")
+
+
+def text_file_problem(data: bytes) -> str | None:
+    """Why bytes are not a text file as text_file_bytes writes them, or None."""
+    if not data.startswith(BOM.encode("utf-8")):
+        return "has no UTF-8 BOM"
+    try:
+        text = data.decode("utf-8")[1:]
+    except UnicodeDecodeError as exc:
+        return f"is not UTF-8 ({exc.reason} at byte {exc.start})"
+    if "\r" in text.replace(CRLF, "") or "\n" in text.replace(CRLF, ""):
+        return "has a line end that is not CRLF"
+    if CRLF not in text[:80]:
+        return "has no CRLF within its first 80 characters"
+    return None
+
+
 def dat_value(value: Any) -> str:
     """A DAT cell: newlines become ®; the qualifier and separator cannot be escaped, so they are replaced."""
     text = "" if value is None else str(value)
@@ -59,7 +111,15 @@ def dat_value(value: Any) -> str:
     return text.replace(DAT_SEPARATOR, " ").replace(DAT_QUOTE, "\u00de")
 
 
+def _sent(exhibit: Exhibit) -> tuple[str, str]:
+    try:
+        return sent_date_time(exhibit.date_sent)
+    except ValueError:
+        return "", ""  # reported by exhibit when the manifest was validated
+
+
 def field_values(fields: Iterable[str], doc: PlannedDocument, produced: ProducedDocument, exhibit: Exhibit) -> list[str]:
+    date_sent, time_sent = _sent(exhibit)
     standard = {
         "BEGBATES": doc.begin,
         "ENDBATES": doc.end,
@@ -71,7 +131,8 @@ def field_values(fields: Iterable[str], doc: PlannedDocument, produced: Produced
         "FILEEXT": exhibit.file_extension,
         "TITLE": exhibit.title,
         "AUTHOR": exhibit.author,
-        "DATESENT": exhibit.date_sent,
+        "DATESENT": date_sent,
+        "TIMESENT": time_sent,
         "MD5HASH": exhibit.md5,
         "CONFIDENTIALITY": exhibit.confidentiality,
         "NATIVELINK": windows_path(produced.native_path),
@@ -106,7 +167,8 @@ def write_dat(path: Path, fields, docs, produced, exhibits) -> int:
 
 def write_csv(path: Path, fields, docs, produced, exhibits) -> int:
     count = 0
-    with open(path, "w", encoding="utf-8", newline="") as out:
+    # RFC 4180 (quotes doubled, CRLF records) with a BOM: Excel reads BOM-less UTF-8 as ANSI.
+    with open(path, "w", encoding="utf-8-sig", newline="") as out:
         writer = csv.writer(out, lineterminator=CRLF)
         writer.writerow(fields)
         for values in _rows(docs, produced, exhibits, fields):
@@ -134,26 +196,46 @@ def write_opt(path: Path, docs, produced, separator: str = ",") -> int:
     return count
 
 
+def _volume_relative(doc: PlannedDocument, page_path: str) -> tuple[str, str]:
+    """(folder, file name) of a page inside its volume's folder, backslash separated."""
+    prefix = doc.volume_label + "/"
+    if not page_path.startswith(prefix):
+        raise ValueError(f"page {page_path} is not inside volume {doc.volume_label}")
+    folder, _, filename = windows_path(page_path[len(prefix):]).rpartition("\\")
+    return folder, filename
+
+
 def write_lfp(path: Path, docs, produced) -> int:
+    """IPRO: the volume label maps to the volume's folder, so the path after it is volume-relative."""
     count = 0
     with open(path, "w", encoding="utf-8", newline="") as out:
         for doc, index, page in _image_records(docs, produced):
             flag = ("C" if doc.family_child else "D") if index == 0 else ""
-            folder, _, filename = windows_path(page.path).rpartition("\\")
-            out.write(f"IM,{page.key},{flag},{page.offset},@{doc.volume_label};{folder};{filename};{LFP_FILE_TYPES[page.file_type]}{CRLF}")
+            folder, filename = _volume_relative(doc, page.path)
+            out.write(
+                f"IM,{page.key},{flag},{page.offset},@{doc.volume_label};{folder};{filename};"
+                f"{LFP_FILE_TYPES[page.file_type]},{LFP_ROTATION}{CRLF}"
+            )
             count += 1
     return count
 
 
 def write_dii(path: Path, docs, produced) -> int:
+    """Summation: per document @T, ENDDOC, PGCOUNT, @FULLTEXT DOC (text beside the first image),
+    @EDOC (the produced native), then the image folder and file names."""
     with open(path, "w", encoding="utf-8", newline="") as out:
         for number, doc in enumerate(docs):
             if number:
                 out.write(CRLF)
+            result = produced[doc.exhibit_id]
             out.write(f"@T {doc.begin}{CRLF}@C ENDDOC {doc.end}{CRLF}@C PGCOUNT {doc.pages}{CRLF}")
+            if result.fulltext_path:
+                out.write(f"@FULLTEXT DOC{CRLF}")
+            if result.native_path:
+                out.write(f"@EDOC \\{windows_path(result.native_path)}{CRLF}")
             current_folder = None
             seen_files = set()
-            for page in produced[doc.exhibit_id].pages:
+            for page in result.pages:
                 folder, _, filename = windows_path(page.path).rpartition("\\")
                 if folder != current_folder:
                     out.write(f"@D @I\\{folder}\\{CRLF}")
@@ -190,7 +272,7 @@ def write_all(folder: Path, export: ExportSettings, docs, produced, exhibits) ->
     return written
 
 
-# Parsers: QC reads every load file back with these.
+# Readers: QC reads every load file back with these.
 
 def _read(path: Path, encoding: str = "utf-8") -> str:
     """The file's text with its line ends as written (no newline translation)."""
@@ -198,8 +280,15 @@ def _read(path: Path, encoding: str = "utf-8") -> str:
         return handle.read()
 
 
+def _read_with_bom(path: Path) -> str:
+    text = _read(path)
+    if not text.startswith(BOM):
+        raise ValueError(f"{path.name} has no UTF-8 BOM")
+    return text[1:]
+
+
 def read_dat(path: Path) -> tuple[list[str], list[list[str]]]:
-    text = _read(path, "utf-8-sig")
+    text = _read_with_bom(path)
     if not text.endswith(CRLF):
         raise ValueError("the DAT does not end with CRLF")
     lines = text[:-2].split(CRLF)
@@ -218,6 +307,19 @@ def read_dat(path: Path) -> tuple[list[str], list[list[str]]]:
     return header, rows
 
 
+def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
+    text = _read_with_bom(path)
+    if text and not text.endswith(CRLF):
+        raise ValueError(f"{path.name} does not end with CRLF")
+    table = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    if not table:
+        raise ValueError(f"{path.name} has no header")
+    for n, row in enumerate(table[1:], start=2):
+        if len(row) != len(table[0]):
+            raise ValueError(f"{path.name} record {n} has {len(row)} fields, the header {len(table[0])}")
+    return table[0], table[1:]
+
+
 def read_opt(path: Path, separator: str = ",") -> list[list[str]]:
     text = _read(path)
     if text and not text.endswith(CRLF):
@@ -230,32 +332,82 @@ def read_opt(path: Path, separator: str = ",") -> list[list[str]]:
 
 
 def read_lfp(path: Path) -> list[list[str]]:
+    """Rows of [IM, key, flag, offset, volume, folder, file, file type, rotation]."""
+    text = _read(path)
+    if text and not text.endswith(CRLF):
+        raise ValueError(f"{path.name} does not end with CRLF")
     rows = []
-    for n, line in enumerate(_read(path).split(CRLF), start=1):
+    for n, line in enumerate(text.split(CRLF), start=1):
         if not line:
             continue
         head = line.split(",", 4)
-        if len(head) != 5 or head[0] != "IM" or not head[4].startswith("@") or len(head[4][1:].split(";")) != 4:
+        if len(head) != 5 or head[0] != "IM" or not head[4].startswith("@"):
             raise ValueError(f"LFP line {n} is not an IM record")
-        rows.append(head[:4] + head[4][1:].split(";"))
+        location, _, rotation = head[4][1:].rpartition(",")
+        parts = location.split(";")
+        if len(parts) != 4 or not rotation.isdigit() or not parts[3].isdigit():
+            raise ValueError(f"LFP line {n} does not hold @volume;folder;file;type,rotation")
+        rows.append(head[:4] + parts + [rotation])
     return rows
 
 
 def read_dii(path: Path) -> list[dict[str, Any]]:
+    """Records of {begin, end, pages, fulltext, edoc, folder, files, images}: `folder` is the first
+    @D folder, `images` every file as folder\\name (a document may span image folders)."""
     records: list[dict[str, Any]] = []
     for n, line in enumerate(_read(path).split(CRLF), start=1):
         if not line:
             continue
         if line.startswith("@T "):
-            records.append({"begin": line[3:], "files": []})
+            records.append({"begin": line[3:], "files": [], "images": [], "fulltext": False, "edoc": None, "folder": None, "current": None})
         elif not records:
             raise ValueError(f"DII line {n} comes before any @T")
         elif line.startswith("@C ENDDOC "):
             records[-1]["end"] = line[10:]
         elif line.startswith("@C PGCOUNT "):
             records[-1]["pages"] = int(line[11:])
-        elif line.startswith("@D "):
-            records[-1]["folder"] = line[3:]
+        elif line == "@FULLTEXT DOC":
+            records[-1]["fulltext"] = True
+        elif line.startswith("@EDOC "):
+            records[-1]["edoc"] = line[6:]
+        elif line.startswith("@D @I"):
+            records[-1]["current"] = line[5:].strip("\\")
+            records[-1]["folder"] = records[-1]["folder"] or records[-1]["current"]
+        elif line.startswith("@"):
+            raise ValueError(f"DII line {n} is a token this platform does not write")
+        elif records[-1]["current"] is None:
+            raise ValueError(f"DII line {n} names an image before any @D")
         else:
             records[-1]["files"].append(line)
+            records[-1]["images"].append(f"{records[-1]['current']}\\{line}")
+    for record in records:
+        del record["current"]
     return records
+
+
+def resolve(folder: Path, windows_relative: str) -> Path:
+    """A load file's backslash path, resolved from the load file's own folder."""
+    return folder.joinpath(*[p for p in windows_relative.split("\\") if p])
+
+
+def referenced_paths(folder: Path, kind: str, name: str) -> list[str]:
+    """Every path the load file {name}.{kind} names, relative to its folder, backslash separated."""
+    path = folder / f"{name}.{kind}"
+    if kind in ("dat", "csv"):
+        header, rows = read_dat(path) if kind == "dat" else read_csv(path)
+        columns = [header.index(f) for f in ("NATIVELINK", "TEXTLINK") if f in header]
+        return [row[c] for row in rows for c in columns if row[c]]
+    if kind in ("opt", "log"):
+        return [row[2] for row in read_opt(path, "," if kind == "opt" else "\t")]
+    if kind == "lfp":
+        return [f"{row[4]}\\{row[5]}\\{row[6]}" for row in read_lfp(path)]
+    if kind == "dii":
+        paths = []
+        for record in read_dii(path):
+            paths += record["images"]
+            if record["edoc"]:
+                paths.append(record["edoc"].lstrip("\\"))
+            if record["fulltext"] and record["images"]:
+                paths.append(f"{record['images'][0].rsplit('.', 1)[0]}.txt")
+        return paths
+    return []

@@ -13,6 +13,7 @@ import json
 import math
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.errors import InvalidKeyError, PermanentError
@@ -28,7 +29,7 @@ POSITIONS = ("top_left", "top_center", "top_right", "bottom_left", "bottom_cente
 LOADFILES = ("dat", "opt", "lfp", "dii", "log", "csv")
 DEFAULT_DAT_FIELDS = (
     "BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "PGCOUNT", "CUSTODIAN", "FILENAME", "FILEEXT",
-    "TITLE", "AUTHOR", "DATESENT", "MD5HASH", "CONFIDENTIALITY", "NATIVELINK", "TEXTLINK",
+    "TITLE", "AUTHOR", "DATESENT", "TIMESENT", "MD5HASH", "CONFIDENTIALITY", "NATIVELINK", "TEXTLINK",
 )
 EXHIBIT_COLUMNS = (
     "id", "document_id", "parent_exhibit_id", "control_number", "filename", "file_extension", "md5", "title",
@@ -244,6 +245,47 @@ def _dat_fields(raw: Any) -> tuple[str, ...]:
     return tuple(known[f.lower()] for f in fields)
 
 
+def sent_date_time(value: Any) -> tuple[str, str]:
+    """The DATESENT and TIMESENT cells of an ISO 8601 `date_sent`: ('MM/DD/YYYY', 'HH:MM:SS') in UTC.
+
+    Concordance date fields take at most 8 digits with slashes, so the time goes
+    to its own field. A timestamp with an offset is converted to UTC, its date
+    too, so the two cells name one instant; one without an offset is taken as
+    UTC (the backend stores UTC). A date alone gives an empty TIMESENT rather
+    than an invented midnight. Fractions of a second are dropped. Empty gives
+    ('', ''); anything else that is not ISO 8601 raises ValueError.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "", ""
+    if not isinstance(value, str):
+        raise ValueError(f"date_sent must be ISO 8601 text, not {type(value).__name__}")
+    text = value.strip()
+    try:
+        if "T" not in text.upper() and " " not in text:
+            day = date.fromisoformat(text)
+            return f"{day.month:02d}/{day.day:02d}/{day.year:04d}", ""
+        moment = datetime.fromisoformat(text)
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError(f"date_sent {text[:60]!r} is not an ISO 8601 date or timestamp") from None
+    return f"{moment.month:02d}/{moment.day:02d}/{moment.year:04d}", f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+
+
+def _date_problems(export: ExportSettings, exhibits: dict[int, Exhibit], rows: list[ExportRow]) -> list[Problem]:
+    """A date_sent the load files cannot carry is a warning by exhibit: the document is produced
+    with DATESENT and TIMESENT empty (an unparsed value would mis-load as a date)."""
+    if not {"dat", "csv"} & set(export.loadfiles) or not {"DATESENT", "TIMESENT"} & set(export.dat_fields):
+        return []
+    problems = []
+    for row in rows:
+        try:
+            sent_date_time(exhibits[row.exhibit_id].date_sent)
+        except ValueError as exc:
+            problems.append(Problem("bad_date_sent", f"{exc}; DATESENT and TIMESENT are left empty", row.exhibit_id, row.volume, "warning"))
+    return problems
+
+
 def _key(value: Any) -> str | None:
     if value in (None, ""):
         return None
@@ -322,6 +364,7 @@ def validate_manifest(tables: dict[str, list[dict[str, Any]]], case_id: int, exp
             problems.append(Problem("bad_redaction", f"{exc}; the document is not produced", exhibit_id=exhibit_id))
 
     rows = _order(tables["exhibits_for_export"], exhibits, unreadable_redactions | bad_rows, problems)
+    problems.extend(_date_problems(export, exhibits, rows))
     return ValidatedManifest(export, exhibits, rows, redactions, problems)
 
 

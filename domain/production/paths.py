@@ -28,6 +28,10 @@ class ExportPaths:
     def volume_json(self, label: str) -> str:
         return f"{self.base}/work/volumes/{label}.json"
 
+    def leak_key(self, key_id: str) -> str:
+        """The key of a volume run's leak-profile hashes, apart from the hashes it keys."""
+        return f"{self.base}/work/leak_keys/{key_id}.key"
+
     def error_log(self, label: str) -> str:
         return f"{self.base}/error_logs/{label}.txt"
 

@@ -37,6 +37,7 @@ class PdfInfo:
     pages: int | None = None
     problem: str | None = None
     code: str | None = None
+    warning: str | None = None  # read, but only after a repair: produced, with a note
 
 
 @dataclass
@@ -182,6 +183,8 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
             if info.problem is not None:
                 problems.append(Problem(info.code or "unreadable_pdf", info.problem, exhibit.id, row.volume))
                 continue
+            if info.warning:
+                problems.append(Problem("repaired_pdf", info.warning, exhibit.id, row.volume, "warning"))
             pages = info.pages if exhibit.page_count is None else min(exhibit.page_count, info.pages)
             if exhibit.page_count is not None and exhibit.page_count != info.pages:
                 problems.append(Problem(

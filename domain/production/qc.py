@@ -15,12 +15,11 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from domain.production import loadfiles
+from domain.production import leaks, loadfiles
 from domain.production.loadfiles import ProducedDocument
 from domain.production.manifest import ExportSettings
 from domain.production.naming import parse_bates
 from domain.production.plan import PlannedDocument
-from domain.production.render import redaction_tokens, token_hash
 
 
 @dataclass
@@ -36,13 +35,14 @@ def _outcome(name: str, description: str, failures: list[str]) -> CheckOutcome:
 
 
 def _image_files(root: Path) -> list[Path]:
-    return sorted(p for p in root.glob("*/IMAGES/*/*") if p.is_file())
+    """Page images; the DII's text copies (.txt beside the first image) are not pages."""
+    return sorted(p for p in root.glob("*/IMAGES/*/*") if p.is_file() and p.suffix.lower() != ".txt")
 
 
 def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
     failures = []
     expected = sum(d.pages for d in docs)
-    data = root / "DATA"
+    data = root  # load files sit at the production root
     name = export.safe_name
     if export.image_format in ("tiff", "jpeg"):
         images = len(_image_files(root))
@@ -55,10 +55,12 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
                 pages += len(pdf.pages)
         if pages != expected:
             failures.append(f"the document PDFs hold {pages} pages, but the documents have {expected}")
-    if "opt" in export.loadfiles and export.image_format != "none":
-        lines = len(loadfiles.read_opt(data / f"{name}.opt"))
-        if lines != expected:
-            failures.append(f"{lines} OPT lines for {expected} pages")
+    if export.image_format != "none":
+        for kind, separator in (("opt", ","), ("log", "\t")):
+            if kind in export.loadfiles:
+                lines = len(loadfiles.read_opt(data / f"{name}.{kind}", separator))
+                if lines != expected:
+                    failures.append(f"{lines} {kind.upper()} lines for {expected} pages")
     if "lfp" in export.loadfiles and export.image_format != "none":
         lines = len(loadfiles.read_lfp(data / f"{name}.lfp"))
         if lines != expected:
@@ -68,7 +70,11 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
         total = sum(int(r[header.index("PGCOUNT")]) for r in rows)
         if total != expected:
             failures.append(f"the DAT's PGCOUNT adds up to {total}, not {expected}")
-    return _outcome("counts_agree", "image files = OPT lines = LFP lines = sum of PGCOUNT = pages", failures)
+    if "dii" in export.loadfiles:
+        total = sum(r.get("pages", 0) for r in loadfiles.read_dii(data / f"{name}.dii"))
+        if total != expected:
+            failures.append(f"the DII's PGCOUNT adds up to {total}, not {expected}")
+    return _outcome("counts_agree", "image files = OPT/LOG lines = LFP lines = sum of PGCOUNT (DAT, DII) = pages", failures)
 
 
 def check_numbering(export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
@@ -96,11 +102,21 @@ def check_documents(root: Path, export: ExportSettings, docs: list[PlannedDocume
     failures = []
     if export.text_mode != "none":
         for doc in docs:
-            text = produced[doc.exhibit_id].text_path
-            if not text or not (root / text).is_file():
-                failures.append(f"{doc.begin} (exhibit {doc.exhibit_id}) has no text file")
+            out = produced[doc.exhibit_id]
+            where = f"{doc.begin} (exhibit {doc.exhibit_id})"
+            if not out.text_path or not (root / out.text_path).is_file():
+                failures.append(f"{where} has no text file")
+                continue
+            data = (root / out.text_path).read_bytes()
+            problem = loadfiles.text_file_problem(data)
+            if problem:
+                failures.append(f"{where}: its text file {problem}")
+            if "dii" in export.loadfiles and out.pages:
+                copy = root / loadfiles.fulltext_copy_path(out.pages[0].path)
+                if not copy.is_file() or copy.read_bytes() != data:
+                    failures.append(f"{where} has no copy of its text beside its first image (DII @FULLTEXT DOC)")
     if "dat" in export.loadfiles and {"BEGATTACH", "ENDATTACH"} <= set(export.dat_fields):
-        header, rows = loadfiles.read_dat(root / "DATA" / f"{export.safe_name}.dat")
+        header, rows = loadfiles.read_dat(root / f"{export.safe_name}.dat")
         families = [(r[header.index("BEGATTACH")], r[header.index("ENDATTACH")]) for r in rows]
         closed: set[tuple[str, str]] = set()
         for index, family in enumerate(families):
@@ -108,38 +124,33 @@ def check_documents(root: Path, export: ExportSettings, docs: list[PlannedDocume
                 failures.append(f"family {family[0]}-{family[1]} is not contiguous (DAT row {index + 2})")
             if index + 1 < len(families) and families[index + 1] != family:
                 closed.add(family)
-    return _outcome("documents_complete", "every document has its text file and families are contiguous", failures)
+    return _outcome("documents_complete", "every document has its text file (BOM, CRLF; beside its first image with a DII) and families are contiguous", failures)
 
 
 def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
+    """Every load file parses back, agrees with the documents, and every path in it resolves
+    from the load file's own folder (the production root)."""
     failures = []
-    data = root / "DATA"
+    data = root  # load files sit at the production root
     name = export.safe_name
+    begins = [d.begin for d in docs]
     for kind in export.loadfiles:
         path = data / f"{name}.{kind}"
         try:
-            if kind == "dat":
-                header, rows = loadfiles.read_dat(path)
+            if kind in ("dat", "csv"):
+                header, rows = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
                 if list(header) != list(export.dat_fields) or len(rows) != len(docs):
-                    failures.append(f"{path.name}: {len(rows)} rows for {len(docs)} documents")
-            elif kind == "csv":
-                with open(path, encoding="utf-8", newline="") as handle:
-                    rows = list(csv.reader(handle))
-                if len(rows) - 1 != len(docs):
-                    failures.append(f"{path.name}: {len(rows) - 1} rows for {len(docs)} documents")
-            elif kind == "opt":
-                loadfiles.read_opt(path)
-            elif kind == "log":
-                loadfiles.read_opt(path, "\t")
-            elif kind == "lfp":
-                loadfiles.read_lfp(path)
+                    failures.append(f"{path.name}: {len(rows)} rows for {len(docs)} documents, fields {header}")
             elif kind == "dii":
                 records = loadfiles.read_dii(path)
-                if len(records) != len(docs) or [r["begin"] for r in records] != [d.begin for d in docs]:
+                if [r["begin"] for r in records] != begins:
                     failures.append(f"{path.name}: records do not match the documents")
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            unresolved = [p for p in loadfiles.referenced_paths(data, kind, name) if not loadfiles.resolve(data, p).is_file()]
+            if unresolved:
+                failures.append(f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, e.g. {unresolved[0]}")
+        except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
             failures.append(f"{path.name}: {exc}")
-    return _outcome("loadfiles_parse", "every load file parses back", failures)
+    return _outcome("loadfiles_parse", "every load file parses back and every path in it resolves from its folder", failures)
 
 
 def check_images(root: Path, export: ExportSettings) -> CheckOutcome:
@@ -175,45 +186,88 @@ def check_archive(root: Path, listed: list[str], test_output: str) -> CheckOutco
     return _outcome("archive_tests_clean", "the archive tests clean and holds every file", failures)
 
 
+_LINK_FIELDS = {"NATIVELINK", "TEXTLINK"}
+
+
+def _load_file_rows(root: Path, export: ExportSettings) -> tuple[dict[str, dict[str, list[str]]], list[str]]:
+    """Per kind (DAT, CSV), each document's row as its field values, keyed by its first Bates
+    number; the link fields are left out (paths the platform makes, not document content)."""
+    rows: dict[str, dict[str, list[str]]] = {}
+    failures: list[str] = []
+    for kind in ("dat", "csv"):
+        path = root / f"{export.safe_name}.{kind}"
+        if kind not in export.loadfiles:
+            continue
+        try:
+            header, table = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
+        except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
+            failures.append(f"{path.name} could not be read, so its rows were not checked ({str(exc)[:120]})")
+            continue
+        begin = header.index("BEGBATES") if "BEGBATES" in header else 0
+        keep = [i for i, name in enumerate(header) if name not in _LINK_FIELDS]
+        rows[kind] = {row[begin]: [row[i] for i in keep] for row in table if row}
+    return rows, failures
+
+
 def check_redactions(
     root: Path,
     export: ExportSettings,
     docs: list[PlannedDocument],
     produced: dict[int, ProducedDocument],
-    redacted_hashes: dict[int, list[str]],
+    profiles: dict[int, tuple[bytes | None, dict]],
     redacted_pages: dict[int, list[int]],
     ocr: Callable[[Image.Image], str] | None,
     pdf_text: Callable[[Path], list[str]],
+    render_pdf_page: Callable[[Path, int], Image.Image] | None = None,
 ) -> CheckOutcome:
-    """No word hidden by a redaction survives in that document's text, PDF, images or load file rows."""
-    failures = []
-    dat_rows: dict[str, str] = {}
-    for kind in ("dat", "csv"):
-        path = root / "DATA" / f"{export.safe_name}.{kind}"
-        if kind in export.loadfiles and path.exists():
-            text = path.read_text(encoding="utf-8-sig")
-            for line in text.splitlines():
-                key = line.strip("\ufeff").split(loadfiles.DAT_SEPARATOR if kind == "dat" else ",")[0].strip(loadfiles.DAT_QUOTE + '"')
-                dat_rows[key] = dat_rows.get(key, "") + line
+    """No word or phrase hidden by a redaction survives in that document's produced content.
+
+    Per piece of content (text file, each page of the PDF text layer, the OCR of each
+    produced image of a redacted page, the DAT and CSV row), a hidden token or bigram
+    leaks when it occurs there more often than it is visible in the source
+    (`leaks.find_leaks`). Messages name the document and the file, never the word."""
+    failures: list[str] = []
+    rows: dict[str, dict[str, list[str]]] = {}
+    if profiles:
+        rows, failures = _load_file_rows(root, export)
     for doc in docs:
-        hidden = set(redacted_hashes.get(doc.exhibit_id, []))
-        if not hidden:
+        if doc.exhibit_id not in profiles:
+            continue
+        key, profile = profiles[doc.exhibit_id]
+        name = f"{doc.begin} (exhibit {doc.exhibit_id})"
+        if not key:
+            failures.append(f"{name}: the key of its leak profile is missing, so it could not be checked")
             continue
         out = produced[doc.exhibit_id]
-        sources: list[tuple[str, str]] = []
-        if out.text_path:
-            sources.append((out.text_path, (root / out.text_path).read_text(encoding="utf-8")))
-        if out.pdf_path:
-            sources.append((out.pdf_path, "\n".join(pdf_text(root / out.pdf_path))))
-        sources.append(("load file row", dat_rows.get(doc.begin, "")))
+        # (where, texts, page): one page's texts are held against that page, others against the document.
+        pieces: list[tuple[str, list[str], int | None]] = []
+        for path in dict.fromkeys(p for p in (out.text_path, out.fulltext_path) if p):  # the DII copy too
+            if (root / path).is_file():
+                pieces.extend(_per_page(path, (root / path).read_text(encoding="utf-8-sig").split("\f"), doc.pages))
+        if out.pdf_path and (root / out.pdf_path).is_file():
+            pieces.extend(_per_page(out.pdf_path, pdf_text(root / out.pdf_path), doc.pages))
         if ocr is not None:
             for number in redacted_pages.get(doc.exhibit_id, []):
                 page = out.pages[number - 1] if number - 1 < len(out.pages) else None
                 if page is not None and page.file_type in ("tif", "jpg"):
                     with Image.open(root / page.path) as image:
-                        sources.append((page.path, ocr(image.convert("L"))))
-        for where, text in sources:
-            leaked = {token_hash(t) for t in redaction_tokens(text)} & hidden
-            if leaked:
-                failures.append(f"{doc.begin}: {len(leaked)} redacted word(s) found in {where}")
-    return _outcome("no_redacted_text", "no redacted word survives in any produced file", failures)
+                        pieces.append((page.path, [ocr(image.convert("L"))], number))
+                elif page is not None and page.file_type == "pdf" and render_pdf_page is not None:
+                    # The page image inside the document's PDF, as a viewer shows it.
+                    image = render_pdf_page(root / page.path, page.offset - 1)
+                    pieces.append((f"{page.path} (page {page.offset} image)", [ocr(image.convert("L"))], number))
+        for kind, by_begin in rows.items():
+            pieces.append((f"{kind.upper()} row", by_begin.get(doc.begin, []), None))
+        for where, texts, page in pieces:
+            found = leaks.find_leaks(profile, key, texts, page)
+            if found:
+                page_note = f" (page {page})" if page is not None and not where.endswith((".tif", ".jpg", " image)")) else ""
+                failures.append(f"{name}: {found.describe()} found in {where}{page_note}")
+    return _outcome("no_redacted_text", "no redacted word or phrase occurs in produced content more often than it is visible in the source", failures)
+
+
+def _per_page(where: str, texts: list[str], pages: int) -> list[tuple[str, list[str], int | None]]:
+    """Content with one text per page is held page by page; otherwise as a whole."""
+    if len(texts) == pages:
+        return [(where, [text], number) for number, text in enumerate(texts, start=1)]
+    return [(where, texts, None)]

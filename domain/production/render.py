@@ -7,8 +7,6 @@ root ({NAME}/): VOL001/IMAGES/0001/ABC0000001.tif and so on.
 
 from __future__ import annotations
 
-import hashlib
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -18,26 +16,15 @@ import numpy as np
 import pikepdf
 from PIL import Image
 
-from domain.errors import PlatformError
+from domain.errors import PlatformError, without_paths
 from domain.geometry import PageGeometry
-from domain.production import imaging
-from domain.production.loadfiles import ProducedDocument, ProducedPage
+from domain.production import imaging, leaks
+from domain.production.loadfiles import ProducedDocument, ProducedPage, fulltext_copy_path, text_file_bytes
 from domain.production.manifest import Exhibit, ExportSettings, Problem, Redaction
 from domain.production.plan import PlannedDocument
 from domain.production.raster_pdf import write_raster_pdf
 
 WITHHELD_TEXT = "WITHHELD - PRIVILEGED"
-TOKEN = re.compile(r"[\w@.\-]{3,}", re.UNICODE)
-
-
-def redaction_tokens(text: str) -> set[str]:
-    """Normalised tokens of redacted text; QC looks for these in everything produced."""
-    return {t.strip(".-").lower() for t in TOKEN.findall(text or "") if len(t.strip(".-")) >= 3}
-
-
-def token_hash(token: str) -> str:
-    # Only hashes of redacted words are kept in work files: the words themselves never leave the PDF.
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -50,13 +37,15 @@ class DocJob:
     native_path: str | None = None
     text_path: str | None = None
     redactions: list[Redaction] = field(default_factory=list)
+    leak_key: bytes = b""  # keys the hashes of a redacted document's leak profile (see leaks.py)
 
 
 @dataclass
 class DocOutcome:
     produced: ProducedDocument
     problems: list[Problem] = field(default_factory=list)
-    redacted_hashes: list[str] = field(default_factory=list)
+    # A redacted document's occurrence profile for QC (leaks.ProfileBuilder.profile): keyed hashes and counts only.
+    leak_profile: dict | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -82,13 +71,21 @@ def _rel(job: DocJob, kind: str, folder: str, filename: str) -> str:
 
 
 def _write_text(job: DocJob, text: str, out: ProducedDocument) -> None:
+    """TEXT/{folder}/{key}.txt (UTF-8 with BOM, CRLF); with a DII asked, the same bytes beside the
+    first page's image or PDF, named after it, where Summation's @FULLTEXT DOC looks.
+    Called after the pages are written, so the first page is known."""
     if job.export.text_mode == "none":
         return
+    data = text_file_bytes(text)
     rel = _rel(job, "TEXT", job.doc.folder, f"{job.doc.file_key}.txt")
     target = Path(job.out_root) / rel
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8", newline="")
+    target.write_bytes(data)
     out.text_path = rel
+    if "dii" in job.export.loadfiles and out.pages:
+        copy = fulltext_copy_path(out.pages[0].path)
+        (Path(job.out_root) / copy).write_bytes(data)
+        out.fulltext_path = copy
 
 
 def produce_document(job: DocJob, engine) -> DocOutcome:
@@ -129,7 +126,7 @@ def produce_document_safely(job: DocJob, engine) -> DocOutcome:
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the volume
         shutil.rmtree(Path(job.out_root), ignore_errors=True)
         outcome = _unavailable(job, _Timer())
-        outcome.problems = [Problem("production_failed", f"the document could not be produced ({type(exc).__name__}: {str(exc)[:200]}); placeholder pages produced", job.exhibit.id, job.doc.volume)]
+        outcome.problems = [Problem("production_failed", f"the document ({job.exhibit.pdf_key or job.exhibit.native_key or 'no object key'}) could not be produced ({_message(exc, job)}); placeholder pages produced", job.exhibit.id, job.doc.volume)]
         return outcome
 
 
@@ -148,7 +145,7 @@ def _unavailable(job: DocJob, timer: _Timer) -> DocOutcome:
         _raster_pdf(job, images, out, searchable=False)
     timer.add("encode", start)
     _write_text(job, "", out)
-    problem = Problem("document_not_found", "the PDF could not be read when the volume was produced; placeholder pages produced", job.exhibit.id, job.doc.volume)
+    problem = Problem("document_not_found", f"the PDF {job.exhibit.pdf_key} could not be read when the volume was produced; placeholder pages produced", job.exhibit.id, job.doc.volume)
     return DocOutcome(out, [problem])
 
 
@@ -168,7 +165,7 @@ def _native(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         try:
             text = "\f".join(engine.page_texts(Path(job.pdf_path)))
         except PlatformError as exc:
-            outcome.problems.append(Problem("native_text", f"no text from the rendition: {exc}", job.exhibit.id, job.doc.volume, "warning"))
+            outcome.problems.append(Problem("native_text", f"no text from the rendition {job.exhibit.pdf_key}: {_message(exc, job)}", job.exhibit.id, job.doc.volume, "warning"))
     _write_text(job, text, out)
     return outcome
 
@@ -185,10 +182,7 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
             redactions_by_page.setdefault(r.page_number - 1, []).append(r)
         else:
             outcome.problems.append(Problem("redaction_off_page", f"a redaction on page {r.page_number} is beyond the {doc.pages} produced pages", doc.exhibit_id, doc.volume, "warning"))
-    hashes: set[str] = set()
-    for index, redactions in redactions_by_page.items():
-        for r in redactions:
-            hashes.update(token_hash(t) for t in redaction_tokens(engine.text_in_rect(pdf, index, r.rect)))
+    profile = _source_profile(job, engine, pdf, redactions_by_page) if doc.redacted else None
 
     layer_texts: list[str] | None = None
     if export.text_mode == "extracted_then_ocr" and not doc.redacted:
@@ -203,7 +197,8 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
     colour = [export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"] * doc.pages
     if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
         start = time.perf_counter()
-        colour = [imaging.is_colour(im) for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24)]
+        thumbs = {i: imaging.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0) for i, g in enumerate(geometries)}
+        colour = [imaging.is_colour(im) for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)]
         timer.add("render", start)
     elif export.image_format == "tiff" and export.color_mode == "bw":
         colour = [False] * doc.pages
@@ -213,16 +208,21 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
     if rasterise:
         # Black-and-white TIFF pages take the fast path: crisp grey arrays, thresholded, G4.
         bilevel = [export.image_format == "tiff" and not colour[i] for i in range(doc.pages)]
-        greys = _safe_render(engine.iter_render_bilevel_gray(pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI), outcome, doc, array=True)
-        pictures = _safe_render(engine.iter_render(pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI), outcome, doc)
+        dpis = _page_dpis(job, geometries, outcome)
+        greys = _safe_render(engine.iter_render_bilevel_gray(pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI, dpis), outcome, job, array=True)
+        pictures = _safe_render(engine.iter_render(pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI, dpis), outcome, job)
         for index in range(doc.pages):
             start = time.perf_counter()
             grey = next(greys) if bilevel[index] else None
             image = None if bilevel[index] else next(pictures)
             timer.add("render", start)
-            boxes = [(geometries[index].rect_to_pixels(r.rect, imaging.DPI), r.label) for r in redactions_by_page.get(index, [])]
-            # What each redaction hides, cut from the page before it is blacked out (for QC's hashes).
-            hidden = [_crop(grey if grey is not None else image, box) for box, _ in boxes] if need_ocr else []
+            boxes = [(geometries[index].rect_to_pixels(r.rect, dpis.get(index, imaging.DPI)), r.label) for r in redactions_by_page.get(index, [])]
+            if profile is not None and index in profile.ocr_boxes:
+                # Read before it is blacked out: which words each redaction hides where the text layer cannot say.
+                start = time.perf_counter()
+                words_seen = engine.ocr_word_boxes(image if image is not None else Image.fromarray(grey), detect_orientation=True)
+                profile.builder.add_reading(index + 1, leaks.PageCounts.of_words(words_seen, [box for box, _ in boxes]))
+                timer.add("ocr", start)
             if grey is not None:
                 imaging.redact_array(grey, boxes)
             else:
@@ -236,9 +236,14 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
                 else:
                     text = engine.ocr(seen, detect_orientation=True)
                 texts.append(text)
-                for crop in filter(None, hidden):
-                    hashes.update(token_hash(t) for t in redaction_tokens(engine.ocr(crop)))
                 timer.add("ocr", start)
+            if profile is not None and not boxes:
+                # A page without redactions shows all of itself: its OCR is one more reading of what is visible.
+                if need_ocr:
+                    profile.builder.add_reading(index + 1, leaks.PageCounts.of_visible_text(text))
+                elif index in profile.unread:
+                    seen = image if image is not None else Image.fromarray(grey)
+                    profile.builder.add_reading(index + 1, leaks.PageCounts.of_visible_text(engine.ocr(seen, detect_orientation=True)))
             start = time.perf_counter()
             if grey is not None:
                 black = grey < imaging.BW_THRESHOLD
@@ -263,29 +268,73 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         timer.add("encode", start)
     text = "\f".join(texts) if need_ocr else "\f".join(layer_texts or [])
     _write_text(job, text, out)
-    outcome.redacted_hashes = sorted(hashes)
+    if profile is not None:
+        outcome.leak_profile = profile.builder.profile(job.leak_key)
     return outcome
 
 
-def _crop(page, box: tuple[int, int, int, int], margin: int = 4) -> Image.Image | None:
-    """The area of a rendered page (array or image) under a redaction box, as a grey image;
-    None when the box lies off the page."""
-    x0, y0, x1, y1 = box
-    height, width = page.shape if isinstance(page, np.ndarray) else (page.height, page.width)
-    left, top, right, bottom = max(0, x0 - margin), max(0, y0 - margin), min(width, x1 + margin), min(height, y1 + margin)
-    if right <= left or bottom <= top:
-        return None
-    if isinstance(page, np.ndarray):
-        return Image.fromarray(page[top:bottom, left:right].copy())
-    return page.crop((left, top, right, bottom)).convert("L")
+@dataclass
+class _SourceProfile:
+    builder: leaks.ProfileBuilder
+    ocr_boxes: set[int]  # page indexes to read with OCR word boxes before redaction
+    unread: set[int]  # page indexes without redactions and without a text layer
 
 
-def _safe_render(pages, outcome: DocOutcome, doc: PlannedDocument, array: bool = False):
+def _source_profile(job: DocJob, engine, pdf: Path, redactions_by_page: dict[int, list[Redaction]]) -> _SourceProfile:
+    """What the source shows and hides, word by word: the text layer's words with their boxes
+    on every page; pages that carry a redaction are also read with OCR word boxes in the
+    rendering loop (the two readings merge: per token the larger count). Endorsements and
+    redaction labels are burned onto the produced pages: visible."""
+    if not job.leak_key:
+        raise ValueError("a redacted document needs a leak key to hand its profile to QC")
+    profile = _SourceProfile(leaks.ProfileBuilder(), set(), set())
+    for index in range(job.doc.pages):
+        words = engine.words_with_boxes(pdf, index)
+        redactions = redactions_by_page.get(index, [])
+        rects = [r.rect for r in redactions]
+        profile.builder.add_reading(index + 1, leaks.PageCounts.of_words(words, rects))
+        if rects:
+            # Read again as the page looks: scans, and logos or stamps drawn as images on text pages,
+            # hold words the text layer does not; QC's OCR of the produced page will see them.
+            profile.ocr_boxes.add(index)
+        elif not words:
+            profile.unread.add(index)
+        profile.builder.add_burned(index + 1, [text for _, text in _endorsements(job, index)] + [r.label for r in redactions if r.label])
+    return profile
+
+
+def _page_dpis(job: DocJob, geometries: list[PageGeometry], outcome: DocOutcome) -> dict[int, float]:
+    """Pages too large to image at 300 dpi within imaging.MAX_PAGE_PIXELS, or too small to carry a
+    legible endorsement: the resolution each is drawn at (the image is labelled 300 dpi, so it
+    prints smaller or larger than the page), each reported as a warning."""
+    dpis = {}
+    for index, geometry in enumerate(geometries):
+        width, height = geometry.display_size
+        dpi = imaging.render_dpi(width, height)
+        if dpi != imaging.DPI:
+            dpis[index] = dpi
+            code, why = (("page_reduced", f"to stay within {imaging.MAX_PAGE_PIXELS:,} pixels a page") if dpi < imaging.DPI
+                         else ("page_enlarged", f"so its shorter side is {imaging.MIN_PAGE_INCHES} inches and the endorsement fits"))
+            outcome.problems.append(Problem(
+                code,
+                f"page {index + 1} of {job.exhibit.pdf_key} is {width / 72:.2f} x {height / 72:.2f} inches; imaged at "
+                f"{100 * dpi / imaging.DPI:.0f}% of its size {why}",
+                job.doc.exhibit_id, job.doc.volume, "warning"))
+    return dpis
+
+
+def _message(exc: Exception, job: DocJob) -> str:
+    """An exception's text for a problem line: the worker's local file paths replaced by the object key."""
+    return without_paths(f"{type(exc).__name__}: {exc}", job.pdf_path, job.native_path, job.text_path, job.out_root,
+                         name=job.exhibit.pdf_key or "the document")[:300]
+
+
+def _safe_render(pages, outcome: DocOutcome, job: DocJob, array: bool = False):
     """Rendered pages; a page pdfium cannot draw becomes a placeholder so numbering holds."""
     try:
         yield from pages
     except Exception as exc:  # noqa: BLE001 - a corrupt page stream: report it, keep the pages numbered
-        outcome.problems.append(Problem("render_failed", f"pages could not be rendered ({exc}); placeholders produced", doc.exhibit_id, doc.volume))
+        outcome.problems.append(Problem("render_failed", f"pages of {job.exhibit.pdf_key} could not be rendered ({_message(exc, job)}); placeholders produced", job.doc.exhibit_id, job.doc.volume))
     while True:
         placeholder = imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"])
         yield np.asarray(placeholder).copy() if array else placeholder
@@ -359,11 +408,14 @@ def _stamp_pdf_page(pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry
     from domain.stamp_layout import layout
 
     width, height = geometry.display_size
-    boxes = layout(width, height, stamps, imaging.ENDORSEMENT_POINTS, imaging.MARGIN_POINTS, lambda t, s: stringWidth(t, "Helvetica", s))
+    # On a page under imaging.MIN_PAGE_INCHES the endorsement shrinks with the page: the same share
+    # of it as on the enlarged page image, instead of falling off the page.
+    shrink = min(1.0, min(width, height) / (imaging.MIN_PAGE_INCHES * 72)) or 1.0
+    boxes = layout(width, height, stamps, imaging.ENDORSEMENT_POINTS * shrink, imaging.MARGIN_POINTS * shrink, lambda t, s: stringWidth(t, "Helvetica", s))
     a, b, c, d, e, f = geometry.display_matrix()
     ops = [f"q {a} {b} {c} {d} {e} {f} cm"]
     for box in boxes:
-        pad = 2
+        pad = 2 * shrink
         bottom = height - box.y - box.height
         ops.append(f"1 g {box.x - pad:.2f} {bottom - pad:.2f} {box.width + 2 * pad:.2f} {box.height + 2 * pad:.2f} re f 0 g")
         for index, line in enumerate(box.lines):

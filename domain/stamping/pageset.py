@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.errors import PlatformError
+from domain.errors import PlatformError, without_paths
 from domain.stamping.ledger import StampRow
 from domain.stamping.pdf import Stamp, stamp_pdf
 from domain.stamping.service import DEFAULT_FONT_SIZE, PREFIX
@@ -153,7 +153,8 @@ def stamp_exhibit(job: ExhibitJob, render_pages=None) -> ExhibitOutcome:
         outcome.error = message if message.startswith("Exhibit") else f"Exhibit {entry.exhibit_id}: {message}"
         outcome.files = {}
     except Exception as exc:  # a PDF that breaks the stamper is that exhibit's problem, not the run's
-        outcome.error = f"Exhibit {entry.exhibit_id}: its PDF could not be stamped ({type(exc).__name__}: {str(exc)[:200]})."
+        reason = without_paths(str(exc), job.source, job.out_dir, name=entry.pdf_key or "its PDF")[:200]
+        outcome.error = f"Exhibit {entry.exhibit_id}: its PDF{' ' + entry.pdf_key if entry.pdf_key else ''} could not be stamped ({type(exc).__name__}: {reason})."
         outcome.files = {}
     return outcome
 

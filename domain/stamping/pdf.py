@@ -21,7 +21,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from domain.errors import DocumentEncrypted, DocumentUnreadable
+from domain.errors import DocumentEncrypted, DocumentUnreadable, without_paths
 from domain.geometry import PageGeometry
 from domain.stamp_layout import PageLayout, StampBox, plan_page
 
@@ -143,7 +143,7 @@ def open_pdf(path: Path, name: str | None = None) -> pikepdf.Pdf:
     except pikepdf.PasswordError:
         raise DocumentEncrypted(file=name) from None
     except pikepdf.PdfError as exc:
-        raise DocumentUnreadable(file=name, reason=str(exc)[:200]) from None
+        raise DocumentUnreadable(file=name, reason=without_paths(str(exc), path, name="the PDF")[:200]) from None
     if pdf.is_encrypted:
         pdf.close()
         raise DocumentEncrypted(file=name)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, select
 
-from domain.errors import ObjectNotFound, PlatformError
+from domain.errors import DocumentError, ObjectNotFound, PlatformError
 from domain.exchange.request import ExchangeRequest
 from domain.log import get_logger
 from domain.schema import (
@@ -174,7 +174,10 @@ def _brand(work: DocumentWork, request: ExchangeRequest, source, dest, engine, o
         for row in sorted(work.stamps, key=lambda r: (r["page_number"], r["stamp_type"], r["id"])):
             stamps[int(row["page_number"])].append(Stamp(row["stamp_type"], row["text"], row["position"]))
         target = folder / "branded.pdf"
-        result = brand_in(pdf, target, markups, stamps, engine)
+        try:
+            result = brand_in(pdf, target, markups, stamps, engine)
+        except DocumentError as exc:  # named by exhibit and key, not by the temporary copy
+            raise exc.about(work.exhibit_ids[0][0] if work.exhibit_ids else None, source_key) from None
         dest.put_file(dest_key, target, "application/pdf")
         text_key = work.variants.get("text", (None, f"documents/{work.document_id}/extracted.txt"))[1]
         dest.put_bytes(text_key, "\f".join(result.page_texts).encode("utf-8"), "text/plain; charset=utf-8")
@@ -241,7 +244,7 @@ def run_documents(works: list[DocumentWork], request: ExchangeRequest, source, d
             outcome = process_document(work, request, source, dest, engine)
         except PlatformError as exc:  # a corrupt or encrypted PDF: named, and the others go on
             outcome = DocumentOutcome(work.document_id, work.source_document_id, work.exhibit_ids[0][1] if work.exhibit_ids else None,
-                                      problems=[exc.user_message])
+                                      problems=[str(exc) if isinstance(exc, DocumentError) else exc.user_message])
         _announce(outcome, request, bus, exchange_id)
         dest.put_bytes(key, json.dumps(asdict(outcome)).encode("utf-8"), "application/json")
         return outcome

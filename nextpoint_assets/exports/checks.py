@@ -1,11 +1,13 @@
 """Quality control of every production: blocking checks on export_archive, so a production
 that fails any of them never reaches completion (no EXPORT_COMPLETED, no callback)."""
 
+import contextlib
 import tempfile
 from pathlib import Path
 
 import dagster as dg
 
+from domain.errors import ObjectNotFound
 from domain.log import log_context
 from domain.production import qc
 from nextpoint_assets.exports.common import ExportState, download_prefix, parse_export_key, put_json
@@ -19,8 +21,21 @@ CHECKS = {
     "loadfiles_parse": "Every load file parses back.",
     "images_valid": "Every image opens and is 300 dpi; every PDF opens.",
     "archive_tests_clean": "The 7z archive tests clean and holds every file.",
-    "no_redacted_text": "No redacted word appears in any produced file.",
+    "no_redacted_text": "No redacted word or phrase occurs in produced content more often than it is visible in the source.",
 }
+
+
+def _leak_profiles(store, state: ExportState, results) -> dict[int, tuple[bytes | None, dict]]:
+    """Each redacted document's leak profile with the key of its hashes (None when the key is gone)."""
+    profiles: dict[int, tuple[bytes | None, dict]] = {}
+    for result in results:
+        found = result.get("leak_profiles", {})
+        key = None
+        if found and result.get("leak_key_id"):
+            with contextlib.suppress(ObjectNotFound):
+                key = store.get_bytes(state.paths.leak_key(result["leak_key_id"]))
+        profiles.update({int(k): (key, v) for k, v in found.items()})
+    return profiles
 
 
 @dg.multi_asset_check(
@@ -39,7 +54,7 @@ def export_quality_checks(context: dg.AssetCheckExecutionContext, object_store: 
         download_prefix(store, state.paths.zips, Path(tmp) / "zips")
         results = state.volume_results().values()
         produced = state.produced()
-        hashes = {int(k): v for r in results for k, v in r.get("redacted_hashes", {}).items()}
+        profiles = _leak_profiles(store, state, results)
         pages = {int(k): v for r in results for k, v in r.get("redacted_pages", {}).items()}
         parts = sorted((Path(tmp) / "zips").glob("*.7z.[0-9][0-9][0-9]"))
         if parts:
@@ -56,7 +71,8 @@ def export_quality_checks(context: dg.AssetCheckExecutionContext, object_store: 
             qc.check_loadfiles_parse(root, export, docs),
             qc.check_images(root, export),
             qc.check_archive(root, listed, test_output),
-            qc.check_redactions(root, export, docs, produced, hashes, pages, lambda image: engine.ocr(image, detect_orientation=True), engine.page_texts),
+            qc.check_redactions(root, export, docs, produced, profiles, pages, lambda image: engine.ocr(image, detect_orientation=True), engine.page_texts,
+                                lambda pdf, index: engine.render_page(pdf, index, 300, grayscale=True)),
         ]
     put_json(store, state.paths.qc_json, [{"name": o.name, "passed": o.passed, "details": o.details} for o in outcomes])
     for outcome in outcomes:

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import dagster as dg
 
-from domain.errors import DocumentEncrypted, DocumentUnreadable, InvalidKeyError, ObjectNotFound
+from domain.errors import (
+    DocumentEncrypted,
+    DocumentUnreadable,
+    InvalidKeyError,
+    ObjectNotFound,
+    without_paths,
+)
 from domain.log import get_logger
 from domain.production.manifest import Problem, ValidatedManifest, produces_native, validate_manifest
 from domain.production.paths import ExportPaths
@@ -21,23 +27,27 @@ log = get_logger("exports.manifest")
 
 
 def _inspect(store, engine, key: str, folder: Path) -> PdfInfo:
-    """Download one PDF and count its pages; any fault becomes a reason naming the document."""
+    """Download one PDF and count its pages; any fault becomes a reason naming the object key
+    (the problem names the exhibit), never the local copy's temporary path."""
+    local = folder / "doc.pdf"
     try:
-        local = store.download(key, folder / "doc.pdf")
+        store.download(key, local)
         pages = engine.page_count(local)
+        repaired = engine.repair_note(local) if pages else None
     except ObjectNotFound:
         return PdfInfo(problem=f"the PDF {key} is missing from the object store", code="document_not_found")
     except DocumentEncrypted:
-        return PdfInfo(problem="the PDF is password-protected", code="encrypted_pdf")
+        return PdfInfo(problem=f"the PDF {key} is password-protected", code="encrypted_pdf")
     except DocumentUnreadable as exc:
-        return PdfInfo(problem=f"the PDF is corrupt or not a PDF ({exc.context.get('reason', '')})", code="unreadable_pdf")
+        reason = without_paths(str(exc.context.get("reason", "")), local, folder, name="the PDF")
+        return PdfInfo(problem=f"the PDF {key} is corrupt or not a PDF ({reason})", code="unreadable_pdf")
     except InvalidKeyError as exc:
         return PdfInfo(problem=str(exc), code="bad_key")
     finally:
-        (folder / "doc.pdf").unlink(missing_ok=True)
+        local.unlink(missing_ok=True)
     if pages == 0:
-        return PdfInfo(problem="the PDF has no pages", code="empty_pdf")
-    return PdfInfo(pages=pages)
+        return PdfInfo(problem=f"the PDF {key} has no pages", code="empty_pdf")
+    return PdfInfo(pages=pages, warning=f"{key}: {repaired}" if repaired else None)
 
 
 def inspect_documents(manifest: ValidatedManifest, store, engine) -> dict[int, PdfInfo]:

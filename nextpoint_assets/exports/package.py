@@ -29,7 +29,7 @@ class ArchiveConfig(dg.Config):
 @production_asset(
     deps=["export_volumes"],
     kinds={"csv"},
-    description="DAT, OPT, LFP, DII, LOG and CSV load files under {NAME}/DATA/.",
+    description="DAT, OPT, LFP, DII, LOG and CSV load files at the production root ({NAME}/), where their paths resolve.",
 )
 def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
@@ -39,7 +39,7 @@ def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectSto
             written = loadfiles.write_all(Path(tmp), state.manifest.export, state.plan.documents, produced, state.manifest.exhibits)
             keys = {}
             for kind, info in written.items():
-                keys[kind] = store.put_file(state.production_prefix + f"DATA/{info['path'].name}", info["path"])
+                keys[kind] = store.put_file(state.production_prefix + info["path"].name, info["path"])
         return dg.MaterializeResult(metadata={
             **{f"{kind}_records": info["records"] for kind, info in written.items()},
             "keys": dg.MetadataValue.json(keys),

@@ -2,13 +2,16 @@
 
 Each volume step downloads its documents, produces them in a pool of worker
 processes, uploads every file under production/{NAME}/{VOL}/, and writes its
-result (files, problems, hashes of redacted words) to work/volumes/{VOL}.json.
+result (files, problems, the leak profiles of redacted documents: keyed hashes and
+counts, never words) to work/volumes/{VOL}.json; the key of those hashes, random per
+volume run, goes to its own work file (work/leak_keys/, see docs/productions.md).
 A volume whose result matches the current plan is already done and is skipped,
 so a re-run only redoes the volumes that failed.
 """
 
 import multiprocessing
 import os
+import secrets
 import tempfile
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict
@@ -18,8 +21,10 @@ import dagster as dg
 
 from domain.errors import ObjectNotFound
 from domain.log import get_logger, log_context
+from domain.production import leaks
 from domain.production.manifest import Problem
 from domain.production.render import DocJob, DocOutcome
+from nextpoint_assets.dead_runs import record_this_machine, release_dead_slot_holders
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.exports import worker
 from nextpoint_assets.exports.common import (
@@ -39,7 +44,7 @@ class VolumeConfig(dg.Config):
     force: bool = False  # redo the volume even if its result matches the plan
 
 
-def _prepare(job_dir: Path, store, state: ExportState, doc) -> tuple[DocJob, list[Problem]]:
+def _prepare(job_dir: Path, store, state: ExportState, doc, leak_key: bytes = b"") -> tuple[DocJob, list[Problem]]:
     """Download what one document needs; a vanished input becomes a placeholder, not a crash."""
     exhibit = state.manifest.exhibits[doc.exhibit_id]
     problems: list[Problem] = []
@@ -66,13 +71,14 @@ def _prepare(job_dir: Path, store, state: ExportState, doc) -> tuple[DocJob, lis
         native_path=local["native"],
         text_path=local["text"],
         redactions=state.manifest.redactions.get(doc.exhibit_id, []),
+        leak_key=leak_key,
     )
     return job, problems
 
 
 def _files_of(outcome: DocOutcome) -> list[str]:
     produced = outcome.produced
-    paths = [p.path for p in produced.pages] + [produced.text_path, produced.native_path, produced.pdf_path]
+    paths = [p.path for p in produced.pages] + [produced.text_path, produced.fulltext_path, produced.native_path, produced.pdf_path]
     return list(dict.fromkeys(p for p in paths if p))
 
 
@@ -91,6 +97,10 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
     problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
     uploaded: set[str] = set()
     seconds: dict[str, float] = {}
+    # Keys the hashes of this run's leak profiles; written before the result that names it.
+    leak_key = secrets.token_bytes(32)
+    leak_key_id = leaks.key_id(leak_key)
+    store.put_bytes(state.paths.leak_key(leak_key_id), leak_key, "application/octet-stream")
 
     with tempfile.TemporaryDirectory(prefix=f"np-{label}-") as tmp:
         root = Path(tmp)
@@ -111,7 +121,7 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
             for doc in docs:
                 with log_context(exhibit_id=doc.exhibit_id):
                     job_dir = root / str(doc.exhibit_id)
-                    job, early = _prepare(job_dir, store, state, doc)
+                    job, early = _prepare(job_dir, store, state, doc, leak_key)
                     problems.extend(early)
                     finish(doc, worker.run(job), job_dir)
         else:
@@ -121,7 +131,7 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
                 pending: dict[Future, tuple] = {}
                 for doc in docs:
                     job_dir = root / str(doc.exhibit_id)
-                    job, early = _prepare(job_dir, store, state, doc)
+                    job, early = _prepare(job_dir, store, state, doc, leak_key)
                     problems.extend(early)
                     pending[pool.submit(worker.run, job)] = (doc, job_dir)
                     while len(pending) >= 2 * workers:  # bounded: flat memory and disk
@@ -140,7 +150,8 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
         "volume": label,
         "plan_digest": digest,
         "documents": [outcomes[d.exhibit_id].produced.to_json() for d in docs],
-        "redacted_hashes": {str(d.exhibit_id): outcomes[d.exhibit_id].redacted_hashes for d in docs if outcomes[d.exhibit_id].redacted_hashes},
+        "leak_key_id": leak_key_id,
+        "leak_profiles": {str(d.exhibit_id): outcomes[d.exhibit_id].leak_profile for d in docs if outcomes[d.exhibit_id].leak_profile is not None},
         "redacted_pages": {str(d.exhibit_id): sorted({r.page_number for r in state.manifest.redactions.get(d.exhibit_id, []) if r.page_number <= d.pages}) for d in docs if d.redacted},
         "problems": [asdict(p) for p in problems],
         "pages": sum(d.pages for d in docs),
@@ -153,6 +164,8 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
 
 @dg.op(ins={"start": dg.In(dg.Nothing)}, out=dg.DynamicOut(int), description="One output per volume of the plan.")
 def export_volume_fanout(context: dg.OpExecutionContext, object_store: ObjectStoreResource):
+    # Before the volumes claim pool slots: free those that dead runs hold (docs/operations.md, "Recover").
+    release_dead_slot_holders(context.instance, context.dagster_run, ["export_volumes"], context.log)
     case_id, export_id = parse_export_key(context.partition_key)
     state = ExportState(object_store.case(case_id), export_id)
     for volume in state.plan.volumes:
@@ -167,6 +180,7 @@ def export_volume(
     object_store: ObjectStoreResource,
     document_engine: DocumentEngineResource,
 ) -> dict:
+    record_this_machine(context.instance, context.dagster_run)  # a re-execution may not pass the fan-out
     case_id, export_id = parse_export_key(context.partition_key)
     summary: dict = {"volume": volume, "skipped": True}
     with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id, job=f"volume {volume}"), dagster_errors(context.log):
