@@ -67,7 +67,10 @@ class LocalObjectStore:
     def _atomic_write(self, key: str, write) -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".part")
+        # The temp file lives in the store's scratch folder (same disk: the rename is atomic), not beside
+        # its target: a process killed mid-write leaves nothing among the objects, only scratch that
+        # housekeeping clears.
+        fd, tmp = tempfile.mkstemp(dir=self.scratch_dir(), prefix=".tmp-", suffix=".part")
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)
@@ -186,7 +189,8 @@ class LocalObjectStore:
                 yield info
 
     def list_temp_objects(self) -> Iterator[ObjectInfo]:
-        """Temp files of atomic writes (`.tmp-*.part` beside their target) a killed process left behind."""
+        """Temp files of atomic writes left beside their target by a killed process (writes of earlier
+        versions; temp files now go to `.scratch/`, which housekeeping clears as scratch)."""
         for folder, dirs, files in os.walk(self.root):
             if Path(folder) == self.root:
                 dirs[:] = [d for d in dirs if d != ".scratch"]  # scratch space is not objects

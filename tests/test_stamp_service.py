@@ -126,6 +126,28 @@ def test_a_failure_inside_the_transaction_takes_no_number(settings, tmp_path, mo
     assert result.bates_range == {"begin": "ACME0000001", "end": "ACME0000005"}
 
 
+def test_a_crash_after_the_commit_then_a_rerun_writes_the_receipt_an_uninterrupted_run_writes(settings, tmp_path, monkeypatch):
+    case = build_case(settings, 101, [Doc(1, 2), Doc(2, 1, parent=1), Doc(3, 1)])
+    body = request("e1", 101, "bates_stamp", "apply", [3, 2, 1], pattern_id=1)
+    key = service.receipt_key(parse_request(body, 101))
+    put, meant = case.store.put_bytes, {}
+
+    def killed(relative, data, content_type=None):
+        if relative == key:  # the process dies once the numbers are committed, before the receipt is written
+            meant[relative] = data
+            raise RuntimeError("worker killed")
+        return put(relative, data, content_type)
+
+    monkeypatch.setattr(case.store, "put_bytes", killed)
+    with pytest.raises(RuntimeError):
+        _handle(case, body, tmp_path)
+    monkeypatch.undo()
+    assert not case.store.exists(key) and _next_number(case) == 5
+    again = _handle(case, body, tmp_path)
+    assert again.already_done and again.exhibit_ids == [3, 1, 2] and _next_number(case) == 5
+    assert case.store.get_bytes(key) == meant[key]
+
+
 def test_concurrent_requests_on_one_pattern_never_gap_or_duplicate(backend, tmp_path):
     docs = [Doc(i, pages=1 + i % 3) for i in range(1, 33)]
     case = build_case(backend, 101, docs)

@@ -92,8 +92,11 @@ def handle(request: StampRequest, engine: Engine, store, count_pages: PageCounte
         # The stamp's size is a case-wide style: one Bates look across the case.
         style = read_style(store) | {request.stamp_type: request.template.font_size}
         store.put_bytes(STYLE_KEY, json.dumps(style, sort_keys=True).encode("utf-8"), "application/json")
-    if not result.already_done:
-        store.put_bytes(key, json.dumps(result.to_json(), sort_keys=True).encode("utf-8"), "application/json")
+    # No receipt yet, even when the database shows the request committed (a crash came between the commit
+    # and this write): the receipt is written now, as the first handling would have written it, so a
+    # re-run leaves the same receipt as an uninterrupted run.
+    first = {**result.to_json(), "already_done": False}
+    store.put_bytes(key, json.dumps(first, sort_keys=True).encode("utf-8"), "application/json")
     return result
 
 
@@ -175,7 +178,8 @@ def _apply_bates(request: StampRequest, engine: Engine, count_pages: PageCounter
         numbered = {r.exhibit_id for r in existing}
         if pages and numbered == set(pages) and {r.bates_pattern_id for r in existing} == {pattern.id}:
             # Every exhibit already carries this pattern's numbers: the same request, committed before a crash.
-            result.exhibit_ids = [e for e in request.exhibit_ids if e in pages]
+            # The same result as then: the exhibits in the order they were numbered.
+            result.exhibit_ids = family_order([e for e in request.exhibit_ids if e in pages], parents)
             result.bates_range = _bates_range(existing)
             result.pages = len(existing)
             result.already_done = True
