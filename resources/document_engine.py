@@ -292,16 +292,7 @@ class LocalDocumentEngine:
         api = self._ocr_api()
         api.SetImage(image)
         text = api.GetUTF8Text()
-        words = []
-        iterator = api.GetIterator()
-        level = tesserocr.RIL.TEXTLINE
-        if iterator is not None:
-            for word in tesserocr.iterate_level(iterator, level):
-                value = (word.GetUTF8Text(level) or "").strip()
-                box = word.BoundingBox(level)
-                if value and box:
-                    words.append((value, box))
-        return text, words
+        return text, _recognised(api, tesserocr.RIL.TEXTLINE)
 
     def ocr_word_boxes(self, image: Image.Image, detect_orientation: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]:
         """Recognised words, each with its pixel box (x0, y0, x1, y1) in `image`'s own
@@ -313,16 +304,7 @@ class LocalDocumentEngine:
         api = self._ocr_api()
         api.SetImage(seen)
         api.Recognize()
-        words = []
-        iterator = api.GetIterator()
-        level = tesserocr.RIL.WORD
-        if iterator is not None:
-            for word in tesserocr.iterate_level(iterator, level):
-                value = (word.GetUTF8Text(level) or "").strip()
-                box = word.BoundingBox(level)
-                if value and box:
-                    words.append((value, _unrotate(box, degrees, image.width, image.height)))
-        return words
+        return [(value, _unrotate(box, degrees, image.width, image.height)) for value, box in _recognised(api, tesserocr.RIL.WORD)]
 
     def _ocr_api(self):
         api = getattr(self._local, "api", None)
@@ -376,6 +358,21 @@ def _unrotate(box: tuple[int, int, int, int], degrees: int, width: int, height: 
     if degrees == 270:  # (x, y) went to (height - y, x)
         return (y0, height - x1, y1, height - x0)
     return box
+
+
+def _recognised(api, level) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """The text and pixel box of every element of `level` (line or word) tesseract recognised."""
+    import tesserocr
+
+    found = []
+    iterator = api.GetIterator()
+    if iterator is not None:
+        for element in tesserocr.iterate_level(iterator, level):
+            value = (element.GetUTF8Text(level) or "").strip()
+            box = element.BoundingBox(level)
+            if value and box:
+                found.append((value, box))
+    return found
 
 
 def build_document_engine(settings) -> DocumentEngine:
