@@ -152,16 +152,27 @@ class LocalDocumentEngine:
                 page.close()
             return out
 
-    def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str:
-        """The text layer's characters inside a user-space rectangle (what a redaction hides)."""
+    @contextmanager
+    def _text_page(self, pdf: Path, page_index: int):
+        """One page's text layer, closed afterwards; None for a page the document does not have."""
         with self.open_pdf(pdf) as document:
+            if not 0 <= page_index < len(document):
+                yield None
+                return
             page = document[page_index]
             textpage = page.get_textpage()
             try:
-                return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
+                yield textpage
             finally:
                 textpage.close()
                 page.close()
+
+    def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str:
+        """The text layer's characters inside a user-space rectangle (what a redaction hides)."""
+        with self._text_page(pdf, page_index) as textpage:
+            if textpage is None:
+                raise DocumentUnreadable(f"Page {page_index + 1} does not exist.")
+            return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
 
     def words_with_boxes(self, pdf: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]:
         """The text layer's words of a page in content order, each with the union of its
@@ -169,61 +180,49 @@ class LocalDocumentEngine:
         A word is a run of characters between blanks; [] for a page without a text layer."""
         import pypdfium2.raw as pdfium_c
 
-        with self.open_pdf(pdf) as document:
-            if not 0 <= page_index < len(document):
+        words: list[tuple[str, tuple[float, float, float, float]]] = []
+        chars: list[str] = []
+        boxes: list[tuple[float, float, float, float]] = []
+
+        def flush() -> None:
+            if chars:
+                words.append(("".join(chars), (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                                                max(b[2] for b in boxes), max(b[3] for b in boxes))))
+            chars.clear()
+            boxes.clear()
+
+        with self._text_page(pdf, page_index) as textpage:
+            if textpage is None:
                 return []
-            page = document[page_index]
-            textpage = page.get_textpage()
-            try:
-                words: list[tuple[str, tuple[float, float, float, float]]] = []
-                chars: list[str] = []
-                boxes: list[tuple[float, float, float, float]] = []
-
-                def flush() -> None:
-                    if chars:
-                        words.append(("".join(chars), (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                                                        max(b[2] for b in boxes), max(b[3] for b in boxes))))
-                    chars.clear()
-                    boxes.clear()
-
-                for index in range(textpage.count_chars()):
-                    # One code point per character index (get_text_range need not map 1:1).
-                    code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
-                    char = chr(code) if 0 < code < 0x110000 else " "
-                    if char.isspace() or not char.isprintable():
-                        flush()
-                        continue
-                    chars.append(char)
-                    boxes.append(textpage.get_charbox(index))
-                flush()
-                return words
-            finally:
-                textpage.close()
-                page.close()
+            for index in range(textpage.count_chars()):
+                # One code point per character index (get_text_range need not map 1:1).
+                code = pdfium_c.FPDFText_GetUnicode(textpage.raw, index)
+                char = chr(code) if 0 < code < 0x110000 else " "
+                if char.isspace() or not char.isprintable():
+                    flush()
+                    continue
+                chars.append(char)
+                boxes.append(textpage.get_charbox(index))
+        flush()
+        return words
 
     def find_text(self, pdf: Path, page_index: int, needle: str) -> list[tuple[float, float, float, float]]:
         """Where the text layer holds `needle` on a page: one user-space box (x0, y0, x1, y1) per
         occurrence, each the union of its characters' boxes (a redaction that covers it)."""
-        with self.open_pdf(pdf) as document:
-            if not 0 <= page_index < len(document):
+        with self._text_page(pdf, page_index) as textpage:
+            if textpage is None:
                 return []
-            page = document[page_index]
-            textpage = page.get_textpage()
-            try:
-                boxes = []
-                searcher = textpage.search(needle, match_case=False, match_whole_word=False)
-                while (found := searcher.get_next()) is not None:
-                    index, count = found
-                    rects = [textpage.get_charbox(i, loose=True) for i in range(index, index + count)]
-                    rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
-                    if rects:
-                        boxes.append((min(r[0] for r in rects), min(r[1] for r in rects),
-                                      max(r[2] for r in rects), max(r[3] for r in rects)))
-                searcher.close()
-                return boxes
-            finally:
-                textpage.close()
-                page.close()
+            boxes = []
+            searcher = textpage.search(needle, match_case=False, match_whole_word=False)
+            while (found := searcher.get_next()) is not None:
+                index, count = found
+                rects = [textpage.get_charbox(i, loose=True) for i in range(index, index + count)]
+                rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
+                if rects:
+                    boxes.append((min(r[0] for r in rects), min(r[1] for r in rects),
+                                  max(r[2] for r in rects), max(r[3] for r in rects)))
+            searcher.close()
+            return boxes
 
     def page_texts(self, pdf: Path) -> list[str]:
         texts = []
