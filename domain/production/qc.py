@@ -42,7 +42,6 @@ def _image_files(root: Path) -> list[Path]:
 def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
     failures = []
     expected = sum(d.pages for d in docs)
-    data = root  # load files sit at the production root
     name = export.safe_name
     if export.image_format in ("tiff", "jpeg"):
         images = len(_image_files(root))
@@ -58,20 +57,20 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
     if export.image_format != "none":
         for kind, separator in (("opt", ","), ("log", "\t")):
             if kind in export.loadfiles:
-                lines = len(loadfiles.read_opt(data / f"{name}.{kind}", separator))
+                lines = len(loadfiles.read_opt(root / f"{name}.{kind}", separator))
                 if lines != expected:
                     failures.append(f"{lines} {kind.upper()} lines for {expected} pages")
     if "lfp" in export.loadfiles and export.image_format != "none":
-        lines = len(loadfiles.read_lfp(data / f"{name}.lfp"))
+        lines = len(loadfiles.read_lfp(root / f"{name}.lfp"))
         if lines != expected:
             failures.append(f"{lines} LFP lines for {expected} pages")
     if "dat" in export.loadfiles and "PGCOUNT" in export.dat_fields:
-        header, rows = loadfiles.read_dat(data / f"{name}.dat")
+        header, rows = loadfiles.read_dat(root / f"{name}.dat")
         total = sum(int(r[header.index("PGCOUNT")]) for r in rows)
         if total != expected:
             failures.append(f"the DAT's PGCOUNT adds up to {total}, not {expected}")
     if "dii" in export.loadfiles:
-        total = sum(r.get("pages", 0) for r in loadfiles.read_dii(data / f"{name}.dii"))
+        total = sum(r.get("pages", 0) for r in loadfiles.read_dii(root / f"{name}.dii"))
         if total != expected:
             failures.append(f"the DII's PGCOUNT adds up to {total}, not {expected}")
     return _outcome("counts_agree", "image files = OPT/LOG lines = LFP lines = sum of PGCOUNT (DAT, DII) = pages", failures)
@@ -131,11 +130,10 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
     """Every load file parses back, agrees with the documents, and every path in it resolves
     from the load file's own folder (the production root)."""
     failures = []
-    data = root  # load files sit at the production root
     name = export.safe_name
     begins = [d.begin for d in docs]
     for kind in export.loadfiles:
-        path = data / f"{name}.{kind}"
+        path = root / f"{name}.{kind}"
         try:
             if kind in ("dat", "csv"):
                 header, rows = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
@@ -145,7 +143,7 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
                 records = loadfiles.read_dii(path)
                 if [r["begin"] for r in records] != begins:
                     failures.append(f"{path.name}: records do not match the documents")
-            unresolved = [p for p in loadfiles.referenced_paths(data, kind, name) if not loadfiles.resolve(data, p).is_file()]
+            unresolved = [p for p in loadfiles.referenced_paths(root, kind, name) if not loadfiles.resolve(root, p).is_file()]
             if unresolved:
                 failures.append(f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, e.g. {unresolved[0]}")
         except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:

@@ -9,7 +9,7 @@ import dagster as dg
 
 from domain.errors import ObjectNotFound
 from domain.log import log_context
-from domain.production import qc
+from domain.production import imaging, qc
 from nextpoint_assets.exports.common import ExportState, download_prefix, parse_export_key, put_json
 from resources import sevenzip
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
@@ -72,7 +72,7 @@ def export_quality_checks(context: dg.AssetCheckExecutionContext, object_store: 
             qc.check_images(root, export),
             qc.check_archive(root, listed, test_output),
             qc.check_redactions(root, export, docs, produced, profiles, pages, lambda image: engine.ocr(image, detect_orientation=True), engine.page_texts,
-                                lambda pdf, index: engine.render_page(pdf, index, 300, grayscale=True)),
+                                lambda pdf, index: engine.render_page(pdf, index, imaging.DPI, grayscale=True)),
         ]
     put_json(store, state.paths.qc_json, [{"name": o.name, "passed": o.passed, "details": o.details} for o in outcomes])
     for outcome in outcomes:

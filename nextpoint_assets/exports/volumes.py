@@ -97,10 +97,13 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
     problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
     uploaded: set[str] = set()
     seconds: dict[str, float] = {}
-    # Keys the hashes of this run's leak profiles; written before the result that names it.
-    leak_key = secrets.token_bytes(32)
-    leak_key_id = leaks.key_id(leak_key)
-    store.put_bytes(state.paths.leak_key(leak_key_id), leak_key, "application/octet-stream")
+    # Keys the hashes of this run's leak profiles; written before the result that names it, and only
+    # for a volume that has a redacted document (nothing else is profiled).
+    leak_key, leak_key_id = b"", None
+    if any(d.redacted for d in docs):
+        leak_key = secrets.token_bytes(32)
+        leak_key_id = leaks.key_id(leak_key)
+        store.put_bytes(state.paths.leak_key(leak_key_id), leak_key, "application/octet-stream")
 
     with tempfile.TemporaryDirectory(prefix=f"np-{label}-") as tmp:
         root = Path(tmp)
