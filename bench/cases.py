@@ -1,6 +1,6 @@
 """The benchmarks. `prepare` makes shared data once; each variant runs in its own process.
 
-    python -m bench.cases NAME VARIANT '{"rows": ...}'   prints one JSON line
+python -m bench.cases NAME VARIANT '{"rows": ...}'   prints one JSON line
 """
 
 from __future__ import annotations
@@ -27,10 +27,18 @@ class Benchmark:
 
 
 def _result(units: int, unit: str, seconds: float, peer: bool = False, **extra) -> dict:
-    return {"units": units, "unit": unit, "seconds": seconds, "per_second": units / seconds if seconds else 0.0, "peer": peer, **extra}
+    return {
+        "units": units,
+        "unit": unit,
+        "seconds": seconds,
+        "per_second": units / seconds if seconds else 0.0,
+        "peer": peer,
+        **extra,
+    }
 
 
 # --- report CSV: streaming writer vs pandas read_sql + to_csv ---------------------------------
+
 
 def prepare_report(size: dict) -> dict:
     """A SQLite case database with `rows` exhibits (made once, reused across runs)."""
@@ -48,12 +56,22 @@ def prepare_report(size: dict) -> dict:
         base = datetime(2024, 1, 1)
         with engine.begin() as conn:
             for start in range(0, rows, 20_000):
-                conn.execute(insert(schema.exhibits), [
-                    {"document_id": i, "control_number": f"CTRL-{i:08d}", "title": f"Title, \"quoted\" {i} — ü",
-                     "page_count": i % 37 + 1, "bates_begin": f"ACME{i:07d}", "bates_end": f"ACME{i:07d}",
-                     "created_at": base + timedelta(seconds=i), "updated_at": base}
-                    for i in range(start + 1, min(start + 20_000, rows) + 1)
-                ])
+                conn.execute(
+                    insert(schema.exhibits),
+                    [
+                        {
+                            "document_id": i,
+                            "control_number": f"CTRL-{i:08d}",
+                            "title": f'Title, "quoted" {i} — ü',
+                            "page_count": i % 37 + 1,
+                            "bates_begin": f"ACME{i:07d}",
+                            "bates_end": f"ACME{i:07d}",
+                            "created_at": base + timedelta(seconds=i),
+                            "updated_at": base,
+                        }
+                        for i in range(start + 1, min(start + 20_000, rows) + 1)
+                    ],
+                )
         dbs.dispose()
     return {"sqlite_dir": str(folder)}
 
@@ -89,6 +107,7 @@ def report_pandas(args: dict) -> dict:
 
 # --- demo generation: pages per second of real PDFs into the object store ----------------------
 
+
 def prepare_nothing(size: dict) -> dict:
     return {}
 
@@ -99,7 +118,10 @@ def demo_generation(args: dict) -> dict:
 
     home = Path(tempfile.mkdtemp(prefix="np-bench-demo-"))
     start = time.perf_counter()
-    summary = generate(load_settings({"NP_HOME": str(home)}), [CaseSpec(301, "bench", 1, args["pages"], "BM", text_only=True)])
+    summary = generate(
+        load_settings({"NP_HOME": str(home)}),
+        [CaseSpec(301, "bench", 1, args["pages"], "BM", text_only=True)],
+    )
     return _result(summary[0].pages, "pages", time.perf_counter() - start)
 
 
@@ -127,11 +149,18 @@ def prepare_production(size: dict) -> dict:
         case_dir = settings.object_store_root / f"case_{PRODUCTION_CASE}"
         source = zipfile.ZipFile(case_dir / "exports/export_1/manifest.zip").read("manifest.sqlite")
         # Every page imaged (no slip sheets), so ours and the peers draw the same pages.
-        for export_id, image_format, text_mode in ((1, "tiff", "extracted_then_ocr"), (2, "pdf", "extracted_then_ocr"), (3, "tiff", "ocr")):
+        for export_id, image_format, text_mode in (
+            (1, "tiff", "extracted_then_ocr"),
+            (2, "pdf", "extracted_then_ocr"),
+            (3, "tiff", "ocr"),
+        ):
             work = home / f"m{export_id}.sqlite"
             work.write_bytes(source)
             db = sqlite3.connect(work)
-            db.execute("UPDATE export SET export_id = ?, image_format = ?, text_mode = ?", (export_id, image_format, text_mode))
+            db.execute(
+                "UPDATE export SET export_id = ?, image_format = ?, text_mode = ?",
+                (export_id, image_format, text_mode),
+            )
             db.execute("UPDATE exhibits_for_export SET withheld = 0, produce_native = 0")
             db.commit()
             db.close()
@@ -140,7 +169,12 @@ def prepare_production(size: dict) -> dict:
             with zipfile.ZipFile(target, "w") as archive:
                 archive.write(work, "manifest.sqlite")
         marker.write_text("ok")
-    pdfs = sorted(str(p) for p in (settings.object_store_root / f"case_{PRODUCTION_CASE}" / "documents").glob("*/rendition.pdf"))
+    pdfs = sorted(
+        str(p)
+        for p in (settings.object_store_root / f"case_{PRODUCTION_CASE}" / "documents").glob(
+            "*/rendition.pdf"
+        )
+    )
     return {"home": str(home), "pdfs": pdfs}
 
 
@@ -167,14 +201,29 @@ def _peer(args: dict, commands) -> dict:
 
 
 def peer_ghostscript(args: dict) -> dict:
-    return _peer(args, lambda pdf, out: [["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=tiffg4", "-r300", f"-sOutputFile={out}/p%04d.tif", pdf]])
+    return _peer(
+        args,
+        lambda pdf, out: [
+            [
+                "gs",
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=tiffg4",
+                "-r300",
+                f"-sOutputFile={out}/p%04d.tif",
+                pdf,
+            ]
+        ],
+    )
 
 
 def peer_pdftoppm_tiffcp(args: dict) -> dict:
     def commands(pdf, out):
         return [
             ["pdftoppm", "-r", "300", "-mono", "-tiff", pdf, f"{out}/raw"],
-            f"for f in {out}/raw*.tif; do tiffcp -c g4 \"$f\" \"${{f%.tif}}.g4.tif\" && rm \"$f\"; done",
+            f'for f in {out}/raw*.tif; do tiffcp -c g4 "$f" "${{f%.tif}}.g4.tif" && rm "$f"; done',
         ]
 
     return _peer(args, commands)
@@ -231,15 +280,33 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     settings = load_settings({"NP_HOME": args["home"]})
     defs = dg.Definitions(
         # The PII scan and its gate are part of every production: the bench case's text is clean.
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive, export_completion],
-        asset_checks=[export_quality_checks, export_pii_gate], jobs=[export_job], resources=build_resources(settings),
+        assets=[
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+        ],
+        asset_checks=[export_quality_checks, export_pii_gate],
+        jobs=[export_job],
+        resources=build_resources(settings),
     )
     instance = dg.DagsterInstance.ephemeral()
     key = f"{PRODUCTION_CASE}-{export_id}"
     instance.add_dynamic_partitions("exports", [key])
-    config = {"ops": {"export_volumes": {"ops": {"export_volume": {"config": {"workers": os.cpu_count() or 1, "force": True}}}}}}
+    config = {
+        "ops": {
+            "export_volumes": {
+                "ops": {"export_volume": {"config": {"workers": os.cpu_count() or 1, "force": True}}}
+            }
+        }
+    }
     start = time.perf_counter()
-    result = defs.resolve_job_def("export_job").execute_in_process(instance=instance, partition_key=key, run_config=config)
+    result = defs.resolve_job_def("export_job").execute_in_process(
+        instance=instance, partition_key=key, run_config=config
+    )
     seconds = time.perf_counter() - start
     from nextpoint_assets.exports.common import ExportState
     from resources.dagster_resources import ObjectStoreResource
@@ -274,19 +341,42 @@ def ours_tiff_ocr_all_cores(args: dict) -> dict:
 
 
 BENCHMARKS: dict[str, Benchmark] = {
-    "production": Benchmark(prepare_production, ("peer_ghostscript", "peer_pdftoppm_tiffcp", "ours_tiff_1proc", "ours_tiff_all_cores", "ours_pdf_all_cores",
-                                                 "ours_e2e_tiff_all_cores", "ours_e2e_pdf_all_cores")),
+    "production": Benchmark(
+        prepare_production,
+        (
+            "peer_ghostscript",
+            "peer_pdftoppm_tiffcp",
+            "ours_tiff_1proc",
+            "ours_tiff_all_cores",
+            "ours_pdf_all_cores",
+            "ours_e2e_tiff_all_cores",
+            "ours_e2e_pdf_all_cores",
+        ),
+    ),
     # The fastest peer only, for the long (10,000-page) runs.
-    "production_large": Benchmark(prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores")),
-    "production_parallel_peers": Benchmark(prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")),
+    "production_large": Benchmark(
+        prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores")
+    ),
+    "production_parallel_peers": Benchmark(
+        prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")
+    ),
     "production_ocr": Benchmark(prepare_production, ("ours_tiff_ocr_all_cores",)),
     "report_csv": Benchmark(prepare_report, ("pandas_read_sql_to_csv", "streaming_csv")),
     "review_log": Benchmark(reports.prepare_review_log, reports.VARIANTS),
     "review_log_csv": Benchmark(reports.prepare_review_log, reports.VARIANTS[:2]),
     "demo_generation": Benchmark(prepare_nothing, ("text_case",)),
-    "stamping": Benchmark(stamping.prepare_stamping, ("peer_pypdf_reportlab_overlay", "peer_pikepdf_bare_append",
-                                                      "peer_pikepdf_bare_append_no_recompress", "ours_annotations_1proc",
-                                                      "ours_annotations_all_cores", "ours_burned_1proc", "ours_burned_all_cores")),
+    "stamping": Benchmark(
+        stamping.prepare_stamping,
+        (
+            "peer_pypdf_reportlab_overlay",
+            "peer_pikepdf_bare_append",
+            "peer_pikepdf_bare_append_no_recompress",
+            "ours_annotations_1proc",
+            "ours_annotations_all_cores",
+            "ours_burned_1proc",
+            "ours_burned_all_cores",
+        ),
+    ),
     "stamp_numbering": Benchmark(stamping.prepare_stamping, ("ours_8_concurrent_requests",)),
     "exchange": Benchmark(exchange.prepare_exchange, exchange.VARIANTS),
     "sqs_intake": Benchmark(intake.prepare_intake, intake.VARIANTS),
@@ -303,20 +393,35 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     ("production", "ours_pdf_all_cores"): ours_pdf_all_cores,
     ("production", "ours_e2e_tiff_all_cores"): ours_e2e_tiff_all_cores,
     ("production", "ours_e2e_pdf_all_cores"): ours_e2e_pdf_all_cores,
-    **{("production_large", name): VARIANT for name, VARIANT in (
-        ("peer_ghostscript", peer_ghostscript), ("ours_tiff_1proc", ours_tiff_1proc), ("ours_tiff_all_cores", ours_tiff_all_cores))},
-    ("production_parallel_peers", "peer_ghostscript_all_cores"): lambda a: peer_ghostscript({**a, "workers": os.cpu_count() or 1}),
+    **{
+        ("production_large", name): VARIANT
+        for name, VARIANT in (
+            ("peer_ghostscript", peer_ghostscript),
+            ("ours_tiff_1proc", ours_tiff_1proc),
+            ("ours_tiff_all_cores", ours_tiff_all_cores),
+        )
+    },
+    ("production_parallel_peers", "peer_ghostscript_all_cores"): lambda a: peer_ghostscript(
+        {**a, "workers": os.cpu_count() or 1}
+    ),
     ("production_parallel_peers", "ours_tiff_all_cores"): ours_tiff_all_cores,
     ("production_ocr", "ours_tiff_ocr_all_cores"): ours_tiff_ocr_all_cores,
     ("report_csv", "pandas_read_sql_to_csv"): report_pandas,
     ("report_csv", "streaming_csv"): report_ours,
     ("demo_generation", "text_case"): demo_generation,
-    **{(bench, name): getattr(reports, name) for bench in ("review_log", "review_log_csv") for name in reports.VARIANTS},
+    **{
+        (bench, name): getattr(reports, name)
+        for bench in ("review_log", "review_log_csv")
+        for name in reports.VARIANTS
+    },
     **{("stamping", name): getattr(stamping, name) for name in BENCHMARKS["stamping"].variants},
     ("stamp_numbering", "ours_8_concurrent_requests"): stamping.ours_8_concurrent_requests,
     **{("exchange", name): getattr(exchange, name) for name in exchange.VARIANTS},
-    **{(bench, name): getattr(intake, name) for bench in ("sqs_intake", "sqs_intake_postgres")
-       for name in (*intake.VARIANTS, *intake.POSTGRES_VARIANTS)},
+    **{
+        (bench, name): getattr(intake, name)
+        for bench in ("sqs_intake", "sqs_intake_postgres")
+        for name in (*intake.VARIANTS, *intake.POSTGRES_VARIANTS)
+    },
     **{("pii_scan", name): getattr(pii, name) for name in pii.VARIANTS},
 }
 

@@ -57,11 +57,14 @@ AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_
 
 # --- prepare: the server, the queues, the demo and the messages ----------------------------------
 
+
 def _clients(endpoint: str):
     import boto3
 
-    return (boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1"),
-            boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1"))
+    return (
+        boto3.client("sns", endpoint_url=endpoint, region_name="us-east-1"),
+        boto3.client("sqs", endpoint_url=endpoint, region_name="us-east-1"),
+    )
 
 
 def _demo_template() -> Path:
@@ -73,35 +76,74 @@ def _demo_template() -> Path:
     home = DATA_DIR / "intake-demo"
     if not (home / "ready").exists():
         shutil.rmtree(home, ignore_errors=True)
-        specs = [CaseSpec(s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes)
-                 for s in DEFAULT_CASES]
+        specs = [
+            CaseSpec(
+                s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes
+            )
+            for s in DEFAULT_CASES
+        ]
         generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
         (home / "ready").write_text("ok")
     return home
 
 
 def _report(event_id: str, case_id: int) -> dict:
-    return {"event_type": "REPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
-            "report_type": "page_count", "user_id": 55, "delivery": {"format": "csv"}}
+    return {
+        "event_type": "REPORT_REQUESTED",
+        "event_id": event_id,
+        "case_id": case_id,
+        "occurred_at": NOW,
+        "report_type": "page_count",
+        "user_id": 55,
+        "delivery": {"format": "csv"},
+    }
 
 
 def _stamp(event_id: str, case_id: int, rng: random.Random) -> dict:
-    return {"event_type": "STAMP_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
-            "type": "exhibit_stamp", "action": "apply", "exhibit_ids": sorted(rng.sample(range(1, 40), 3)),
-            "template": {"position": "bottom_left", "font_size": 10, "text": "PLAINTIFF EXHIBIT {exhibit_number}"},
-            "requested_by": 55}
+    return {
+        "event_type": "STAMP_REQUESTED",
+        "event_id": event_id,
+        "case_id": case_id,
+        "occurred_at": NOW,
+        "type": "exhibit_stamp",
+        "action": "apply",
+        "exhibit_ids": sorted(rng.sample(range(1, 40), 3)),
+        "template": {
+            "position": "bottom_left",
+            "font_size": 10,
+            "text": "PLAINTIFF EXHIBIT {exhibit_number}",
+        },
+        "requested_by": 55,
+    }
 
 
 def _exchange(event_id: str, key: str, batch_id: int) -> dict:
-    return {"event_type": "EXCHANGE_REQUESTED", "event_id": event_id, "case_id": 202, "occurred_at": NOW,
-            "idempotency_key": key, "source_case_id": 101, "destination_case_id": 202, "batch_id": batch_id,
-            "exhibit_ids": [1, 2, 3], "label_id": None, "include_natives": True, "requires_annotations": False}
+    return {
+        "event_type": "EXCHANGE_REQUESTED",
+        "event_id": event_id,
+        "case_id": 202,
+        "occurred_at": NOW,
+        "idempotency_key": key,
+        "source_case_id": 101,
+        "destination_case_id": 202,
+        "batch_id": batch_id,
+        "exhibit_ids": [1, 2, 3],
+        "label_id": None,
+        "include_natives": True,
+        "requires_annotations": False,
+    }
 
 
 def _export(event_id: str, case_id: int, export_id: int) -> dict:
-    return {"event_type": "EXPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
-            "export_id": export_id, "manifest_key": f"case_{case_id}/exports/export_{export_id}/manifest.zip",
-            "requested_by": 55}
+    return {
+        "event_type": "EXPORT_REQUESTED",
+        "event_id": event_id,
+        "case_id": case_id,
+        "occurred_at": NOW,
+        "export_id": export_id,
+        "manifest_key": f"case_{case_id}/exports/export_{export_id}/manifest.zip",
+        "requested_by": 55,
+    }
 
 
 def make_messages(total: int, seed: int = 11) -> tuple[list[tuple[str, dict]], dict]:
@@ -130,7 +172,9 @@ def make_messages(total: int, seed: int = 11) -> tuple[list[tuple[str, dict]], d
             exports.append((case_id, export_id))
             bodies.append(_export(f"exp-{i:06d}", case_id, export_id))
     messages = [(json.dumps(b), _attributes(b)) for b in bodies]
-    messages += [messages[i] for i in rng.sample(range(len(messages)), duplicates)]  # exact duplicate deliveries
+    messages += [
+        messages[i] for i in rng.sample(range(len(messages)), duplicates)
+    ]  # exact duplicate deliveries
     invalid: list[tuple[str, dict]] = []
     for i in range(malformed):
         text = json.dumps(_report(f"bad-{i:05d}", 101))[: 20 + i % 40]  # cut short: not JSON
@@ -139,19 +183,33 @@ def make_messages(total: int, seed: int = 11) -> tuple[list[tuple[str, dict]], d
         body = {**_report(f"unk-{i:05d}", 101), "event_type": "ARCHIVE_REQUESTED"}
         invalid.append((json.dumps(body), _attributes(body)))
     for i in range(unknown_case):
-        body = _report(f"nocase-{i:05d}", UNKNOWN_CASE) if i % 2 else _stamp(f"nocase-{i:05d}", UNKNOWN_CASE, rng)
+        body = (
+            _report(f"nocase-{i:05d}", UNKNOWN_CASE)
+            if i % 2
+            else _stamp(f"nocase-{i:05d}", UNKNOWN_CASE, rng)
+        )
         invalid.append((json.dumps(body), _attributes(body)))
     messages += invalid
     rng.shuffle(messages)
     kinds = Counter(b["event_type"] for b in bodies)
-    return messages, {"valid": valid, "duplicates": duplicates, "malformed": malformed, "unknown_type": unknown_type,
-                      "unknown_case": unknown_case, "invalid": len(invalid), "kinds": dict(kinds), "exports": exports,
-                      "bodies": bodies}
+    return messages, {
+        "valid": valid,
+        "duplicates": duplicates,
+        "malformed": malformed,
+        "unknown_type": unknown_type,
+        "unknown_case": unknown_case,
+        "invalid": len(invalid),
+        "kinds": dict(kinds),
+        "exports": exports,
+        "bodies": bodies,
+    }
 
 
 def _attributes(body: dict) -> dict:
-    attributes = {"eventType": {"DataType": "String", "StringValue": str(body["event_type"])},
-                  "caseId": {"DataType": "String", "StringValue": str(body["case_id"])}}
+    attributes = {
+        "eventType": {"DataType": "String", "StringValue": str(body["event_type"])},
+        "caseId": {"DataType": "String", "StringValue": str(body["case_id"])},
+    }
     if body.get("batch_id") is not None:
         attributes["batchId"] = {"DataType": "String", "StringValue": str(body["batch_id"])}
     return attributes
@@ -159,10 +217,13 @@ def _attributes(body: dict) -> dict:
 
 def publish(sns, topic: str, messages: list[tuple[str, dict]], threads: int = 8) -> None:
     """Through SNS, ten per PublishBatch call, a few calls at a time."""
-    batches = [messages[i:i + 10] for i in range(0, len(messages), 10)]
+    batches = [messages[i : i + 10] for i in range(0, len(messages), 10)]
 
     def one(batch):
-        entries = [{"Id": str(k), "Message": text, "MessageAttributes": attrs} for k, (text, attrs) in enumerate(batch)]
+        entries = [
+            {"Id": str(k), "Message": text, "MessageAttributes": attrs}
+            for k, (text, attrs) in enumerate(batch)
+        ]
         response = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
         if response.get("Failed"):
             raise RuntimeError(f"SNS refused {len(response['Failed'])} messages: {response['Failed'][0]}")
@@ -216,8 +277,9 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
     queues = {}
     daemon = "ours_postgres" if postgres else "ours"
     for role in (daemon, "peer", "backend"):
-        url = sqs.create_queue(QueueName=f"np-bench-{role.replace('_', '-')}",
-                               Attributes={"VisibilityTimeout": "300"})["QueueUrl"]
+        url = sqs.create_queue(
+            QueueName=f"np-bench-{role.replace('_', '-')}", Attributes={"VisibilityTimeout": "300"}
+        )["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         if role == "backend":
             attributes = {"FilterPolicy": json.dumps({"eventType": ["EVENT_REJECTED"]})}
@@ -257,7 +319,9 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
         assert isinstance(accepted, Accepted), accepted
         key = accepted.work_key
         if accepted.kind == "export":
-            key = export_work_key(accepted.case_id, accepted.export_id, store.head(body["manifest_key"]).version)
+            key = export_work_key(
+                accepted.case_id, accepted.export_id, store.head(body["manifest_key"]).version
+            )
         work_keys.add(key)
         by_event[accepted.event_id] = key
     made["by_event"] = by_event
@@ -270,23 +334,41 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
     for role in (daemon, "peer"):
         deadline = time.monotonic() + 60
         while _depth(sqs, queues[role]) < total:  # SNS -> SQS fan-out is asynchronous in moto too
-            assert time.monotonic() < deadline, f"only {_depth(sqs, queues[role])} of {total} reached the {role} queue"
+            assert time.monotonic() < deadline, (
+                f"only {_depth(sqs, queues[role])} of {total} reached the {role} queue"
+            )
             time.sleep(0.2)
-    print(f"sqs_intake: {total:,} messages published through SNS in {publish_seconds:.1f}s "
-          f"({made['valid']:,} valid, {len(work_keys):,} pieces of work, {made['duplicates']} duplicates, "
-          f"{made['invalid']} invalid)", file=sys.stderr)
-    return {"endpoint": endpoint, "topic": topic, "queues": queues, "home": str(home), "scratch": str(scratch),
-            "expected": str(expectation), "published": total,
-            "postgres": {"host": postgres.host, "port": postgres.port, "user": postgres.user} if postgres else None}
+    print(
+        f"sqs_intake: {total:,} messages published through SNS in {publish_seconds:.1f}s "
+        f"({made['valid']:,} valid, {len(work_keys):,} pieces of work, {made['duplicates']} duplicates, "
+        f"{made['invalid']} invalid)",
+        file=sys.stderr,
+    )
+    return {
+        "endpoint": endpoint,
+        "topic": topic,
+        "queues": queues,
+        "home": str(home),
+        "scratch": str(scratch),
+        "expected": str(expectation),
+        "published": total,
+        "postgres": {"host": postgres.host, "port": postgres.port, "user": postgres.user}
+        if postgres
+        else None,
+    }
 
 
 def _depth(sqs, url: str) -> int:
     values = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-    return (int(values["ApproximateNumberOfMessages"]) + int(values["ApproximateNumberOfMessagesNotVisible"])
-            + int(values.get("ApproximateNumberOfMessagesDelayed", 0)))
+    return (
+        int(values["ApproximateNumberOfMessages"])
+        + int(values["ApproximateNumberOfMessagesNotVisible"])
+        + int(values.get("ApproximateNumberOfMessagesDelayed", 0))
+    )
 
 
 # --- peer: the queue's own limit ---------------------------------------------------------------------
+
 
 def peer_boto3_receive_delete(args: dict) -> dict:
     """Receive 10 per call, delete each batch with one call, until every published message is gone."""
@@ -297,13 +379,16 @@ def peer_boto3_receive_delete(args: dict) -> dict:
     received = empty = 0
     started = time.perf_counter()
     while received < total and empty < 3:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
-                                       VisibilityTimeout=300).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=300
+        ).get("Messages", [])
         if not messages:
             empty += 1
             continue
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
         received += len(messages)
     seconds = time.perf_counter() - started
     if received < total:
@@ -312,6 +397,7 @@ def peer_boto3_receive_delete(args: dict) -> dict:
 
 
 # --- ours: the daemon ---------------------------------------------------------------------------------
+
 
 def _dagster_home(scratch: Path, postgres: dict | None = None) -> tuple[Path, dict]:
     """The instance every run stays queued in (the queued run coordinator, `max_concurrent_runs: 0`):
@@ -326,16 +412,26 @@ def _dagster_home(scratch: Path, postgres: dict | None = None) -> tuple[Path, di
         import psycopg2
 
         database = f"np_bench_intake_{os.getpid()}"
-        admin = psycopg2.connect(host=postgres["host"], port=postgres["port"], user=postgres["user"],
-                                 password=os.environ["NP_BENCH_PG_PASSWORD"], dbname="postgres")
+        admin = psycopg2.connect(
+            host=postgres["host"],
+            port=postgres["port"],
+            user=postgres["user"],
+            password=os.environ["NP_BENCH_PG_PASSWORD"],
+            dbname="postgres",
+        )
         admin.autocommit = True
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
             cur.execute(f'CREATE DATABASE "{database}"')
         admin.close()
-        env = {"DAGSTER_PG_USERNAME": postgres["user"], "DAGSTER_PG_PASSWORD": os.environ["NP_BENCH_PG_PASSWORD"],
-               "DAGSTER_PG_HOST": postgres["host"], "DAGSTER_PG_PORT": str(postgres["port"]), "DAGSTER_PG_DB": database,
-               "PGSSLMODE": "disable"}
+        env = {
+            "DAGSTER_PG_USERNAME": postgres["user"],
+            "DAGSTER_PG_PASSWORD": os.environ["NP_BENCH_PG_PASSWORD"],
+            "DAGSTER_PG_HOST": postgres["host"],
+            "DAGSTER_PG_PORT": str(postgres["port"]),
+            "DAGSTER_PG_DB": database,
+            "PGSSLMODE": "disable",
+        }
         config = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
         config.pop("run_launcher", None)
         config.pop("compute_logs", None)
@@ -364,8 +460,10 @@ class Backend:
             if not messages:
                 return len(self.events)
             self.events += [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
-            self.sqs.delete_message_batch(QueueUrl=self.url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            self.sqs.delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
 
 def ours(args: dict) -> dict:
@@ -399,34 +497,57 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     instance.all_instigator_state()
     instance.get_dynamic_partitions("cases")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("NP_")}, **AWS,
-        **instance_env, "DAGSTER_HOME": str(dagster_home), "NP_HOME": args["home"],
-        "NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": queue, "NP_SQS_ENDPOINT_URL": args["endpoint"],
-        "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": args["topic"], "NP_SNS_ENDPOINT_URL": args["endpoint"],
+        **{k: v for k, v in os.environ.items() if not k.startswith("NP_")},
+        **AWS,
+        **instance_env,
+        "DAGSTER_HOME": str(dagster_home),
+        "NP_HOME": args["home"],
+        "NP_REQUEST_QUEUE": "sqs",
+        "NP_SQS_QUEUE_URL": queue,
+        "NP_SQS_ENDPOINT_URL": args["endpoint"],
+        "NP_EVENT_BUS": "sns",
+        "NP_SNS_TOPIC_ARN": args["topic"],
+        "NP_SNS_ENDPOINT_URL": args["endpoint"],
         # Experiments: NP_BENCH_INTAKE_ENV='{"NP_REQUEST_TICK_MESSAGES": "2000"}'
         **{k: v for k, v in os.environ.items() if k.startswith("NP_REQUEST_")},
         **json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"),
     }
     from bench.cases import DATA_DIR
 
-    log_path = DATA_DIR / "intake-logs" / f"daemon-{time.strftime('%Y%m%dT%H%M%S')}-{'pg' if postgres else 'sqlite'}.log"
+    log_path = (
+        DATA_DIR
+        / "intake-logs"
+        / f"daemon-{time.strftime('%Y%m%dT%H%M%S')}-{'pg' if postgres else 'sqlite'}.log"
+    )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")  # noqa: SIM115 - the daemon writes to it until it is stopped
     started_wall, started = time.time(), time.perf_counter()
-    daemon = subprocess.Popen([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-                              cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    daemon = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         runs_filter = dg.RunsFilter(tags={"dagster/sensor_name": "request_sensor"})
         while True:
             if daemon.poll() is not None:
                 raise RuntimeError(f"dagster-daemon exited: {log_path.read_text()[-1500:]}")
             depth, rejected = _depth(sqs, queue), backend.poll()
-            if depth == 0 and rejected >= want_rejected and _work_with_runs(instance, runs_filter) >= want_runs:
+            if (
+                depth == 0
+                and rejected >= want_rejected
+                and _work_with_runs(instance, runs_filter) >= want_runs
+            ):
                 break
             if time.perf_counter() - started > DRAIN_TIMEOUT:
-                raise AssertionError(f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, "
-                                     f"work with runs {_work_with_runs(instance, runs_filter)}/{want_runs}, "
-                                     f"rejected {rejected}/{want_rejected}; daemon log {log_path}")
+                raise AssertionError(
+                    f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, "
+                    f"work with runs {_work_with_runs(instance, runs_filter)}/{want_runs}, "
+                    f"rejected {rejected}/{want_rejected}; daemon log {log_path}"
+                )
             time.sleep(0.5)
         seconds = time.perf_counter() - started
         time.sleep(5)  # one more tick: nothing may arrive late
@@ -437,13 +558,32 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
         stop_process(daemon, group=True)
         log.close()
     evaluation = _evaluation_seconds(log_path)
-    split = {"first_tick": ticks["first_tick"], "ticks": ticks["count"], "max_tick": ticks["max_tick"],
-             "eval": evaluation["total"], "max_eval": evaluation["max"]}
-    return _result(args["published"], "messages", seconds, split=split, work=want_runs, rejected=want_rejected,
-                   latency_median=round(statistics.median(latencies), 2), latency_max=round(max(latencies), 2),
-                   latencies=[round(x, 2) for x in latencies], verified=verdict, ticks=ticks, evaluation=evaluation,
-                   target_met=seconds < 300, storage="postgres" if postgres else "sqlite", daemon_log=str(log_path), instance=json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"),
-                   env=json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"))
+    split = {
+        "first_tick": ticks["first_tick"],
+        "ticks": ticks["count"],
+        "max_tick": ticks["max_tick"],
+        "eval": evaluation["total"],
+        "max_eval": evaluation["max"],
+    }
+    return _result(
+        args["published"],
+        "messages",
+        seconds,
+        split=split,
+        work=want_runs,
+        rejected=want_rejected,
+        latency_median=round(statistics.median(latencies), 2),
+        latency_max=round(max(latencies), 2),
+        latencies=[round(x, 2) for x in latencies],
+        verified=verdict,
+        ticks=ticks,
+        evaluation=evaluation,
+        target_met=seconds < 300,
+        storage="postgres" if postgres else "sqlite",
+        daemon_log=str(log_path),
+        instance=json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"),
+        env=json.loads(os.environ.get("NP_BENCH_INTAKE_ENV") or "{}"),
+    )
 
 
 def _work_with_runs(instance, runs_filter) -> int:
@@ -456,7 +596,10 @@ def _members(run, by_event: dict[str, str]) -> list[str]:
     if "np/requests" not in run.tags:
         return [run.tags.get("dagster/run_key")]
     (op,) = run.run_config["ops"].values()
-    return [by_event.get(item["event_id"], f"unexpected event {item['event_id']}") for item in op["config"]["requests"]]
+    return [
+        by_event.get(item["event_id"], f"unexpected event {item['event_id']}")
+        for item in op["config"]["requests"]
+    ]
 
 
 def _verify(instance, expected: dict, backend: Backend) -> dict:
@@ -488,14 +631,22 @@ def _verify(instance, expected: dict, backend: Backend) -> dict:
     if len({e["event_id"] for e in rejected}) != len(rejected):
         problems.append("an EVENT_REJECTED announced twice")
     reasons = Counter(_reason(e["reason"]) for e in rejected)
-    want = {"not JSON": expected["malformed"], "unknown event type": expected["unknown_type"],
-            "no such case": expected["unknown_case"]}
+    want = {
+        "not JSON": expected["malformed"],
+        "unknown event type": expected["unknown_type"],
+        "no such case": expected["unknown_case"],
+    }
     if reasons != Counter({k: v for k, v in want.items() if v}):
         problems.append(f"rejection reasons {dict(reasons)}, expected {want}")
     if problems:
         raise AssertionError("; ".join(problems))
-    return {"runs": len(runs), "batch_runs": sum("np/requests" in r.tags for r in runs),
-            "work_keys": len(expected["work_keys"]), "rejected": len(rejected), "reasons": dict(reasons)}
+    return {
+        "runs": len(runs),
+        "batch_runs": sum("np/requests" in r.tags for r in runs),
+        "work_keys": len(expected["work_keys"]),
+        "rejected": len(rejected),
+        "reasons": dict(reasons),
+    }
 
 
 def _reason(text: str) -> str:
@@ -514,14 +665,19 @@ def _sensor_state(instance):
 
 def _ticks(instance, started_wall: float) -> dict:
     state = _sensor_state(instance)
-    ticks = sorted(instance.get_ticks(state.instigator_origin_id, state.selector_id), key=lambda t: t.timestamp)
+    ticks = sorted(
+        instance.get_ticks(state.instigator_origin_id, state.selector_id), key=lambda t: t.timestamp
+    )
     durations = [t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp]
     with_runs = [t for t in ticks if t.run_ids]
-    return {"count": len(ticks), "with_runs": len(with_runs),
-            "first_tick": round(ticks[0].timestamp - started_wall, 1) if ticks else None,
-            "max_tick": round(max(durations), 1) if durations else None,
-            "seconds": [round(d, 1) for d in durations[:40]],
-            "runs_per_tick": [len(t.run_ids) for t in with_runs[:40]]}
+    return {
+        "count": len(ticks),
+        "with_runs": len(with_runs),
+        "first_tick": round(ticks[0].timestamp - started_wall, 1) if ticks else None,
+        "max_tick": round(max(durations), 1) if durations else None,
+        "seconds": [round(d, 1) for d in durations[:40]],
+        "runs_per_tick": [len(t.run_ids) for t in with_runs[:40]],
+    }
 
 
 def _latencies(instance, sns, topic: str, role: str) -> list[float]:
@@ -550,4 +706,8 @@ _EVAL = re.compile(r"nextpoint\.sensors\.requests request intake: .*? in (\d+(?:
 def _evaluation_seconds(log_path: Path) -> dict:
     """The sensor's own evaluation time per tick, from its log lines (sensors/requests.py)."""
     seconds = [float(m[1]) for m in _EVAL.finditer(log_path.read_text(errors="replace"))]
-    return {"ticks": len(seconds), "total": round(sum(seconds), 1), "max": round(max(seconds), 1) if seconds else None}
+    return {
+        "ticks": len(seconds),
+        "total": round(sum(seconds), 1),
+        "max": round(max(seconds), 1) if seconds else None,
+    }

@@ -39,7 +39,9 @@ def prepare_pii(size: dict) -> dict:
         texts.mkdir(parents=True, exist_ok=True)
         engine = LocalDocumentEngine()
         for number, pdf in enumerate(production["pdfs"], start=1):
-            (texts / f"{number:06d}.txt").write_text("\f".join(engine.page_texts(Path(pdf))), encoding="utf-8")
+            (texts / f"{number:06d}.txt").write_text(
+                "\f".join(engine.page_texts(Path(pdf))), encoding="utf-8"
+            )
         rng = random.Random(4242)
         corpus = []
         for number in range(PLANTED_PAGES // 10):
@@ -47,8 +49,12 @@ def prepare_pii(size: dict) -> dict:
             corpus.append({"document_id": number, "text": text, "planted": [p.__dict__ for p in planted]})
         (folder / "planted.json").write_text(json.dumps(corpus))
         (folder / "ready").write_text("ok")
-    return {"texts": str(texts), "planted": str(folder / "planted.json"), "case_home": production["home"],
-            "case_id": PRODUCTION_CASE}
+    return {
+        "texts": str(texts),
+        "planted": str(folder / "planted.json"),
+        "case_home": production["home"],
+        "case_id": PRODUCTION_CASE,
+    }
 
 
 def _texts(args: dict) -> list[str]:
@@ -65,16 +71,26 @@ def _score(find, corpus: list[dict]) -> dict:
         planted = doc["planted"]
         for p in planted:
             total[p["type"]] += 1
-            found[p["type"]] += any(f[0] == p["page"] and f[3] == p["type"] and f[1] < p["end"] and p["start"] < f[2]
-                                    for f in findings)
+            found[p["type"]] += any(
+                f[0] == p["page"] and f[3] == p["type"] and f[1] < p["end"] and p["start"] < f[2]
+                for f in findings
+            )
         for f in findings:
-            hit = any(f[0] == p["page"] and f[3] == p["type"] and f[1] < p["end"] and p["start"] < f[2] for p in planted)
+            hit = any(
+                f[0] == p["page"] and f[3] == p["type"] and f[1] < p["end"] and p["start"] < f[2]
+                for p in planted
+            )
             true += hit
             false += not hit
     recall = {k: round(found[k] / total[k], 4) for k in KINDS if total[k]}
     precision = round(true / (true + false), 4) if true + false else 1.0
-    return {"recall": recall, "precision": precision, "planted": sum(total.values()), "false_positives": false,
-            "target_met": all(recall.get(k, 0) >= 0.98 for k in TARGET_KINDS) and precision >= 0.95}
+    return {
+        "recall": recall,
+        "precision": precision,
+        "planted": sum(total.values()),
+        "false_positives": false,
+        "target_met": all(recall.get(k, 0) >= 0.98 for k in TARGET_KINDS) and precision >= 0.95,
+    }
 
 
 def ours_scanner(args: dict) -> dict:
@@ -118,13 +134,28 @@ def ours_run_scan(args: dict) -> dict:
             texts.append(ScanText(number, f"BM{number:07d}", key))
         platform = DatabaseResource.from_settings(settings).databases().platform()
         started = time.perf_counter()
-        outcome = run_scan(subject="export", subject_key=f"{args['case_id']}-9", case_id=args["case_id"], store=store,
-                           texts=texts, findings_prefix="exports/export_9/pii/", threshold=settings.pii_threshold,
-                           settings=settings, platform=platform, bus=LocalEventBus(settings.events_file),
-                           extra_event={"export_id": 9})
+        outcome = run_scan(
+            subject="export",
+            subject_key=f"{args['case_id']}-9",
+            case_id=args["case_id"],
+            store=store,
+            texts=texts,
+            findings_prefix="exports/export_9/pii/",
+            threshold=settings.pii_threshold,
+            settings=settings,
+            platform=platform,
+            bus=LocalEventBus(settings.events_file),
+            extra_event={"export_id": 9},
+        )
         seconds = time.perf_counter() - started
-        return _result(outcome.row["pages"], "pages", seconds, documents=outcome.row["documents"],
-                       findings=outcome.findings, status=outcome.row["status"])
+        return _result(
+            outcome.row["pages"],
+            "pages",
+            seconds,
+            documents=outcome.row["documents"],
+            findings=outcome.findings,
+            status=outcome.row["status"],
+        )
     finally:
         shutil.rmtree(home, ignore_errors=True)
 

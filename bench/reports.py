@@ -29,20 +29,53 @@ def prepare_review_log(size: dict) -> dict:
         base = datetime(2024, 1, 1)
         with dbs.create_core_database().begin() as core:
             core.execute(insert(schema.accounts), [{"id": 1, "name": "Bench LLP"}])
-            core.execute(insert(schema.users), [{"id": i, "account_id": 1, "email": f"user{i}@bench.example",
-                                                 "name": f"Reviewer {i}, Esq."} for i in range(1, 51)])
-            core.execute(insert(schema.npcases), [{"id": 1, "account_id": 1, "name": "Bench", "status": "active",
-                                                   "region": "c2", "created_at": base}])
+            core.execute(
+                insert(schema.users),
+                [
+                    {
+                        "id": i,
+                        "account_id": 1,
+                        "email": f"user{i}@bench.example",
+                        "name": f"Reviewer {i}, Esq.",
+                    }
+                    for i in range(1, 51)
+                ],
+            )
+            core.execute(
+                insert(schema.npcases),
+                [
+                    {
+                        "id": 1,
+                        "account_id": 1,
+                        "name": "Bench",
+                        "status": "active",
+                        "region": "c2",
+                        "created_at": base,
+                    }
+                ],
+            )
         engine = dbs.create_case_database(1)
         exhibits = max(1, rows // 10)
         with engine.begin() as conn:
-            conn.execute(insert(schema.confidentiality_codes), [
-                {"code": "CONFIDENTIAL", "bit": 1}, {"code": "HIGHLY CONFIDENTIAL - AEO", "bit": 2}])
+            conn.execute(
+                insert(schema.confidentiality_codes),
+                [{"code": "CONFIDENTIAL", "bit": 1}, {"code": "HIGHLY CONFIDENTIAL - AEO", "bit": 2}],
+            )
             for start in range(0, exhibits, 20_000):
-                conn.execute(insert(schema.exhibits), [
-                    {"document_id": i, "control_number": f"CTRL-{i:08d}", "bates_begin": f"ACME{i:07d}",
-                     "title": f"Memo {i}", "created_at": base, "updated_at": base}
-                    for i in range(start + 1, min(start + 20_000, exhibits) + 1)])
+                conn.execute(
+                    insert(schema.exhibits),
+                    [
+                        {
+                            "document_id": i,
+                            "control_number": f"CTRL-{i:08d}",
+                            "bates_begin": f"ACME{i:07d}",
+                            "title": f"Memo {i}",
+                            "created_at": base,
+                            "updated_at": base,
+                        }
+                        for i in range(start + 1, min(start + 20_000, exhibits) + 1)
+                    ],
+                )
             shares = {"relevancy_logs": 0.5, "privilege_logs": 0.2, "confidentiality_logs": 0.3}
             made = 0
             for table, share in shares.items():
@@ -51,14 +84,22 @@ def prepare_review_log(size: dict) -> dict:
                 for start in range(0, count, 20_000):
                     batch = []
                     for i in range(start, min(start + 20_000, count)):
-                        row = {"exhibit_id": i % exhibits + 1, "user_id": i % 50 + 1,
-                               "created_at": base + timedelta(seconds=i * 7 + len(table))}
+                        row = {
+                            "exhibit_id": i % exhibits + 1,
+                            "user_id": i % 50 + 1,
+                            "created_at": base + timedelta(seconds=i * 7 + len(table)),
+                        }
                         if table == "relevancy_logs":
-                            row |= {"relevancy": ("relevant", "hot", "not_relevant")[i % 3],
-                                    "note": f"Looked at it, \"twice\" — row {i}" if i % 4 == 0 else None}
+                            row |= {
+                                "relevancy": ("relevant", "hot", "not_relevant")[i % 3],
+                                "note": f'Looked at it, "twice" — row {i}' if i % 4 == 0 else None,
+                            }
                         elif table == "privilege_logs":
-                            row |= {"privilege_type": "attorney_client", "basis": "Advice of counsel",
-                                    "description": f"Email to counsel about item {i}"}
+                            row |= {
+                                "privilege_type": "attorney_client",
+                                "basis": "Advice of counsel",
+                                "description": f"Email to counsel about item {i}",
+                            }
                         else:
                             row |= {"old_status": i % 3, "new_status": (i + 1) % 4}
                         batch.append(row)

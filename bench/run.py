@@ -32,7 +32,11 @@ def run_one(name: str, variant: str, args: dict) -> dict:
     out, err = proc.stdout.read(), proc.stderr.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        return {"name": name, "variant": variant, "error": err.strip().splitlines()[-1] if err.strip() else "failed"}
+        return {
+            "name": name,
+            "variant": variant,
+            "error": err.strip().splitlines()[-1] if err.strip() else "failed",
+        }
     result = json.loads(out.strip().splitlines()[-1])
     result.update({"name": name, "variant": variant, "peak_mib": round(usage.ru_maxrss / 1024, 1)})
     return result
@@ -45,23 +49,41 @@ def print_table(rows: list[dict]) -> None:
         if "error" in row:
             table.append([row["name"], row["variant"], "-", "-", "-", "-", "ERROR: " + row["error"][:60], ""])
             continue
-        table.append([
-            row["name"], row["variant"], f"{row['units']:,} {row['unit']}", f"{row['seconds']:.2f}",
-            f"{row['per_second']:,.1f}", f"{row['peak_mib']:.0f}", row.get("vs_peer", ""),
-            " ".join(f"{k}={v}" for k, v in row.get("split", {}).items()),
-        ])
+        table.append(
+            [
+                row["name"],
+                row["variant"],
+                f"{row['units']:,} {row['unit']}",
+                f"{row['seconds']:.2f}",
+                f"{row['per_second']:,.1f}",
+                f"{row['peak_mib']:.0f}",
+                row.get("vs_peer", ""),
+                " ".join(f"{k}={v}" for k, v in row.get("split", {}).items()),
+            ]
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(headers, *table, strict=False)]
     for line in [headers, ["-" * w for w in widths], *table]:
         print("  ".join(str(v).ljust(w) for v, w in zip(line, widths, strict=False)))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("names", nargs="*", help=f"benchmarks to run (default all): {', '.join(cases.BENCHMARKS)}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "names", nargs="*", help=f"benchmarks to run (default all): {', '.join(cases.BENCHMARKS)}"
+    )
     parser.add_argument("--rows", type=int, default=200_000, help="rows for report benchmarks")
     parser.add_argument("--pages", type=int, default=2_000, help="pages for document benchmarks")
-    parser.add_argument("--exhibits", type=int, default=100_000, help="exhibits for the exchange benchmark (5 child rows each)")
-    parser.add_argument("--messages", type=int, default=10_000, help="requests published for the sqs_intake benchmark")
+    parser.add_argument(
+        "--exhibits",
+        type=int,
+        default=100_000,
+        help="exhibits for the exchange benchmark (5 child rows each)",
+    )
+    parser.add_argument(
+        "--messages", type=int, default=10_000, help="requests published for the sqs_intake benchmark"
+    )
     args = parser.parse_args(argv)
     names = args.names or list(cases.DEFAULT)
     size = {"rows": args.rows, "pages": args.pages, "exhibits": args.exhibits, "messages": args.messages}
@@ -80,10 +102,18 @@ def main(argv: list[str] | None = None) -> int:
     print_table(rows)
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
-    out.write_text(json.dumps({
-        "when": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
-        "size": size, "results": rows,
-    }, indent=2))
+    out.write_text(
+        json.dumps(
+            {
+                "when": datetime.now(UTC).isoformat(),
+                "machine": platform.platform(),
+                "cpus": os.cpu_count(),
+                "size": size,
+                "results": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"\nwrote {out}")
     return 1 if any("error" in r for r in rows) else 0
 

@@ -29,10 +29,16 @@ def prepare_stamping(size: dict) -> dict:
     home = _home(size["pages"])
     if not (home / "ready").exists():
         shutil.rmtree(home, ignore_errors=True)
-        generate(load_settings({"NP_HOME": str(home)}), [CaseSpec(STAMP_CASE, "bench", 1, size["pages"], "ST", text_only=True)])
+        generate(
+            load_settings({"NP_HOME": str(home)}),
+            [CaseSpec(STAMP_CASE, "bench", 1, size["pages"], "ST", text_only=True)],
+        )
         (home / "ready").write_text("ok")
     settings = load_settings({"NP_HOME": str(home)})
-    pdfs = sorted(str(p) for p in (settings.object_store_root / f"case_{STAMP_CASE}" / "documents").glob("*/rendition.pdf"))
+    pdfs = sorted(
+        str(p)
+        for p in (settings.object_store_root / f"case_{STAMP_CASE}" / "documents").glob("*/rendition.pdf")
+    )
     return {"home": str(home), "pdfs": pdfs}
 
 
@@ -70,20 +76,36 @@ def _ours(args: dict, output: str, workers: int) -> dict:
     settings, scratch = _fresh_copy(args, f"{output}-{workers}")
     engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
     store = CaseStore(build_object_store(settings), STAMP_CASE)
-    body = {"event_id": "bench", "case_id": STAMP_CASE, "type": "bates_stamp", "action": "apply",
-            "exhibit_ids": _exhibit_ids(engine), "pattern_id": 1}
+    body = {
+        "event_id": "bench",
+        "case_id": STAMP_CASE,
+        "type": "bates_stamp",
+        "action": "apply",
+        "exhibit_ids": _exhibit_ids(engine),
+        "pattern_id": 1,
+    }
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         sources = SourceCache(store, Path(tmp))
         result = service.handle(parse_request(body), engine, store, sources.count_pages)
         numbered = time.perf_counter()
-        summary = sync_page_set(store, engine, PageSetSettings(outputs=(output,)), workers=workers, sources=sources)
+        summary = sync_page_set(
+            store, engine, PageSetSettings(outputs=(output,)), workers=workers, sources=sources
+        )
     seconds = time.perf_counter() - start
     shutil.rmtree(scratch, ignore_errors=True)
-    return {"units": summary.pages_stamped, "unit": "pages", "seconds": seconds,
-            "per_second": summary.pages_stamped / seconds, "peer": False,
-            "split": {"numbering_db": round(numbered - start, 2), "stamping": round(seconds - (numbered - start), 2),
-                      "failed_exhibits": len(result.failed)}}
+    return {
+        "units": summary.pages_stamped,
+        "unit": "pages",
+        "seconds": seconds,
+        "per_second": summary.pages_stamped / seconds,
+        "peer": False,
+        "split": {
+            "numbering_db": round(numbered - start, 2),
+            "stamping": round(seconds - (numbered - start), 2),
+            "failed_exhibits": len(result.failed),
+        },
+    }
 
 
 def ours_annotations_1proc(args: dict) -> dict:
@@ -144,12 +166,19 @@ def peer_pikepdf_bare_append(args: dict, **save) -> dict:
 
     def stamp_file(path: str, target: Path, number: int) -> int:
         with pikepdf.open(path) as pdf:
-            font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
-                                                        BaseFont=pikepdf.Name.Helvetica))
+            font = pdf.make_indirect(
+                pikepdf.Dictionary(
+                    Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica
+                )
+            )
             for offset, page in enumerate(pdf.pages):
                 page.add_resource(font, pikepdf.Name.Font, pikepdf.Name("/FStamp"))
-                page.contents_add(pdf.make_stream(
-                    b"BT /FStamp 10 Tf 520 18 Td (ST%07d) Tj ET BT /FStamp 10 Tf 18 18 Td (CONFIDENTIAL) Tj ET" % (number + offset)))
+                page.contents_add(
+                    pdf.make_stream(
+                        b"BT /FStamp 10 Tf 520 18 Td (ST%07d) Tj ET BT /FStamp 10 Tf 18 18 Td (CONFIDENTIAL) Tj ET"
+                        % (number + offset)
+                    )
+                )
             pdf.save(target, **save)
             return len(pdf.pages)
 
@@ -175,8 +204,14 @@ def _allocate_group(payload: tuple[str, list[int], int, float]) -> tuple[float, 
     settings = load_settings({"NP_HOME": home})
     engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
     store = CaseStore(build_object_store(settings), STAMP_CASE)
-    body = {"event_id": f"alloc-{worker}", "case_id": STAMP_CASE, "type": "bates_stamp", "action": "apply",
-            "exhibit_ids": ids, "pattern_id": 1}
+    body = {
+        "event_id": f"alloc-{worker}",
+        "case_id": STAMP_CASE,
+        "type": "bates_stamp",
+        "action": "apply",
+        "exhibit_ids": ids,
+        "pattern_id": 1,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         counter = SourceCache(store, Path(tmp))
         time.sleep(max(0.0, go - time.time()))  # every process starts its request at the same moment
@@ -197,14 +232,19 @@ def ours_8_concurrent_requests(args: dict) -> dict:
     settings, scratch = _fresh_copy(args, "alloc")
     engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
     with engine.connect() as conn:
-        counted = [(r.id, r.page_count or 0) for r in conn.execute(select(exhibits.c.id, exhibits.c.page_count).order_by(exhibits.c.id))]
+        counted = [
+            (r.id, r.page_count or 0)
+            for r in conn.execute(select(exhibits.c.id, exhibits.c.page_count).order_by(exhibits.c.id))
+        ]
     total = sum(p for _, p in counted)
     groups: list[list[int]] = [[] for _ in range(8)]
     running = 0
     for exhibit_id, pages in counted:  # contiguous slices of about total/8 pages each
         groups[min(7, running * 8 // max(total, 1))].append(exhibit_id)
         running += pages
-    go = time.time() + 8  # after the interpreters have started: the wall time is the requests', not Python's start-up
+    go = (
+        time.time() + 8
+    )  # after the interpreters have started: the wall time is the requests', not Python's start-up
     with multiprocessing.get_context("spawn").Pool(8) as pool:
         outcomes = pool.map(_allocate_group, [(str(scratch), ids, w, go) for w, ids in enumerate(groups)])
     seconds = max(o[1] for o in outcomes) - min(o[0] for o in outcomes)
@@ -212,6 +252,16 @@ def ours_8_concurrent_requests(args: dict) -> dict:
         numbers = sorted(r[0] for r in conn.execute(select(stamp_details.c.bates_number)))
     proof = "no gap, no duplicate" if numbers == list(range(1, len(numbers) + 1)) else "GAP OR DUPLICATE"
     shutil.rmtree(scratch, ignore_errors=True)
-    return {"units": len(numbers), "unit": "numbers", "seconds": seconds, "per_second": len(numbers) / seconds, "peer": False,
-            "split": {"requests": 8, "slowest_request_s": round(max(o[1] - o[0] for o in outcomes), 2),
-                      "pages_per_request": round(sum(o[2] for o in outcomes) / 8), "check": proof.replace(" ", "_")}}
+    return {
+        "units": len(numbers),
+        "unit": "numbers",
+        "seconds": seconds,
+        "per_second": len(numbers) / seconds,
+        "peer": False,
+        "split": {
+            "requests": 8,
+            "slowest_request_s": round(max(o[1] - o[0] for o in outcomes), 2),
+            "pages_per_request": round(sum(o[2] for o in outcomes) / 8),
+            "check": proof.replace(" ", "_"),
+        },
+    }

@@ -22,7 +22,51 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-WORDS = ["agreement", "shipment", "invoice", "contract", "delivery", "warehouse", "payment", "schedule", "meeting", "counsel", "review", "draft", "revised", "quarterly", "forecast", "supplier", "pricing", "discount", "margin", "inventory", "audit", "compliance", "memo", "regarding", "attached", "please", "confirm", "deadline", "board", "approval", "merger", "widget", "component", "defect", "warranty", "claim", "settlement", "negotiation", "terms", "escrow", "license", "patent", "royalty"]
+WORDS = [
+    "agreement",
+    "shipment",
+    "invoice",
+    "contract",
+    "delivery",
+    "warehouse",
+    "payment",
+    "schedule",
+    "meeting",
+    "counsel",
+    "review",
+    "draft",
+    "revised",
+    "quarterly",
+    "forecast",
+    "supplier",
+    "pricing",
+    "discount",
+    "margin",
+    "inventory",
+    "audit",
+    "compliance",
+    "memo",
+    "regarding",
+    "attached",
+    "please",
+    "confirm",
+    "deadline",
+    "board",
+    "approval",
+    "merger",
+    "widget",
+    "component",
+    "defect",
+    "warranty",
+    "claim",
+    "settlement",
+    "negotiation",
+    "terms",
+    "escrow",
+    "license",
+    "patent",
+    "royalty",
+]
 
 LETTER = (612.0, 792.0)
 LEGAL = (612.0, 1008.0)
@@ -90,12 +134,20 @@ def text_pdf(
             _colour_chart(c, rng, width, height)
         if number in secret_pages:
             y -= 2 * LINE_HEIGHT
-            secret = f"SSN {rng.randint(100, 899):03d}-{rng.randint(10, 99):02d}-{rng.randint(1000, 9999):04d}"
+            secret = (
+                f"SSN {rng.randint(100, 899):03d}-{rng.randint(10, 99):02d}-{rng.randint(1000, 9999):04d}"
+            )
             line = f"Employee record {secret}"
             c.drawString(72, y, line)
             x0 = 72 + c.stringWidth("Employee record ", "Helvetica", FONT_SIZE)
             x1 = x0 + c.stringWidth(secret, "Helvetica", FONT_SIZE)
-            secrets.append(Secret(number, secret, (round(x0 - 2, 2), round(y - 4, 2), round(x1 + 2, 2), round(y + FONT_SIZE + 2, 2))))
+            secrets.append(
+                Secret(
+                    number,
+                    secret,
+                    (round(x0 - 2, 2), round(y - 4, 2), round(x1 + 2, 2), round(y + FONT_SIZE + 2, 2)),
+                )
+            )
             lines.append(line)
         body_lines = int((y - (260 if color else 72)) // LINE_HEIGHT) - 1
         for _ in range(max(body_lines, 3)):
@@ -190,7 +242,14 @@ def xlsx_native(rng: random.Random, title: str, rows: int = 12) -> tuple[bytes, 
     ws.title = "Data"
     table = [["Item", "Quantity", "Unit price", "Region"]]
     for i in range(rows):
-        table.append([f"{rng.choice(WORDS)}-{i}", str(rng.randint(1, 500)), f"{rng.uniform(1, 99):.2f}", rng.choice(["North", "South", "Zürich"])])
+        table.append(
+            [
+                f"{rng.choice(WORDS)}-{i}",
+                str(rng.randint(1, 500)),
+                f"{rng.uniform(1, 99):.2f}",
+                rng.choice(["North", "South", "Zürich"]),
+            ]
+        )
     for row in table:
         ws.append(row)
     fixed = datetime(2024, 1, 1)
@@ -205,13 +264,22 @@ def xlsx_native(rng: random.Random, title: str, rows: int = 12) -> tuple[bytes, 
 def csv_native(rng: random.Random, rows: int = 10) -> tuple[bytes, list[list[str]]]:
     table = [["date", "account", "amount", "memo"]]
     for i in range(rows):
-        table.append([f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}", f"ACC-{rng.randint(1000, 9999)}", f"{rng.uniform(-500, 5000):.2f}", f"line {i}, \"quoted\" note"])
+        table.append(
+            [
+                f"2024-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}",
+                f"ACC-{rng.randint(1000, 9999)}",
+                f"{rng.uniform(-500, 5000):.2f}",
+                f'line {i}, "quoted" note',
+            ]
+        )
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\r\n").writerows(table)
     return buf.getvalue().encode("utf-8"), table
 
 
-def eml_native(sender: str, to: str, subject: str, body: str, sent: datetime, attachments: list[tuple[str, bytes, str]]) -> bytes:
+def eml_native(
+    sender: str, to: str, subject: str, body: str, sent: datetime, attachments: list[tuple[str, bytes, str]]
+) -> bytes:
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to

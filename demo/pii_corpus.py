@@ -47,18 +47,20 @@ def card(rng: random.Random) -> str:
     if size == 15:
         return f"{digits[:4]} {digits[4:10]} {digits[10:]}"
     sep = rng.choice([" ", "-", ""])
-    return sep.join(digits[i:i + 4] for i in range(0, 16, 4))
+    return sep.join(digits[i : i + 4] for i in range(0, 16, 4))
 
 
 def iban_code(rng: random.Random) -> str:
-    country, bban = rng.choice([
-        ("DE", "".join(str(rng.randint(0, 9)) for _ in range(18))),
-        ("GB", "NWBK" + "".join(str(rng.randint(0, 9)) for _ in range(14))),
-        ("FR", "".join(str(rng.randint(0, 9)) for _ in range(23))),
-        ("NL", "ABNA" + "".join(str(rng.randint(0, 9)) for _ in range(10))),
-    ])
+    country, bban = rng.choice(
+        [
+            ("DE", "".join(str(rng.randint(0, 9)) for _ in range(18))),
+            ("GB", "NWBK" + "".join(str(rng.randint(0, 9)) for _ in range(14))),
+            ("FR", "".join(str(rng.randint(0, 9)) for _ in range(23))),
+            ("NL", "ABNA" + "".join(str(rng.randint(0, 9)) for _ in range(10))),
+        ]
+    )
     value = country + iban.calc_check_digits(country + "00" + bban) + bban
-    return " ".join(value[i:i + 4] for i in range(0, len(value), 4)) if rng.random() < 0.5 else value
+    return " ".join(value[i : i + 4] for i in range(0, len(value), 4)) if rng.random() < 0.5 else value
 
 
 def email(rng: random.Random) -> str:
@@ -68,13 +70,34 @@ def email(rng: random.Random) -> str:
 def phone(rng: random.Random) -> str:
     area = rng.choice([212, 312, 415, 617, 202, 305, 713, 206])
     exchange, line = rng.randint(201, 989), rng.randint(1000, 9999)
-    return rng.choice([f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}", f"+1 {area} {exchange} {line}"])
+    return rng.choice(
+        [f"({area}) {exchange}-{line}", f"{area}-{exchange}-{line}", f"+1 {area} {exchange} {line}"]
+    )
 
 
 def birth_date(rng: random.Random) -> str:
     year, month, day = rng.randint(1940, 2005), rng.randint(1, 12), rng.randint(1, 28)
-    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-    return rng.choice([f"{month:02d}/{day:02d}/{year}", f"{year}-{month:02d}-{day:02d}", f"{months[month - 1]} {day}, {year}"])
+    months = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
+    return rng.choice(
+        [
+            f"{month:02d}/{day:02d}/{year}",
+            f"{year}-{month:02d}-{day:02d}",
+            f"{months[month - 1]} {day}, {year}",
+        ]
+    )
 
 
 TEMPLATES = {
@@ -85,23 +108,31 @@ TEMPLATES = {
     "PHONE_NUMBER": ("Call {name} at {v} about the deposition.", "Tel. {v}"),
     "DATE_OF_BIRTH": ("{name} (born {v}) joined the company in 2011.", "Date of birth: {v}"),
 }
-MAKERS = {"US_SSN": ssn, "CREDIT_CARD": card, "IBAN_CODE": iban_code, "EMAIL_ADDRESS": email,
-          "PHONE_NUMBER": phone, "DATE_OF_BIRTH": birth_date}
+MAKERS = {
+    "US_SSN": ssn,
+    "CREDIT_CARD": card,
+    "IBAN_CODE": iban_code,
+    "EMAIL_ADDRESS": email,
+    "PHONE_NUMBER": phone,
+    "DATE_OF_BIRTH": birth_date,
+}
 
 
 def distractor(rng: random.Random) -> str:
     digits = "".join(str(rng.randint(0, 9)) for _ in range(15))
     bad_card = digits + str((int(luhn.calc_check_digit(digits)) + 1) % 10)
-    return rng.choice([
-        f"Invoice {rng.randint(10**8, 10**9 - 1)} was paid on {rng.randint(1, 12)}/{rng.randint(1, 28)}/2023.",
-        f"Order reference {bad_card} is still open.",
-        f"See case no. {rng.randint(1, 9)}:{rng.randint(10, 24)}-cv-{rng.randint(1000, 9999)} for the docket.",
-        f"ISBN 978-{rng.randint(0, 9)}-{rng.randint(100, 999)}-{rng.randint(10000, 99999)}-{rng.randint(0, 9)} was cited.",
-        f"The meeting on {rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2024 ran long.",
-        f"Version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)} of the software was deployed.",
-        f"Bates range ACME{rng.randint(1, 99999):07d} to ACME{rng.randint(100000, 999999):07d}.",
-        f"Account summary: balance 1,{rng.randint(100, 999)},{rng.randint(100, 999)}.00 USD.",
-    ])
+    return rng.choice(
+        [
+            f"Invoice {rng.randint(10**8, 10**9 - 1)} was paid on {rng.randint(1, 12)}/{rng.randint(1, 28)}/2023.",
+            f"Order reference {bad_card} is still open.",
+            f"See case no. {rng.randint(1, 9)}:{rng.randint(10, 24)}-cv-{rng.randint(1000, 9999)} for the docket.",
+            f"ISBN 978-{rng.randint(0, 9)}-{rng.randint(100, 999)}-{rng.randint(10000, 99999)}-{rng.randint(0, 9)} was cited.",
+            f"The meeting on {rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2024 ran long.",
+            f"Version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)} of the software was deployed.",
+            f"Bates range ACME{rng.randint(1, 99999):07d} to ACME{rng.randint(100000, 999999):07d}.",
+            f"Account summary: balance 1,{rng.randint(100, 999)},{rng.randint(100, 999)}.00 USD.",
+        ]
+    )
 
 
 def page_text(rng: random.Random, page: int, plants_per_page: float) -> tuple[str, list[Planted]]:

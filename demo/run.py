@@ -35,7 +35,9 @@ def run_production(instance: dg.DagsterInstance, case_id: int, export_id: int = 
     """The main job: a demo case's production, volumes in parallel processes."""
     key = export_partition_key(case_id, export_id)
     instance.add_dynamic_partitions(exports_partitions.name, [key])
-    with dg.execute_job(dg.reconstructable(export_job), instance=instance, tags={"dagster/partition": key}) as result:
+    with dg.execute_job(
+        dg.reconstructable(export_job), instance=instance, tags={"dagster/partition": key}
+    ) as result:
         return result.success
 
 
@@ -51,11 +53,17 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
         ids = [r.id for r in conn.execute(select(exhibits.c.id).order_by(exhibits.c.id))]
     job = defs.resolve_job_def("stamp_job")
     result = None
-    for event_id, body in ((f"demo-bates-{case_id}", {"type": "bates_stamp", "pattern_id": 1}),
-                           (f"demo-confidentiality-{case_id}", {"type": "confidentiality_stamp"})):
+    for event_id, body in (
+        (f"demo-bates-{case_id}", {"type": "bates_stamp", "pattern_id": 1}),
+        (f"demo-confidentiality-{case_id}", {"type": "confidentiality_stamp"}),
+    ):
         request = {"event_id": event_id, "action": "apply", "exhibit_ids": ids, **body}
-        result = job.execute_in_process(instance=instance, partition_key=str(case_id),
-                                        run_config=stamp_run_config(request), raise_on_error=False)
+        result = job.execute_in_process(
+            instance=instance,
+            partition_key=str(case_id),
+            run_config=stamp_run_config(request),
+            raise_on_error=False,
+        )
     return result
 
 
@@ -63,13 +71,20 @@ def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) ->
     """The first 12 exhibits of one demo case exchanged into the other, redactions and Bates branded in."""
     from jobs.exchanges import exchange_run_config
 
-    body = {"event_id": f"demo-exchange-{source}-{destination}", "idempotency_key": f"demo-{source}-{destination}-1",
-            "source_case_id": source, "destination_case_id": destination, "batch_id": 1, "exhibit_ids": list(range(1, 13)),
-            "annotations": {"redactionsAs": "brand_in", "batesAs": "brand_in"}}
+    body = {
+        "event_id": f"demo-exchange-{source}-{destination}",
+        "idempotency_key": f"demo-{source}-{destination}-1",
+        "source_case_id": source,
+        "destination_case_id": destination,
+        "batch_id": 1,
+        "exhibit_ids": list(range(1, 13)),
+        "annotations": {"redactionsAs": "brand_in", "batesAs": "brand_in"},
+    }
     key = f"{destination}-{source}-1"
     instance.add_dynamic_partitions("exchanges", [key])
     return defs.resolve_job_def("exchange_job").execute_in_process(
-        instance=instance, partition_key=key, run_config=exchange_run_config(body), raise_on_error=False)
+        instance=instance, partition_key=key, run_config=exchange_run_config(body), raise_on_error=False
+    )
 
 
 def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
@@ -81,9 +96,15 @@ def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
     from resources.request_queue import LocalRequestQueue
     from sensors.requests import request_sensor
 
-    event = {"event_type": "REPORT_REQUESTED", "event_id": f"demo-privilege-log-{case_id}", "case_id": case_id,
-             "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "report_type": "privilege_log",
-             "user_id": 1, "delivery": {"format": "xlsx"}}
+    event = {
+        "event_type": "REPORT_REQUESTED",
+        "event_id": f"demo-privilege-log-{case_id}",
+        "case_id": case_id,
+        "occurred_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "report_type": "privilege_log",
+        "user_id": 1,
+        "delivery": {"format": "xlsx"},
+    }
     queue = LocalRequestQueue(get_settings().queue_dir)
     queue.send(json.dumps(event))
     resources = {k: defs.resources[k] for k in ("request_queue", "databases", "object_store", "event_bus")}
@@ -98,8 +119,12 @@ def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
             instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
         for request in result.run_requests or []:
             run = defs.resolve_job_def(request.job_name).execute_in_process(
-                instance=instance, partition_key=request.partition_key, run_config=request.run_config,
-                tags={**request.tags, "dagster/run_key": request.run_key}, raise_on_error=False)
+                instance=instance,
+                partition_key=request.partition_key,
+                run_config=request.run_config,
+                tags={**request.tags, "dagster/run_key": request.run_key},
+                raise_on_error=False,
+            )
             ok = ok and run.success
     return ok and queue.depth() == 0
 
@@ -147,10 +172,14 @@ def main(argv: list[str] | None = None) -> int:
         key = f"case_{s.case_id}/{report_key('page_count', 'csv')}"
         where = store.local_path(key) if isinstance(store, LocalObjectStore) else key
         print(f"  page-count report, case {s.case_id}: {where}")
-    print("Review logs (XLSX):", "succeeded" if review_log.success else "FAILED", f"(run {review_log.run_id})")
+    print(
+        "Review logs (XLSX):", "succeeded" if review_log.success else "FAILED", f"(run {review_log.run_id})"
+    )
     for s in summaries:
         key = f"case_{s.case_id}/{report_key('review_log', 'xlsx')}"
-        print(f"  review log, case {s.case_id}: {store.local_path(key) if isinstance(store, LocalObjectStore) else key}")
+        print(
+            f"  review log, case {s.case_id}: {store.local_path(key) if isinstance(store, LocalObjectStore) else key}"
+        )
     platform = DatabaseResource.from_settings(settings).databases().platform()
     for case_id, ok in productions.items():
         paths = ExportPaths(1)
@@ -162,16 +191,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  error logs:          {store.local_path(base + '/error_logs')}")
         scan = latest_scan(platform, export_partition_key(case_id, 1))
         if scan is not None:  # docs/pii.md: the parties' mail domains are allowlisted for the demo
-            print(f"  PII scan:            {scan['status']}, {scan['findings']} finding(s) in {scan['pages']} pages "
-                  f"(scan {scan['scan_id']})")
+            print(
+                f"  PII scan:            {scan['status']}, {scan['findings']} finding(s) in {scan['pages']} pages "
+                f"(scan {scan['scan_id']})"
+            )
     stamped = f"case_{summaries[0].case_id}/stamped_pages"
-    print(f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}")
+    print(
+        f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}"
+    )
     if isinstance(store, LocalObjectStore):
         print(f"  annotated and burned-in PDFs: {store.local_path(stamped)}")
-    print(f"Exchange, case {summaries[0].case_id} -> case {summaries[1].case_id} (exchange_job): "
-          f"{'succeeded' if exchange.success else 'FAILED'}")
-    print(f"Event-driven request (REPORT_REQUESTED on the local queue -> request_sensor -> run): "
-          f"{'succeeded' if queued else 'FAILED'}")
+    print(
+        f"Exchange, case {summaries[0].case_id} -> case {summaries[1].case_id} (exchange_job): "
+        f"{'succeeded' if exchange.success else 'FAILED'}"
+    )
+    print(
+        f"Event-driven request (REPORT_REQUESTED on the local queue -> request_sensor -> run): "
+        f"{'succeeded' if queued else 'FAILED'}"
+    )
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
@@ -179,7 +216,16 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Request queue:   {settings.queue_dir}  (drop request JSON here; scripts/ui.sh's daemon takes it)")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")
-    return 0 if result.success and review_log.success and all(productions.values()) and stamping.success and exchange.success and queued else 1
+    return (
+        0
+        if result.success
+        and review_log.success
+        and all(productions.values())
+        and stamping.success
+        and exchange.success
+        and queued
+        else 1
+    )
 
 
 if __name__ == "__main__":

@@ -66,8 +66,9 @@ def _alive(pid: int, recorded_at: float, process_start: ProcessStart) -> bool:
     return started <= recorded_at + PID_START_TOLERANCE_SECONDS
 
 
-def dead_slot_holders(holders: Iterable[SlotHolder], here: Machine, current_run_id: str,
-                      process_start: ProcessStart) -> list[DeadRun]:
+def dead_slot_holders(
+    holders: Iterable[SlotHolder], here: Machine, current_run_id: str, process_start: ProcessStart
+) -> list[DeadRun]:
     """The holders whose slots can be freed now, each with why; live or unknown holders are left alone."""
     dead: list[DeadRun] = []
     for holder in holders:
@@ -75,14 +76,24 @@ def dead_slot_holders(holders: Iterable[SlotHolder], here: Machine, current_run_
             continue
         machine = holder.machine
         if machine.boot_id and here.boot_id and machine.boot_id != here.boot_id:
-            dead.append(DeadRun(holder.run_id, not holder.finished,
-                                f"its processes ran on {machine.host} before the machine restarted"))
+            dead.append(
+                DeadRun(
+                    holder.run_id,
+                    not holder.finished,
+                    f"its processes ran on {machine.host} before the machine restarted",
+                )
+            )
             continue
         if machine.pid_namespace != here.pid_namespace or not holder.pids:
             continue  # its processes cannot be seen from here, or nothing proves it dead
         if any(_alive(pid, at, process_start) for pid, at in holder.pids):
             continue
         pids = ", ".join(str(pid) for pid in sorted({pid for pid, _ in holder.pids}))
-        dead.append(DeadRun(holder.run_id, not holder.finished,
-                            f"none of its processes on {machine.host} is alive (pids {pids})"))
+        dead.append(
+            DeadRun(
+                holder.run_id,
+                not holder.finished,
+                f"none of its processes on {machine.host} is alive (pids {pids})",
+            )
+        )
     return dead

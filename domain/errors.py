@@ -99,7 +99,9 @@ class DocumentEncrypted(DocumentError):
 # colon or bracket, and not the tail of an object key ("documents/tmp/a.pdf"): PDF libraries put
 # the file they were given in front of their messages.
 _TEMP_PATH = re.compile(
-    r"(?<![\w.~/-])(?:" + re.escape(tempfile.gettempdir().rstrip("/")) + r"|/tmp|/var/tmp|/private/var/folders)/[^\s'\"():,\]]*"
+    r"(?<![\w.~/-])(?:"
+    + re.escape(tempfile.gettempdir().rstrip("/"))
+    + r"|/tmp|/var/tmp|/private/var/folders)/[^\s'\"():,\]]*"
 )
 
 

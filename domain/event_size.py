@@ -49,7 +49,9 @@ def cut_utf8(text: str, max_bytes: int) -> tuple[str, bool]:
     if len(encoded) <= max_bytes:
         return text, False
     end = max(0, max_bytes)
-    while end > 0 and (encoded[end] & 0xC0) == 0x80:  # a continuation byte: step back to the character's start
+    while (
+        end > 0 and (encoded[end] & 0xC0) == 0x80
+    ):  # a continuation byte: step back to the character's start
         end -= 1
     return encoded[:end].decode("utf-8", "surrogatepass"), True
 

@@ -71,7 +71,9 @@ class PageGeometry:
             return PageGeometry(left - bottom, low, right + top, high, 270)
         return PageGeometry(left, low - bottom, right, high + top, 0)
 
-    def display_rect_to_user(self, x: float, y: float, width: float, height: float) -> tuple[float, float, float, float]:
+    def display_rect_to_user(
+        self, x: float, y: float, width: float, height: float
+    ) -> tuple[float, float, float, float]:
         """A display-space box (origin top-left) as the user-space rectangle that shows it."""
         a, b, c, d, e, f = self.display_matrix()
         _, display_height = self.display_size

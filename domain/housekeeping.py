@@ -120,7 +120,11 @@ class LiveScope:
 
 def case_scoped(partition_key: str) -> bool:
     """Is this a key of the cases, exports or exchanges partitions (as the platform formats them)?"""
-    return bool(_CASE_KEY.match(partition_key) or _EXPORT_KEY.match(partition_key) or _EXCHANGE_KEY.match(partition_key))
+    return bool(
+        _CASE_KEY.match(partition_key)
+        or _EXPORT_KEY.match(partition_key)
+        or _EXCHANGE_KEY.match(partition_key)
+    )
 
 
 def _range_keys(start: str, end: str, partition_sets: Mapping[str, Sequence[str]]) -> list[str] | None:
@@ -129,12 +133,15 @@ def _range_keys(start: str, end: str, partition_sets: Mapping[str, Sequence[str]
             first, last = keys.index(start), keys.index(end)
         except ValueError:
             continue
-        return list(keys[min(first, last):max(first, last) + 1])
+        return list(keys[min(first, last) : max(first, last) + 1])
     return None
 
 
-def live_scope(runs: Iterable[RunInfo], partition_sets: Mapping[str, Sequence[str]] | None = None,
-               own_run_id: str | None = None) -> LiveScope:
+def live_scope(
+    runs: Iterable[RunInfo],
+    partition_sets: Mapping[str, Sequence[str]] | None = None,
+    own_run_id: str | None = None,
+) -> LiveScope:
     """What the live runs among `runs` hold (see the module's rules); `own_run_id` (the clean-up) is left out.
 
     `partition_sets` (name -> keys in order) resolves the ranges of single-run backfills."""
@@ -179,7 +186,9 @@ def cutoff(now: datetime, retention_days: int) -> datetime:
 # -- files --------------------------------------------------------------------------------------
 
 
-def folder_verdict(prefix: str, objects: Sequence[Listed], now: datetime, retention_days: int, scope: LiveScope) -> str:
+def folder_verdict(
+    prefix: str, objects: Sequence[Listed], now: datetime, retention_days: int, scope: LiveScope
+) -> str:
     """'delete' when the whole folder may go: held by no live run, its newest file older than the retention.
     Otherwise why not: 'empty', 'live' or 'recent'."""
     if not objects:
@@ -244,14 +253,20 @@ def export_verdict(runs: Sequence[RunInfo], completed: bool, now: datetime, rete
     return "orphaned"
 
 
-def orphaned_objects(export_prefix: str, objects: Iterable[Listed], now: datetime, retention_days: int,
-                     scope: LiveScope) -> list[Listed]:
+def orphaned_objects(
+    export_prefix: str, objects: Iterable[Listed], now: datetime, retention_days: int, scope: LiveScope
+) -> list[Listed]:
     """Of an orphaned export's objects (keys under `export_prefix`), the partial outputs old enough to delete."""
     if scope.holds_prefix(export_prefix):
         return []
     limit = cutoff(now, retention_days)
-    return [o for o in objects
-            if o.key.startswith(export_prefix) and is_partial_output(o.key[len(export_prefix):]) and o.modified < limit]
+    return [
+        o
+        for o in objects
+        if o.key.startswith(export_prefix)
+        and is_partial_output(o.key[len(export_prefix) :])
+        and o.modified < limit
+    ]
 
 
 # -- partitions ---------------------------------------------------------------------------------
@@ -277,8 +292,14 @@ def group_by_partition(runs: Iterable[RunInfo]) -> dict[str, list[RunInfo]]:
     return grouped
 
 
-def prunable_partitions(keys: Sequence[str], runs_by_key: Mapping[str, Sequence[RunInfo]], now: datetime,
-                        retention_days: int, scope: LiveScope, limit: int) -> tuple[list[str], dict[str, int]]:
+def prunable_partitions(
+    keys: Sequence[str],
+    runs_by_key: Mapping[str, Sequence[RunInfo]],
+    now: datetime,
+    retention_days: int,
+    scope: LiveScope,
+    limit: int,
+) -> tuple[list[str], dict[str, int]]:
     """The finished keys of `keys` (at most `limit`, in the given order) and a count of every verdict."""
     pruned: list[str] = []
     counts: dict[str, int] = {}

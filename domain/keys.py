@@ -60,4 +60,4 @@ def relative_to_case(case_id: object, full_key: str) -> str:
     prefix = case_prefix(case_id)
     if not isinstance(full_key, str) or not full_key.startswith(prefix):
         raise InvalidKeyError("An object key belongs to another case.", key=full_key, case_id=case_id)
-    return clean_relative_key(full_key[len(prefix):])
+    return clean_relative_key(full_key[len(prefix) :])

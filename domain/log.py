@@ -18,7 +18,9 @@ from typing import Any
 LOGGER_NAME = "nextpoint"
 CONTEXT_FIELDS = ("case_id", "export_id", "exchange_id", "document_id", "exhibit_id", "run_id", "job")
 
-_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("nextpoint_log_context", default=None)
+_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar(
+    "nextpoint_log_context", default=None
+)
 
 
 @contextlib.contextmanager
@@ -99,7 +101,9 @@ def configure_logging(fmt: str = "text", level: str = "INFO") -> logging.Logger:
         handler.np_handler = True  # type: ignore[attr-defined]
         handler.addFilter(ContextFilter())
         logger.addHandler(handler)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(
+        JsonFormatter() if fmt == "json" else TextFormatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+    )
     return logger
 
 

@@ -38,15 +38,27 @@ REQUEST_KINDS = {
 }
 
 #: Events the platform itself publishes (events.md, "Outcomes"): never work, never rejected.
-OUTCOME_TYPES = frozenset({
-    "EXPORT_STARTED", "EXPORT_COMPLETED", "EXPORT_FAILED",
-    "STAMP_COMPLETED", "STAMP_FAILED",
-    "REPORT_COMPLETED", "REPORT_FAILED",
-    "EXCHANGER_INITIATED", "EXCHANGER_FINISHED", "EXCHANGER_FAILED",
-    "DOCUMENT_COPIED", "NATIVE_DOCUMENT_COPIED", "DOCUMENT_NOT_FOUND", "DOCUMENT_PRE_PROCESSED",
-    "EVENT_REJECTED",
-    "PII_SCAN_COMPLETED", "PII_SCAN_DECIDED",
-})
+OUTCOME_TYPES = frozenset(
+    {
+        "EXPORT_STARTED",
+        "EXPORT_COMPLETED",
+        "EXPORT_FAILED",
+        "STAMP_COMPLETED",
+        "STAMP_FAILED",
+        "REPORT_COMPLETED",
+        "REPORT_FAILED",
+        "EXCHANGER_INITIATED",
+        "EXCHANGER_FINISHED",
+        "EXCHANGER_FAILED",
+        "DOCUMENT_COPIED",
+        "NATIVE_DOCUMENT_COPIED",
+        "DOCUMENT_NOT_FOUND",
+        "DOCUMENT_PRE_PROCESSED",
+        "EVENT_REJECTED",
+        "PII_SCAN_COMPLETED",
+        "PII_SCAN_DECIDED",
+    }
+)
 
 #: A rejected body is echoed in EVENT_REJECTED; beyond this it is cut (SNS messages stop at 256 KiB).
 MAX_ECHOED_BODY = MAX_FIELD_BYTES
@@ -196,8 +208,11 @@ def read_message(raw: str) -> Accepted | Rejected | Ignored:
     if not isinstance(body, dict):
         return Rejected("The event is not a JSON object.", body, digest=digest)
     if "Records" in body and "event_type" not in body:
-        return Rejected("S3 event notifications are not read from this queue; the manifest sensor sees uploads.",
-                        body, digest=digest)
+        return Rejected(
+            "S3 event notifications are not read from this queue; the manifest sensor sees uploads.",
+            body,
+            digest=digest,
+        )
     event_type = body.get("event_type")
     if isinstance(event_type, str) and event_type in OUTCOME_TYPES:
         return Ignored("an outcome event of the platform's own", event_type, str(body.get("event_id", "")))
@@ -222,20 +237,31 @@ def read_message(raw: str) -> Accepted | Rejected | Ignored:
 
 def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
     # Each capability's own model validates its body: one contract reading, shared with the jobs.
-    common = {"kind": kind, "event_type": header.event_type, "event_id": header.event_id,
-              "case_id": header.case_id, "body": body}
+    common = {
+        "kind": kind,
+        "event_type": header.event_type,
+        "event_id": header.event_id,
+        "case_id": header.case_id,
+        "body": body,
+    }
     if kind == "export":
         try:
             request = ExportRequest.model_validate(body)
         except ValidationError as exc:
             raise PermanentError(f"The export request is invalid: {validation_problems(exc)}") from None
-        return Accepted(**common, case_ids=(request.case_id,), export_id=request.export_id,
-                        work_key=f"export:{request.case_id}-{request.export_id}")
+        return Accepted(
+            **common,
+            case_ids=(request.case_id,),
+            export_id=request.export_id,
+            work_key=f"export:{request.case_id}-{request.export_id}",
+        )
     if kind == "stamp":
         from domain.stamping.request import parse_request
 
         stamp = parse_request(body)
-        return Accepted(**common, case_ids=(stamp.case_id,), work_key=f"stamp:{stamp.case_id}:{stamp.receipt_name}")
+        return Accepted(
+            **common, case_ids=(stamp.case_id,), work_key=f"stamp:{stamp.case_id}:{stamp.receipt_name}"
+        )
     if kind == "report":
         from domain.reports.request import parse_report_request
 
@@ -251,12 +277,17 @@ def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
         except ValidationError as exc:
             raise PermanentError(f"The PII decision is invalid: {validation_problems(exc)}") from None
         # Each event is its own attempt: a second decision on a scan runs, and is refused by name.
-        return Accepted(**common, case_ids=(header.case_id,), work_key=f"pii-decision:{_hash(header.event_id)}")
+        return Accepted(
+            **common, case_ids=(header.case_id,), work_key=f"pii-decision:{_hash(header.event_id)}"
+        )
     from domain.exchange.request import parse_exchange_request
 
     exchange = parse_exchange_request(body)
-    return Accepted(**common, case_ids=(exchange.destination_case_id, exchange.source_case_id),
-                    work_key=f"exchange:{_hash(exchange.key)}")
+    return Accepted(
+        **common,
+        case_ids=(exchange.destination_case_id, exchange.source_case_id),
+        work_key=f"exchange:{_hash(exchange.key)}",
+    )
 
 
 #: Request kinds whose requests for one case may share a run (a batch): light, case-scoped work that
@@ -282,7 +313,9 @@ def _rejected(reason: str, body: dict[str, Any], digest: str) -> Rejected:
         body,
         event_type=body.get("event_type") if isinstance(body.get("event_type"), str) else None,
         event_id=body.get("event_id") if isinstance(body.get("event_id"), str) else None,
-        case_id=case_id if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 10**12 else None,
+        case_id=case_id
+        if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 10**12
+        else None,
         digest=digest,
     )
 
@@ -309,9 +342,11 @@ def rejection_event_fields(rejected: Rejected) -> dict[str, Any]:
         "body_truncated": truncated,
         "body_bytes": size,
     }
-    for name, value, limit in (("reason", rejected.reason, MAX_REASON_BYTES),
-                               ("rejected_event_type", rejected.event_type, MAX_ECHOED_ID_BYTES),
-                               ("rejected_event_id", rejected.event_id, MAX_ECHOED_ID_BYTES)):
+    for name, value, limit in (
+        ("reason", rejected.reason, MAX_REASON_BYTES),
+        ("rejected_event_type", rejected.event_type, MAX_ECHOED_ID_BYTES),
+        ("rejected_event_id", rejected.event_id, MAX_ECHOED_ID_BYTES),
+    ):
         text, cut = cut_utf8(value, limit) if isinstance(value, str) else (value, False)
         fields[name] = text
         if cut:

@@ -125,7 +125,9 @@ privilege_logs = Table(
     Column("created_at", DateTime, nullable=False),
 )
 
-label_categories = Table("label_categories", case_metadata, _id(), Column("name", String(255), nullable=False))
+label_categories = Table(
+    "label_categories", case_metadata, _id(), Column("name", String(255), nullable=False)
+)
 
 label_category_labels = Table(
     "label_category_labels", case_metadata, _id(), _ref("label_category_id"), _ref("exhibit_id")
@@ -361,7 +363,9 @@ exchanges = Table(
     Column("source_case_id", BigInteger, nullable=False),
     Column("destination_case_id", BigInteger, nullable=False),
     Column("batch_id", BigInteger, nullable=False),
-    Column("status", String(32), nullable=False),  # requested | copying | copied | files_done | finished | failed
+    Column(
+        "status", String(32), nullable=False
+    ),  # requested | copying | copied | files_done | finished | failed
     Column("request", Text, nullable=False),  # the validated request, JSON
     Column("counts", Text),  # JSON
     Column("error", Text),
@@ -377,7 +381,9 @@ pii_scans = Table(
     platform_metadata,
     Column("scan_id", String(64), primary_key=True),
     Column("subject", String(16), nullable=False),  # export | exchange
-    Column("subject_key", String(128), nullable=False, index=True),  # the export's or exchange's partition key
+    Column(
+        "subject_key", String(128), nullable=False, index=True
+    ),  # the export's or exchange's partition key
     Column("case_id", BigInteger, nullable=False),  # whose documents were read (an exchange: the source)
     Column("status", String(24), nullable=False),  # clean | awaiting_approval | approved | rejected
     Column("threshold", Float, nullable=False),
@@ -393,5 +399,7 @@ pii_scans = Table(
     Column("justification", Text),
     Column("decision_source", String(16)),  # ui | event | timeout
     Column("decided_at", DateTime),
-    Column("resumed_at", DateTime),  # when the held work was started again (approved) or cleaned up (rejected)
+    Column(
+        "resumed_at", DateTime
+    ),  # when the held work was started again (approved) or cleaned up (rejected)
 )

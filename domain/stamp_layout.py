@@ -69,7 +69,9 @@ def _hard_wrap(text: str, width: float, size: float, measure: Measure) -> list[s
     return [*lines, current]
 
 
-def fit(text: str, column: float, font_size: float, minimum: float, measure: Measure) -> tuple[float, list[str]]:
+def fit(
+    text: str, column: float, font_size: float, minimum: float, measure: Measure
+) -> tuple[float, list[str]]:
     """The largest size down to `minimum` at which every word fits the column, and the wrapped lines."""
     size = font_size
     lines = _wrap(text, column, size, measure)
@@ -145,5 +147,7 @@ def plan_page(
     # Whole units: the page moves by whole points (or pixels), so it renders exactly as before.
     band_top = float(math.ceil(top + margin)) if top else 0.0
     band_bottom = float(math.ceil(bottom + margin)) if bottom else 0.0
-    moved = tuple(b if b.position.startswith("top") else replace(b, y=b.y + band_top + band_bottom) for b in boxes)
+    moved = tuple(
+        b if b.position.startswith("top") else replace(b, y=b.y + band_top + band_bottom) for b in boxes
+    )
     return PageLayout(moved, band_top, band_bottom, page_width, page_height + band_top + band_bottom)

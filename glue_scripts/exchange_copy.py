@@ -45,13 +45,57 @@ EXHIBIT_CHILDREN: dict[str, list[str]] = {
     "label_category_labels": ["id", "label_category_id", "exhibit_id"],
     "folder_taggings": ["id", "folder_tag_id", "exhibit_id"],
     "custom_field_values": ["id", "custom_field_id", "exhibit_id", "value"],
-    "annotations": ["id", "exhibit_id", "page_number", "annotation_type", "rect", "content", "image_key", "parent_id", "user_id", "created_at"],
-    "stamp_details": ["id", "exhibit_id", "page_number", "stamp_type", "text", "position", "bates_pattern_id", "bates_number", "created_at"],
+    "annotations": [
+        "id",
+        "exhibit_id",
+        "page_number",
+        "annotation_type",
+        "rect",
+        "content",
+        "image_key",
+        "parent_id",
+        "user_id",
+        "created_at",
+    ],
+    "stamp_details": [
+        "id",
+        "exhibit_id",
+        "page_number",
+        "stamp_type",
+        "text",
+        "position",
+        "bates_pattern_id",
+        "bates_number",
+        "created_at",
+    ],
 }
-DOCUMENT_COLUMNS = ["id", "batch_id", "filename", "file_extension", "md5", "document_properties", "created_at", "updated_at"]
+DOCUMENT_COLUMNS = [
+    "id",
+    "batch_id",
+    "filename",
+    "file_extension",
+    "md5",
+    "document_properties",
+    "created_at",
+    "updated_at",
+]
 VARIANT_COLUMNS = ["id", "document_id", "kind", "object_key", "bytes"]
-EXHIBIT_COLUMNS = ["id", "document_id", "parent_exhibit_id", "control_number", "title", "author", "date_sent", "page_count",
-                   "bates_begin", "bates_end", "confidentiality_status", "number", "created_at", "updated_at"]
+EXHIBIT_COLUMNS = [
+    "id",
+    "document_id",
+    "parent_exhibit_id",
+    "control_number",
+    "title",
+    "author",
+    "date_sent",
+    "page_count",
+    "bates_begin",
+    "bates_end",
+    "confidentiality_status",
+    "number",
+    "created_at",
+    "updated_at",
+]
 DATETIME_COLUMNS = {"created_at", "updated_at", "date_sent"}
 NAMED_TABLES = ["custodians", "label_categories", "folder_tags", "custom_fields", "confidentiality_codes"]
 REQUIRED_TABLES = ["documents", "document_variants", "exhibits", *EXHIBIT_CHILDREN, *NAMED_TABLES]
@@ -78,8 +122,12 @@ class Connection:
     url: str
     driver: str
     user: str | None = None
-    password_env: str | None = None  # the variable holding the password, or NAME_SECRET_ID holding its secret's id
-    password_secret_id: str | None = None  # a Secrets Manager id (Glue: no environment to pass a password through)
+    password_env: str | None = (
+        None  # the variable holding the password, or NAME_SECRET_ID holding its secret's id
+    )
+    password_secret_id: str | None = (
+        None  # a Secrets Manager id (Glue: no environment to pass a password through)
+    )
 
     @property
     def sqlite(self) -> bool:
@@ -94,7 +142,11 @@ class Connection:
         options = {"url": self.url, "driver": self.driver}
         if self.user:
             options["user"] = self.user
-        password = _secret(self.password_env, self.password_secret_id) if self.password_env or self.password_secret_id else None
+        password = (
+            _secret(self.password_env, self.password_secret_id)
+            if self.password_env or self.password_secret_id
+            else None
+        )
         if password:
             options["password"] = password
         return options
@@ -128,14 +180,19 @@ class Params:
 
     def check(self) -> None:
         """Everything that ends up inside SQL text is an integer or a name from a fixed list."""
-        self.source_case_id, self.destination_case_id = int(self.source_case_id), int(self.destination_case_id)
+        self.source_case_id, self.destination_case_id = (
+            int(self.source_case_id),
+            int(self.destination_case_id),
+        )
         if self.source_case_id == self.destination_case_id:
             raise ExchangeInputError("The source and destination case are the same case.")
         self.exhibit_ids = sorted({int(i) for i in self.exhibit_ids})
         self.label_id = None if self.label_id is None else int(self.label_id)
         if bool(self.exhibit_ids) == (self.label_id is not None):
             raise ExchangeInputError("Select the documents by exhibit_ids or by label_id (one of the two).")
-        unknown = set(self.annotation_types) - set(ANNOTATION_TYPES) | set(self.stamp_types) - set(STAMP_TYPES)
+        unknown = set(self.annotation_types) - set(ANNOTATION_TYPES) | set(self.stamp_types) - set(
+            STAMP_TYPES
+        )
         if unknown:
             raise ExchangeInputError(f"Unknown annotation or stamp types: {sorted(unknown)}.")
 
@@ -143,7 +200,9 @@ class Params:
         """SQL condition on the source's exhibits.id that selects the exchanged exhibits."""
         if self.exhibit_ids:
             return "id IN (" + ",".join(str(i) for i in self.exhibit_ids) + ")"
-        return f"id IN (SELECT exhibit_id FROM label_category_labels WHERE label_category_id = {self.label_id})"
+        return (
+            f"id IN (SELECT exhibit_id FROM label_category_labels WHERE label_category_id = {self.label_id})"
+        )
 
 
 #: Above this many ids a table is read whole (in parallel id ranges) and filtered by a Spark join:
@@ -164,7 +223,9 @@ class Selection:
         self.count = self.exhibits.count()
         small = self.count <= INLINE_IDS
         self.exhibit_ids = sorted(r[0] for r in self.exhibits.collect()) if small else None
-        self.document_ids = sorted(r[0] for r in self.documents.collect() if r[0] is not None) if small else None
+        self.document_ids = (
+            sorted(r[0] for r in self.documents.collect() if r[0] is not None) if small else None
+        )
 
     def exhibit_where(self, column: str) -> str:
         return _in(column, self.exhibit_ids)
@@ -216,7 +277,9 @@ class Copier:
     def reader(self, conn: Connection, columns: list[str] | None = None, schema: str | None = None):
         """A JDBC reader; DATETIME columns among `columns` come as text, and `schema` names column
         types the driver cannot describe (SQLite on literals)."""
-        reader = self.spark.read.format("jdbc").options(**conn.options()).option("fetchsize", self.p.fetch_size)
+        reader = (
+            self.spark.read.format("jdbc").options(**conn.options()).option("fetchsize", self.p.fetch_size)
+        )
         strings = [c for c in columns or [] if c in DATETIME_COLUMNS]
         if strings or schema:
             reader = reader.option("customSchema", schema or ", ".join(f"{c} STRING" for c in strings))
@@ -229,21 +292,35 @@ class Copier:
     def read_rows(self, conn: Connection, table: str, columns: list[str], where: str):
         """(rows, how many) of a table under a condition, read in `partitions` id ranges in parallel."""
         t = conn.integer
-        bounds = self.read(conn, f"SELECT CAST(COALESCE(MIN(id), 0) AS {t}) AS lo, CAST(COALESCE(MAX(id), 0) AS {t}) AS hi, "
-                           f"CAST(COUNT(*) AS {t}) AS n FROM {table} WHERE {where}").collect()[0]
+        bounds = self.read(
+            conn,
+            f"SELECT CAST(COALESCE(MIN(id), 0) AS {t}) AS lo, CAST(COALESCE(MAX(id), 0) AS {t}) AS hi, "
+            f"CAST(COUNT(*) AS {t}) AS n FROM {table} WHERE {where}",
+        ).collect()[0]
         reader = self.reader(conn, columns)
         inner = f"(SELECT {', '.join(columns)} FROM {table} WHERE {where}) src"
         if bounds["n"] and bounds["n"] > 50_000 and self.p.partitions > 1:
-            reader = (reader.option("partitionColumn", "id").option("lowerBound", int(bounds["lo"]))
-                      .option("upperBound", int(bounds["hi"]) + 1).option("numPartitions", self.p.partitions))
+            reader = (
+                reader.option("partitionColumn", "id")
+                .option("lowerBound", int(bounds["lo"]))
+                .option("upperBound", int(bounds["hi"]) + 1)
+                .option("numPartitions", self.p.partitions)
+            )
         return _integers(reader.option("dbtable", inner).load()), int(bounds["n"] or 0)
 
     def write(self, frame, conn: Connection, table: str) -> None:
         # SQLite takes one writer at a time: one partition, one transaction per batch run.
         # Elsewhere as many writers as partitions were read: coalesce, never a shuffle just to write.
         frame = frame.coalesce(1 if conn.sqlite else self.p.partitions)
-        writer = frame.write.format("jdbc").options(**conn.options()).option("dbtable", table).option("batchsize", self.p.batch_size)
-        if not conn.sqlite:  # SQLite knows only serializable (its default): asking for another just logs a warning
+        writer = (
+            frame.write.format("jdbc")
+            .options(**conn.options())
+            .option("dbtable", table)
+            .option("batchsize", self.p.batch_size)
+        )
+        if (
+            not conn.sqlite
+        ):  # SQLite knows only serializable (its default): asking for another just logs a warning
             writer = writer.option("isolationLevel", "READ_COMMITTED")
         writer.mode("append").save()
 
@@ -251,8 +328,11 @@ class Copier:
     def check_tables(self) -> None:
         """Every table the copy uses is there, in both databases (one catalogue query each)."""
         for role, conn in (("source", self.p.source), ("destination", self.p.destination)):
-            catalogue = ("SELECT name FROM sqlite_master WHERE type = 'table'" if conn.sqlite else
-                         "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()")
+            catalogue = (
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                if conn.sqlite
+                else "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()"
+            )
             present = {row[0] for row in self.read(conn, catalogue).collect()}
             missing = [t for t in REQUIRED_TABLES if t not in present]
             if missing:
@@ -267,13 +347,18 @@ class Copier:
             if missing:
                 raise ExchangeInputError(f"Exhibits {missing[:20]} are not in case {self.p.source_case_id}.")
         elif frame.isEmpty():
-            raise ExchangeInputError(f"Label {self.p.label_id} carries no exhibits in case {self.p.source_case_id}.")
+            raise ExchangeInputError(
+                f"Label {self.p.label_id} carries no exhibits in case {self.p.source_case_id}."
+            )
         return frame
 
     # Id maps ----------------------------------------------------------------
     def existing_map(self, table: str):
-        return self.read(self.p.ledger, f"SELECT source_id, destination_id FROM {MAP_TABLE} WHERE source_case_id = {self.p.source_case_id}"
-                         f" AND destination_case_id = {self.p.destination_case_id} AND table_name = '{table}'")
+        return self.read(
+            self.p.ledger,
+            f"SELECT source_id, destination_id FROM {MAP_TABLE} WHERE source_case_id = {self.p.source_case_id}"
+            f" AND destination_case_id = {self.p.destination_case_id} AND table_name = '{table}'",
+        )
 
     def next_base(self, table: str) -> int:
         """The highest id in use: above both the destination's rows and every id the map reserved
@@ -281,13 +366,19 @@ class Copier:
         then advanced by `reserve` as this run allocates."""
         if self.bases is None:
             t = self.p.destination.integer
-            in_tables = " UNION ALL ".join(f"SELECT '{name}' AS name, CAST(COALESCE(MAX(id), 0) AS {t}) AS v FROM {name}"
-                                           for name in [*NAMED_TABLES, *ORDER])
+            in_tables = " UNION ALL ".join(
+                f"SELECT '{name}' AS name, CAST(COALESCE(MAX(id), 0) AS {t}) AS v FROM {name}"
+                for name in [*NAMED_TABLES, *ORDER]
+            )
             rows = self.read(self.p.destination, in_tables, schema="name STRING, v LONG").collect()
             self.bases = {row[0]: int(row[1]) for row in rows}
-            reserved = self.read(self.p.ledger, f"SELECT table_name, CAST(MAX(destination_id) AS {self.p.ledger.integer}) AS v "
-                                                f"FROM {MAP_TABLE} WHERE destination_case_id = {self.p.destination_case_id} "
-                                                "GROUP BY table_name", schema="table_name STRING, v LONG").collect()
+            reserved = self.read(
+                self.p.ledger,
+                f"SELECT table_name, CAST(MAX(destination_id) AS {self.p.ledger.integer}) AS v "
+                f"FROM {MAP_TABLE} WHERE destination_case_id = {self.p.destination_case_id} "
+                "GROUP BY table_name",
+                schema="table_name STRING, v LONG",
+            ).collect()
             for name, value in reserved:
                 self.bases[name] = max(self.bases.get(name, 0), int(value or 0))
         return self.bases[table]
@@ -301,7 +392,9 @@ class Copier:
         from pyspark.sql import functions as F
 
         # Materialised now: read lazily, it would also see the rows written just below.
-        existing = self.existing_map(table).join(source_ids, "source_id", "inner").withColumn("new", F.lit(False))
+        existing = (
+            self.existing_map(table).join(source_ids, "source_id", "inner").withColumn("new", F.lit(False))
+        )
         existing = existing.localCheckpoint(eager=True)
         reused = existing.count()
         missing = source_ids.join(self.hint(existing.select("source_id"), reused), "source_id", "left_anti")
@@ -313,7 +406,9 @@ class Copier:
         if allocated:
             self.write_map(table, fresh.select("source_id", "destination_id"))
             self.reserve(table, base + allocated)
-        mapping = existing.select("source_id", "destination_id", "new").unionByName(fresh.select("source_id", "destination_id", "new"))
+        mapping = existing.select("source_id", "destination_id", "new").unionByName(
+            fresh.select("source_id", "destination_id", "new")
+        )
         mapping = mapping.localCheckpoint(eager=True)
         self.maps[table] = mapping.select("source_id", "destination_id")
         self.sizes[table] = reused + allocated
@@ -328,16 +423,28 @@ class Copier:
         return F.broadcast(frame) if rows <= BROADCAST_ROWS else frame
 
     # Tables -----------------------------------------------------------------
-    def copy_rows(self, table: str, rows, remap: dict[str, tuple[str, bool]], columns: list[str], transform=None, mapping=None) -> None:
+    def copy_rows(
+        self,
+        table: str,
+        rows,
+        remap: dict[str, tuple[str, bool]],
+        columns: list[str],
+        transform=None,
+        mapping=None,
+    ) -> None:
         """Insert `rows` with new ids; `remap` is column -> (mapped table, required)."""
         from pyspark.sql import functions as F
 
         if rows is None:
             return self._skip(table)
         for column, (target, required) in remap.items():
-            mapped = self.maps[target].select(F.col("source_id").alias(f"_{column}_src"), F.col("destination_id").alias(f"_{column}_dst"))
+            mapped = self.maps[target].select(
+                F.col("source_id").alias(f"_{column}_src"), F.col("destination_id").alias(f"_{column}_dst")
+            )
             mapped = self.hint(mapped, self.sizes[target])
-            rows = rows.join(mapped, rows[column] == mapped[f"_{column}_src"], "inner" if required else "left")
+            rows = rows.join(
+                mapped, rows[column] == mapped[f"_{column}_src"], "inner" if required else "left"
+            )
             rows = rows.withColumn(column, F.col(f"_{column}_dst")).drop(f"_{column}_src", f"_{column}_dst")
         rows = rows.localCheckpoint(eager=True)  # remapped once, used twice (ids, rows)
         if mapping is None:
@@ -351,7 +458,9 @@ class Copier:
         present = 0
         if self.reused[table]:
             low = reused.agg(F.min("destination_id")).collect()[0][0]
-            held = self.read(self.p.destination, f"SELECT id FROM {table} WHERE id >= {int(low)}").withColumnRenamed("id", "destination_id")
+            held = self.read(
+                self.p.destination, f"SELECT id FROM {table} WHERE id >= {int(low)}"
+            ).withColumnRenamed("id", "destination_id")
             held = held.join(reused.select("destination_id"), "destination_id").localCheckpoint(eager=True)
             present = held.count()
             rows = rows.join(held, "destination_id", "left_anti")
@@ -364,7 +473,9 @@ class Copier:
         self.log(f"{table}: {total} selected, {inserted} inserted, {present} already present")
 
     # Named tables (small: decided on the driver) ----------------------------
-    def map_named(self, table: str, source_rows: list[dict], dest_rows: list[dict], key, new_row) -> dict[int, int]:
+    def map_named(
+        self, table: str, source_rows: list[dict], dest_rows: list[dict], key, new_row
+    ) -> dict[int, int]:
         """Map source rows to the destination row with the same key, creating the missing ones.
         A row the map already holds keeps its destination id (re-created if a crash lost it)."""
         known = {r["source_id"]: r["destination_id"] for r in self.existing_map(table).collect()}
@@ -394,20 +505,33 @@ class Copier:
         created = [new_row(row, dest_id, decided) for row, dest_id in sorted(create, key=lambda c: c[1])]
         if created:
             self.write(self.spark.createDataFrame(created, NAMED_SCHEMAS[table]), self.p.destination, table)
-        self.maps[table] = self.spark.createDataFrame(list(decided.items()), MAP_SCHEMA).localCheckpoint(eager=True)
+        self.maps[table] = self.spark.createDataFrame(list(decided.items()), MAP_SCHEMA).localCheckpoint(
+            eager=True
+        )
         self.sizes[table] = len(decided)
-        self.counts[table] = {"selected": len(source_rows), "inserted": len(created), "already_present": len(source_rows) - len(created)}
+        self.counts[table] = {
+            "selected": len(source_rows),
+            "inserted": len(created),
+            "already_present": len(source_rows) - len(created),
+        }
         self.log(f"{table}: {len(source_rows)} used, {len(created)} created")
         return decided
 
     def write_map(self, table: str, pairs) -> None:
         from pyspark.sql import functions as F
 
-        self.write(pairs.select(
-            F.lit(self.p.source_case_id).cast("long").alias("source_case_id"),
-            F.lit(self.p.destination_case_id).cast("long").alias("destination_case_id"),
-            F.lit(table).alias("table_name"), "source_id", "destination_id",
-            F.lit(self.p.exchange_id).alias("exchange_id")), self.p.ledger, MAP_TABLE)
+        self.write(
+            pairs.select(
+                F.lit(self.p.source_case_id).cast("long").alias("source_case_id"),
+                F.lit(self.p.destination_case_id).cast("long").alias("destination_case_id"),
+                F.lit(table).alias("table_name"),
+                "source_id",
+                "destination_id",
+                F.lit(self.p.exchange_id).alias("exchange_id"),
+            ),
+            self.p.ledger,
+            MAP_TABLE,
+        )
 
     def collect(self, conn: Connection, sql: str) -> list[dict]:
         return [row.asDict() for row in self.read(conn, sql).collect()]
@@ -424,18 +548,39 @@ class Copier:
             return (dest_id, *(v for k, v in row.items() if k != "id"))
 
         custodians = self.used_ids(sel, "custodian_exhibits", "custodian_id")
-        self.map_named("custodians", self.collect(src, f"SELECT id, name FROM custodians WHERE {_in('id', custodians)}"),
-                       self.collect(dst, "SELECT id, name FROM custodians"), name, plain)
-        labels = self.used_ids(sel, "label_category_labels", "label_category_id") + ([self.p.label_id] if self.p.label_id else [])
-        self.map_named("label_categories", self.collect(src, f"SELECT id, name FROM label_categories WHERE {_in('id', sorted(set(labels)))}"),
-                       self.collect(dst, "SELECT id, name FROM label_categories"), name, plain)
+        self.map_named(
+            "custodians",
+            self.collect(src, f"SELECT id, name FROM custodians WHERE {_in('id', custodians)}"),
+            self.collect(dst, "SELECT id, name FROM custodians"),
+            name,
+            plain,
+        )
+        labels = self.used_ids(sel, "label_category_labels", "label_category_id") + (
+            [self.p.label_id] if self.p.label_id else []
+        )
+        self.map_named(
+            "label_categories",
+            self.collect(
+                src, f"SELECT id, name FROM label_categories WHERE {_in('id', sorted(set(labels)))}"
+            ),
+            self.collect(dst, "SELECT id, name FROM label_categories"),
+            name,
+            plain,
+        )
         self.map_folder_tags(sel)
         fields = self.used_ids(sel, "custom_field_values", "custom_field_id")
-        self.map_named("custom_fields", self.collect(src, f"SELECT id, name, field_type FROM custom_fields WHERE {_in('id', fields)}"),
-                       self.collect(dst, "SELECT id, name, field_type FROM custom_fields"), name, plain)
+        self.map_named(
+            "custom_fields",
+            self.collect(src, f"SELECT id, name, field_type FROM custom_fields WHERE {_in('id', fields)}"),
+            self.collect(dst, "SELECT id, name, field_type FROM custom_fields"),
+            name,
+            plain,
+        )
         return self.map_codes()
 
-    def selected_rows(self, sel: Selection, table: str, columns: list[str], where: str = "1 = 1", by: str = "exhibit_id"):
+    def selected_rows(
+        self, sel: Selection, table: str, columns: list[str], where: str = "1 = 1", by: str = "exhibit_id"
+    ):
         """The rows of a table that hang on the selected exhibits (or documents: `by="document_id"`),
         materialised once per run (a link table serves both its named table and its own copy);
         None when there are none."""
@@ -445,7 +590,9 @@ class Copier:
             sql_filter = sel.exhibit_where(by) if by == "exhibit_id" else sel.document_where(by)
             rows, count = self.read_rows(self.p.source, table, columns, f"{sql_filter} AND {where}")
             if count:  # an empty table costs one query, not a dozen Spark jobs
-                rows = rows.join(self.hint(keys.withColumnRenamed(keys.columns[0], by), sel.count), by, "left_semi")
+                rows = rows.join(
+                    self.hint(keys.withColumnRenamed(keys.columns[0], by), sel.count), by, "left_semi"
+                )
                 rows = rows.localCheckpoint(eager=True)
             self.selected[key] = rows if count and not rows.isEmpty() else None
         return self.selected[key]
@@ -453,11 +600,17 @@ class Copier:
     def used_ids(self, sel: Selection, link_table: str, column: str) -> list[int]:
         """Ids of a named table that the selected exhibits use (through a link table)."""
         rows = self.selected_rows(sel, link_table, EXHIBIT_CHILDREN[link_table])
-        return [] if rows is None else sorted(r[0] for r in rows.select(column).distinct().collect() if r[0] is not None)
+        return (
+            []
+            if rows is None
+            else sorted(r[0] for r in rows.select(column).distinct().collect() if r[0] is not None)
+        )
 
     def map_folder_tags(self, sel: Selection) -> None:
         """Folder tags are matched by their path of names (root first), so a tag keeps its place."""
-        source_all = {r["id"]: r for r in self.collect(self.p.source, "SELECT id, name, parent_id FROM folder_tags")}
+        source_all = {
+            r["id"]: r for r in self.collect(self.p.source, "SELECT id, name, parent_id FROM folder_tags")
+        }
         used = self.used_ids(sel, "folder_taggings", "folder_tag_id")
         wanted: set[int] = set()
         for tag in used:  # a tag brings its ancestors, so the hierarchy holds in the destination
@@ -472,15 +625,27 @@ class Copier:
             return _path(row, index)
 
         def new_tag(row, dest_id, decided):
-            return dest_id, row["name"], decided.get(row["parent_id"]) if row["parent_id"] is not None else None
+            return (
+                dest_id,
+                row["name"],
+                decided.get(row["parent_id"]) if row["parent_id"] is not None else None,
+            )
 
-        self.map_named("folder_tags", rows, self.collect(self.p.destination, "SELECT id, name, parent_id FROM folder_tags"), key, new_tag)
+        self.map_named(
+            "folder_tags",
+            rows,
+            self.collect(self.p.destination, "SELECT id, name, parent_id FROM folder_tags"),
+            key,
+            new_tag,
+        )
 
     def map_codes(self) -> dict[int, int]:
         """Codes by code name; a code the destination lacks is created with its lowest free bit,
         so no confidentiality designation is lost."""
         source = self.collect(self.p.source, "SELECT id, code, description, bit FROM confidentiality_codes")
-        dest = self.collect(self.p.destination, "SELECT id, code, description, bit FROM confidentiality_codes")
+        dest = self.collect(
+            self.p.destination, "SELECT id, code, description, bit FROM confidentiality_codes"
+        )
         taken = {int(r["bit"]) for r in dest}
         bits: dict[str, int] = {r["code"].strip(): int(r["bit"]) for r in dest}
 
@@ -489,12 +654,16 @@ class Copier:
             if code not in bits:
                 bit = next((1 << k for k in range(31) if 1 << k not in taken), None)
                 if bit is None:
-                    raise ExchangeInputError(f"Case {self.p.destination_case_id} has no free confidentiality bit for {code!r}.")
+                    raise ExchangeInputError(
+                        f"Case {self.p.destination_case_id} has no free confidentiality bit for {code!r}."
+                    )
                 taken.add(bit)
                 bits[code] = bit
             return dest_id, row["code"], row["description"], bits[code]
 
-        self.map_named("confidentiality_codes", source, dest, lambda row, _rows: row["code"].strip(), new_code)
+        self.map_named(
+            "confidentiality_codes", source, dest, lambda row, _rows: row["code"].strip(), new_code
+        )
         return {int(r["bit"]): bits[r["code"].strip()] for r in source}
 
     # The whole copy ---------------------------------------------------------
@@ -509,14 +678,23 @@ class Copier:
         self.copy_variants(sel)
         for table, columns in EXHIBIT_CHILDREN.items():
             self.copy_child(table, columns, sel, bits)
-        return {"exchange_id": self.p.exchange_id, "tables": self.counts, "seconds": round(time.monotonic() - started, 3)}
+        return {
+            "exchange_id": self.p.exchange_id,
+            "tables": self.counts,
+            "seconds": round(time.monotonic() - started, 3),
+        }
 
     def copy_documents(self, sel: Selection) -> None:
         from pyspark.sql import functions as F
 
         rows = self.selected_rows(sel, "documents", DOCUMENT_COLUMNS, by="id")
-        self.copy_rows("documents", rows, {}, DOCUMENT_COLUMNS,
-                       transform=lambda r: r.withColumn("document_properties", F.lit(None).cast("string")))
+        self.copy_rows(
+            "documents",
+            rows,
+            {},
+            DOCUMENT_COLUMNS,
+            transform=lambda r: r.withColumn("document_properties", F.lit(None).cast("string")),
+        )
 
     def copy_exhibits(self, exhibits, bits: dict[int, int]) -> None:
         from pyspark.sql import functions as F
@@ -527,11 +705,20 @@ class Copier:
 
         def transform(rows):
             rows = rows.withColumn("number", F.col("_source_exhibit_id"))
-            return rows.withColumn("confidentiality_status", remap_bits(F.col("confidentiality_status"), bits))
+            return rows.withColumn(
+                "confidentiality_status", remap_bits(F.col("confidentiality_status"), bits)
+            )
 
         rows = exhibits.withColumn("_source_exhibit_id", F.col("id").cast("long"))
         columns = EXHIBIT_COLUMNS
-        self.copy_rows("exhibits", rows, {"document_id": ("documents", True), "parent_exhibit_id": ("exhibits", False)}, columns, transform, mapping)
+        self.copy_rows(
+            "exhibits",
+            rows,
+            {"document_id": ("documents", True), "parent_exhibit_id": ("exhibits", False)},
+            columns,
+            transform,
+            mapping,
+        )
 
     def copy_variants(self, sel: Selection) -> None:
         from pyspark.sql import functions as F
@@ -543,9 +730,16 @@ class Copier:
         rows = rows.withColumn("_source_document_id", F.col("document_id").cast("long"))
 
         def transform(r):
-            return r.withColumn("object_key", variant_key(F.col("object_key"), F.col("_source_document_id"), F.col("document_id"), F.col("id")))
+            return r.withColumn(
+                "object_key",
+                variant_key(
+                    F.col("object_key"), F.col("_source_document_id"), F.col("document_id"), F.col("id")
+                ),
+            )
 
-        self.copy_rows("document_variants", rows, {"document_id": ("documents", True)}, VARIANT_COLUMNS, transform)
+        self.copy_rows(
+            "document_variants", rows, {"document_id": ("documents", True)}, VARIANT_COLUMNS, transform
+        )
 
     def copy_child(self, table: str, columns: list[str], sel: Selection, bits: dict[int, int]) -> None:
         from pyspark.sql import functions as F
@@ -575,12 +769,20 @@ class Copier:
 
             def transform(r):  # a pattern is the source case's: the copy keeps its text and number only
                 return r.withColumn("bates_pattern_id", F.lit(None).cast("long"))
+
         if table == "confidentiality_logs":
+
             def transform(r):
-                return (r.withColumn("old_status", remap_bits(F.col("old_status"), bits))
-                        .withColumn("new_status", remap_bits(F.col("new_status"), bits)))
-        named = {"custodian_id": "custodians", "label_category_id": "label_categories", "folder_tag_id": "folder_tags",
-                 "custom_field_id": "custom_fields"}
+                return r.withColumn("old_status", remap_bits(F.col("old_status"), bits)).withColumn(
+                    "new_status", remap_bits(F.col("new_status"), bits)
+                )
+
+        named = {
+            "custodian_id": "custodians",
+            "label_category_id": "label_categories",
+            "folder_tag_id": "folder_tags",
+            "custom_field_id": "custom_fields",
+        }
         remap.update({c: (named[c], True) for c in columns if c in named})
         self.copy_rows(table, self.selected_rows(sel, table, columns, where), remap, columns, transform)
 
@@ -594,7 +796,11 @@ def _integers(frame):
     from pyspark.sql import functions as F
     from pyspark.sql.types import DecimalType
 
-    fixes = {f.name: F.col(f.name).cast("long") for f in frame.schema.fields if isinstance(f.dataType, DecimalType) and f.dataType.scale == 0}
+    fixes = {
+        f.name: F.col(f.name).cast("long")
+        for f in frame.schema.fields
+        if isinstance(f.dataType, DecimalType) and f.dataType.scale == 0
+    }
     return frame.withColumns(fixes) if fixes else frame
 
 
@@ -613,7 +819,9 @@ def remap_bits(column, bits: dict[int, int]):
 
     result = F.lit(0)
     for source_bit, dest_bit in sorted(bits.items()):
-        result = result.bitwiseOR(F.when(column.bitwiseAND(F.lit(source_bit)) != 0, F.lit(dest_bit)).otherwise(F.lit(0)))
+        result = result.bitwiseOR(
+            F.when(column.bitwiseAND(F.lit(source_bit)) != 0, F.lit(dest_bit)).otherwise(F.lit(0))
+        )
     return result.cast("int")
 
 
@@ -626,14 +834,17 @@ def variant_key(key, source_document_id, document_id, variant_id):
     rest = key.substr(F.length(prefix) + 1, F.length(key))
     basename = F.regexp_extract(key, r"([^/]+)$", 1)
     return F.when(key.startswith(prefix), F.concat(own, rest)).otherwise(
-        F.concat(own, F.lit("exchanged/"), variant_id.cast("string"), F.lit("-"), basename))
+        F.concat(own, F.lit("exchanged/"), variant_id.cast("string"), F.lit("-"), basename)
+    )
 
 
 def sticker_key(key, source_case_id: int):
     """Sticker images of another case live under their own folder, so no destination image is overwritten."""
     from pyspark.sql import functions as F
 
-    return F.when(key.isNull(), key).otherwise(F.concat(F.lit(f"annotations/exchanged/case_{int(source_case_id)}/"), key))
+    return F.when(key.isNull(), key).otherwise(
+        F.concat(F.lit(f"annotations/exchanged/case_{int(source_case_id)}/"), key)
+    )
 
 
 def spark_session(master: str | None = None, jars: str | None = None):
@@ -647,10 +858,14 @@ def spark_session(master: str | None = None, jars: str | None = None):
     if jars:
         builder = builder.config("spark.jars", jars)
     # Local mode on a small machine: few shuffle partitions, no UI, UTC everywhere.
-    return (builder.config("spark.sql.shuffle.partitions", os.environ.get("NP_SPARK_SHUFFLE_PARTITIONS", "8"))
-            .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-            .config("spark.sql.session.timeZone", "UTC")
-            .config("spark.driver.memory", os.environ.get("NP_SPARK_DRIVER_MEMORY", "2g")).getOrCreate())
+    return (
+        builder.config("spark.sql.shuffle.partitions", os.environ.get("NP_SPARK_SHUFFLE_PARTITIONS", "8"))
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.memory", os.environ.get("NP_SPARK_DRIVER_MEMORY", "2g"))
+        .getOrCreate()
+    )
 
 
 def run_copy(spark, params: dict[str, Any] | Params, log=print) -> dict[str, Any]:
@@ -659,7 +874,9 @@ def run_copy(spark, params: dict[str, Any] | Params, log=print) -> dict[str, Any
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--params", help="JSON parameters or @file (under Dagster Pipes they come from the extras)")
+    parser.add_argument(
+        "--params", help="JSON parameters or @file (under Dagster Pipes they come from the extras)"
+    )
     args, _unknown = parser.parse_known_args(argv)
     started = time.monotonic()
     with _pipes() as pipes:
@@ -699,8 +916,10 @@ def _pipes():
     if pipes.PipesCliArgsParamsLoader().is_dagster_pipes_process():  # pragma: no cover - AWS Glue
         import boto3
 
-        return pipes.open_dagster_pipes(context_loader=pipes.PipesS3ContextLoader(client=boto3.client("s3")),
-                                        params_loader=pipes.PipesCliArgsParamsLoader())
+        return pipes.open_dagster_pipes(
+            context_loader=pipes.PipesS3ContextLoader(client=boto3.client("s3")),
+            params_loader=pipes.PipesCliArgsParamsLoader(),
+        )
     return contextlib.nullcontext(None)
 
 

@@ -1,6 +1,5 @@
 """Register the cases of the core database as `cases` partitions (CLI, demo, or from the UI)."""
 
-
 import dagster as dg
 
 from nextpoint_assets.partitions import cases_partitions, new_case_keys

@@ -13,7 +13,7 @@ exchange_job = dg.define_asset_job(
     selection=[*EXCHANGE_ASSETS, exchange_pii_scan],
     partitions_def=exchanges_partitions,
     description="Exchange documents between two cases: request -> PII scan and gate -> database copy (Spark) -> documents -> search text -> completion. "
-                "ops.exchange_request.config.request holds the EXCHANGE_REQUESTED body.",
+    "ops.exchange_request.config.request holds the EXCHANGE_REQUESTED body.",
     tags={"kind": "exchange"},
 )
 
@@ -26,5 +26,9 @@ def exchange_run_request(body: dict) -> dg.RunRequest:
     """A validated EXCHANGE_REQUESTED body as a run of its partition; the run key is the idempotency
     key, so a request delivered twice starts one run. Raises PermanentError for a bad body."""
     request = parse_exchange_request(body)
-    return dg.RunRequest(run_key=f"exchange:{request.key}", partition_key=request.exchange_id,
-                         run_config=exchange_run_config(body), tags={"exchange/idempotency_key": request.key[:63]})
+    return dg.RunRequest(
+        run_key=f"exchange:{request.key}",
+        partition_key=request.exchange_id,
+        run_config=exchange_run_config(body),
+        tags={"exchange/idempotency_key": request.key[:63]},
+    )

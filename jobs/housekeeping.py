@@ -69,10 +69,20 @@ def run_info(record) -> hk.RunInfo:
     tags = run.tags
     ended = None
     if run.status.value in hk.TERMINAL_STATUSES:
-        ended = datetime.fromtimestamp(record.end_time, UTC) if record.end_time else _aware(record.update_timestamp)
+        ended = (
+            datetime.fromtimestamp(record.end_time, UTC)
+            if record.end_time
+            else _aware(record.update_timestamp)
+        )
     start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
-    return hk.RunInfo(run.run_id, run.status.value, _aware(record.create_timestamp), ended,
-                      tags.get(PARTITION_NAME_TAG), (start, end) if start and end else None)
+    return hk.RunInfo(
+        run.run_id,
+        run.status.value,
+        _aware(record.create_timestamp),
+        ended,
+        tags.get(PARTITION_NAME_TAG),
+        (start, end) if start and end else None,
+    )
 
 
 def read_live_scope(instance: dg.DagsterInstance, own_run_id: str | None) -> hk.LiveScope:
@@ -80,7 +90,10 @@ def read_live_scope(instance: dg.DagsterInstance, own_run_id: str | None) -> hk.
     runs = [run_info(r) for r in instance.get_run_records(dg.RunsFilter(statuses=LIVE_STATUSES))]
     sets = {}
     if any(r.partition_range for r in runs if r.run_id != own_run_id):
-        sets = {p.name: instance.get_dynamic_partitions(p.name) for p in (cases_partitions, *PRUNED_PARTITION_SETS)}
+        sets = {
+            p.name: instance.get_dynamic_partitions(p.name)
+            for p in (cases_partitions, *PRUNED_PARTITION_SETS)
+        }
     return hk.live_scope(runs, sets, own_run_id)
 
 
@@ -89,8 +102,10 @@ def runs_by_partition(instance: dg.DagsterInstance, keys: Iterable[str]) -> dict
     keys = sorted(set(keys))
     runs: list[hk.RunInfo] = []
     for start in range(0, len(keys), _CHUNK):
-        chunk = keys[start:start + _CHUNK]
-        runs.extend(run_info(r) for r in instance.get_run_records(dg.RunsFilter(tags={PARTITION_NAME_TAG: chunk})))
+        chunk = keys[start : start + _CHUNK]
+        runs.extend(
+            run_info(r) for r in instance.get_run_records(dg.RunsFilter(tags={PARTITION_NAME_TAG: chunk}))
+        )
     return hk.group_by_partition(runs)
 
 
@@ -141,7 +156,9 @@ def local_scratch(settings, store) -> Iterator[Path]:
         else:
             yield child
     yield from (p for p in _children(Path(tempfile.gettempdir())) if p.name.startswith("np-"))
-    yield from (p for p in _children(settings.outbox_dir) if p.name.startswith(".") and p.name.endswith(".part"))
+    yield from (
+        p for p in _children(settings.outbox_dir) if p.name.startswith(".") and p.name.endswith(".part")
+    )
 
 
 def newest_and_size(path: Path) -> tuple[datetime, int]:
@@ -171,7 +188,9 @@ def _remove(path: Path) -> None:
 class Sweeper:
     """Deletes what the rules allow, counting everything in a Tally (nothing is deleted in a dry run)."""
 
-    def __init__(self, context, store, guard: LiveGuard, dry_run: bool, now: datetime, retention_days: int) -> None:
+    def __init__(
+        self, context, store, guard: LiveGuard, dry_run: bool, now: datetime, retention_days: int
+    ) -> None:
         self.context = context
         self.store = store
         self.guard = guard
@@ -257,18 +276,26 @@ class Sweeper:
 def report(context, tally: hk.Tally, **extra) -> dict:
     """The tally as the op's output metadata (shown in the UI) and as its output value."""
     summary = tally.summary()
-    metadata: dict = {"deleted": summary["deleted"], "deleted_bytes": summary["deleted_bytes"],
-                      "failed": summary["failed"], **extra}
+    metadata: dict = {
+        "deleted": summary["deleted"],
+        "deleted_bytes": summary["deleted_bytes"],
+        "failed": summary["failed"],
+        **extra,
+    }
     for category, values in summary["categories"].items():
         metadata[f"{category}_deleted"] = values["deleted"]
         metadata[f"{category}_bytes"] = values["bytes"]
         metadata[f"{category}_sample"] = dg.MetadataValue.json(values["sample"])
         if values["failed"]:
             metadata[f"{category}_failed"] = dg.MetadataValue.json(values["failed"])
-    metadata["skipped"] = dg.MetadataValue.json({c: v["skipped"] for c, v in summary["categories"].items() if v["skipped"]})
+    metadata["skipped"] = dg.MetadataValue.json(
+        {c: v["skipped"] for c, v in summary["categories"].items() if v["skipped"]}
+    )
     context.add_output_metadata(metadata)
-    context.log.info(f"{'would delete' if extra.get('dry_run') else 'deleted'} {summary['deleted']} item(s), "
-                     f"{summary['deleted_bytes']} bytes; failed {summary['failed']}")
+    context.log.info(
+        f"{'would delete' if extra.get('dry_run') else 'deleted'} {summary['deleted']} item(s), "
+        f"{summary['deleted_bytes']} bytes; failed {summary['failed']}"
+    )
     return {**summary, **extra}
 
 
@@ -284,12 +311,19 @@ def _sweeper(context, config: CleanupConfig, object_store: ObjectStoreResource, 
     days = config.retention_days or default_days
     now = _now()
     hk.cutoff(now, days)  # refuses a retention under one day
-    return Sweeper(context, object_store.store(), LiveGuard(context.instance, context.run_id), config.dry_run, now, days)
+    return Sweeper(
+        context, object_store.store(), LiveGuard(context.instance, context.run_id), config.dry_run, now, days
+    )
 
 
-@dg.op(description="Delete export work folders, temp files, scratch folders, unfinished uploads and Pipes context "
-                   "files older than the work retention, skipping everything live runs hold.", tags=HOUSEKEEPING_TAGS)
-def clean_work_files(context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource) -> dict:
+@dg.op(
+    description="Delete export work folders, temp files, scratch folders, unfinished uploads and Pipes context "
+    "files older than the work retention, skipping everything live runs hold.",
+    tags=HOUSEKEEPING_TAGS,
+)
+def clean_work_files(
+    context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource
+) -> dict:
     settings = get_settings()
     sweep = _sweeper(context, config, object_store, settings.cleanup_work_retention_days)
     store = sweep.store
@@ -302,23 +336,47 @@ def clean_work_files(context: dg.OpExecutionContext, config: CleanupConfig, obje
         sweep.uploads()
         sweep.pipes_contexts()
     sweep.local(local_scratch(settings, store))
-    return report(context, sweep.tally, retention_days=sweep.days, dry_run=config.dry_run, cutoff=hk.cutoff(sweep.now, sweep.days).isoformat())
+    return report(
+        context,
+        sweep.tally,
+        retention_days=sweep.days,
+        dry_run=config.dry_run,
+        cutoff=hk.cutoff(sweep.now, sweep.days).isoformat(),
+    )
 
 
-@dg.op(description="Delete export archives (zips/ and volumes.json) older than the archive retention; "
-                   "the production folder stays.", tags=HOUSEKEEPING_TAGS)
-def expire_export_archives(context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource) -> dict:
+@dg.op(
+    description="Delete export archives (zips/ and volumes.json) older than the archive retention; "
+    "the production folder stays.",
+    tags=HOUSEKEEPING_TAGS,
+)
+def expire_export_archives(
+    context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource
+) -> dict:
     sweep = _sweeper(context, config, object_store, get_settings().cleanup_archive_retention_days)
     for _key, prefix in export_folders(sweep.store):
         index = sweep.store.head(prefix + "volumes.json")  # lists the parts: goes with them
         sweep.folder("archive", prefix + "zips/", extra=[index] if index else [])
-    return report(context, sweep.tally, retention_days=sweep.days, dry_run=config.dry_run, cutoff=hk.cutoff(sweep.now, sweep.days).isoformat())
+    return report(
+        context,
+        sweep.tally,
+        retention_days=sweep.days,
+        dry_run=config.dry_run,
+        cutoff=hk.cutoff(sweep.now, sweep.days).isoformat(),
+    )
 
 
-@dg.op(description="Delete the partial outputs of exports that never completed and whose last run failed or was "
-                   "canceled longer ago than the work retention; manifest.zip and error_logs/ stay.", tags=HOUSEKEEPING_TAGS)
-def clean_orphaned_outputs(context: dg.OpExecutionContext, config: CleanupConfig, object_store: ObjectStoreResource,
-                           databases: DatabaseResource) -> dict:
+@dg.op(
+    description="Delete the partial outputs of exports that never completed and whose last run failed or was "
+    "canceled longer ago than the work retention; manifest.zip and error_logs/ stay.",
+    tags=HOUSEKEEPING_TAGS,
+)
+def clean_orphaned_outputs(
+    context: dg.OpExecutionContext,
+    config: CleanupConfig,
+    object_store: ObjectStoreResource,
+    databases: DatabaseResource,
+) -> dict:
     sweep = _sweeper(context, config, object_store, get_settings().cleanup_work_retention_days)
     exports = dict(export_folders(sweep.store))
     runs = runs_by_partition(context.instance, exports)
@@ -336,9 +394,17 @@ def clean_orphaned_outputs(context: dg.OpExecutionContext, config: CleanupConfig
             continue
         orphaned.append(key)
         objects = list(sweep.store.list_objects(prefix))
-        sweep.delete("partial_output", hk.orphaned_objects(prefix, objects, sweep.now, sweep.days, sweep.guard.scope()))
-    return report(context, sweep.tally, retention_days=sweep.days, dry_run=config.dry_run,
-                  orphaned_exports=dg.MetadataValue.json(orphaned[:100]), orphaned_export_count=len(orphaned))
+        sweep.delete(
+            "partial_output", hk.orphaned_objects(prefix, objects, sweep.now, sweep.days, sweep.guard.scope())
+        )
+    return report(
+        context,
+        sweep.tally,
+        retention_days=sweep.days,
+        dry_run=config.dry_run,
+        orphaned_exports=dg.MetadataValue.json(orphaned[:100]),
+        orphaned_export_count=len(orphaned),
+    )
 
 
 class PruneConfig(dg.Config):
@@ -347,9 +413,11 @@ class PruneConfig(dg.Config):
     dry_run: bool = False
 
 
-@dg.op(description="Delete finished `exports` and `exchanges` partitions (no live run, last run ended longer ago "
-                   "than the partition retention). Runs and materializations stay; `cases` is never pruned.",
-       tags=HOUSEKEEPING_TAGS)
+@dg.op(
+    description="Delete finished `exports` and `exchanges` partitions (no live run, last run ended longer ago "
+    "than the partition retention). Runs and materializations stay; `cases` is never pruned.",
+    tags=HOUSEKEEPING_TAGS,
+)
 def prune_finished_partitions(context: dg.OpExecutionContext, config: PruneConfig) -> dict:
     days = config.retention_days or get_settings().partition_retention_days
     now = _now()
@@ -366,9 +434,11 @@ def prune_finished_partitions(context: dg.OpExecutionContext, config: PruneConfi
             if len(pruned) >= config.max_keys:
                 verdicts["not_examined"] = len(keys) - start
                 break
-            chunk = keys[start:start + _CHUNK]
+            chunk = keys[start : start + _CHUNK]
             runs = runs_by_partition(context.instance, chunk)
-            finished, counts = hk.prunable_partitions(chunk, runs, now, days, guard.scope(), config.max_keys - len(pruned))
+            finished, counts = hk.prunable_partitions(
+                chunk, runs, now, days, guard.scope(), config.max_keys - len(pruned)
+            )
             for verdict, count in counts.items():
                 verdicts[verdict] = verdicts.get(verdict, 0) + count
             for key in finished:
@@ -391,8 +461,10 @@ def prune_finished_partitions(context: dg.OpExecutionContext, config: PruneConfi
     return result
 
 
-@dg.job(description="Daily: work files, temp files, scratch folders, unfinished uploads past the work retention.",
-        tags=HOUSEKEEPING_TAGS)
+@dg.job(
+    description="Daily: work files, temp files, scratch folders, unfinished uploads past the work retention.",
+    tags=HOUSEKEEPING_TAGS,
+)
 def housekeeping_work_files_job():
     clean_work_files()
 
@@ -402,12 +474,18 @@ def housekeeping_export_archives_job():
     expire_export_archives()
 
 
-@dg.job(description="Daily: partial outputs of exports whose last run died, past the work retention.", tags=HOUSEKEEPING_TAGS)
+@dg.job(
+    description="Daily: partial outputs of exports whose last run died, past the work retention.",
+    tags=HOUSEKEEPING_TAGS,
+)
 def housekeeping_orphaned_outputs_job():
     clean_orphaned_outputs()
 
 
-@dg.job(description="Daily: finished exports/exchanges partitions past the partition retention.", tags=HOUSEKEEPING_TAGS)
+@dg.job(
+    description="Daily: finished exports/exchanges partitions past the partition retention.",
+    tags=HOUSEKEEPING_TAGS,
+)
 def housekeeping_partitions_job():
     prune_finished_partitions()
 

@@ -7,7 +7,6 @@
 - `pii_findings_report_job`: a scan's findings as CSV or XLSX, masked unless asked otherwise.
 """
 
-
 import tempfile
 from pathlib import Path
 
@@ -44,31 +43,47 @@ class PiiDecisionConfig(dg.Config):
 
 
 def decided_event(row: dict, source: str) -> dict:
-    return make_event("PII_SCAN_DECIDED", row["case_id"], event_id=f"pii_scan_decided-{row['scan_id']}",
-                      scan_id=row["scan_id"], subject=row["subject"], subject_key=row["subject_key"],
-                      decision=row["decision"], decided_by=row["decided_by"], justification=row["justification"],
-                      source=source)
+    return make_event(
+        "PII_SCAN_DECIDED",
+        row["case_id"],
+        event_id=f"pii_scan_decided-{row['scan_id']}",
+        scan_id=row["scan_id"],
+        subject=row["subject"],
+        subject_key=row["subject_key"],
+        decision=row["decision"],
+        decided_by=row["decided_by"],
+        justification=row["justification"],
+        source=source,
+    )
 
 
 def refusal_event(config: PiiDecisionConfig, message: str, case_id: int | None) -> dict:
     """EVENT_REJECTED for a PII_DECISION_SUBMITTED that could not be recorded, echoing what it asked."""
     body = {"event_type": "PII_DECISION_SUBMITTED", **config.model_dump()}
-    rejected = Rejected(message, body, "PII_DECISION_SUBMITTED", config.event_id, case_id,
-                        f"pii-decision-{config.event_id}")
+    rejected = Rejected(
+        message, body, "PII_DECISION_SUBMITTED", config.event_id, case_id, f"pii-decision-{config.event_id}"
+    )
     return make_event("EVENT_REJECTED", case_id or 0, **rejection_event_fields(rejected))
 
 
 @dg.op(description="Records one decision on a PII scan and announces PII_SCAN_DECIDED; refuses a second one.")
-def record_pii_decision(context: dg.OpExecutionContext, config: PiiDecisionConfig, databases: DatabaseResource,
-                        event_bus: EventBusResource) -> None:
+def record_pii_decision(
+    context: dg.OpExecutionContext,
+    config: PiiDecisionConfig,
+    databases: DatabaseResource,
+    event_bus: EventBusResource,
+) -> None:
     source = "event" if config.event_id else "ui"
     bus = event_bus.bus()
     try:
         decision = Decision.model_validate(config.model_dump())
         row = decide(databases.databases().platform(), decision, source)
     except (ValidationError, DecisionRefused) as exc:
-        message = (f"The decision is invalid: {validation_problems(exc)}" if isinstance(exc, ValidationError)
-                   else exc.user_message)
+        message = (
+            f"The decision is invalid: {validation_problems(exc)}"
+            if isinstance(exc, ValidationError)
+            else exc.user_message
+        )
         if config.event_id:  # the backend asked: tell it why nothing happened
             scan = get_scan(databases.databases().platform(), config.scan_id)
             bus.publish(refusal_event(config, message, scan["case_id"] if scan else None))
@@ -77,8 +92,11 @@ def record_pii_decision(context: dg.OpExecutionContext, config: PiiDecisionConfi
     context.log.info(f"Scan {row['scan_id']} {row['status']} by {row['decided_by']}.")
 
 
-@dg.job(tags={"kind": "pii"}, description="Approve or reject a PII scan (ops.record_pii_decision.config: scan_id, "
-                                          "decision approve|reject, justification, decided_by).")
+@dg.job(
+    tags={"kind": "pii"},
+    description="Approve or reject a PII scan (ops.record_pii_decision.config: scan_id, "
+    "decision approve|reject, justification, decided_by).",
+)
 def pii_decision_job():
     record_pii_decision()
 
@@ -87,17 +105,27 @@ class PiiScanRef(dg.Config):
     scan_id: str
 
 
-@dg.op(description="Deletes a rejected production's files (manifest, work files, PII records and error logs stay) "
-                   "and announces EXPORT_FAILED; marks a rejected exchange failed and announces EXCHANGER_FAILED.")
-def apply_pii_rejection(context: dg.OpExecutionContext, config: PiiScanRef, databases: DatabaseResource,
-                        object_store: ObjectStoreResource, event_bus: EventBusResource,
-                        backend_api: BackendApiResource) -> None:
+@dg.op(
+    description="Deletes a rejected production's files (manifest, work files, PII records and error logs stay) "
+    "and announces EXPORT_FAILED; marks a rejected exchange failed and announces EXCHANGER_FAILED."
+)
+def apply_pii_rejection(
+    context: dg.OpExecutionContext,
+    config: PiiScanRef,
+    databases: DatabaseResource,
+    object_store: ObjectStoreResource,
+    event_bus: EventBusResource,
+    backend_api: BackendApiResource,
+) -> None:
     platform = databases.databases().platform()
     row = get_scan(platform, config.scan_id)
     if row is None or row["status"] != "rejected":
         raise dg.Failure(f"Scan {config.scan_id} is not a rejected scan.", allow_retries=False)
-    why = "the review deadline passed" if row["decision_source"] == "timeout" else \
-        f"rejected by {row['decided_by']}: {row['justification']}"
+    why = (
+        "the review deadline passed"
+        if row["decision_source"] == "timeout"
+        else f"rejected by {row['decided_by']}: {row['justification']}"
+    )
     message = f"The PII review did not clear this work ({why}); nothing was delivered."
     bus = event_bus.bus()
     if row["decision_source"] == "timeout":
@@ -112,19 +140,43 @@ def apply_pii_rejection(context: dg.OpExecutionContext, config: PiiScanRef, data
         # One request per 1,000 keys on S3: a production holds tens of thousands of files.
         failed = store.store.delete_many([store.key(k) for k in produced])
         if failed:
-            raise RetryableError(f"{len(failed)} of the rejected production's files could not be deleted; "
-                                 "the clean-up will be retried.", export_id=export_id)
-        context.log.info(f"Export {export_id}: {len(produced)} produced file(s) deleted after the PII rejection.")
-        bus.publish(make_event("EXPORT_FAILED", case_id, event_id=f"export_failed-{case_id}-{export_id}-{row['scan_id']}",
-                               export_id=export_id, page_count=0, archive_keys=[], error=message))
+            raise RetryableError(
+                f"{len(failed)} of the rejected production's files could not be deleted; "
+                "the clean-up will be retried.",
+                export_id=export_id,
+            )
+        context.log.info(
+            f"Export {export_id}: {len(produced)} produced file(s) deleted after the PII rejection."
+        )
+        bus.publish(
+            make_event(
+                "EXPORT_FAILED",
+                case_id,
+                event_id=f"export_failed-{case_id}-{export_id}-{row['scan_id']}",
+                export_id=export_id,
+                page_count=0,
+                archive_keys=[],
+                error=message,
+            )
+        )
         api = backend_api.api()
         if api is not None:
-            api.post_export_callback(export_id, export_callback_body(export_id, case_id, "failed", 0, [], message))
+            api.post_export_callback(
+                export_id, export_callback_body(export_id, case_id, "failed", 0, [], message)
+            )
     else:
         destination, source, batch = parse_exchange_key(row["subject_key"])
         set_state(platform, row["subject_key"], "failed", error=message)
-        bus.publish(make_event("EXCHANGER_FAILED", destination, event_id=f"{row['subject_key']}-EXCHANGER_FAILED-pii",
-                               source_case_id=source, batch_id=batch, error=message))
+        bus.publish(
+            make_event(
+                "EXCHANGER_FAILED",
+                destination,
+                event_id=f"{row['subject_key']}-EXCHANGER_FAILED-pii",
+                source_case_id=source,
+                batch_id=batch,
+                error=message,
+            )
+        )
 
 
 @dg.job(tags={"kind": "pii"}, description="What a rejected PII review does to the held export or exchange.")
@@ -139,8 +191,13 @@ class PiiReportConfig(dg.Config):
 
 
 @dg.op(description="A scan's findings as CSV or XLSX next to the scan's other files; masked by default.")
-def pii_findings_report(context: dg.OpExecutionContext, config: PiiReportConfig, databases: DatabaseResource,
-                        object_store: ObjectStoreResource, document_engine: DocumentEngineResource) -> dg.Output:
+def pii_findings_report(
+    context: dg.OpExecutionContext,
+    config: PiiReportConfig,
+    databases: DatabaseResource,
+    object_store: ObjectStoreResource,
+    document_engine: DocumentEngineResource,
+) -> dg.Output:
     if config.format not in ("csv", "xlsx"):
         raise dg.Failure(f"Unknown report format {config.format!r}; choose csv or xlsx.", allow_retries=False)
     row = get_scan(databases.databases().platform(), config.scan_id)
@@ -159,7 +216,7 @@ def pii_findings_report(context: dg.OpExecutionContext, config: PiiReportConfig,
                 texts[key] = _pages(store, key, document_engine.engine())
             pages = texts.get(key or "", [])
             page = int(line.get("page") or 0)
-            line["value"] = pages[page - 1][line["start"]:line["end"]] if 0 < page <= len(pages) else ""
+            line["value"] = pages[page - 1][line["start"] : line["end"]] if 0 < page <= len(pages) else ""
         context.log.warning(f"Unmasked PII findings report of scan {config.scan_id} asked for.")
     name = f"findings{'' if config.masked else '_unmasked'}.{config.format}"
     target = findings_key.rsplit("/", 1)[0] + "/" + name

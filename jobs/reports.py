@@ -52,10 +52,20 @@ def report_run_request(body: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
         **({"user_id": request.user_id} if request.user_id else {}),
         **({"date_from": p.date_from} if p.date_from else {}),
         **({"date_to": p.date_to} if p.date_to else {}),
-        **{name: getattr(p, name) for name in ("case_ids", "columns", "actions", "user_ids", "relevancy")
-           if getattr(p, name)},
-        **({"overlay_key": p.overlay_key, "match_by": p.match_by, "dry_run": p.dry_run}
-           if request.report_type == "coding_overlay" else {}),
+        **{
+            name: getattr(p, name)
+            for name in ("case_ids", "columns", "actions", "user_ids", "relevancy")
+            if getattr(p, name)
+        },
+        **(
+            {"overlay_key": p.overlay_key, "match_by": p.match_by, "dry_run": p.dry_run}
+            if request.report_type == "coding_overlay"
+            else {}
+        ),
     }
     asset_name = f"{request.report_type}_report"
-    return report_job_name(request.report_type), str(request.case_id), {"ops": {asset_name: {"config": config}}}
+    return (
+        report_job_name(request.report_type),
+        str(request.case_id),
+        {"ops": {asset_name: {"config": config}}},
+    )

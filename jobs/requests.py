@@ -51,13 +51,21 @@ def request_tags(kind: str, case_id: int, work_key: str, serial: str, event_id: 
     return tags
 
 
-def export_run_request(case_id: int, export_id: int, work_key: str, event_id: str | None = None) -> dg.RunRequest:
+def export_run_request(
+    case_id: int, export_id: int, work_key: str, event_id: str | None = None
+) -> dg.RunRequest:
     key = export_partition_key(case_id, export_id)
-    return dg.RunRequest(run_key=work_key, job_name=export_job.name, partition_key=key,
-                         tags=request_tags("export", case_id, work_key, f"export-{key}", event_id))
+    return dg.RunRequest(
+        run_key=work_key,
+        job_name=export_job.name,
+        partition_key=key,
+        tags=request_tags("export", case_id, work_key, f"export-{key}", event_id),
+    )
 
 
-def run_request_for(accepted: Accepted, work_key: str) -> tuple[dg.RunRequest, dg.AddDynamicPartitionsRequest | None]:
+def run_request_for(
+    accepted: Accepted, work_key: str
+) -> tuple[dg.RunRequest, dg.AddDynamicPartitionsRequest | None]:
     """The run of one accepted request and the partition it needs registered (if any)."""
     case = accepted.case_id
     if accepted.kind == "pii_decision":
@@ -66,28 +74,47 @@ def run_request_for(accepted: Accepted, work_key: str) -> tuple[dg.RunRequest, d
 
         decision = Decision.model_validate(accepted.body)
         config = {**decision.model_dump(), "event_id": accepted.event_id}
-        return dg.RunRequest(run_key=work_key, job_name=pii_decision_job.name,
-                             run_config={"ops": {"record_pii_decision": {"config": config}}},
-                             tags=request_tags("pii_decision", case, work_key, f"pii-{decision.scan_id}",
-                                               accepted.event_id)), None
+        return dg.RunRequest(
+            run_key=work_key,
+            job_name=pii_decision_job.name,
+            run_config={"ops": {"record_pii_decision": {"config": config}}},
+            tags=request_tags("pii_decision", case, work_key, f"pii-{decision.scan_id}", accepted.event_id),
+        ), None
     if accepted.kind == "export":
         request = export_run_request(case, accepted.export_id, work_key, accepted.event_id)
         return request, exports_partitions.build_add_request([request.partition_key])
     if accepted.kind == "stamp":
-        request = dg.RunRequest(run_key=work_key, job_name=stamp_job.name, partition_key=str(case),
-                                run_config=stamp_run_config(parse_request(accepted.body).model_dump(mode="json")),
-                                tags=request_tags("stamp", case, work_key, f"stamp-{case}", accepted.event_id))
+        request = dg.RunRequest(
+            run_key=work_key,
+            job_name=stamp_job.name,
+            partition_key=str(case),
+            run_config=stamp_run_config(parse_request(accepted.body).model_dump(mode="json")),
+            tags=request_tags("stamp", case, work_key, f"stamp-{case}", accepted.event_id),
+        )
         return request, cases_partitions.build_add_request([str(case)])
     if accepted.kind == "report":
         job_name, partition, config = report_run_request(accepted.body)
-        request = dg.RunRequest(run_key=work_key, job_name=job_name, partition_key=partition, run_config=config,
-                                tags=request_tags("report", case, work_key, work_key, accepted.event_id))
+        request = dg.RunRequest(
+            run_key=work_key,
+            job_name=job_name,
+            partition_key=partition,
+            run_config=config,
+            tags=request_tags("report", case, work_key, work_key, accepted.event_id),
+        )
         return request, cases_partitions.build_add_request([partition])
     exchange = exchange_run_request(accepted.body)
-    request = dg.RunRequest(run_key=work_key, job_name="exchange_job", partition_key=exchange.partition_key,
-                            run_config=exchange.run_config,
-                            tags={**exchange.tags, **request_tags("exchange", case, work_key,
-                                                                  f"exchange-{exchange.partition_key}", accepted.event_id)})
+    request = dg.RunRequest(
+        run_key=work_key,
+        job_name="exchange_job",
+        partition_key=exchange.partition_key,
+        run_config=exchange.run_config,
+        tags={
+            **exchange.tags,
+            **request_tags(
+                "exchange", case, work_key, f"exchange-{exchange.partition_key}", accepted.event_id
+            ),
+        },
+    )
     return request, exchanges_partitions.build_add_request([exchange.partition_key])
 
 
@@ -97,8 +124,9 @@ def batch_run_request(kind: str, runs: list[dg.RunRequest], work_keys: list[str]
     The asset gets them in order as `requests`: a stamp request's own config (`request`), or a
     report request's whole config."""
     first = runs[0]
-    if kind not in BATCHED_KINDS or any((r.job_name, r.partition_key) != (first.job_name, first.partition_key)
-                                                for r in runs):
+    if kind not in BATCHED_KINDS or any(
+        (r.job_name, r.partition_key) != (first.job_name, first.partition_key) for r in runs
+    ):
         raise ValueError("a batch holds stamp or report requests of one job and one case")
     (op_name,) = first.run_config["ops"]
     items = [r.run_config["ops"][op_name]["config"] for r in runs]
@@ -108,5 +136,10 @@ def batch_run_request(kind: str, runs: list[dg.RunRequest], work_keys: list[str]
     case = first.tags[CASE_TAG]
     serial = first.tags[SERIAL_TAG] if kind == "stamp" else work_key
     tags = {**request_tags(kind, int(case), work_key, serial, None), COUNT_TAG: str(len(runs))}
-    return dg.RunRequest(run_key=work_key, job_name=first.job_name, partition_key=first.partition_key,
-                         run_config={"ops": {op_name: {"config": {"requests": items}}}}, tags=tags)
+    return dg.RunRequest(
+        run_key=work_key,
+        job_name=first.job_name,
+        partition_key=first.partition_key,
+        run_config={"ops": {op_name: {"config": {"requests": items}}}},
+        tags=tags,
+    )

@@ -12,7 +12,7 @@ stamp_job = dg.define_asset_job(
     selection=[stamped_page_set],
     partitions_def=cases_partitions,
     description="Apply, update or remove stamps (ops.stamped_page_set.config.request holds the STAMP_REQUESTED body) "
-                "for one case, then re-stamp the exhibits that changed.",
+    "for one case, then re-stamp the exhibits that changed.",
 )
 
 

@@ -32,11 +32,17 @@ def record_machine(instance: dg.DagsterInstance, run: dg.DagsterRun, here: Machi
 
     An event, not a tag: a re-execution copies its parent's tags, and would claim the parent's machine."""
     instance.report_engine_event(
-        f"Run processes on {here.host} (pid {os.getpid()})", run,
-        EngineEventData(metadata={HOST_KEY: dg.MetadataValue.text(here.host),
-                                  BOOT_ID_KEY: dg.MetadataValue.text(here.boot_id),
-                                  PID_NAMESPACE_KEY: dg.MetadataValue.text(here.pid_namespace),
-                                  PID_KEY: dg.MetadataValue.text(str(os.getpid()))}))
+        f"Run processes on {here.host} (pid {os.getpid()})",
+        run,
+        EngineEventData(
+            metadata={
+                HOST_KEY: dg.MetadataValue.text(here.host),
+                BOOT_ID_KEY: dg.MetadataValue.text(here.boot_id),
+                PID_NAMESPACE_KEY: dg.MetadataValue.text(here.pid_namespace),
+                PID_KEY: dg.MetadataValue.text(str(os.getpid())),
+            }
+        ),
+    )
 
 
 def record_this_machine(instance: dg.DagsterInstance, run: dg.DagsterRun) -> None:
@@ -61,15 +67,21 @@ def slot_holder(instance: dg.DagsterInstance, run_id: str) -> SlotHolder | None:
         data = entry.dagster_event.event_specific_data if entry.dagster_event else None
         host = _metadata_text(data, HOST_KEY)
         if host:
-            machine = Machine(host, _metadata_text(data, BOOT_ID_KEY) or "", _metadata_text(data, PID_NAMESPACE_KEY) or "")
+            machine = Machine(
+                host, _metadata_text(data, BOOT_ID_KEY) or "", _metadata_text(data, PID_NAMESPACE_KEY) or ""
+            )
         pid = _metadata_text(data, PID_KEY)
         if pid and pid.isdigit():
             pids.append((int(pid), entry.timestamp))
     return SlotHolder(run_id, record.dagster_run.is_finished, machine, tuple(pids))
 
 
-def release_dead_slot_holders(instance: dg.DagsterInstance, run: dg.DagsterRun, pools: Iterable[str],
-                              log: dg.DagsterLogManager | None = None) -> list[DeadRun]:
+def release_dead_slot_holders(
+    instance: dg.DagsterInstance,
+    run: dg.DagsterRun,
+    pools: Iterable[str],
+    log: dg.DagsterLogManager | None = None,
+) -> list[DeadRun]:
     """Record this run's machine, then mark failed and free the slots of every provably dead holder of `pools`."""
     here = this_machine()
     record_machine(instance, run, here)
@@ -83,13 +95,18 @@ def release_dead_slot_holders(instance: dg.DagsterInstance, run: dg.DagsterRun, 
     holders = [h for h in (slot_holder(instance, run_id) for run_id in sorted(run_ids)) if h is not None]
     dead = dead_slot_holders(holders, here, run.run_id, process_start)
     for verdict in dead:
-        message = (f"The run's worker is gone: {verdict.reason}. Run {run.run_id} found it holding "
-                   f"concurrency slots; they were freed.")
+        message = (
+            f"The run's worker is gone: {verdict.reason}. Run {run.run_id} found it holding "
+            f"concurrency slots; they were freed."
+        )
         if verdict.mark_failed:
             dead_run = instance.get_run_by_id(verdict.run_id)
             if dead_run is not None and not dead_run.is_finished:
-                instance.report_run_failed(dead_run, message,
-                                           JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION))
+                instance.report_run_failed(
+                    dead_run,
+                    message,
+                    JobFailureData(error=None, failure_reason=RunFailureReason.UNEXPECTED_TERMINATION),
+                )
         storage.free_concurrency_slots_for_run(verdict.run_id)
         if log is not None:
             log.warning(f"freed the pool slots of dead run {verdict.run_id}: {verdict.reason}")

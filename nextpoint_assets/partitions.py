@@ -21,7 +21,9 @@ def case_id_of(partition_key: str) -> int:
 def case_keys_from_core(databases) -> list[str]:
     """Partition keys of every case the core database lists as active or archived."""
     with databases.core_reader().connect() as conn:
-        ids = conn.execute(select(npcases.c.id).where(npcases.c.status.in_(REGISTERED_STATUSES)).order_by(npcases.c.id))
+        ids = conn.execute(
+            select(npcases.c.id).where(npcases.c.status.in_(REGISTERED_STATUSES)).order_by(npcases.c.id)
+        )
         return [str(row[0]) for row in ids]
 
 

@@ -53,14 +53,21 @@ class BackendApi:
             f"{self.base_url}/exports/{int(export_id)}/callback",
             data=body,
             method="POST",
-            headers={"Content-Type": "application/xml; charset=utf-8", SIGNATURE_HEADER: sign(body, read_secret(self.secret_env))},
+            headers={
+                "Content-Type": "application/xml; charset=utf-8",
+                SIGNATURE_HEADER: sign(body, read_secret(self.secret_env)),
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 return response.status
         except urllib.error.HTTPError as exc:
             if exc.code >= 500 or exc.code == 429:
-                raise RetryableError("The backend API is unavailable; the callback will be retried.", status=exc.code) from exc
+                raise RetryableError(
+                    "The backend API is unavailable; the callback will be retried.", status=exc.code
+                ) from exc
             raise PermanentError("The backend API refused the export callback.", status=exc.code) from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RetryableError("The backend API could not be reached; the callback will be retried.") from exc
+            raise RetryableError(
+                "The backend API could not be reached; the callback will be retried."
+            ) from exc

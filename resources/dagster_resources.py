@@ -126,7 +126,9 @@ class DocumentEngineResource(dg.ConfigurableResource):
 
     @classmethod
     def from_settings(cls, s: Settings) -> DocumentEngineResource:
-        return cls(tessdata_prefix=str(s.tessdata_prefix) if s.tessdata_prefix else None, language=s.ocr_language)
+        return cls(
+            tessdata_prefix=str(s.tessdata_prefix) if s.tessdata_prefix else None, language=s.ocr_language
+        )
 
     def engine(self) -> LocalDocumentEngine:
         if self._engine is None:
@@ -158,7 +160,9 @@ class EventBusResource(dg.ConfigurableResource):
         if self.backend == "sns":
             import boto3
 
-            return SnsEventBus(self.topic_arn, boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url))
+            return SnsEventBus(
+                self.topic_arn, boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url)
+            )
         return LocalEventBus(Path(self.events_file))
 
 
@@ -192,8 +196,14 @@ class RequestQueueResource(dg.ConfigurableResource):
         )
 
     def queue(self) -> RequestQueue:
-        return build_request_queue(self.backend, Path(self.folder), self.queue_url, self.region, self.endpoint_url,
-                                   self.visibility_seconds)
+        return build_request_queue(
+            self.backend,
+            Path(self.folder),
+            self.queue_url,
+            self.region,
+            self.endpoint_url,
+            self.visibility_seconds,
+        )
 
 
 class MailerResource(dg.ConfigurableResource):
@@ -222,7 +232,12 @@ class MailerResource(dg.ConfigurableResource):
     def mailer(self) -> Mailer:
         if self.backend == "smtp":
             return SmtpMailer(
-                self.smtp_host, self.smtp_port, self.sender, self.smtp_user, self.smtp_password_env, self.smtp_starttls
+                self.smtp_host,
+                self.smtp_port,
+                self.sender,
+                self.smtp_user,
+                self.smtp_password_env,
+                self.smtp_starttls,
             )
         return LocalMailer(Path(self.outbox), self.sender)
 

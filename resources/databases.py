@@ -111,11 +111,20 @@ class Databases:
         """Where Spark finds a database: JDBC url, driver, user and the *name* of the password's
         environment variable (the password itself never leaves this process's environment)."""
         if self.config.backend == "sqlite":
-            return {"url": f"jdbc:sqlite:{self.sqlite_path(db_name)}", "driver": "org.sqlite.JDBC", "user": None, "password_env": None}
+            return {
+                "url": f"jdbc:sqlite:{self.sqlite_path(db_name)}",
+                "driver": "org.sqlite.JDBC",
+                "user": None,
+                "password_env": None,
+            }
         host = self.config.reader_host if role == "reader" and self.config.reader_host else self.config.host
         options = "useUnicode=true&characterEncoding=utf8&rewriteBatchedStatements=true&useBulkStmts=true"
-        return {"url": f"jdbc:mysql://{host}:{self.config.port}/{db_name}?{options}", "driver": "org.mariadb.jdbc.Driver",
-                "user": self.config.user, "password_env": self.config.password_env}
+        return {
+            "url": f"jdbc:mysql://{host}:{self.config.port}/{db_name}?{options}",
+            "driver": "org.mariadb.jdbc.Driver",
+            "user": self.config.user,
+            "password_env": self.config.password_env,
+        }
 
     def _engine(self, db_name: str, role: str, case_id: object | None = None) -> Engine:
         with self._lock:
@@ -168,7 +177,9 @@ class Databases:
         """A named lock of one case held across processes and machines: MySQL GET_LOCK, or a
         file lock beside the SQLite file. Waiting longer than the timeout is a retryable error."""
         db_name = self.case_db_name(case_id)
-        busy = RetryableError(f"Another run holds the {name} lock of case {case_id}; the work will be retried.")
+        busy = RetryableError(
+            f"Another run holds the {name} lock of case {case_id}; the work will be retried."
+        )
         if self.config.backend == "sqlite":
             self._engine(db_name, "writer", case_id=case_id)  # a missing case fails here, by name
             with open(self.sqlite_path(db_name).with_suffix(f".{name}.lock"), "a+") as handle:
@@ -188,7 +199,10 @@ class Databases:
             return
         lock_name = f"{db_name}:{name}"[:64]
         with self.case_writer(case_id).connect() as conn:
-            if conn.execute(text("SELECT GET_LOCK(:n, :t)"), {"n": lock_name, "t": timeout_seconds}).scalar() != 1:
+            if (
+                conn.execute(text("SELECT GET_LOCK(:n, :t)"), {"n": lock_name, "t": timeout_seconds}).scalar()
+                != 1
+            ):
                 raise busy
             try:
                 yield
@@ -203,7 +217,8 @@ class Databases:
         try:
             with server.connect() as conn:
                 found = conn.execute(
-                    text("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"), {"n": db_name}
+                    text("SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = :n"),
+                    {"n": db_name},
                 ).first()
         except OperationalError as exc:
             raise _classify(exc, db_name) from exc
@@ -245,7 +260,9 @@ class Databases:
             with server.begin() as conn:
                 # db_name is built from validated settings and an int case id, never user text.
                 conn.execute(
-                    text(f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                    text(
+                        f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                    )
                 )
             server.dispose()
         engine = self._engine(db_name, "writer")
@@ -271,5 +288,7 @@ def _classify(exc: OperationalError, db_name: str) -> Exception:
     if code == _MYSQL_UNKNOWN_DATABASE:
         return CaseDatabaseMissing(f"The database {db_name} does not exist.", database=db_name)
     if code in _MYSQL_RETRYABLE:
-        return RetryableError("The database is busy or unreachable; the work will be retried.", database=db_name)
+        return RetryableError(
+            "The database is busy or unreachable; the work will be retried.", database=db_name
+        )
     return exc

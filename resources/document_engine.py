@@ -37,16 +37,28 @@ class DocumentEngine(Protocol):
     def page_sizes(self, pdf: Path) -> list[tuple[float, float, int]]: ...
     def page_geometries(self, pdf: Path) -> list[PageGeometry]: ...
     def text_in_rect(self, pdf: Path, page_index: int, rect: tuple[float, float, float, float]) -> str: ...
-    def words_with_boxes(self, pdf: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]: ...
-    def find_text(self, pdf: Path, page_index: int, needle: str) -> list[tuple[float, float, float, float]]: ...
+    def words_with_boxes(
+        self, pdf: Path, page_index: int
+    ) -> list[tuple[str, tuple[float, float, float, float]]]: ...
+    def find_text(
+        self, pdf: Path, page_index: int, needle: str
+    ) -> list[tuple[float, float, float, float]]: ...
     def render_page(self, pdf: Path, page_index: int, dpi: int, grayscale: bool = False) -> Image.Image: ...
-    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int,
-                    page_dpi: Mapping[int, float] | None = None) -> Iterator[Image.Image]: ...
-    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int,
-                                 page_dpi: Mapping[int, float] | None = None) -> Iterator[np.ndarray]: ...
+    def iter_render(
+        self,
+        pdf: Path,
+        requests: list[tuple[int, bool]],
+        dpi: int,
+        page_dpi: Mapping[int, float] | None = None,
+    ) -> Iterator[Image.Image]: ...
+    def iter_render_bilevel_gray(
+        self, pdf: Path, pages: list[int], dpi: int, page_dpi: Mapping[int, float] | None = None
+    ) -> Iterator[np.ndarray]: ...
     def ocr(self, image: Image.Image, detect_orientation: bool = False) -> str: ...
     def ocr_words(self, image: Image.Image) -> tuple[str, list[tuple[str, tuple[int, int, int, int]]]]: ...
-    def ocr_word_boxes(self, image: Image.Image, detect_orientation: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]: ...
+    def ocr_word_boxes(
+        self, image: Image.Image, detect_orientation: bool = False
+    ) -> list[tuple[str, tuple[int, int, int, int]]]: ...
 
 
 def find_tessdata(configured: Path | None = None) -> Path:
@@ -126,8 +138,15 @@ class LocalDocumentEngine:
             raise DocumentEncrypted() from None
         except pikepdf.PdfError as error:
             raise DocumentUnreadable(reason=without_paths(str(error), pdf, name="the PDF")[:200]) from None
-        except (RuntimeError, ValueError, KeyError, TypeError) as error:  # qpdf gave up while writing the rebuilt copy
-            raise DocumentUnreadable(reason=without_paths(f"{exc}; {error}", pdf, name="the PDF")[:200]) from None
+        except (
+            RuntimeError,
+            ValueError,
+            KeyError,
+            TypeError,
+        ) as error:  # qpdf gave up while writing the rebuilt copy
+            raise DocumentUnreadable(
+                reason=without_paths(f"{exc}; {error}", pdf, name="the PDF")[:200]
+            ) from None
 
     def page_count(self, pdf: Path) -> int:
         try:
@@ -174,7 +193,9 @@ class LocalDocumentEngine:
                 raise DocumentUnreadable(f"Page {page_index + 1} does not exist.")
             return textpage.get_text_bounded(left=rect[0], bottom=rect[1], right=rect[2], top=rect[3])
 
-    def words_with_boxes(self, pdf: Path, page_index: int) -> list[tuple[str, tuple[float, float, float, float]]]:
+    def words_with_boxes(
+        self, pdf: Path, page_index: int
+    ) -> list[tuple[str, tuple[float, float, float, float]]]:
         """The text layer's words of a page in content order, each with the union of its
         characters' glyph boxes in user space (x0, y0, x1, y1; the space of redaction rects).
         A word is a run of characters between blanks; [] for a page without a text layer."""
@@ -186,8 +207,17 @@ class LocalDocumentEngine:
 
         def flush() -> None:
             if chars:
-                words.append(("".join(chars), (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                                                max(b[2] for b in boxes), max(b[3] for b in boxes))))
+                words.append(
+                    (
+                        "".join(chars),
+                        (
+                            min(b[0] for b in boxes),
+                            min(b[1] for b in boxes),
+                            max(b[2] for b in boxes),
+                            max(b[3] for b in boxes),
+                        ),
+                    )
+                )
             chars.clear()
             boxes.clear()
 
@@ -219,8 +249,14 @@ class LocalDocumentEngine:
                 rects = [textpage.get_charbox(i, loose=True) for i in range(index, index + count)]
                 rects = [r for r in rects if r[2] > r[0] and r[3] > r[1]]
                 if rects:
-                    boxes.append((min(r[0] for r in rects), min(r[1] for r in rects),
-                                  max(r[2] for r in rects), max(r[3] for r in rects)))
+                    boxes.append(
+                        (
+                            min(r[0] for r in rects),
+                            min(r[1] for r in rects),
+                            max(r[2] for r in rects),
+                            max(r[3] for r in rects),
+                        )
+                    )
             searcher.close()
             return boxes
 
@@ -241,8 +277,13 @@ class LocalDocumentEngine:
         # pdfium rounds sizes up; iter_render crops to exactly inches x dpi pixels.
         return next(self.iter_render(pdf, [(page_index, grayscale)], dpi))
 
-    def iter_render(self, pdf: Path, requests: list[tuple[int, bool]], dpi: int,
-                    page_dpi: Mapping[int, float] | None = None) -> Iterator[Image.Image]:
+    def iter_render(
+        self,
+        pdf: Path,
+        requests: list[tuple[int, bool]],
+        dpi: int,
+        page_dpi: Mapping[int, float] | None = None,
+    ) -> Iterator[Image.Image]:
         """Render (page index, grayscale) requests from one open document, exact pixel sizes.
         `page_dpi` draws the pages it names at their own resolution (oversized pages, smaller);
         the images are still labelled `dpi`."""
@@ -255,14 +296,19 @@ class LocalDocumentEngine:
                 page.close()
                 exact = (max(1, round(width * scale)), max(1, round(height * scale)))
                 if image.size != exact:
-                    image = image.crop((0, 0, *exact)) if image.width >= exact[0] and image.height >= exact[1] else image.resize(exact)
+                    image = (
+                        image.crop((0, 0, *exact))
+                        if image.width >= exact[0] and image.height >= exact[1]
+                        else image.resize(exact)
+                    )
                 if image.mode not in ("L", "RGB"):
                     image = image.convert("L" if grayscale else "RGB")
                 image.info["dpi"] = (dpi, dpi)
                 yield image
 
-    def iter_render_bilevel_gray(self, pdf: Path, pages: list[int], dpi: int,
-                                 page_dpi: Mapping[int, float] | None = None) -> Iterator[np.ndarray]:
+    def iter_render_bilevel_gray(
+        self, pdf: Path, pages: list[int], dpi: int, page_dpi: Mapping[int, float] | None = None
+    ) -> Iterator[np.ndarray]:
         """Grey pages meant for thresholding to black and white: rendered without anti-aliasing
         (crisp edges, three times faster) straight into arrays of exactly inches x dpi pixels
         (`page_dpi` as in iter_render)."""
@@ -272,8 +318,14 @@ class LocalDocumentEngine:
                 page = document[index]
                 width, height = page.get_size()
                 exact = (max(1, round(height * scale)), max(1, round(width * scale)))
-                bitmap = page.render(scale=scale, grayscale=True, may_draw_forms=True,
-                                     no_smoothtext=True, no_smoothpath=True, no_smoothimage=True)
+                bitmap = page.render(
+                    scale=scale,
+                    grayscale=True,
+                    may_draw_forms=True,
+                    no_smoothtext=True,
+                    no_smoothpath=True,
+                    no_smoothimage=True,
+                )
                 array = bitmap.to_numpy()
                 if array.ndim == 3:
                     array = array[:, :, 0]
@@ -293,7 +345,9 @@ class LocalDocumentEngine:
         text = api.GetUTF8Text()
         return text, _recognised(api, tesserocr.RIL.TEXTLINE)
 
-    def ocr_word_boxes(self, image: Image.Image, detect_orientation: bool = False) -> list[tuple[str, tuple[int, int, int, int]]]:
+    def ocr_word_boxes(
+        self, image: Image.Image, detect_orientation: bool = False
+    ) -> list[tuple[str, tuple[int, int, int, int]]]:
         """Recognised words, each with its pixel box (x0, y0, x1, y1) in `image`'s own
         coordinates, also when the scan was turned upright to be read."""
         import tesserocr
@@ -303,7 +357,10 @@ class LocalDocumentEngine:
         api = self._ocr_api()
         api.SetImage(seen)
         api.Recognize()
-        return [(value, _unrotate(box, degrees, image.width, image.height)) for value, box in _recognised(api, tesserocr.RIL.WORD)]
+        return [
+            (value, _unrotate(box, degrees, image.width, image.height))
+            for value, box in _recognised(api, tesserocr.RIL.WORD)
+        ]
 
     def _ocr_api(self):
         api = getattr(self._local, "api", None)
@@ -346,7 +403,9 @@ class LocalDocumentEngine:
         return int(result["orient_deg"]) % 360 if result and result.get("orient_deg") else 0
 
 
-def _unrotate(box: tuple[int, int, int, int], degrees: int, width: int, height: int) -> tuple[int, int, int, int]:
+def _unrotate(
+    box: tuple[int, int, int, int], degrees: int, width: int, height: int
+) -> tuple[int, int, int, int]:
     """A box found in an image turned `degrees` counter-clockwise (PIL rotate, expand) back in
     the coordinates of the original `width` x `height` image."""
     x0, y0, x1, y1 = box

@@ -64,12 +64,24 @@ class LocalEventBus:
         if not self.path.exists():
             return []
         # split("\n"), not splitlines(): an event's text may hold U+2028 or U+0085, which JSON leaves as they are.
-        return [json.loads(line) for line in self.path.read_text(encoding="utf-8").split("\n") if line.strip()]
+        return [
+            json.loads(line) for line in self.path.read_text(encoding="utf-8").split("\n") if line.strip()
+        ]
 
 
 #: SNS errors no retry can fix (the others, and every transport fault, are passing: retried).
-_REFUSALS = frozenset({"InvalidParameter", "InvalidParameterValue", "NotFound", "AuthorizationError",
-                       "ValidationError", "KMSDisabled", "KMSNotFound", "InvalidSecurity"})
+_REFUSALS = frozenset(
+    {
+        "InvalidParameter",
+        "InvalidParameterValue",
+        "NotFound",
+        "AuthorizationError",
+        "ValidationError",
+        "KMSDisabled",
+        "KMSNotFound",
+        "InvalidSecurity",
+    }
+)
 #: A batch id is an attribute for filtering, never large; one that is (a bug) is cut, not refused.
 _MAX_ATTRIBUTE_TEXT = 256
 
@@ -81,14 +93,19 @@ def message_attributes(event: dict[str, Any]) -> dict[str, dict[str, str]]:
         "caseId": {"DataType": "String", "StringValue": str(event["case_id"])[:_MAX_ATTRIBUTE_TEXT]},
     }
     if event.get("batch_id") is not None:
-        attributes["batchId"] = {"DataType": "String", "StringValue": str(event["batch_id"])[:_MAX_ATTRIBUTE_TEXT]}
+        attributes["batchId"] = {
+            "DataType": "String",
+            "StringValue": str(event["batch_id"])[:_MAX_ATTRIBUTE_TEXT],
+        }
     return attributes
 
 
 def attributes_size(attributes: dict[str, dict[str, str]]) -> int:
     """What the attributes count towards SNS's limit: each name, data type and value, in UTF-8 bytes."""
-    return sum(len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
-               for name, value in attributes.items())
+    return sum(
+        len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
+        for name, value in attributes.items()
+    )
 
 
 class SnsEventBus:
@@ -105,14 +122,22 @@ class SnsEventBus:
         attributes = message_attributes(event)
         fitted = fit_event(event, MAX_EVENT_BYTES - attributes_size(attributes))
         try:
-            self.client.publish(TopicArn=self.topic_arn, Message=serialize_event(fitted),
-                                MessageAttributes=message_attributes(fitted))
+            self.client.publish(
+                TopicArn=self.topic_arn,
+                Message=serialize_event(fitted),
+                MessageAttributes=message_attributes(fitted),
+            )
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code in _REFUSALS:
-                raise PermanentError(f"The event bus refused the event ({code}).", event_type=event["event_type"],
-                                     event_id=event["event_id"]) from exc
-            raise RetryableError(f"The event bus could not be reached ({code or type(exc).__name__}).") from exc
+                raise PermanentError(
+                    f"The event bus refused the event ({code}).",
+                    event_type=event["event_type"],
+                    event_id=event["event_id"],
+                ) from exc
+            raise RetryableError(
+                f"The event bus could not be reached ({code or type(exc).__name__})."
+            ) from exc
         except BotoCoreError as exc:
             raise RetryableError(f"The event bus could not be reached ({type(exc).__name__}).") from exc
         return event["event_id"]
@@ -123,5 +148,8 @@ def build_event_bus(settings) -> EventBus:
         import boto3
 
         endpoint = os.environ.get("NP_SNS_ENDPOINT_URL") or None
-        return SnsEventBus(settings.sns_topic_arn, boto3.client("sns", region_name=settings.aws_region, endpoint_url=endpoint))
+        return SnsEventBus(
+            settings.sns_topic_arn,
+            boto3.client("sns", region_name=settings.aws_region, endpoint_url=endpoint),
+        )
     return LocalEventBus(settings.events_file)

@@ -50,7 +50,9 @@ class LocalMailer:
 
 
 class SmtpMailer:
-    def __init__(self, host: str, port: int, sender: str, user: str | None, password_env: str, starttls: bool) -> None:
+    def __init__(
+        self, host: str, port: int, sender: str, user: str | None, password_env: str, starttls: bool
+    ) -> None:
         self.host, self.port, self.sender = host, port, sender
         self.user, self.password_env, self.starttls = user, password_env, starttls
 
@@ -67,7 +69,12 @@ class SmtpMailer:
                 if self.user:
                     smtp.login(self.user, read_secret(self.password_env))
                 smtp.send_message(message)
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, ConnectionError, TimeoutError) as exc:
+        except (
+            smtplib.SMTPServerDisconnected,
+            smtplib.SMTPConnectError,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
             raise RetryableError("The mail server could not be reached; sending will be retried.") from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise PermanentError("The mail server refused the recipients.", to=",".join(to)) from exc

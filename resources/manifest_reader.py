@@ -28,7 +28,9 @@ def extract_manifest(zip_path: Path, target: Path) -> Path:
         except KeyError:
             raise ManifestRejected("The export manifest zip holds no manifest.sqlite.") from None
         if info.file_size > MAX_MANIFEST_BYTES:
-            raise ManifestRejected(f"manifest.sqlite is {info.file_size} bytes, more than the {MAX_MANIFEST_BYTES} allowed.")
+            raise ManifestRejected(
+                f"manifest.sqlite is {info.file_size} bytes, more than the {MAX_MANIFEST_BYTES} allowed."
+            )
         target.parent.mkdir(parents=True, exist_ok=True)
         written = 0
         with archive.open(info) as source, open(target, "wb") as out:

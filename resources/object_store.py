@@ -207,7 +207,12 @@ class LocalObjectStore:
             stat = path.stat()
         except FileNotFoundError:  # gone since it was listed
             return None
-        return ObjectInfo(key, stat.st_size, datetime.fromtimestamp(stat.st_mtime, UTC), f"{stat.st_mtime_ns:x}-{stat.st_size:x}")
+        return ObjectInfo(
+            key,
+            stat.st_size,
+            datetime.fromtimestamp(stat.st_mtime, UTC),
+            f"{stat.st_mtime_ns:x}-{stat.st_size:x}",
+        )
 
     def delete_many(self, keys) -> list[str]:
         """Delete every key; returns the keys that could not be deleted."""
@@ -244,15 +249,26 @@ class S3ObjectStore:
                 raise RetryableError("The object store is busy; the work will be retried.", key=key) from exc
             raise
         except BotoCoreError as exc:
-            raise RetryableError("The object store could not be reached; the work will be retried.", key=key) from exc
+            raise RetryableError(
+                "The object store could not be reached; the work will be retried.", key=key
+            ) from exc
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> None:
         extra = {"ContentType": content_type} if content_type else {}
-        self._call(self.client.put_object, key, Bucket=self.bucket, Key=_check_full_key(key), Body=data, **extra)
+        self._call(
+            self.client.put_object, key, Bucket=self.bucket, Key=_check_full_key(key), Body=data, **extra
+        )
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> None:
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
-        self._call(self.client.upload_file, key, Filename=str(path), Bucket=self.bucket, Key=_check_full_key(key), **extra)
+        self._call(
+            self.client.upload_file,
+            key,
+            Filename=str(path),
+            Bucket=self.bucket,
+            Key=_check_full_key(key),
+            **extra,
+        )
 
     def move_file(self, key: str, path: Path, content_type: str | None = None) -> None:
         self.put_file(key, path, content_type)
@@ -264,7 +280,9 @@ class S3ObjectStore:
 
     def download(self, key: str, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._call(self.client.download_file, key, Bucket=self.bucket, Key=_check_full_key(key), Filename=str(path))
+        self._call(
+            self.client.download_file, key, Bucket=self.bucket, Key=_check_full_key(key), Filename=str(path)
+        )
         return path
 
     def exists(self, key: str) -> bool:
@@ -313,7 +331,9 @@ class S3ObjectStore:
 
     def link(self, key: str, expires_seconds: int) -> str:
         return self.client.generate_presigned_url(
-            "get_object", Params={"Bucket": self.bucket, "Key": _check_full_key(key)}, ExpiresIn=expires_seconds
+            "get_object",
+            Params={"Bucket": self.bucket, "Key": _check_full_key(key)},
+            ExpiresIn=expires_seconds,
         )
 
     # Housekeeping (jobs/housekeeping.py): listings with ages, unfinished uploads, bulk deletes.
@@ -323,7 +343,9 @@ class S3ObjectStore:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
             for item in page.get("Contents", []):
-                yield ObjectInfo(item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "").strip('"'))
+                yield ObjectInfo(
+                    item["Key"], int(item["Size"]), item["LastModified"], item.get("ETag", "").strip('"')
+                )
 
     def list_multipart_uploads(self, prefix: str = "") -> Iterator[tuple[str, str, datetime]]:
         """Multipart uploads begun and never completed nor aborted: (key, upload id, initiated)."""
@@ -337,7 +359,9 @@ class S3ObjectStore:
         from botocore.exceptions import ClientError
 
         try:
-            self._call(self.client.abort_multipart_upload, key, Bucket=self.bucket, Key=key, UploadId=upload_id)
+            self._call(
+                self.client.abort_multipart_upload, key, Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code", "") != "NoSuchUpload":
                 raise
@@ -348,8 +372,12 @@ class S3ObjectStore:
         batch: list[str] = []
 
         def flush() -> None:
-            response = self._call(self.client.delete_objects, batch[0], Bucket=self.bucket,
-                                  Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True})
+            response = self._call(
+                self.client.delete_objects,
+                batch[0],
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": k} for k in batch], "Quiet": True},
+            )
             failed.extend(error["Key"] for error in response.get("Errors", []))
             batch.clear()
 
@@ -417,7 +445,7 @@ class CaseStore:
         if relative_prefix:
             clean_relative_key(relative_prefix.rstrip("/"))
         for key in self.store.list_keys(self.prefix + relative_prefix):
-            yield key[len(self.prefix):]
+            yield key[len(self.prefix) :]
 
     def delete(self, relative: str) -> None:
         self.store.delete(self.key(relative))

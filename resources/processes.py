@@ -50,7 +50,7 @@ def process_start(pid: int) -> float | None:
     except OSError:
         return _kill_probe(pid)
     # "pid (comm) state ppid ... starttime(22nd field)": comm may hold spaces and parentheses.
-    fields = stat[stat.rfind(")") + 2:].split()
+    fields = stat[stat.rfind(")") + 2 :].split()
     if fields[0] in ("Z", "X"):  # zombie or dead: killed, not yet reaped
         return None
     boot = _boot_time()

@@ -123,8 +123,12 @@ class SqsRequestQueue:
             MessageSystemAttributeNames=["ApproximateReceiveCount"],
         )
         return [
-            QueueMessage(m["ReceiptHandle"], m.get("Body", ""), m["MessageId"],
-                         int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)))
+            QueueMessage(
+                m["ReceiptHandle"],
+                m.get("Body", ""),
+                m["MessageId"],
+                int(m.get("Attributes", {}).get("ApproximateReceiveCount", 1)),
+            )
             for m in response.get("Messages", [])
         ]
 
@@ -140,26 +144,38 @@ class SqsRequestQueue:
     def release(self, handles: Iterable[str]) -> None:
         """Make messages visible again at once (a tick that could not finish them)."""
         for batch in _chunks(list(dict.fromkeys(handles)), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(batch)]
+            entries = [
+                {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(batch)
+            ]
             try:
                 self._call(self.client.change_message_visibility_batch, Entries=entries)
             except RetryableError:
                 return  # they come back after their visibility timeout anyway
 
     def depth(self) -> int:
-        attributes = self._call(self.client.get_queue_attributes,
-                                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+        attributes = self._call(
+            self.client.get_queue_attributes,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )
         values = attributes["Attributes"]
-        return int(values["ApproximateNumberOfMessages"]) + int(values["ApproximateNumberOfMessagesNotVisible"])
+        return int(values["ApproximateNumberOfMessages"]) + int(
+            values["ApproximateNumberOfMessagesNotVisible"]
+        )
 
 
 def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
-def build_request_queue(backend: str, folder: Path, queue_url: str | None, region: str,
-                        endpoint_url: str | None = None, visibility_seconds: int = 300) -> RequestQueue:
+def build_request_queue(
+    backend: str,
+    folder: Path,
+    queue_url: str | None,
+    region: str,
+    endpoint_url: str | None = None,
+    visibility_seconds: int = 300,
+) -> RequestQueue:
     if backend == "sqs":
         import boto3
         from botocore.config import Config

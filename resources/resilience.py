@@ -57,9 +57,14 @@ class Guard:
         self.service = service
         self.policy = policy
         self.breaker = pybreaker.CircuitBreaker(
-            fail_max=policy.failures, reset_timeout=policy.reset_seconds, success_threshold=policy.successes,
-            exclude=[lambda exc: not isinstance(exc, RetryableError)], listeners=[_LogListener()], name=service,
-            throw_new_error_on_trip=False)
+            fail_max=policy.failures,
+            reset_timeout=policy.reset_seconds,
+            success_threshold=policy.successes,
+            exclude=[lambda exc: not isinstance(exc, RetryableError)],
+            listeners=[_LogListener()],
+            name=service,
+            throw_new_error_on_trip=False,
+        )
 
     @property
     def state(self) -> str:
@@ -70,12 +75,16 @@ class Guard:
             stop=stop_after_attempt(self.policy.attempts),
             wait=wait_random_exponential(multiplier=self.policy.base_seconds, max=self.policy.max_seconds),
             # Retry while the circuit lets calls through; an open one fails at once.
-            retry=retry_if_exception(lambda exc: isinstance(exc, RetryableError)
-                                     and self.breaker.current_state != pybreaker.STATE_OPEN),
+            retry=retry_if_exception(
+                lambda exc: (
+                    isinstance(exc, RetryableError) and self.breaker.current_state != pybreaker.STATE_OPEN
+                )
+            ),
             reraise=True,
             before_sleep=lambda state: log.info(
                 f"{self.service}: retrying after {state.outcome.exception()}",
-                extra={"fields": {"service": self.service, "attempt": state.attempt_number}}),
+                extra={"fields": {"service": self.service, "attempt": state.attempt_number}},
+            ),
         )
         return retrying(self._through_breaker, fn, *args, **kwargs)
 
@@ -85,7 +94,9 @@ class Guard:
         except pybreaker.CircuitBreakerError:
             raise RetryableError(
                 f"The {_NAMES.get(self.service, self.service)} is unavailable (it failed {self.policy.failures} times "
-                f"in a row); the work will be retried.", service=self.service) from None
+                f"in a row); the work will be retried.",
+                service=self.service,
+            ) from None
 
 
 _NAMES = {"object_store": "object store", "backend_api": "backend API", "mail_server": "mail server"}
@@ -111,5 +122,11 @@ def policy_from_settings() -> Policy:
     from resources.settings import get_settings
 
     s = get_settings()
-    return Policy(failures=s.circuit_failures, reset_seconds=s.circuit_reset_seconds, successes=s.circuit_successes,
-                  attempts=s.retry_attempts, base_seconds=s.retry_base_seconds, max_seconds=s.retry_max_seconds)
+    return Policy(
+        failures=s.circuit_failures,
+        reset_seconds=s.circuit_reset_seconds,
+        successes=s.circuit_successes,
+        attempts=s.retry_attempts,
+        base_seconds=s.retry_base_seconds,
+        max_seconds=s.retry_max_seconds,
+    )

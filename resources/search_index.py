@@ -109,7 +109,9 @@ def _checked(item: IndexedText) -> IndexedText:
 
 def _check_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        raise PermanentError(f"A search limit must be a whole number from 1 to {MAX_LIMIT}.", limit=repr(limit))
+        raise PermanentError(
+            f"A search limit must be a whole number from 1 to {MAX_LIMIT}.", limit=repr(limit)
+        )
     return limit
 
 
@@ -174,7 +176,9 @@ class Fts5SearchIndex:
             for batch in _batches((_checked(item) for item in texts), self.batch_size):
                 rows = _last_per_document(batch)
                 # Delete then insert: FTS5 has no unique key, the rowid is the only way to replace.
-                conn.executemany("DELETE FROM document_text WHERE rowid = ?", [(r.document_id,) for r in rows])
+                conn.executemany(
+                    "DELETE FROM document_text WHERE rowid = ?", [(r.document_id,) for r in rows]
+                )
                 conn.executemany(
                     "INSERT INTO document_text (rowid, text, exhibit_id, source) VALUES (?, ?, ?, ?)",
                     [(r.document_id, r.text, r.exhibit_id, r.source) for r in rows],
@@ -194,7 +198,9 @@ class Fts5SearchIndex:
             with _transaction(conn):
                 for batch in _batches(ids, self.batch_size):
                     # rowcount, not total_changes: the latter also counts FTS5's own shadow-table rows.
-                    cursor = conn.executemany("DELETE FROM document_text WHERE rowid = ?", [(d,) for d in batch])
+                    cursor = conn.executemany(
+                        "DELETE FROM document_text WHERE rowid = ?", [(d,) for d in batch]
+                    )
                     deleted += cursor.rowcount
             return deleted
 
@@ -214,7 +220,10 @@ class Fts5SearchIndex:
                 (_RAW_START, _RAW_END, SNIPPET_TOKENS, fts5_query(terms), limit),
             )
         # bm25() is lower-is-better; hits report higher-is-better like OpenSearch's _score.
-        return [SearchHit(doc, exhibit, -bm25, _marked_snippet(raw, _RAW_START, _RAW_END)) for doc, exhibit, bm25, raw in rows]
+        return [
+            SearchHit(doc, exhibit, -bm25, _marked_snippet(raw, _RAW_START, _RAW_END))
+            for doc, exhibit, bm25, raw in rows
+        ]
 
     def count(self, case_id: int) -> int:
         with self._connect(case_id, create=False) as conn:
@@ -275,7 +284,13 @@ def _classify(exc: sqlite3.Error, path: Path) -> Exception:
 _INDEX_BODY = {
     "settings": {
         "analysis": {
-            "analyzer": {"np_text": {"type": "custom", "tokenizer": "standard", "filter": ["lowercase", "asciifolding"]}}
+            "analyzer": {
+                "np_text": {
+                    "type": "custom",
+                    "tokenizer": "standard",
+                    "filter": ["lowercase", "asciifolding"],
+                }
+            }
         }
     },
     "mappings": {
@@ -304,14 +319,20 @@ class OpenSearchIndex:
     bulk_bytes = 8 * 1024 * 1024
 
     def __init__(
-        self, url: str, prefix: str = "nextpoint", user: str | None = None,
-        password_env: str = "NP_OPENSEARCH_PASSWORD", timeout: float = 30.0,
+        self,
+        url: str,
+        prefix: str = "nextpoint",
+        user: str | None = None,
+        password_env: str = "NP_OPENSEARCH_PASSWORD",
+        timeout: float = 30.0,
     ) -> None:
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SettingsError("NP_OPENSEARCH_URL must be an http(s) URL.")
         if parts.username or parts.password:
-            raise SettingsError("NP_OPENSEARCH_URL may not hold credentials; use NP_OPENSEARCH_USER and the password env.")
+            raise SettingsError(
+                "NP_OPENSEARCH_URL may not hold credentials; use NP_OPENSEARCH_USER and the password env."
+            )
         self.url = url.rstrip("/")
         self.prefix = prefix
         self.user = user
@@ -402,7 +423,12 @@ class OpenSearchIndex:
         if failed:
             status = max(failed)
             error = RetryableError if status >= 500 or status == 429 else PermanentError
-            raise error("The search index refused part of a bulk request.", index=index, status=status, failed=len(failed))
+            raise error(
+                "The search index refused part of a bulk request.",
+                index=index,
+                status=status,
+                failed=len(failed),
+            )
         return done
 
     def _request(
@@ -422,7 +448,9 @@ class OpenSearchIndex:
                 return None  # the case was never indexed
             raise _http_error(exc, method, path) from exc
         except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            raise RetryableError("The search service could not be reached; the work will be retried.") from exc
+            raise RetryableError(
+                "The search service could not be reached; the work will be retried."
+            ) from exc
 
 
 def _bulk_outcome(result: dict, action: str) -> tuple[int, list[int]]:
@@ -443,9 +471,15 @@ def _http_error(exc: urllib.error.HTTPError, method: str, path: str) -> Exceptio
     error_type = _error_type(exc)
     where = f"{method} {path.split('?')[0]}"
     if exc.code >= 500 or exc.code == 429:
-        return RetryableError("The search service is unavailable; the work will be retried.",
-                              status=exc.code, request=where, error=error_type)
-    return PermanentError("The search service refused a request.", status=exc.code, request=where, error=error_type)
+        return RetryableError(
+            "The search service is unavailable; the work will be retried.",
+            status=exc.code,
+            request=where,
+            error=error_type,
+        )
+    return PermanentError(
+        "The search service refused a request.", status=exc.code, request=where, error=error_type
+    )
 
 
 def _error_type(exc: urllib.error.HTTPError) -> str | None:
@@ -470,7 +504,12 @@ def _hit(raw: dict) -> SearchHit:
 def _index_pair(index: str, item: IndexedText) -> bytes:
     """An index action keyed by the document id (so indexing again replaces), then the document."""
     action = {"index": {"_index": index, "_id": str(item.document_id)}}
-    document = {"document_id": item.document_id, "exhibit_id": item.exhibit_id, "text": item.text, "source": item.source}
+    document = {
+        "document_id": item.document_id,
+        "exhibit_id": item.exhibit_id,
+        "text": item.text,
+        "source": item.source,
+    }
     return _ndjson(action) + _ndjson(document)
 
 

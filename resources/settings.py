@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     request_batch_max: int = Field(default=100, ge=1, le=1000)
     manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
     #: PII screening (docs/pii.md): what is looked for, what holds work back, how long a review may take.
-    pii_types: str = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,EMAIL_ADDRESS,PHONE_NUMBER,DATE_OF_BIRTH,PERSON"
+    pii_types: str = (
+        "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,EMAIL_ADDRESS,PHONE_NUMBER,DATE_OF_BIRTH,PERSON"
+    )
     #: The kinds whose findings hold the work until approved; the others are reported only. Contact details
     #: (email, phone) and names fill every business document: holding on them would make approval routine.
     pii_hold_types: str = "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,DATE_OF_BIRTH"
@@ -100,9 +102,13 @@ class Settings(BaseSettings):
     report_schedule_recipients: str = ""  # comma-separated addresses for scheduled reports
 
     # Housekeeping (jobs/housekeeping.py, sensors/housekeeping.py): daily clean-ups, cron in UTC, running by default.
-    cleanup_work_retention_days: int = Field(default=7, ge=1, le=3650)  # work files, temp, scratch, dead exports' outputs
+    cleanup_work_retention_days: int = Field(
+        default=7, ge=1, le=3650
+    )  # work files, temp, scratch, dead exports' outputs
     cleanup_archive_retention_days: int = Field(default=14, ge=1, le=3650)  # export archives (zips/)
-    partition_retention_days: int = Field(default=90, ge=1, le=36_500)  # finished exports/exchanges partitions
+    partition_retention_days: int = Field(
+        default=90, ge=1, le=36_500
+    )  # finished exports/exchanges partitions
     cleanup_work_cron: str = "0 3 * * *"
     cleanup_archive_cron: str = "15 3 * * *"
     cleanup_orphan_cron: str = "30 3 * * *"
@@ -202,7 +208,11 @@ class Settings(BaseSettings):
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read and validate settings; a bad value raises SettingsError naming the variable."""
     source = os.environ if env is None else env
-    values = {k[3:].lower(): v for k, v in source.items() if k.startswith("NP_") and k[3:].lower() in Settings.model_fields}
+    values = {
+        k[3:].lower(): v
+        for k, v in source.items()
+        if k.startswith("NP_") and k[3:].lower() in Settings.model_fields
+    }
     try:
         return Settings(_env_file=None, **values) if env is not None else Settings()
     except ValidationError as exc:

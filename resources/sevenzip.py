@@ -27,8 +27,21 @@ def pack(source_dir: Path, archive_base: Path, split_bytes: int, level: int = 1)
     for stale in archive_base.parent.glob(archive.name + ".*"):
         stale.unlink()
     result = subprocess.run(
-        [binary, "a", "-t7z", f"-mx={int(level)}", "-mmt=on", f"-v{split_bytes}b", "-bd", "-y", str(archive), source_dir.name],
-        cwd=source_dir.parent, capture_output=True, text=True,
+        [
+            binary,
+            "a",
+            "-t7z",
+            f"-mx={int(level)}",
+            "-mmt=on",
+            f"-v{split_bytes}b",
+            "-bd",
+            "-y",
+            str(archive),
+            source_dir.name,
+        ],
+        cwd=source_dir.parent,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         raise PermanentError("7-Zip could not pack the production.", detail=result.stderr.strip()[-500:])
@@ -40,16 +53,24 @@ def pack(source_dir: Path, archive_base: Path, split_bytes: int, level: int = 1)
 def test(first_part: Path) -> str:
     result = subprocess.run([seven_zip(), "t", "-bd", str(first_part)], capture_output=True, text=True)
     if result.returncode != 0 or "Everything is Ok" not in result.stdout:
-        raise PermanentError("The production archive failed its test.", detail=(result.stdout + result.stderr).strip()[-500:])
+        raise PermanentError(
+            "The production archive failed its test.", detail=(result.stdout + result.stderr).strip()[-500:]
+        )
     return result.stdout
 
 
 def list_files(first_part: Path) -> list[str]:
-    result = subprocess.run([seven_zip(), "l", "-slt", "-ba", str(first_part)], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [seven_zip(), "l", "-slt", "-ba", str(first_part)], capture_output=True, text=True, check=True
+    )
     files, current = [], {}
     for line in result.stdout.splitlines() + [""]:
         if not line.strip():
-            if current.get("Path") and "D" not in current.get("Attributes", "") and current.get("Folder") != "+":
+            if (
+                current.get("Path")
+                and "D" not in current.get("Attributes", "")
+                and current.get("Folder") != "+"
+            ):
                 files.append(current["Path"])
             current = {}
         elif " = " in line:

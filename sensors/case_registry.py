@@ -1,6 +1,5 @@
 """Keep the `cases` partitions in step with the core database."""
 
-
 import dagster as dg
 
 from domain.errors import PlatformError

@@ -16,7 +16,9 @@ from sensors.export_outcomes import held_for_review, step_failure_message
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Publishes EXCHANGER_FAILED and marks the exchange failed when an exchange run fails.",
 )
-def exchange_failure_sensor(context: dg.RunFailureSensorContext, databases: DatabaseResource, event_bus: EventBusResource):
+def exchange_failure_sensor(
+    context: dg.RunFailureSensorContext, databases: DatabaseResource, event_bus: EventBusResource
+):
     key = context.dagster_run.tags.get("dagster/partition")
     if not key or held_for_review(context):
         return
@@ -26,6 +28,13 @@ def exchange_failure_sensor(context: dg.RunFailureSensorContext, databases: Data
         set_state(databases.databases().platform(), key, "failed", error=message)
     except Exception as exc:  # noqa: BLE001 - the event must go out even if the record cannot be written
         context.log.warning(f"The exchange state of {key} could not be marked failed: {type(exc).__name__}")
-    event_bus.bus().publish(make_event(
-        "EXCHANGER_FAILED", destination, event_id=f"{key}-EXCHANGER_FAILED-{context.dagster_run.run_id}",
-        source_case_id=source, batch_id=batch, error=message))
+    event_bus.bus().publish(
+        make_event(
+            "EXCHANGER_FAILED",
+            destination,
+            event_id=f"{key}-EXCHANGER_FAILED-{context.dagster_run.run_id}",
+            source_case_id=source,
+            batch_id=batch,
+            error=message,
+        )
+    )

@@ -77,10 +77,19 @@ def export_failure_sensor(
     case_id, export_id = parse_export_key(key)
     store = object_store.case(case_id)
     message = failure_message(context, store, export_id)
-    event_bus.bus().publish(make_event(
-        "EXPORT_FAILED", case_id, event_id=f"export_failed-{case_id}-{export_id}-{context.dagster_run.run_id}",
-        export_id=export_id, page_count=0, archive_keys=[], error=message,
-    ))
+    event_bus.bus().publish(
+        make_event(
+            "EXPORT_FAILED",
+            case_id,
+            event_id=f"export_failed-{case_id}-{export_id}-{context.dagster_run.run_id}",
+            export_id=export_id,
+            page_count=0,
+            archive_keys=[],
+            error=message,
+        )
+    )
     api = backend_api.api()
     if api is not None:
-        api.post_export_callback(export_id, export_callback_body(export_id, case_id, "failed", 0, [], message))
+        api.post_export_callback(
+            export_id, export_callback_body(export_id, case_id, "failed", 0, [], message)
+        )

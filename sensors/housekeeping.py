@@ -42,14 +42,26 @@ def daily_schedule(job: dg.JobDefinition, cron: str, description: str) -> dg.Sch
 
 
 HOUSEKEEPING_SCHEDULES = [
-    daily_schedule(housekeeping_work_files_job, settings.cleanup_work_cron,
-                   "Every day: work files, temp files, scratch folders and unfinished uploads past the work retention."),
-    daily_schedule(housekeeping_export_archives_job, settings.cleanup_archive_cron,
-                   "Every day: export archives past the archive retention."),
-    daily_schedule(housekeeping_orphaned_outputs_job, settings.cleanup_orphan_cron,
-                   "Every day: partial outputs of exports whose last run failed or was canceled."),
-    daily_schedule(housekeeping_partitions_job, settings.partition_prune_cron,
-                   "Every day: finished exports/exchanges partitions past the partition retention."),
+    daily_schedule(
+        housekeeping_work_files_job,
+        settings.cleanup_work_cron,
+        "Every day: work files, temp files, scratch folders and unfinished uploads past the work retention.",
+    ),
+    daily_schedule(
+        housekeeping_export_archives_job,
+        settings.cleanup_archive_cron,
+        "Every day: export archives past the archive retention.",
+    ),
+    daily_schedule(
+        housekeeping_orphaned_outputs_job,
+        settings.cleanup_orphan_cron,
+        "Every day: partial outputs of exports whose last run failed or was canceled.",
+    ),
+    daily_schedule(
+        housekeeping_partitions_job,
+        settings.partition_prune_cron,
+        "Every day: finished exports/exchanges partitions past the partition retention.",
+    ),
 ]
 
 __all__ = ["HOUSEKEEPING_JOBS", "HOUSEKEEPING_SCHEDULES"]

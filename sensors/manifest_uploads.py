@@ -50,8 +50,10 @@ class ManifestCursor:
 
     def dump(self) -> str:
         handled = {str(case): encode_ids(ids) for case, ids in sorted(self.handled.items()) if ids}
-        return json.dumps({"since": self.since.isoformat(), "next_case": self.next_case, "handled": handled},
-                          separators=(",", ":"))
+        return json.dumps(
+            {"since": self.since.isoformat(), "next_case": self.next_case, "handled": handled},
+            separators=(",", ":"),
+        )
 
 
 def scan(context, store, databases, budget_seconds: float, now: datetime | None = None):
@@ -62,7 +64,7 @@ def scan(context, store, databases, budget_seconds: float, now: datetime | None 
     known = workable_cases(databases, cases) if cases else set()
     deadline = time.monotonic() + budget_seconds
     found: list[tuple[int, int, str]] = []  # (case, export, work key)
-    order = cases[cursor.next_case:] + cases[:cursor.next_case] if cursor.next_case < len(cases) else cases
+    order = cases[cursor.next_case :] + cases[: cursor.next_case] if cursor.next_case < len(cases) else cases
     visited = 0
     for case_id in order:
         if time.monotonic() > deadline:
@@ -94,15 +96,18 @@ def scan(context, store, databases, budget_seconds: float, now: datetime | None 
     default_status=dg.DefaultSensorStatus.RUNNING,
     job=export_job,
     description="Starts an export when its manifest.zip is uploaded under case_{id}/exports/export_{id}/ "
-                "(once per manifest; an EXPORT_REQUESTED event for the same manifest starts nothing more).",
+    "(once per manifest; an EXPORT_REQUESTED event for the same manifest starts nothing more).",
 )
-def manifest_upload_sensor(context: dg.SensorEvaluationContext, object_store: ObjectStoreResource,
-                           databases: DatabaseResource):
+def manifest_upload_sensor(
+    context: dg.SensorEvaluationContext, object_store: ObjectStoreResource, databases: DatabaseResource
+):
     try:
         requests, keys, cursor = scan(context, object_store.store(), databases.databases(), budget_seconds=30)
     except Exception as exc:  # noqa: BLE001 - a store or database fault skips the tick; the cursor stays
         context.log.warning(f"manifest scan skipped: {type(exc).__name__}: {str(exc)[:300]}")
-        return dg.SkipReason(f"The object store or the core database could not be read ({type(exc).__name__}).")
+        return dg.SkipReason(
+            f"The object store or the core database could not be read ({type(exc).__name__})."
+        )
     return dg.SensorResult(
         run_requests=requests,
         dynamic_partitions_requests=[exports_partitions.build_add_request(keys)] if keys else [],

@@ -20,35 +20,61 @@ from resources.dagster_resources import DatabaseResource
 from resources.settings import get_settings
 
 EXPORT_HELD = [dg.AssetKey("export_archive"), dg.AssetKey("export_completion")]
-EXCHANGE_HELD = [dg.AssetKey(k) for k in ("exchange_database_copy", "exchange_documents", "exchange_search_text",
-                                          "exchange_completion")]
+EXCHANGE_HELD = [
+    dg.AssetKey(k)
+    for k in ("exchange_database_copy", "exchange_documents", "exchange_search_text", "exchange_completion")
+]
 
 
 def follow_up(row: dict) -> dg.RunRequest:
     """The one run that deals with a decided scan's held work."""
     run_key = f"pii-{row['decision']}-{row['scan_id']}"
-    tags = {"np/pii_scan": row["scan_id"], CASE_TAG: str(row["case_id"]), SERIAL_TAG: f"{row['subject']}-{row['subject_key']}"}
+    tags = {
+        "np/pii_scan": row["scan_id"],
+        CASE_TAG: str(row["case_id"]),
+        SERIAL_TAG: f"{row['subject']}-{row['subject_key']}",
+    }
     if row["decision"] == "rejected":
-        return dg.RunRequest(run_key=run_key, job_name=pii_rejection_job.name, tags=tags,
-                             run_config={"ops": {"apply_pii_rejection": {"config": {"scan_id": row["scan_id"]}}}})
+        return dg.RunRequest(
+            run_key=run_key,
+            job_name=pii_rejection_job.name,
+            tags=tags,
+            run_config={"ops": {"apply_pii_rejection": {"config": {"scan_id": row["scan_id"]}}}},
+        )
     if row["subject"] == "export":
-        return dg.RunRequest(run_key=run_key, job_name=export_job.name, partition_key=row["subject_key"],
-                             asset_selection=EXPORT_HELD, tags=tags)
-    return dg.RunRequest(run_key=run_key, job_name=exchange_job.name, partition_key=row["subject_key"],
-                         asset_selection=EXCHANGE_HELD, tags=tags)
+        return dg.RunRequest(
+            run_key=run_key,
+            job_name=export_job.name,
+            partition_key=row["subject_key"],
+            asset_selection=EXPORT_HELD,
+            tags=tags,
+        )
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=exchange_job.name,
+        partition_key=row["subject_key"],
+        asset_selection=EXCHANGE_HELD,
+        tags=tags,
+    )
 
 
 def evaluate(context, databases) -> dg.SensorResult | dg.SkipReason:
     platform = databases.databases().platform()
     expired = expire(platform)
     for row in expired:
-        context.log.warning(f"PII scan {row['scan_id']} ({row['subject']} {row['subject_key']}) rejected: no decision "
-                            "before its deadline.")
+        context.log.warning(
+            f"PII scan {row['scan_id']} ({row['subject']} {row['subject_key']}) rejected: no decision "
+            "before its deadline."
+        )
     decided = decided_not_resumed(platform)
     requests = [follow_up(row) for row in decided]
     if requests:
-        started = {r.tags.get("dagster/run_key") for r in context.instance.get_runs(
-            dg.RunsFilter(tags={"dagster/run_key": [r.run_key for r in requests]}))}
+        started = {
+            r.tags.get("dagster/run_key")
+            for r in context.instance.get_runs(
+                dg.RunsFilter(tags={"dagster/run_key": [r.run_key for r in requests]})
+            )
+        }
         for row, request in zip(decided, requests, strict=True):
             if request.run_key in started:
                 mark_resumed(platform, row["scan_id"])
@@ -63,7 +89,7 @@ def evaluate(context, databases) -> dg.SensorResult | dg.SkipReason:
     default_status=dg.DefaultSensorStatus.RUNNING,
     jobs=[export_job, exchange_job, pii_rejection_job],
     description="Rejects PII scans past their review deadline; starts the held work of approved scans and the "
-                "clean-up of rejected ones.",
+    "clean-up of rejected ones.",
 )
 def pii_review_sensor(context: dg.SensorEvaluationContext, databases: DatabaseResource):
     return evaluate(context, databases)

@@ -28,7 +28,8 @@ def _case(context: dg.RunFailureSensorContext) -> int | None:
 def _announced(context: dg.RunFailureSensorContext) -> set[str]:
     """Event ids of the requests the run's steps already announced (their materializations name them)."""
     records = context.instance.get_records_for_run(
-        context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records
+        context.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
+    ).records
     ids: set[str] = set()
     for record in records:
         metadata = record.asset_materialization.metadata if record.asset_materialization else {}
@@ -55,10 +56,19 @@ def stamp_failure_events(context: dg.RunFailureSensorContext, case_id: int, mess
         if request["event_id"] in done:
             continue
         receipt = StampRequest.model_construct(event_id=request["event_id"]).receipt_name
-        events.append(make_event("STAMP_FAILED", case_id, event_id=f"stamp_failed-{case_id}-{receipt}",
-                                 exhibit_ids=list(request.get("exhibit_ids", [])), bates_range=None, error=message,
-                                 stamp_type=request.get("type"), action=request.get("action"),
-                                 request_event_id=request["event_id"]))
+        events.append(
+            make_event(
+                "STAMP_FAILED",
+                case_id,
+                event_id=f"stamp_failed-{case_id}-{receipt}",
+                exhibit_ids=list(request.get("exhibit_ids", [])),
+                bates_range=None,
+                error=message,
+                stamp_type=request.get("type"),
+                action=request.get("action"),
+                request_event_id=request["event_id"],
+            )
+        )
     return events
 
 
@@ -73,9 +83,18 @@ def report_failure_events(context: dg.RunFailureSensorContext, case_id: int, mes
         if event_id and event_id in done:
             continue
         name = request_name(event_id) if event_id else f"{context.dagster_run.run_id}-{report_type}"
-        events.append(make_event("REPORT_FAILED", case_id, event_id=f"report_failed-{case_id}-{name}",
-                                 report_type=report_type, object_key=None, row_count=0, error=message,
-                                 request_event_id=event_id))
+        events.append(
+            make_event(
+                "REPORT_FAILED",
+                case_id,
+                event_id=f"report_failed-{case_id}-{name}",
+                report_type=report_type,
+                object_key=None,
+                row_count=0,
+                error=message,
+                request_event_id=event_id,
+            )
+        )
     return events
 
 
@@ -83,7 +102,7 @@ def report_failure_events(context: dg.RunFailureSensorContext, case_id: int, mes
     monitored_jobs=[stamp_job, *REPORT_JOBS.values()],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Publishes STAMP_FAILED / REPORT_FAILED when a stamp or report run fails as a whole "
-                "(for a batch of requests: each request its steps did not announce).",
+    "(for a batch of requests: each request its steps did not announce).",
 )
 def request_failure_sensor(context: dg.RunFailureSensorContext, event_bus: EventBusResource):
     case_id = _case(context)

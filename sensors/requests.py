@@ -75,8 +75,9 @@ def _dump_cursor(pending: list[tuple[str, str]]) -> str:
     return json.dumps({"pending": pending, "at": round(time.time(), 3)}, separators=(",", ":"))
 
 
-def tick_limit(tick_messages: int, visibility_seconds: int, last_at: float, last_taken: int,
-               now: float | None = None) -> int:
+def tick_limit(
+    tick_messages: int, visibility_seconds: int, last_at: float, last_taken: int, now: float | None = None
+) -> int:
     """How many messages this tick may take. The daemon creates the runs of a tick after it (0.05-0.25 s
     a run on 2 cores, bench/README.md "sqs_intake"), and the next tick starts only then: when the last
     tick's `last_taken` messages took long to become runs, take no more than half a visibility timeout's
@@ -101,10 +102,21 @@ class Tick:
         self.databases = databases
         self.object_store = object_store
         self.bus = event_bus.bus()
-        self.outcome = {"received": 0, "requested": 0, "already_done": 0, "duplicates": 0, "rejected": 0,
-                        "ignored": 0, "confirmed": 0, "batched": 0, "left": 0}
+        self.outcome = {
+            "received": 0,
+            "requested": 0,
+            "already_done": 0,
+            "duplicates": 0,
+            "rejected": 0,
+            "ignored": 0,
+            "confirmed": 0,
+            "batched": 0,
+            "left": 0,
+        }
         self.delete: list[str] = []
-        self.refused: set[str] = set()  # digests announced this tick: a copy in the same tick is not announced twice
+        self.refused: set[str] = (
+            set()
+        )  # digests announced this tick: a copy in the same tick is not announced twice
 
     def confirm(self, pending: list[tuple[str, str]]) -> None:
         """Delete the messages whose runs now exist; the rest come back after their visibility timeout."""
@@ -132,16 +144,28 @@ class Tick:
             self.outcome["duplicates"] += 1
             return
         try:
-            self.bus.publish(make_event("EVENT_REJECTED", rejected.case_id or 0, **rejection_event_fields(rejected)))
+            self.bus.publish(
+                make_event("EVENT_REJECTED", rejected.case_id or 0, **rejection_event_fields(rejected))
+            )
         except Exception as exc:  # noqa: BLE001 - any fault of one publish is this message's alone
             reason = str(exc) if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {str(exc)[:300]}"
-            log.warning(f"EVENT_REJECTED could not be published; message {message.message_id} comes back on its "
-                        f"own: {reason}", extra={"fields": {"message_id": message.message_id}})
+            log.warning(
+                f"EVENT_REJECTED could not be published; message {message.message_id} comes back on its "
+                f"own: {reason}",
+                extra={"fields": {"message_id": message.message_id}},
+            )
             self.outcome["left"] += 1
             return
-        log.warning(f"request rejected: {rejected.reason[:500]}",
-                    extra={"fields": {"case_id": rejected.case_id, "event_id": (rejected.event_id or "")[:200],
-                                      "message_id": message.message_id}})
+        log.warning(
+            f"request rejected: {rejected.reason[:500]}",
+            extra={
+                "fields": {
+                    "case_id": rejected.case_id,
+                    "event_id": (rejected.event_id or "")[:200],
+                    "message_id": message.message_id,
+                }
+            },
+        )
         if rejected.digest:
             self.refused.add(rejected.digest)
         self.delete.append(message.handle)
@@ -151,14 +175,18 @@ class Tick:
         """Handling one message raised something nobody expected (a bug, or a fault of this message alone).
         It is logged by its message id and left to its own redelivery; on its `max_receives`-th delivery it
         is rejected instead, so it is not retried for ever. The rest of the tick goes on."""
-        log.error(f"message {message.message_id} (delivery {message.receive_count}) could not be handled: "
-                  f"{type(exc).__name__}: {str(exc)[:300]}\n{traceback.format_exc(limit=8)}",
-                  extra={"fields": {"message_id": message.message_id}})
+        log.error(
+            f"message {message.message_id} (delivery {message.receive_count}) could not be handled: "
+            f"{type(exc).__name__}: {str(exc)[:300]}\n{traceback.format_exc(limit=8)}",
+            extra={"fields": {"message_id": message.message_id}},
+        )
         if message.receive_count < self.settings.max_receives:
             self.outcome["left"] += 1
             return
-        reason = (f"The message could not be handled after {message.receive_count} deliveries: an internal error "
-                  "(the platform team has the details).")
+        reason = (
+            f"The message could not be handled after {message.receive_count} deliveries: an internal error "
+            "(the platform team has the details)."
+        )
         if request is not None:
             self.reject(message, _refused(message, request, reason))
         else:
@@ -181,7 +209,9 @@ class Tick:
                 accepted.append((message, result))
         return accepted
 
-    def check(self, accepted: list[tuple[QueueMessage, Accepted]]) -> list[tuple[QueueMessage, Accepted, str]]:
+    def check(
+        self, accepted: list[tuple[QueueMessage, Accepted]]
+    ) -> list[tuple[QueueMessage, Accepted, str]]:
         """Every case must exist; an export's manifest must be there. Returns (message, request, work key)."""
         cases = workable_cases(self.databases.databases(), {c for _, a in accepted for c in a.case_ids})
         store = self.object_store.store()
@@ -190,7 +220,9 @@ class Tick:
             missing = [c for c in request.case_ids if c not in cases]
             if missing:
                 named = ", ".join(str(c) for c in missing)
-                self.reject(message, _refused(message, request, f"Case {named} does not exist or was deleted."))
+                self.reject(
+                    message, _refused(message, request, f"Case {named} does not exist or was deleted.")
+                )
                 continue
             work_key = request.work_key
             if request.kind == "export":
@@ -205,14 +237,22 @@ class Tick:
                     self.failed(message, exc, request)
                     continue
                 if manifest is None:
-                    self.reject(message, _refused(message, request,
-                                                  f"The manifest {request.body['manifest_key']} is not in the object store."))
+                    self.reject(
+                        message,
+                        _refused(
+                            message,
+                            request,
+                            f"The manifest {request.body['manifest_key']} is not in the object store.",
+                        ),
+                    )
                     continue
                 work_key = export_work_key(request.case_id, request.export_id, manifest.version)
             checked.append((message, request, work_key))
         return checked
 
-    def plan(self, checked: list[tuple[QueueMessage, Accepted, str]]) -> tuple[list, list, list[tuple[str, str]]]:
+    def plan(
+        self, checked: list[tuple[QueueMessage, Accepted, str]]
+    ) -> tuple[list, list, list[tuple[str, str]]]:
         """Run requests for work without a run; the handles to delete once those runs are recorded."""
         existing = work_with_runs(self.context.instance, {w for _, _, w in checked})
         runs: dict[str, tuple[str, dg.RunRequest]] = {}
@@ -224,8 +264,15 @@ class Tick:
                 self.outcome["already_done"] += 1
                 continue
             if message.receive_count > self.settings.max_receives:
-                self.reject(message, _refused(message, request, f"The work could not be started after "
-                                              f"{message.receive_count - 1} deliveries; the platform team has the details."))
+                self.reject(
+                    message,
+                    _refused(
+                        message,
+                        request,
+                        f"The work could not be started after "
+                        f"{message.receive_count - 1} deliveries; the platform team has the details.",
+                    ),
+                )
                 continue
             pending.append((message.handle, work_key))
             if work_key in runs:
@@ -245,7 +292,9 @@ class Tick:
             if partition is not None:
                 partitions.setdefault(partition.partitions_def_name, set()).update(partition.partition_keys)
         self.outcome["requested"] = len(runs)
-        adds = [dg.AddDynamicPartitionsRequest(name, sorted(keys)) for name, keys in sorted(partitions.items())]
+        adds = [
+            dg.AddDynamicPartitionsRequest(name, sorted(keys)) for name, keys in sorted(partitions.items())
+        ]
         return self.batch(runs), adds, pending
 
     def batch(self, runs: dict[str, tuple[str, dg.RunRequest]]) -> list[dg.RunRequest]:
@@ -261,7 +310,7 @@ class Tick:
         batch_of: dict[str, str] = {}
         for members in groups.values():
             for start in range(0, len(members), self.settings.batch_max):
-                chunk = members[start:start + self.settings.batch_max]
+                chunk = members[start : start + self.settings.batch_max]
                 if len(chunk) == 1:
                     out.append(runs[chunk[0]][1])
                     continue
@@ -276,8 +325,14 @@ class Tick:
 
 
 def _refused(message: QueueMessage, request: Accepted, reason: str) -> Rejected:
-    return Rejected(reason, request.body, request.event_type, request.event_id, request.case_id,
-                    message_digest(message.body))
+    return Rejected(
+        reason,
+        request.body,
+        request.event_type,
+        request.event_id,
+        request.case_id,
+        message_digest(message.body),
+    )
 
 
 def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.SensorResult | dg.SkipReason:
@@ -300,18 +355,26 @@ def evaluate(context, request_queue, databases, object_store, event_bus) -> dg.S
         reason = str(exc) if isinstance(exc, PlatformError) else f"{type(exc).__name__}: {str(exc)[:300]}"
         context.log.warning(f"request intake skipped this tick: {reason}")
         # The old cursor stays (SkipReason keeps it): last tick's messages are confirmed next time.
-        return dg.SkipReason(f"The request queue or a database could not be reached; retrying next tick ({reason}).")
+        return dg.SkipReason(
+            f"The request queue or a database could not be reached; retrying next tick ({reason})."
+        )
     summary = ", ".join(f"{k} {v}" for k, v in tick.outcome.items() if v)
     if limit < request_queue.tick_messages and tick.outcome["received"] >= limit:
-        summary += (f" (limited to {limit}: the daemon took {time.time() - last_at:.0f}s for the runs of the last "
-                    f"{len(pending)} messages)")
+        summary += (
+            f" (limited to {limit}: the daemon took {time.time() - last_at:.0f}s for the runs of the last "
+            f"{len(pending)} messages)"
+        )
     if tick.outcome["received"] or tick.outcome["confirmed"]:
         # The evaluation's own time: the daemon creates the runs after it (bench/intake.py reads this line).
         message = f"request intake: {summary} in {time.monotonic() - started:.1f}s"
         context.log.info(message)
         log.info(message)
-    return dg.SensorResult(run_requests=runs, dynamic_partitions_requests=adds, cursor=_dump_cursor(new_pending),
-                           skip_reason=None if runs else f"no new work ({summary or 'queue empty'})")
+    return dg.SensorResult(
+        run_requests=runs,
+        dynamic_partitions_requests=adds,
+        cursor=_dump_cursor(new_pending),
+        skip_reason=None if runs else f"no new work ({summary or 'queue empty'})",
+    )
 
 
 def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
@@ -329,8 +392,8 @@ def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
     default_status=dg.DefaultSensorStatus.RUNNING,
     jobs=[export_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job],
     description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED and PII_DECISION_SUBMITTED event on the "
-                "request queue; "
-                "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",
+    "request queue; "
+    "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",
 )
 def request_sensor(
     context: dg.SensorEvaluationContext,

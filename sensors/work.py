@@ -35,7 +35,7 @@ def _batches(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
     hashed = list(names)
     found: dict[str, str] = {}
     for start in range(0, len(hashed), _CHUNK):
-        chunk = set(hashed[start:start + _CHUNK])
+        chunk = set(hashed[start : start + _CHUNK])
         found.update({names[n]: batch for n, batch in instance.run_storage.get_cursor_values(chunk).items()})
     return found
 
@@ -46,7 +46,9 @@ def record_batches(instance: dg.DagsterInstance, batch_of: dict[str, str]) -> No
     # The store's upsert of a mix of new and known keys writes only the known ones: two calls.
     for part in ([k for k in batch_of if k not in known], [k for k in batch_of if k in known]):
         for start in range(0, len(part), _CHUNK):
-            instance.run_storage.set_cursor_values({_name(k): batch_of[k] for k in part[start:start + _CHUNK]})
+            instance.run_storage.set_cursor_values(
+                {_name(k): batch_of[k] for k in part[start : start + _CHUNK]}
+            )
 
 
 def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> set[str]:
@@ -57,7 +59,7 @@ def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> se
     carriers = sorted(set(keys) | set(batch_of.values()))
     with_runs: set[str] = set()
     for start in range(0, len(carriers), _CHUNK):
-        chunk = carriers[start:start + _CHUNK]
+        chunk = carriers[start : start + _CHUNK]
         for record in instance.get_run_records(dg.RunsFilter(tags={WORK_TAG: chunk})):
             with_runs.add(record.dagster_run.tags.get(WORK_TAG, ""))
     return {k for k in keys if k in with_runs or batch_of.get(k) in with_runs}
@@ -69,7 +71,10 @@ def workable_cases(databases, case_ids: Iterable[int]) -> set[int]:
     found: set[int] = set()
     with databases.core_reader().connect() as conn:
         for start in range(0, len(ids), _CHUNK):
-            rows = conn.execute(select(npcases.c.id).where(npcases.c.id.in_(ids[start:start + _CHUNK]),
-                                                           npcases.c.status.in_(REGISTERED_STATUSES)))
+            rows = conn.execute(
+                select(npcases.c.id).where(
+                    npcases.c.id.in_(ids[start : start + _CHUNK]), npcases.c.status.in_(REGISTERED_STATUSES)
+                )
+            )
             found.update(int(row[0]) for row in rows)
     return found

@@ -23,7 +23,11 @@ def np_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "np_home"
     monkeypatch.setenv("NP_HOME", str(home))
     for name in list(os.environ):
-        if name.startswith("NP_") and name not in ("NP_HOME", "NP_CONTRACTS") and not name.startswith("NP_TEST_"):
+        if (
+            name.startswith("NP_")
+            and name not in ("NP_HOME", "NP_CONTRACTS")
+            and not name.startswith("NP_TEST_")
+        ):
             monkeypatch.delenv(name)
     get_settings.cache_clear()
     reset_guards()  # circuit breakers are per process: one test's outage must not open the next test's
@@ -99,7 +103,10 @@ def demo_template(tmp_path_factory) -> Path:
     from demo.generate import DEFAULT_CASES, CaseSpec, generate
 
     home = tmp_path_factory.mktemp("demo_template")
-    specs = [CaseSpec(s.case_id, s.name, s.account_id, SMALL_DEMO_PAGES, s.bates_prefix, swap_codes=s.swap_codes) for s in DEFAULT_CASES]
+    specs = [
+        CaseSpec(s.case_id, s.name, s.account_id, SMALL_DEMO_PAGES, s.bates_prefix, swap_codes=s.swap_codes)
+        for s in DEFAULT_CASES
+    ]
     generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
     return home
 

@@ -42,7 +42,7 @@ def _text(path: Path, bom: bool) -> str:
     if bom:
         if not raw.startswith(UTF8_BOM):
             raise LoadFileError(f"{path.name}: no UTF-8 byte order mark")
-        raw = raw[len(UTF8_BOM):]
+        raw = raw[len(UTF8_BOM) :]
     elif raw.startswith(UTF8_BOM):
         raise LoadFileError(f"{path.name}: unexpected byte order mark")
     text = raw.decode("utf-8")
@@ -72,6 +72,7 @@ def windows_path(folder: Path, relative: str) -> Path:
 
 # Concordance DAT ------------------------------------------------------------------------------
 
+
 @dataclass
 class Table:
     header: list[str]
@@ -87,11 +88,13 @@ def read_concordance_dat(path: Path) -> Table:
         values, i = [], 0
         while True:
             if i >= len(line) or line[i] != THORN:
-                raise LoadFileError(f"{path.name} line {number}: field {len(values) + 1} does not open with þ")
+                raise LoadFileError(
+                    f"{path.name} line {number}: field {len(values) + 1} does not open with þ"
+                )
             end = line.find(THORN, i + 1)
             if end < 0:
                 raise LoadFileError(f"{path.name} line {number}: field {len(values) + 1} is not closed")
-            values.append(line[i + 1:end].replace("\u00ae", "\n"))
+            values.append(line[i + 1 : end].replace("\u00ae", "\n"))
             i = end + 1
             if i == len(line):
                 return values
@@ -104,12 +107,15 @@ def read_concordance_dat(path: Path) -> Table:
     for number, line in enumerate(lines[1:], start=2):
         values = fields(line, number)
         if len(values) != len(header):
-            raise LoadFileError(f"{path.name} line {number}: {len(values)} fields, the header has {len(header)}")
+            raise LoadFileError(
+                f"{path.name} line {number}: {len(values)} fields, the header has {len(header)}"
+            )
         rows.append(dict(zip(header, values, strict=True)))
     return Table(header, rows)
 
 
 # RFC 4180 CSV ---------------------------------------------------------------------------------
+
 
 def read_rfc4180_csv(path: Path) -> Table:
     """A strict RFC 4180 reader (with a BOM). Python's csv module also takes bare LF as a record
@@ -126,7 +132,7 @@ def read_rfc4180_csv(path: Path) -> Table:
                 if j < 0:
                     raise LoadFileError(f"{path.name}: a quoted field is not closed")
                 value.append(text[i:j])
-                if text[j + 1:j + 2] == '"':
+                if text[j + 1 : j + 2] == '"':
                     value.append('"')
                     i = j + 2
                     continue
@@ -147,17 +153,22 @@ def read_rfc4180_csv(path: Path) -> Table:
             records.append(record)
             record, i = [], i + 2
         else:
-            raise LoadFileError(f"{path.name}: record {len(records) + 1} has a bare CR or LF, or text after a quoted field")
+            raise LoadFileError(
+                f"{path.name}: record {len(records) + 1} has a bare CR or LF, or text after a quoted field"
+            )
     if not records:
         raise LoadFileError(f"{path.name}: empty")
     header = records[0]
     for number, values in enumerate(records[1:], start=2):
         if len(values) != len(header):
-            raise LoadFileError(f"{path.name} record {number}: {len(values)} fields, the header has {len(header)}")
+            raise LoadFileError(
+                f"{path.name} record {number}: {len(values)} fields, the header has {len(header)}"
+            )
     return Table(header, [dict(zip(header, r, strict=True)) for r in records[1:]])
 
 
 # Opticon OPT ----------------------------------------------------------------------------------
+
 
 @dataclass
 class OpticonPage:
@@ -178,7 +189,9 @@ def read_opticon(path: Path, separator: str = ",") -> list[OpticonPage]:
         if doc_break not in ("Y", "") or folder_break not in ("Y", "") or box_break not in ("Y", ""):
             raise LoadFileError(f"{path.name} line {number}: break flags must be Y or empty")
         if (doc_break == "Y") != (count != ""):
-            raise LoadFileError(f"{path.name} line {number}: the page count belongs on the document's first page")
+            raise LoadFileError(
+                f"{path.name} line {number}: the page count belongs on the document's first page"
+            )
         pages.append(OpticonPage(key, volume, image, doc_break == "Y", int(count) if count else None))
     if pages and not pages[0].document_break:
         raise LoadFileError(f"{path.name}: the first page does not start a document")
@@ -186,6 +199,7 @@ def read_opticon(path: Path, separator: str = ",") -> list[OpticonPage]:
 
 
 # IPRO LFP -------------------------------------------------------------------------------------
+
 
 @dataclass
 class IproPage:
@@ -210,22 +224,29 @@ def read_ipro_lfp(path: Path) -> list[IproPage]:
     for number, line in enumerate(_lines(path, _text(path, bom=False)), start=1):
         values = line.split(",")
         if len(values) != 6 or values[0] != "IM":
-            raise LoadFileError(f"{path.name} line {number}: not IM,key,break,offset,@volume;path;file;type,rotation")
+            raise LoadFileError(
+                f"{path.name} line {number}: not IM,key,break,offset,@volume;path;file;type,rotation"
+            )
         _, key, flag, offset, location, rotation = values
         if flag not in ("D", "C", ""):
             raise LoadFileError(f"{path.name} line {number}: break flag {flag!r}")
         if not location.startswith("@") or location.count(";") != 3:
-            raise LoadFileError(f"{path.name} line {number}: the image location is not @volume;path;file;type")
+            raise LoadFileError(
+                f"{path.name} line {number}: the image location is not @volume;path;file;type"
+            )
         volume, folder, filename, file_type = location[1:].split(";")
         if not (offset.isdigit() and file_type.isdigit() and rotation in ("0", "90", "180", "270")):
             raise LoadFileError(f"{path.name} line {number}: offset, file type or rotation is not a number")
         if not filename.lower().endswith(IPRO_FILE_TYPES.get(int(file_type), ("?",))):
             raise LoadFileError(f"{path.name} line {number}: file type {file_type} does not match {filename}")
-        pages.append(IproPage(key, flag, int(offset), volume, folder, filename, int(file_type), int(rotation)))
+        pages.append(
+            IproPage(key, flag, int(offset), volume, folder, filename, int(file_type), int(rotation))
+        )
     return pages
 
 
 # Summation DII --------------------------------------------------------------------------------
+
 
 @dataclass
 class SummationRecord:
@@ -234,7 +255,9 @@ class SummationRecord:
     fulltext: str | None = None
     edoc: str | None = None
     image_folder: str | None = None  # the folder of the latest @D: image names that follow live there
-    images: list[tuple[str, str]] = field(default_factory=list)  # (folder, file name); a record may span folders
+    images: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (folder, file name); a record may span folders
 
     def image_paths(self, folder: Path) -> list[Path]:
         return [windows_path(folder, f"{where}\\{name}") for where, name in self.images]
@@ -279,7 +302,9 @@ def read_summation_dii(path: Path) -> list[SummationRecord]:
         elif line.startswith("@D "):
             target = line[3:].strip()
             if not target.startswith("@I"):
-                raise LoadFileError(f"{path.name} line {number}: only @I (relative) image folders are expected")
+                raise LoadFileError(
+                    f"{path.name} line {number}: only @I (relative) image folders are expected"
+                )
             record.image_folder = target[2:].strip("\\")
         elif line.startswith("@"):
             raise LoadFileError(f"{path.name} line {number}: unknown token {line.split()[0]}")
@@ -292,13 +317,18 @@ def read_summation_dii(path: Path) -> list[SummationRecord]:
 
 # Text files -----------------------------------------------------------------------------------
 
+
 def text_file_faults(data: bytes) -> list[str]:
     """What review tools would trip on: no BOM (encoding guessed), line ends other than CRLF,
     no CRLF within the first 80 characters (Summation)."""
     faults = []
     if not data.startswith(UTF8_BOM):
         faults.append("no UTF-8 BOM")
-    text = data[len(UTF8_BOM):].decode("utf-8") if data.startswith(UTF8_BOM) else data.decode("utf-8", "replace")
+    text = (
+        data[len(UTF8_BOM) :].decode("utf-8")
+        if data.startswith(UTF8_BOM)
+        else data.decode("utf-8", "replace")
+    )
     if "\r" in text.replace(CRLF, "") or "\n" in text.replace(CRLF, ""):
         faults.append("a line end other than CRLF")
     if CRLF not in text[:80]:

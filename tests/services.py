@@ -69,7 +69,9 @@ class MariaDB(DatabaseServer):
 
 def _binary(*names: str) -> str | None:
     for name in names:
-        found = shutil.which(name) or next((p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.path.exists(p)), None)
+        found = shutil.which(name) or next(
+            (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.path.exists(p)), None
+        )
         if found:
             return found
     return None
@@ -82,23 +84,45 @@ def start_mariadb() -> MariaDB:
     server = _binary("mariadbd", "mysqld")
     install_db = _binary("mariadb-install-db", "mysql_install_db")
     if not server or not install_db:
-        raise RuntimeError("MariaDB is not installed: run scripts/test.sh (it installs mariadb-server), or set NP_TEST_MYSQL_PORT")
+        raise RuntimeError(
+            "MariaDB is not installed: run scripts/test.sh (it installs mariadb-server), or set NP_TEST_MYSQL_PORT"
+        )
     datadir = Path(tempfile.mkdtemp(prefix="np-mariadb-"))
     user_args = ["--user=root"] if os.geteuid() == 0 else []
     subprocess.run(
-        [install_db, "--no-defaults", f"--datadir={datadir}/data", "--auth-root-authentication-method=normal",
-         "--skip-test-db", *user_args],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            install_db,
+            "--no-defaults",
+            f"--datadir={datadir}/data",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+            *user_args,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     port = free_port()
     log = open(datadir / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stop()
     # Each server its own temporary folder: two servers sharing /tmp have deleted each other's temp tables.
     (datadir / "tmp").mkdir()
     process = subprocess.Popen(
-        [server, "--no-defaults", f"--datadir={datadir}/data", f"--socket={datadir}/mysql.sock", f"--tmpdir={datadir}/tmp",
-         f"--port={port}", "--bind-address=127.0.0.1", "--skip-name-resolve", "--innodb-buffer-pool-size=128M",
-         "--innodb-flush-log-at-trx-commit=2", "--max-connections=200", *user_args],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            server,
+            "--no-defaults",
+            f"--datadir={datadir}/data",
+            f"--socket={datadir}/mysql.sock",
+            f"--tmpdir={datadir}/tmp",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--skip-name-resolve",
+            "--innodb-buffer-pool-size=128M",
+            "--innodb-flush-log-at-trx-commit=2",
+            "--max-connections=200",
+            *user_args,
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.time() + 60
     while True:
@@ -108,7 +132,9 @@ def start_mariadb() -> MariaDB:
         except pymysql.err.OperationalError:
             if process.poll() is not None or time.time() > deadline:
                 process.kill()
-                raise RuntimeError(f"MariaDB did not start: {(datadir / 'server.log').read_text()[-2000:]}") from None
+                raise RuntimeError(
+                    f"MariaDB did not start: {(datadir / 'server.log').read_text()[-2000:]}"
+                ) from None
             time.sleep(0.3)
     password = secrets.token_urlsafe(16)
     with conn.cursor() as cur:
@@ -125,8 +151,10 @@ def external_mariadb() -> MariaDB | None:
     if not port:
         return None
     return MariaDB(
-        os.environ.get("NP_TEST_MYSQL_HOST", "127.0.0.1"), int(port),
-        os.environ.get("NP_TEST_MYSQL_USER", "root"), os.environ.get("NP_TEST_MYSQL_PASSWORD", ""),
+        os.environ.get("NP_TEST_MYSQL_HOST", "127.0.0.1"),
+        int(port),
+        os.environ.get("NP_TEST_MYSQL_USER", "root"),
+        os.environ.get("NP_TEST_MYSQL_PASSWORD", ""),
     )
 
 
@@ -154,7 +182,9 @@ def start_postgres() -> Postgres:
 
     bindir = _postgres_bin_dir()
     if bindir is None:
-        raise RuntimeError("PostgreSQL is not installed: run scripts/test.sh (it installs postgresql), or set NP_TEST_PG_PORT")
+        raise RuntimeError(
+            "PostgreSQL is not installed: run scripts/test.sh (it installs postgresql), or set NP_TEST_PG_PORT"
+        )
     datadir = Path(tempfile.mkdtemp(prefix="np-postgres-"))
     run_as: dict = {}
     if os.geteuid() == 0:
@@ -163,7 +193,9 @@ def start_postgres() -> Postgres:
         try:
             account = pwd.getpwnam("postgres")
         except KeyError:
-            raise RuntimeError("running as root needs the `postgres` user (apt-get install postgresql)") from None
+            raise RuntimeError(
+                "running as root needs the `postgres` user (apt-get install postgresql)"
+            ) from None
         os.chown(datadir, account.pw_uid, account.pw_gid)
         run_as = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
     user, password = "np_test", secrets.token_urlsafe(16)
@@ -174,30 +206,72 @@ def start_postgres() -> Postgres:
     env = {**os.environ, "LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
     try:
         subprocess.run(
-            [str(bindir / "initdb"), "-D", str(datadir / "data"), "-U", user, f"--pwfile={pwfile}",
-             "--auth=scram-sha-256", "--encoding=UTF8", "--no-sync"],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, cwd=datadir, **run_as,
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(datadir / "data"),
+                "-U",
+                user,
+                f"--pwfile={pwfile}",
+                "--auth=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-sync",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd=datadir,
+            **run_as,
         )
     finally:
         pwfile.unlink(missing_ok=True)
     port = free_port()
     log = open(datadir / "server.log", "wb")  # noqa: SIM115 - the server writes to it until stop()
     process = subprocess.Popen(
-        [str(bindir / "postgres"), "-D", str(datadir / "data"), "-h", "127.0.0.1", "-p", str(port),
-         "-k", str(datadir), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-         "-c", "max_connections=200"],
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=datadir, **run_as,
+        [
+            str(bindir / "postgres"),
+            "-D",
+            str(datadir / "data"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(datadir),
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+            "-c",
+            "max_connections=200",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+        cwd=datadir,
+        **run_as,
     )
     deadline = time.time() + 60
     while True:
         try:
-            psycopg2.connect(host="127.0.0.1", port=port, user=user, password=password, dbname="postgres",
-                             connect_timeout=2).close()
+            psycopg2.connect(
+                host="127.0.0.1",
+                port=port,
+                user=user,
+                password=password,
+                dbname="postgres",
+                connect_timeout=2,
+            ).close()
             break
         except psycopg2.OperationalError:
             if process.poll() is not None or time.time() > deadline:
                 process.kill()
-                raise RuntimeError(f"PostgreSQL did not start: {(datadir / 'server.log').read_text()[-2000:]}") from None
+                raise RuntimeError(
+                    f"PostgreSQL did not start: {(datadir / 'server.log').read_text()[-2000:]}"
+                ) from None
             time.sleep(0.3)
     return Postgres("127.0.0.1", port, user, password, process, datadir)
 
@@ -208,8 +282,10 @@ def external_postgres() -> Postgres | None:
     if not port:
         return None
     return Postgres(
-        os.environ.get("NP_TEST_PG_HOST", "127.0.0.1"), int(port),
-        os.environ.get("NP_TEST_PG_USER", "postgres"), os.environ.get("NP_TEST_PG_PASSWORD", ""),
+        os.environ.get("NP_TEST_PG_HOST", "127.0.0.1"),
+        int(port),
+        os.environ.get("NP_TEST_PG_USER", "postgres"),
+        os.environ.get("NP_TEST_PG_PASSWORD", ""),
     )
 
 

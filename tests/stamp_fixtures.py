@@ -58,8 +58,20 @@ def make_pdf(doc: Doc) -> bytes:
     if doc.links or doc.encrypted:
         pdf = pikepdf.open(io.BytesIO(data))
         if doc.links:
-            pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
-                Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[40, 740, 200, 775], Border=[0, 0, 0]))]))
+            pdf.pages[0].obj.Annots = pdf.make_indirect(
+                pikepdf.Array(
+                    [
+                        pdf.make_indirect(
+                            pikepdf.Dictionary(
+                                Type=pikepdf.Name.Annot,
+                                Subtype=pikepdf.Name.Link,
+                                Rect=[40, 740, 200, 775],
+                                Border=[0, 0, 0],
+                            )
+                        )
+                    ]
+                )
+            )
         out = io.BytesIO()
         encryption = pikepdf.Encryption(user="secret-user", owner="secret-owner") if doc.encrypted else None
         pdf.save(out, encryption=encryption or False)
@@ -67,7 +79,9 @@ def make_pdf(doc: Doc) -> bytes:
     return data
 
 
-def build_case(settings, case_id: int, docs: list[Doc], patterns: list[tuple[str, str, int, int]] | None = None) -> StampCase:
+def build_case(
+    settings, case_id: int, docs: list[Doc], patterns: list[tuple[str, str, int, int]] | None = None
+) -> StampCase:
     """A case database with one document, PDF rendition and exhibit per Doc (ids shared)."""
     databases = Databases(DatabaseConfig.from_settings(settings))
     store = CaseStore(build_object_store(settings), case_id)
@@ -79,21 +93,54 @@ def build_case(settings, case_id: int, docs: list[Doc], patterns: list[tuple[str
         for code, bit in CODES:
             conn.execute(insert(schema.confidentiality_codes).values(code=code, bit=bit))
         for prefix, suffix, padding, next_number in patterns or [("ACME", "", 7, 1)]:
-            conn.execute(insert(schema.bates_patterns).values(prefix=prefix, suffix=suffix, padding=padding, next_number=next_number))
+            conn.execute(
+                insert(schema.bates_patterns).values(
+                    prefix=prefix, suffix=suffix, padding=padding, next_number=next_number
+                )
+            )
         for doc in docs:
             data = make_pdf(doc)
             key = f"documents/{doc.id}/rendition.pdf"
             store.put_bytes(key, data, "application/pdf")
-            conn.execute(insert(schema.documents).values(id=doc.id, batch_id=1, filename=f"doc{doc.id}.pdf", file_extension="pdf",
-                                                         created_at=now, updated_at=now))
-            conn.execute(insert(schema.document_variants).values(document_id=doc.id, kind="pdf", object_key=key, bytes=len(data)))
-            conn.execute(insert(schema.exhibits).values(
-                id=doc.id, document_id=doc.id, parent_exhibit_id=doc.parent, control_number=f"CTRL-{doc.id:04d}",
-                title=f"Document {doc.id}", page_count=doc.pages if doc.page_count == -1 else doc.page_count,
-                confidentiality_status=doc.status, created_at=now, updated_at=now))
+            conn.execute(
+                insert(schema.documents).values(
+                    id=doc.id,
+                    batch_id=1,
+                    filename=f"doc{doc.id}.pdf",
+                    file_extension="pdf",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                insert(schema.document_variants).values(
+                    document_id=doc.id, kind="pdf", object_key=key, bytes=len(data)
+                )
+            )
+            conn.execute(
+                insert(schema.exhibits).values(
+                    id=doc.id,
+                    document_id=doc.id,
+                    parent_exhibit_id=doc.parent,
+                    control_number=f"CTRL-{doc.id:04d}",
+                    title=f"Document {doc.id}",
+                    page_count=doc.pages if doc.page_count == -1 else doc.page_count,
+                    confidentiality_status=doc.status,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return StampCase(case_id, databases, store, {d.id: d for d in docs})
 
 
 def request(event_id: str, case_id: int, type_: str, action: str, exhibit_ids: list[int], **extra) -> dict:
-    return {"event_type": "STAMP_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": "2026-11-24T10:00:00Z",
-            "type": type_, "action": action, "exhibit_ids": exhibit_ids, **extra}
+    return {
+        "event_type": "STAMP_REQUESTED",
+        "event_id": event_id,
+        "case_id": case_id,
+        "occurred_at": "2026-11-24T10:00:00Z",
+        "type": type_,
+        "action": action,
+        "exhibit_ids": exhibit_ids,
+        **extra,
+    }

@@ -51,26 +51,35 @@ RUN_SECONDS = 420  # a hang (a run waiting for ever on a dead run's slot) fails 
 HERE = Machine("host-a", "boot-2", "pid:[1]")
 
 
-def _holder(run_id: str, machine: Machine | None = HERE, pids=((100, 1000.0),), finished: bool = False) -> SlotHolder:
+def _holder(
+    run_id: str, machine: Machine | None = HERE, pids=((100, 1000.0),), finished: bool = False
+) -> SlotHolder:
     return SlotHolder(run_id, finished, machine, tuple(pids))
 
 
 def test_only_provably_dead_runs_of_this_machine_are_judged_dead():
     live = {100: 900.0, 300: 5000.0}  # pid -> when the live process with it started
     holders = [
-        _holder("dead", pids=((200, 1000.0),)),                     # its process is gone
-        _holder("live", pids=((100, 1000.0), (200, 1000.0))),       # one of its processes lives
-        _holder("reused", pids=((300, 1000.0),)),                   # pid 300 now belongs to a later process
+        _holder("dead", pids=((200, 1000.0),)),  # its process is gone
+        _holder("live", pids=((100, 1000.0), (200, 1000.0))),  # one of its processes lives
+        _holder("reused", pids=((300, 1000.0),)),  # pid 300 now belongs to a later process
         _holder("rebooted", Machine("host-a", "boot-1", "pid:[1]")),  # ran before the machine restarted
         _holder("elsewhere", Machine("host-b", "boot-2", "pid:[1]"), pids=((200, 1000.0),)),
-        _holder("other-container", Machine("host-a", "boot-2", "pid:[2]"), pids=((200, 1000.0),)),  # pids not visible here
-        _holder("unknown", None, pids=((200, 1000.0),)),            # never recorded where it ran
+        _holder(
+            "other-container", Machine("host-a", "boot-2", "pid:[2]"), pids=((200, 1000.0),)
+        ),  # pids not visible here
+        _holder("unknown", None, pids=((200, 1000.0),)),  # never recorded where it ran
         _holder("no-pids", pids=()),
         _holder("ended", pids=((200, 1000.0),), finished=True),
         _holder("me", pids=((200, 1000.0),)),
     ]
     dead = dead_slot_holders(holders, HERE, "me", live.get)
-    assert [(d.run_id, d.mark_failed) for d in dead] == [("dead", True), ("reused", True), ("rebooted", True), ("ended", False)]
+    assert [(d.run_id, d.mark_failed) for d in dead] == [
+        ("dead", True),
+        ("reused", True),
+        ("rebooted", True),
+        ("ended", False),
+    ]
     assert all(isinstance(d, DeadRun) and d.reason for d in dead)
     assert "300" in dead[1].reason and "restarted" in dead[2].reason
 
@@ -93,7 +102,10 @@ def test_the_process_table_knows_this_process_and_not_a_reaped_one():
     child.wait()
     assert process_start(child.pid) is None
     zombie = subprocess.Popen([sys.executable, "-c", "pass"])
-    while not Path(f"/proc/{zombie.pid}/stat").exists() or Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] != "Z":
+    while (
+        not Path(f"/proc/{zombie.pid}/stat").exists()
+        or Path(f"/proc/{zombie.pid}/stat").read_text().split(") ")[1][0] != "Z"
+    ):
         time.sleep(0.05)  # exited, not reaped yet: a zombie is not alive
     assert process_start(zombie.pid) is None
     zombie.wait()
@@ -104,20 +116,51 @@ def test_the_process_table_knows_this_process_and_not_a_reaped_one():
 
 def _manifest(template: Path) -> bytes:
     """Export 7 of the demo case: four text documents in two volumes, one with a redaction."""
-    data = read_manifest_zip((template / "objects" / f"case_{CASE}" / "exports" / "export_1" / "manifest.zip").read_bytes())
+    data = read_manifest_zip(
+        (template / "objects" / f"case_{CASE}" / "exports" / "export_1" / "manifest.zip").read_bytes()
+    )
     redacted = {r["exhibit_id"] for r in data["redactions"]}
-    plain = [e for e in data["exhibits"] if e["parent_exhibit_id"] is None and e["text_key"] and not e["native_key"]
-             and (e["page_count"] or 0) in range(2, 6)]
-    chosen = sorted([e for e in plain if e["id"] in redacted][:1] + [e for e in plain if e["id"] not in redacted][:3],
-                    key=lambda e: e["id"])
+    plain = [
+        e
+        for e in data["exhibits"]
+        if e["parent_exhibit_id"] is None
+        and e["text_key"]
+        and not e["native_key"]
+        and (e["page_count"] or 0) in range(2, 6)
+    ]
+    chosen = sorted(
+        [e for e in plain if e["id"] in redacted][:1] + [e for e in plain if e["id"] not in redacted][:3],
+        key=lambda e: e["id"],
+    )
     assert len(chosen) == 4, "the demo case has enough short text documents"
     ids = [e["id"] for e in chosen]
-    export = {**data["export"][0], "export_id": EXPORT, "name": NAME, "expansive_pdf": 0, "native_inclusion": "none",
-              "split_bytes": 1024 * 1024}
-    rows = [{"position": n, "exhibit_id": i, "volume": 1 if n <= 2 else 2, "bates_begin": None, "produce_native": 0, "withheld": 0}
-            for n, i in enumerate(ids, start=1)]
-    return manifest_zip({"export": [export], "exhibits": chosen, "exhibits_for_export": rows,
-                         "redactions": [r for r in data["redactions"] if r["exhibit_id"] in ids]})
+    export = {
+        **data["export"][0],
+        "export_id": EXPORT,
+        "name": NAME,
+        "expansive_pdf": 0,
+        "native_inclusion": "none",
+        "split_bytes": 1024 * 1024,
+    }
+    rows = [
+        {
+            "position": n,
+            "exhibit_id": i,
+            "volume": 1 if n <= 2 else 2,
+            "bates_begin": None,
+            "produce_native": 0,
+            "withheld": 0,
+        }
+        for n, i in enumerate(ids, start=1)
+    ]
+    return manifest_zip(
+        {
+            "export": [export],
+            "exhibits": chosen,
+            "exhibits_for_export": rows,
+            "redactions": [r for r in data["redactions"] if r["exhibit_id"] in ids],
+        }
+    )
 
 
 def _production_defs() -> dg.Definitions:
@@ -131,9 +174,19 @@ def _production_defs() -> dg.Definitions:
     from resources.dagster_resources import build_resources
 
     return dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive,
-                export_completion],
-        asset_checks=[export_quality_checks, export_pii_gate], jobs=[export_job], resources=build_resources(load_settings()))
+        assets=[
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+        ],
+        asset_checks=[export_quality_checks, export_pii_gate],
+        jobs=[export_job],
+        resources=build_resources(load_settings()),
+    )
 
 
 def _export_dir(home: Path) -> Path:
@@ -148,7 +201,11 @@ def _new_home(template: Path, home: Path, manifest: bytes) -> Path:
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _output(home: Path) -> dict[str, str]:
@@ -181,8 +238,11 @@ def reference_output(demo_template, production_manifest, tmp_path_factory) -> di
         get_settings.cache_clear()
         with dg.instance_for_test() as instance:
             instance.add_dynamic_partitions("exports", [KEY])
-            result = _production_defs().resolve_job_def("export_job").execute_in_process(
-                instance=instance, partition_key=KEY, raise_on_error=False)
+            result = (
+                _production_defs()
+                .resolve_job_def("export_job")
+                .execute_in_process(instance=instance, partition_key=KEY, raise_on_error=False)
+            )
         assert result.success
     get_settings.cache_clear()
     output = _output(home)
@@ -199,16 +259,39 @@ def _execute(env: dict, log: Path) -> subprocess.Popen:
     """`dagster job execute` of the production, in its own process group (its pgid is its pid)."""
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [DAGSTER, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "export_job",
-             "--tags", json.dumps({"dagster/partition": KEY})],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                DAGSTER,
+                "job",
+                "execute",
+                "-m",
+                "nextpoint_assets.definitions",
+                "-j",
+                "export_job",
+                "--tags",
+                json.dumps({"dagster/partition": KEY}),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
-def _wait(what: str, predicate, process: subprocess.Popen | None, log: Path, seconds: float = RUN_SECONDS, every: float = 0.2):
+def _wait(
+    what: str,
+    predicate,
+    process: subprocess.Popen | None,
+    log: Path,
+    seconds: float = RUN_SECONDS,
+    every: float = 0.2,
+):
     deadline = time.monotonic() + seconds
     while not (found := predicate()):
         if process is not None and process.poll() is not None:
-            pytest.fail(f"the run ended (exit {process.returncode}) before {what}:\n{log.read_text()[-3000:]}")
+            pytest.fail(
+                f"the run ended (exit {process.returncode}) before {what}:\n{log.read_text()[-3000:]}"
+            )
         if time.monotonic() > deadline:
             pytest.fail(f"not {what} after {seconds}s:\n{log.read_text()[-3000:]}")
         time.sleep(every)
@@ -220,7 +303,12 @@ def _kill_mid_volume(env: dict, np_home: Path, instance: dg.DagsterInstance, log
     process = _execute(env, log)
     volume = _export_dir(np_home) / "production" / NAME / "VOL001"
     try:
-        _wait("volume 1 half produced", lambda: volume.is_dir() and any(p.is_file() for p in volume.rglob("*")), process, log)
+        _wait(
+            "volume 1 half produced",
+            lambda: volume.is_dir() and any(p.is_file() for p in volume.rglob("*")),
+            process,
+            log,
+        )
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -229,7 +317,9 @@ def _kill_mid_volume(env: dict, np_home: Path, instance: dg.DagsterInstance, log
     [run] = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": KEY}))
     assert run.status == dg.DagsterRunStatus.STARTED  # nobody will ever say otherwise
     info = instance.event_log_storage.get_concurrency_info(POOL)
-    assert {slot.run_id for slot in info.claimed_slots} == {run.run_id} and info.slot_count == 1  # the pool is full
+    assert {slot.run_id for slot in info.claimed_slots} == {
+        run.run_id
+    } and info.slot_count == 1  # the pool is full
     assert not (_export_dir(np_home) / "zips").exists()
     return run
 
@@ -239,12 +329,16 @@ def _rerun(env: dict, log: Path) -> None:
     try:
         assert process.wait(timeout=RUN_SECONDS) == 0, log.read_text()[-3000:]
     except subprocess.TimeoutExpired:
-        pytest.fail(f"the re-run did not finish in {RUN_SECONDS}s (waiting for the dead run's slot?):\n{log.read_text()[-3000:]}")
+        pytest.fail(
+            f"the re-run did not finish in {RUN_SECONDS}s (waiting for the dead run's slot?):\n{log.read_text()[-3000:]}"
+        )
     finally:
         stop_process(process, signal.SIGKILL, group=True)
 
 
-def _check_recovered(instance: dg.DagsterInstance, dead: dg.DagsterRun, np_home: Path, reference: dict[str, str]) -> None:
+def _check_recovered(
+    instance: dg.DagsterInstance, dead: dg.DagsterRun, np_home: Path, reference: dict[str, str]
+) -> None:
     runs = instance.get_runs(dg.RunsFilter(tags={"dagster/partition": KEY}))
     assert [r.status for r in runs] == [dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE]
     assert runs[1].run_id == dead.run_id
@@ -262,15 +356,20 @@ def _instance_home(tmp_path: Path, config: dict) -> Path:
 
 
 @pytest.mark.timeout(1200)
-def test_sigkill_mid_volume_then_a_plain_rerun_on_the_laptop_instance(demo_template, production_manifest, reference_output,
-                                                                      tmp_path, monkeypatch):
+def test_sigkill_mid_volume_then_a_plain_rerun_on_the_laptop_instance(
+    demo_template, production_manifest, reference_output, tmp_path, monkeypatch
+):
     np_home = _new_home(demo_template, tmp_path / "np_home", production_manifest)
-    dagster_home = _instance_home(tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text()))
+    dagster_home = _instance_home(
+        tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text())
+    )
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))  # the file's `env: DAGSTER_HOME`
     env, log = _env(np_home, dagster_home), tmp_path / "runs.log"
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         instance.add_dynamic_partitions("exports", [KEY])
-        instance.event_log_storage.set_concurrency_slots(POOL, 1)  # one volume at a time: the dead run holds the pool
+        instance.event_log_storage.set_concurrency_slots(
+            POOL, 1
+        )  # one volume at a time: the dead run holds the pool
         dead = _kill_mid_volume(env, np_home, instance, log)
         _rerun(env, log)
         _check_recovered(instance, dead, np_home, reference_output)
@@ -286,10 +385,14 @@ NO_CODE = "import dagster as dg\n\ndefs = dg.Definitions()\n"
 
 @pytest.mark.timeout(1200)
 def test_sigkill_mid_volume_then_the_daemon_frees_the_slot_on_the_production_instance_file(
-        pg_home, demo_template, production_manifest, reference_output, tmp_path):
+    pg_home, demo_template, production_manifest, reference_output, tmp_path
+):
     dagster_home, pg_env, _ = pg_home
     config = yaml.safe_load((dagster_home / "dagster.yaml").read_text())
-    assert config["run_monitoring"]["enabled"] and config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
+    assert (
+        config["run_monitoring"]["enabled"]
+        and config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
+    )
     # Seconds, not minutes, for the test; run_retries off: the re-run here is the plain one, not the daemon's retry.
     config["run_monitoring"].update(free_slots_after_run_end_seconds=2, poll_interval_seconds=1)
     config["run_retries"]["enabled"] = False
@@ -298,21 +401,37 @@ def test_sigkill_mid_volume_then_the_daemon_frees_the_slot_on_the_production_ins
     env, log = _env(np_home, dagster_home, pg_env), tmp_path / "runs.log"
     # The daemon watches the instance only: a code location with nothing in it (no sensor starts a run).
     (tmp_path / "no_code.py").write_text(NO_CODE)
-    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(
-        {"load_from": [{"python_file": {"relative_path": "no_code.py", "location_name": "no_code"}}]}))
+    (tmp_path / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {"load_from": [{"python_file": {"relative_path": "no_code.py", "location_name": "no_code"}}]}
+        )
+    )
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("exports", [KEY])
         instance.event_log_storage.set_concurrency_slots(POOL, 1)
         with open(tmp_path / "daemon.log", "wb") as daemon_log:
-            daemon = subprocess.Popen([str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
-                                      cwd=tmp_path, env=env, stdout=daemon_log, stderr=subprocess.STDOUT, start_new_session=True)
+            daemon = subprocess.Popen(
+                [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", "workspace.yaml"],
+                cwd=tmp_path,
+                env=env,
+                stdout=daemon_log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         try:
             dead = _kill_mid_volume(env, np_home, instance, log)
             # What run monitoring does when the launcher reports the run's ECS task or pod gone (the local
             # launcher of this test cannot tell): the run is marked failed. The daemon then frees its slot.
-            instance.report_run_failed(dead, "The run worker's task stopped (marked failed as run monitoring does).")
-            _wait("the slot freed by the daemon", lambda: not instance.event_log_storage.get_concurrency_info(POOL).claimed_slots,
-                  daemon, tmp_path / "daemon.log", 120)
+            instance.report_run_failed(
+                dead, "The run worker's task stopped (marked failed as run monitoring does)."
+            )
+            _wait(
+                "the slot freed by the daemon",
+                lambda: not instance.event_log_storage.get_concurrency_info(POOL).claimed_slots,
+                daemon,
+                tmp_path / "daemon.log",
+                120,
+            )
             _rerun(env, log)
         finally:
             stop_process(daemon, group=True)
@@ -335,10 +454,16 @@ def _stamp_case(home: Path, template: Path | None = None):
         get_settings.cache_clear()
         settings = load_settings()
         if template is None:
-            case = build_case(settings, CASE, [Doc(i, 3, status=1 if i % 3 == 0 else 0) for i in range(1, STAMP_DOCS + 1)])
+            case = build_case(
+                settings, CASE, [Doc(i, 3, status=1 if i % 3 == 0 else 0) for i in range(1, STAMP_DOCS + 1)]
+            )
         else:
             shutil.copytree(template, home)
-            case = StampCase(CASE, Databases(DatabaseConfig.from_settings(settings)), CaseStore(build_object_store(settings), CASE))
+            case = StampCase(
+                CASE,
+                Databases(DatabaseConfig.from_settings(settings)),
+                CaseStore(build_object_store(settings), CASE),
+            )
     get_settings.cache_clear()
     return case
 
@@ -347,7 +472,9 @@ def _stamp_request() -> dict:
     from jobs.stamps import stamp_run_config
     from tests.stamp_fixtures import request
 
-    return stamp_run_config(request("crash-1", CASE, "bates_stamp", "apply", list(range(1, STAMP_DOCS + 1)), pattern_id=1))
+    return stamp_run_config(
+        request("crash-1", CASE, "bates_stamp", "apply", list(range(1, STAMP_DOCS + 1)), pattern_id=1)
+    )
 
 
 def _stamp_state(case) -> tuple[dict, list, list]:
@@ -356,10 +483,22 @@ def _stamp_state(case) -> tuple[dict, list, list]:
     from domain import schema
 
     with case.databases.case_reader(CASE).connect() as conn:
-        details = sorted(tuple(r) for r in conn.execute(select(
-            schema.stamp_details.c.exhibit_id, schema.stamp_details.c.page_number, schema.stamp_details.c.stamp_type,
-            schema.stamp_details.c.text, schema.stamp_details.c.position, schema.stamp_details.c.bates_number)))
-        patterns = [tuple(r) for r in conn.execute(select(schema.bates_patterns).order_by(schema.bates_patterns.c.id))]
+        details = sorted(
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    schema.stamp_details.c.exhibit_id,
+                    schema.stamp_details.c.page_number,
+                    schema.stamp_details.c.stamp_type,
+                    schema.stamp_details.c.text,
+                    schema.stamp_details.c.position,
+                    schema.stamp_details.c.bates_number,
+                )
+            )
+        )
+        patterns = [
+            tuple(r) for r in conn.execute(select(schema.bates_patterns).order_by(schema.bates_patterns.c.id))
+        ]
     root = case.store.store.local_path(case.store.key("stamped_pages"))
     return _hashes(Path(root)), details, patterns
 
@@ -378,26 +517,49 @@ def test_sigkill_mid_stamp_run_then_a_plain_rerun(tmp_path, monkeypatch):
 
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", [str(CASE)])
-        job = dg.Definitions(assets=[stamped_page_set], jobs=[stamp_job], resources=build_resources(load_settings())
-                             ).resolve_job_def("stamp_job")
-        assert job.execute_in_process(instance=instance, partition_key=str(CASE), run_config=_stamp_request()).success
+        job = dg.Definitions(
+            assets=[stamped_page_set], jobs=[stamp_job], resources=build_resources(load_settings())
+        ).resolve_job_def("stamp_job")
+        assert job.execute_in_process(
+            instance=instance, partition_key=str(CASE), run_config=_stamp_request()
+        ).success
     expected = _stamp_state(reference)
 
     case = _stamp_case(np_home, template=clean_home)
-    dagster_home = _instance_home(tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text()))
+    dagster_home = _instance_home(
+        tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text())
+    )
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(_stamp_request()))
-    command = [DAGSTER, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "stamp_job", "-c", str(tmp_path / "run.yaml"),
-               "--tags", json.dumps({"dagster/partition": str(CASE)})]
+    command = [
+        DAGSTER,
+        "job",
+        "execute",
+        "-m",
+        "nextpoint_assets.definitions",
+        "-j",
+        "stamp_job",
+        "-c",
+        str(tmp_path / "run.yaml"),
+        "--tags",
+        json.dumps({"dagster/partition": str(CASE)}),
+    ]
     env, log = _env(np_home, dagster_home), tmp_path / "runs.log"
     stamped = Path(case.store.store.local_path(case.store.key("stamped_pages")))
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         instance.add_dynamic_partitions("cases", [str(CASE)])
         with open(log, "ab") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:
-            _wait("the first exhibit stamped", lambda: stamped.is_dir() and any(stamped.glob("exhibit_*/*")), process, log,
-                  every=0.01)
+            _wait(
+                "the first exhibit stamped",
+                lambda: stamped.is_dir() and any(stamped.glob("exhibit_*/*")),
+                process,
+                log,
+                every=0.01,
+            )
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
@@ -405,7 +567,9 @@ def test_sigkill_mid_stamp_run_then_a_plain_rerun(tmp_path, monkeypatch):
         assert process.returncode == -signal.SIGKILL
         assert not _events(np_home, "STAMP_COMPLETED")  # killed before the end
         with open(log, "ab") as out:
-            rerun = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_SECONDS)
+            rerun = subprocess.run(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_SECONDS
+            )
         assert rerun.returncode == 0, log.read_text()[-3000:]
         runs = instance.get_runs()
         assert len(runs) == 2 and runs[0].status == dg.DagsterRunStatus.SUCCESS
@@ -422,12 +586,28 @@ EXCHANGE_KEY = f"{DESTINATION}-{SOURCE}-{BATCH}"
 def _exchange_config() -> dict:
     from jobs.exchanges import exchange_run_config
 
-    return exchange_run_config({
-        "event_type": "EXCHANGE_REQUESTED", "event_id": "crash-exchange-1", "case_id": DESTINATION,
-        "occurred_at": "2026-11-24T10:00:00Z", "source_case_id": SOURCE, "destination_case_id": DESTINATION,
-        "batch_id": BATCH, "exhibit_ids": list(range(1, 7)), "include_natives": True, "requires_annotations": True,
-        "annotations": {"redactionsAs": "brand_in", "batesAs": "brand_in", "highlightsAs": "layer", "notesAs": "layer",
-                        "stickersAs": "layer", "confidentialityCodesAs": "layer"}})
+    return exchange_run_config(
+        {
+            "event_type": "EXCHANGE_REQUESTED",
+            "event_id": "crash-exchange-1",
+            "case_id": DESTINATION,
+            "occurred_at": "2026-11-24T10:00:00Z",
+            "source_case_id": SOURCE,
+            "destination_case_id": DESTINATION,
+            "batch_id": BATCH,
+            "exhibit_ids": list(range(1, 7)),
+            "include_natives": True,
+            "requires_annotations": True,
+            "annotations": {
+                "redactionsAs": "brand_in",
+                "batesAs": "brand_in",
+                "highlightsAs": "layer",
+                "notesAs": "layer",
+                "stickersAs": "layer",
+                "confidentialityCodesAs": "layer",
+            },
+        }
+    )
 
 
 def _destination(home: Path) -> tuple[dict[str, list], dict[str, str]]:
@@ -437,7 +617,10 @@ def _destination(home: Path) -> tuple[dict[str, list], dict[str, str]]:
     [path] = (home / "databases").glob(f"*case_{DESTINATION}.sqlite")
     conn = sqlite3.connect(path)
     try:
-        tables = [name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        tables = [
+            name
+            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
         rows = {t: sorted(map(repr, conn.execute(f'SELECT * FROM "{t}"'))) for t in tables}
     finally:
         conn.close()
@@ -458,33 +641,64 @@ def test_sigkill_mid_exchange_then_a_plain_rerun(demo_template, tmp_path, monkey
     get_settings.cache_clear()
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("exchanges", [EXCHANGE_KEY])
-        defs = dg.Definitions(assets=[*EXCHANGE_ASSETS, exchange_pii_scan], asset_checks=[exchange_pii_gate],
-                              jobs=[exchange_job], resources=build_resources(load_settings()))
-        assert defs.resolve_job_def("exchange_job").execute_in_process(
-            instance=instance, partition_key=EXCHANGE_KEY, run_config=_exchange_config()).success
+        defs = dg.Definitions(
+            assets=[*EXCHANGE_ASSETS, exchange_pii_scan],
+            asset_checks=[exchange_pii_gate],
+            jobs=[exchange_job],
+            resources=build_resources(load_settings()),
+        )
+        assert (
+            defs.resolve_job_def("exchange_job")
+            .execute_in_process(instance=instance, partition_key=EXCHANGE_KEY, run_config=_exchange_config())
+            .success
+        )
     expected = _destination(reference_home)
 
-    dagster_home = _instance_home(tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text()))
+    dagster_home = _instance_home(
+        tmp_path, yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text())
+    )
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     (tmp_path / "run.yaml").write_text(yaml.safe_dump(_exchange_config()))
-    command = [DAGSTER, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "exchange_job", "-c", str(tmp_path / "run.yaml"),
-               "--tags", json.dumps({"dagster/partition": EXCHANGE_KEY})]
+    command = [
+        DAGSTER,
+        "job",
+        "execute",
+        "-m",
+        "nextpoint_assets.definitions",
+        "-j",
+        "exchange_job",
+        "-c",
+        str(tmp_path / "run.yaml"),
+        "--tags",
+        json.dumps({"dagster/partition": EXCHANGE_KEY}),
+    ]
     env, log = _env(np_home, dagster_home), tmp_path / "runs.log"
     with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
         instance.add_dynamic_partitions("exchanges", [EXCHANGE_KEY])
         with open(log, "ab") as out:
-            process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:  # killed in the middle of the database copy: its first table is copied, the others not yet
-            _wait("the first table copied", lambda: "exchange_database_copy - documents: " in log.read_text(), process, log,
-                  every=0.05)
+            _wait(
+                "the first table copied",
+                lambda: "exchange_database_copy - documents: " in log.read_text(),
+                process,
+                log,
+                every=0.05,
+            )
         finally:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         assert process.returncode == -signal.SIGKILL
-        assert not _events(np_home, "EXCHANGER_FINISHED") and _destination(np_home)[0] != expected[0]  # killed mid-copy
+        assert (
+            not _events(np_home, "EXCHANGER_FINISHED") and _destination(np_home)[0] != expected[0]
+        )  # killed mid-copy
         with open(log, "ab") as out:
-            rerun = subprocess.run(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_SECONDS)
+            rerun = subprocess.run(
+                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, timeout=RUN_SECONDS
+            )
         assert rerun.returncode == 0, log.read_text()[-3000:]
         runs = instance.get_runs()
         assert len(runs) == 2 and runs[0].status == dg.DagsterRunStatus.SUCCESS

@@ -47,7 +47,9 @@ DEADLINE_SECONDS = 180
 
 
 @pytest.mark.timeout(400)
-def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpoint, demo_home, tmp_path, monkeypatch):
+def test_the_daemon_turns_a_published_request_into_one_successful_run(
+    moto_endpoint, demo_home, tmp_path, monkeypatch
+):
     aws = topic_with_queues(moto_endpoint)
     sns, sqs, topic = aws["sns"], aws["sqs"], aws["topic"]
     queues = {role: aws[role] for role in ("requests", "backend")}
@@ -60,7 +62,9 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
         **{k: v for k, v in os.environ.items() if not k.startswith("NP_")},
         **{k: v for k, v in os.environ.items() if k.startswith("NP_")},  # NP_HOME: the demo data
         "DAGSTER_HOME": str(dagster_home),
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
         **queue_settings(aws, moto_endpoint),
         "NP_REQUEST_POLL_SECONDS": "2",
     }
@@ -76,9 +80,11 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
     bad = hostile_bodies()
     # Published on the topic, each is found by what its refusal echoes; the others go to the queue as they
     # are (more than SNS carries, envelopes already, text SNS would not take) and are found by their digest.
-    via_sns = {"malformed": lambda e: json.dumps(bad["malformed"][0]) in str(e["body"]),  # echoed in its envelope
-               "unknown_case_240k": lambda e: e["rejected_event_id"] == "big-240",
-               "nul_type": lambda e: e["rejected_event_id"] == "nul-1"}
+    via_sns = {
+        "malformed": lambda e: json.dumps(bad["malformed"][0]) in str(e["body"]),  # echoed in its envelope
+        "unknown_case_240k": lambda e: e["rejected_event_id"] == "big-240",
+        "nul_type": lambda e: e["rejected_event_id"] == "nul-1",
+    }
     for name, (body, _) in bad.items():
         if name in via_sns:
             sns.publish(TopicArn=topic, Message=body)
@@ -98,7 +104,11 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
     with open(log_path, "wb") as log:
         daemon = subprocess.Popen(
             [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     events: list[dict] = []
     try:
@@ -110,30 +120,45 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
                 runs = instance.get_runs(dg.RunsFilter(job_name="page_count_report_job"))
                 events += drain(sqs, queues["backend"], wait_seconds=0)
                 types = [e.get("event_type") for e in events]
-                done = (len(runs) == len(valid) and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
-                        and types.count("REPORT_COMPLETED") == len(valid)
-                        and types.count("EVENT_REJECTED") >= len(bad)
-                        and depth(sqs, queues["requests"]) == 0)
+                done = (
+                    len(runs) == len(valid)
+                    and all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+                    and types.count("REPORT_COMPLETED") == len(valid)
+                    and types.count("EVENT_REJECTED") >= len(bad)
+                    and depth(sqs, queues["requests"]) == 0
+                )
                 if done:
                     break
                 if time.monotonic() > deadline:
-                    ticks = instance.get_ticks(_sensor_origin_id(instance), _sensor_selector_id(instance), limit=5)
+                    ticks = instance.get_ticks(
+                        _sensor_origin_id(instance), _sensor_selector_id(instance), limit=5
+                    )
                     pytest.fail(
                         f"not done after {DEADLINE_SECONDS}s: runs {[(r.run_id[:8], r.status) for r in runs]}, "
                         f"backend events {types}, request queue depth {depth(sqs, queues['requests'])}, last ticks "
                         f"{[(t.status, t.skip_reason, t.error and t.error.message[:200]) for t in ticks]}\n"
-                        f"daemon log:\n{log_path.read_text()[-3000:]}")
+                        f"daemon log:\n{log_path.read_text()[-3000:]}"
+                    )
                 time.sleep(1)
 
             assert depth(sqs, dead) == 0  # nothing was handed back until the queue gave up on it
             assert sorted(r.tags["np/event_id"] for r in runs) == sorted(valid)  # one run each
             run = next(r for r in runs if r.tags["np/event_id"] == "rep-e2e")
-            assert run.tags["dagster/partition"] == "101" and run.tags["dagster/run_key"] == run.tags["np/work"]
+            assert (
+                run.tags["dagster/partition"] == "101" and run.tags["dagster/run_key"] == run.tags["np/work"]
+            )
             # The run went through the queued run coordinator, then the run launcher.
-            kinds = [r.event_log_entry.dagster_event.event_type for r in instance.get_records_for_run(run.run_id).records
-                     if r.event_log_entry.dagster_event]
-            assert kinds.index(dg.DagsterEventType.RUN_ENQUEUED) < kinds.index(dg.DagsterEventType.RUN_STARTING) \
-                < kinds.index(dg.DagsterEventType.RUN_START) < kinds.index(dg.DagsterEventType.RUN_SUCCESS)
+            kinds = [
+                r.event_log_entry.dagster_event.event_type
+                for r in instance.get_records_for_run(run.run_id).records
+                if r.event_log_entry.dagster_event
+            ]
+            assert (
+                kinds.index(dg.DagsterEventType.RUN_ENQUEUED)
+                < kinds.index(dg.DagsterEventType.RUN_STARTING)
+                < kinds.index(dg.DagsterEventType.RUN_START)
+                < kinds.index(dg.DagsterEventType.RUN_SUCCESS)
+            )
             completed = [e for e in events if e.get("event_type") == "REPORT_COMPLETED"]
             assert sorted(e["request_event_id"] for e in completed) == sorted(valid)
             assert all(e["row_count"] > 0 for e in completed)
@@ -156,7 +181,11 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(moto_endpo
             assert depth(sqs, queues["requests"]) == 0 and depth(sqs, dead) == 0
             assert len(instance.get_runs()) == len(valid)  # nothing else ran
             ticks = instance.get_ticks(_sensor_origin_id(instance), _sensor_selector_id(instance))
-            failed = [t.error.message[:300] if t.error else t.status for t in ticks if t.status == TickStatus.FAILURE]
+            failed = [
+                t.error.message[:300] if t.error else t.status
+                for t in ticks
+                if t.status == TickStatus.FAILURE
+            ]
             assert ticks and not failed, f"failed ticks: {failed}\n{log_path.read_text()[-3000:]}"
     finally:
         stop_process(daemon, group=True)
@@ -185,7 +214,9 @@ def test_a_tick_takes_less_when_the_daemon_took_long_to_create_the_last_ticks_ru
     assert tick_limit(1000, 300, 0, 0, now) == 1000  # first tick
     assert tick_limit(1000, 300, now - 12, 1000, now) == 1000  # the daemon kept up
     assert tick_limit(1000, 300, now - 200, 0, now) == 1000  # nothing asked last time
-    assert tick_limit(1000, 300, now - 300, 1000, now) == 500  # 0.3 s a message: half the visibility timeout's worth
+    assert (
+        tick_limit(1000, 300, now - 300, 1000, now) == 500
+    )  # 0.3 s a message: half the visibility timeout's worth
     assert tick_limit(1000, 300, now - 600, 100, now) == 25
     assert tick_limit(1000, 300, now - 3000, 10, now) == 1000  # stopped for long: no measure
     assert tick_limit(1000, 300, now - 1000, 10, now) == 10  # never less than ten

@@ -28,11 +28,15 @@ def _exhibit(**kw):
 def test_same_code_path_on_both_backends(databases):
     databases.create_case_database(101)
     with databases.case_writer(101).begin() as conn:
-        conn.execute(insert(schema.exhibits), [_exhibit(title="Résumé, \"final\"\nv2 — 日本"), _exhibit(page_count=3)])
+        conn.execute(
+            insert(schema.exhibits), [_exhibit(title='Résumé, "final"\nv2 — 日本'), _exhibit(page_count=3)]
+        )
     with databases.case_reader(101).connect() as conn:
-        rows = conn.execute(select(schema.exhibits.c.id, schema.exhibits.c.title, schema.exhibits.c.confidentiality_status)).all()
+        rows = conn.execute(
+            select(schema.exhibits.c.id, schema.exhibits.c.title, schema.exhibits.c.confidentiality_status)
+        ).all()
     assert [r.id for r in rows] == [1, 2]
-    assert rows[0].title == "Résumé, \"final\"\nv2 — 日本"
+    assert rows[0].title == 'Résumé, "final"\nv2 — 日本'
     assert rows[0].confidentiality_status == 0  # the contract's default
 
 

@@ -32,7 +32,10 @@ def _fingerprint(home):
 
 
 def test_same_seed_same_data(demo_template, tmp_path):
-    specs = [CaseSpec(s.case_id, s.name, s.account_id, 40, s.bates_prefix, swap_codes=s.swap_codes) for s in DEFAULT_CASES]
+    specs = [
+        CaseSpec(s.case_id, s.name, s.account_id, 40, s.bates_prefix, swap_codes=s.swap_codes)
+        for s in DEFAULT_CASES
+    ]
     again = tmp_path / "again"
     generate(load_settings({"NP_HOME": str(again)}), specs, seed=7)
     assert _fingerprint(again) == _fingerprint(demo_template)
@@ -45,15 +48,35 @@ def test_cases_follow_the_contracts(demo_home, settings):
     for case_id in (101, 202):
         case = CaseStore(store, case_id)
         with dbs.case_reader(case_id).connect() as conn:
+
             def count(table, conn=conn):
                 return conn.execute(select(func.count()).select_from(table)).scalar()
 
-            for table in ("custodians", "documents", "document_variants", "exhibits", "confidentiality_codes",
-                          "relevancy_logs", "privilege_logs", "label_categories", "label_category_labels", "folder_tags",
-                          "folder_taggings", "custom_fields", "custom_field_values", "annotations", "bates_patterns",
-                          "depositions", "deposition_volumes", "deposition_designations"):
+            for table in (
+                "custodians",
+                "documents",
+                "document_variants",
+                "exhibits",
+                "confidentiality_codes",
+                "relevancy_logs",
+                "privilege_logs",
+                "label_categories",
+                "label_category_labels",
+                "folder_tags",
+                "folder_taggings",
+                "custom_fields",
+                "custom_field_values",
+                "annotations",
+                "bates_patterns",
+                "depositions",
+                "deposition_volumes",
+                "deposition_designations",
+            ):
                 assert count(schema.case_metadata.tables[table]) > 0, (case_id, table)
-            kinds = {r.annotation_type for r in conn.execute(select(schema.annotations.c.annotation_type).distinct())}
+            kinds = {
+                r.annotation_type
+                for r in conn.execute(select(schema.annotations.c.annotation_type).distinct())
+            }
             assert {"redaction", "highlight", "note", "comment"} <= kinds
             # Every variant exists in the object store; every PDF is real and its page count known.
             for variant in conn.execute(select(schema.document_variants)):
@@ -114,7 +137,9 @@ def test_export_manifest_follows_the_contract(demo_home, settings):
     db = sqlite3.connect(path)
     export = db.execute("SELECT export_id, case_id, name, image_format, loadfiles FROM export").fetchall()
     assert export == [(1, 101, "ACME_PROD001", "tiff", "dat,opt,lfp,dii,log,csv")]
-    order = db.execute("SELECT position, exhibit_id, volume, withheld, produce_native FROM exhibits_for_export ORDER BY position").fetchall()
+    order = db.execute(
+        "SELECT position, exhibit_id, volume, withheld, produce_native FROM exhibits_for_export ORDER BY position"
+    ).fetchall()
     parents = dict(db.execute("SELECT id, parent_exhibit_id FROM exhibits").fetchall())
     assert [p for p, *_ in order] == list(range(1, len(order) + 1))
     assert {v for _, _, v, _, _ in order} == {1, 2}
@@ -131,4 +156,8 @@ def test_export_manifest_follows_the_contract(demo_home, settings):
     redactions = db.execute("SELECT exhibit_id, page_number, rect FROM redactions").fetchall()
     assert redactions and all(len(json.loads(r[2])) == 4 for r in redactions)
     names = [r[0] for r in db.execute("SELECT filename FROM exhibits")]
-    assert any(".." in n for n in names) and any(len(n) > 255 for n in names) and any(not n.isascii() for n in names)
+    assert (
+        any(".." in n for n in names)
+        and any(len(n) > 255 for n in names)
+        and any(not n.isascii() for n in names)
+    )

@@ -88,7 +88,9 @@ def test_a_typo_fails_validation(tmp_path):
     config["include_sidecar"] = config.pop("include_sidecars")
     assert not validate_config(EcsRunLauncher.config_type(), config).success
     broken = _load("dagster.yaml")
-    broken["concurrency"]["runs"]["tag_concurrency_limit"] = broken["concurrency"]["runs"].pop("tag_concurrency_limits")
+    broken["concurrency"]["runs"]["tag_concurrency_limit"] = broken["concurrency"]["runs"].pop(
+        "tag_concurrency_limits"
+    )
     (tmp_path / "dagster.yaml").write_text(yaml.safe_dump(broken))
     with pytest.raises(dg.DagsterInvalidConfigError):
         dagster_instance_config(str(tmp_path))
@@ -141,8 +143,13 @@ def test_image_matches_setup_and_project():
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["dagster"]
     cmd = json.loads(re.search(r"^CMD (\[.*?\])\s*$", dockerfile, re.S | re.M).group(1).replace("\\\n", ""))
     assert cmd[:3] == ["dagster", "code-server", "start"]
-    assert cmd[cmd.index("-m") + 1] == tool["module_name"] and cmd[cmd.index("--location-name") + 1] == tool["code_location_name"]
-    assert "uv sync --frozen --no-dev" in dockerfile and "\nUSER 10001:10001\n" in dockerfile  # numeric: runAsNonRoot
+    assert (
+        cmd[cmd.index("-m") + 1] == tool["module_name"]
+        and cmd[cmd.index("--location-name") + 1] == tool["code_location_name"]
+    )
+    assert (
+        "uv sync --frozen --no-dev" in dockerfile and "\nUSER 10001:10001\n" in dockerfile
+    )  # numeric: runAsNonRoot
     assert "DAGSTER_WEBSERVER_HOST=127.0.0.1" in dockerfile
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert ".venv" in ignored and ".nextpoint" in ignored and ".git" in ignored
@@ -159,10 +166,16 @@ def test_tag_limits_name_tags_the_jobs_carry():
     from jobs.requests import CASE_TAG, REQUEST_TAG, SERIAL_TAG
 
     assert {lim["key"] for lim in limits} == {"kind", REQUEST_TAG, CASE_TAG, SERIAL_TAG}
-    assert {lim["value"] for lim in limits if lim["key"] == "np/request"} <= {"export", "stamp", "report", "exchange"}
+    assert {lim["value"] for lim in limits if lim["key"] == "np/request"} <= {
+        "export",
+        "stamp",
+        "report",
+        "exchange",
+    }
     pools = {
         node_def.pool
-        for job in defs.resolve_all_job_defs() for node_def in job.all_node_defs
+        for job in defs.resolve_all_job_defs()
+        for node_def in job.all_node_defs
         if isinstance(node_def, dg.OpDefinition) and node_def.pool
     }
     assert pools == {"export_volumes"}
@@ -187,7 +200,9 @@ def test_tag_limits_block_as_intended():
     assert not counter.is_blocked(run(kind="production", **{"np/request": "export", "np/case_id": "9"}))
     export_1 = [run(kind="production", **{"np/serial": "export-9-1", "np/case_id": "9"})]
     counter = TagConcurrencyLimitsCounter(limits, export_1)
-    assert counter.is_blocked(run(kind="production", **{"np/serial": "export-9-1", "np/case_id": "9"}))  # same export
+    assert counter.is_blocked(
+        run(kind="production", **{"np/serial": "export-9-1", "np/case_id": "9"})
+    )  # same export
     assert not counter.is_blocked(run(kind="production", **{"np/serial": "export-9-2", "np/case_id": "9"}))
 
 
@@ -200,14 +215,22 @@ def pg_home(postgres, tmp_path, monkeypatch):
     import psycopg2
 
     db_name = f"np_dagster_{secrets.token_hex(4)}"
-    admin = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user, password=postgres.password,
-                             dbname="postgres")
+    admin = psycopg2.connect(
+        host=postgres.host,
+        port=postgres.port,
+        user=postgres.user,
+        password=postgres.password,
+        dbname="postgres",
+    )
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{db_name}"')
     env = {
-        "DAGSTER_PG_USERNAME": postgres.user, "DAGSTER_PG_PASSWORD": postgres.password,
-        "DAGSTER_PG_HOST": postgres.host, "DAGSTER_PG_DB": db_name, "DAGSTER_PG_PORT": str(postgres.port),
+        "DAGSTER_PG_USERNAME": postgres.user,
+        "DAGSTER_PG_PASSWORD": postgres.password,
+        "DAGSTER_PG_HOST": postgres.host,
+        "DAGSTER_PG_DB": db_name,
+        "DAGSTER_PG_PORT": str(postgres.port),
         "PGSSLMODE": "disable",  # the throw-away server has no TLS; production sets require
     }
     for name, value in env.items():
@@ -224,8 +247,13 @@ def pg_home(postgres, tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(home))
 
     def query(sql, *args):
-        conn = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user,
-                                password=postgres.password, dbname=db_name)
+        conn = psycopg2.connect(
+            host=postgres.host,
+            port=postgres.port,
+            user=postgres.user,
+            password=postgres.password,
+            dbname=db_name,
+        )
         try:
             with conn.cursor() as cur:
                 cur.execute(sql, args)
@@ -255,7 +283,9 @@ def test_instance_on_postgres_runs_a_platform_job(pg_home, demo_home, settings):
         assert isinstance(instance.run_launcher, DefaultRunLauncher)
         assert isinstance(instance.compute_log_manager, LocalComputeLogManager)
         assert isinstance(instance.run_coordinator, dg.QueuedRunCoordinator)
-        assert instance.run_coordinator.dequeue_use_threads and instance.run_coordinator.dequeue_num_workers == 4
+        assert (
+            instance.run_coordinator.dequeue_use_threads and instance.run_coordinator.dequeue_num_workers == 4
+        )
         queue = instance.get_concurrency_config().run_queue_config
         file_runs = _load("dagster.yaml")["concurrency"]["runs"]
         assert queue.max_concurrent_runs == file_runs["max_concurrent_runs"]
@@ -265,29 +295,50 @@ def test_instance_on_postgres_runs_a_platform_job(pg_home, demo_home, settings):
         assert instance.python_log_level == "INFO" and instance.managed_python_loggers == ["nextpoint"]
         assert not list(home.glob("**/*.db")) and not list(home.glob("**/*.sqlite"))
 
-        defs = dg.Definitions(assets=[REPORT_ASSETS["page_count"]], jobs=[register_cases_job, page_count_report_job],
-                              resources=build_resources(settings))
+        defs = dg.Definitions(
+            assets=[REPORT_ASSETS["page_count"]],
+            jobs=[register_cases_job, page_count_report_job],
+            resources=build_resources(settings),
+        )
         registered = defs.resolve_job_def("register_cases_job").execute_in_process(instance=instance)
         assert registered.success
-        report = defs.resolve_job_def("page_count_report_job").execute_in_process(instance=instance, partition_key="202")
+        report = defs.resolve_job_def("page_count_report_job").execute_in_process(
+            instance=instance, partition_key="202"
+        )
         assert report.success
 
         # The rows are in Postgres itself.
         runs = dict(query("SELECT run_id, status FROM runs"))
         assert runs == {registered.run_id: "SUCCESS", report.run_id: "SUCCESS"}
         assert query("SELECT count(*) FROM event_logs WHERE run_id = %s", registered.run_id)[0][0] > 5
-        assert query("SELECT value FROM run_tags WHERE run_id = %s AND key = 'kind'", registered.run_id) == [("housekeeping",)]
-        assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'cases' ORDER BY partition") == [
-            ("101",), ("202",)]
-        assert query("SELECT count(*) FROM event_logs WHERE asset_key = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
-                     dg.AssetKey("page_count_report").to_string())[0][0] == 1
+        assert query("SELECT value FROM run_tags WHERE run_id = %s AND key = 'kind'", registered.run_id) == [
+            ("housekeeping",)
+        ]
+        assert query(
+            "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'cases' ORDER BY partition"
+        ) == [("101",), ("202",)]
+        assert (
+            query(
+                "SELECT count(*) FROM event_logs WHERE asset_key = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+                dg.AssetKey("page_count_report").to_string(),
+            )[0][0]
+            == 1
+        )
 
         instance.delete_dynamic_partition("cases", "101")
-        assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'cases'") == [("202",)]
+        assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'cases'") == [
+            ("202",)
+        ]
 
-        instance.event_log_storage.set_concurrency_slots("export_volumes", 3)  # `dagster instance concurrency set`
-        assert query('SELECT "limit" FROM concurrency_limits WHERE concurrency_key = %s', "export_volumes") == [(3,)]
-        assert query("SELECT count(*) FROM concurrency_slots WHERE concurrency_key = %s", "export_volumes") == [(3,)]
+        instance.event_log_storage.set_concurrency_slots(
+            "export_volumes", 3
+        )  # `dagster instance concurrency set`
+        assert query(
+            'SELECT "limit" FROM concurrency_limits WHERE concurrency_key = %s', "export_volumes"
+        ) == [(3,)]
+        assert query(
+            "SELECT count(*) FROM concurrency_slots WHERE concurrency_key = %s", "export_volumes"
+        ) == [(3,)]
 
 
 PROBE = textwrap.dedent('''
@@ -327,14 +378,21 @@ def test_daemon_on_postgres_keeps_sensor_state_and_runs_queued_runs(pg_home, tmp
     """The production daemon path: sensor tick and cursor, queue, run worker, all stored in Postgres."""
     home, env, query = pg_home
     (tmp_path / "probe.py").write_text(PROBE)
-    (tmp_path / "workspace.yaml").write_text(yaml.safe_dump(
-        {"load_from": [{"python_file": {"relative_path": "probe.py", "location_name": "probe"}}]}))
+    (tmp_path / "workspace.yaml").write_text(
+        yaml.safe_dump(
+            {"load_from": [{"python_file": {"relative_path": "probe.py", "location_name": "probe"}}]}
+        )
+    )
     with dg.DagsterInstance.get():  # makes the tables, as the first process of a deployment does
         pass
     daemon_env = {**os.environ, **env, "DAGSTER_HOME": str(home)}
     daemon = subprocess.Popen(
         [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(tmp_path / "workspace.yaml")],
-        cwd=tmp_path, env=daemon_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=tmp_path,
+        env=daemon_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.time() + 240
@@ -343,7 +401,9 @@ def test_daemon_on_postgres_keeps_sensor_state_and_runs_queued_runs(pg_home, tmp
             if done:
                 break
             assert daemon.poll() is None, "dagster-daemon exited"
-            assert time.time() < deadline, f"no finished run; runs: {query('SELECT run_id, status FROM runs')}"
+            assert time.time() < deadline, (
+                f"no finished run; runs: {query('SELECT run_id, status FROM runs')}"
+            )
             time.sleep(1)
     finally:
         os.killpg(daemon.pid, signal.SIGTERM)
@@ -359,10 +419,17 @@ def test_daemon_on_postgres_keeps_sensor_state_and_runs_queued_runs(pg_home, tmp
     # The run went through the queue (the queued run coordinator of the file) and a run worker process.
     events = {row[0] for row in query("SELECT dagster_event_type FROM event_logs WHERE run_id = %s", run_id)}
     assert {"PIPELINE_ENQUEUED", "PIPELINE_STARTING", "PIPELINE_START", "PIPELINE_SUCCESS"} <= events, events
-    assert query("SELECT count(*) FROM event_logs WHERE run_id = %s AND event LIKE %s", run_id,
-                 "%hello from the run worker%")[0][0] == 1
-    assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe' ORDER BY partition") == [
-        ("p1",), ("p2",)]
+    assert (
+        query(
+            "SELECT count(*) FROM event_logs WHERE run_id = %s AND event LIKE %s",
+            run_id,
+            "%hello from the run worker%",
+        )[0][0]
+        == 1
+    )
+    assert query(
+        "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe' ORDER BY partition"
+    ) == [("p1",), ("p2",)]
     # Sensor state: the cursor and the ticks, in Postgres.
     [(body,)] = query("SELECT instigator_body FROM instigators WHERE instigator_type = 'SENSOR'")
     state = deserialize_value(body, InstigatorState)
@@ -375,4 +442,6 @@ def test_daemon_on_postgres_keeps_sensor_state_and_runs_queued_runs(pg_home, tmp
         assert instance.get_dynamic_partitions("deploy_probe") == ["p1", "p2"]
         instance.delete_dynamic_partition("deploy_probe", "p1")
         assert instance.get_run_by_id(run_id).is_success
-    assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe'") == [("p2",)]
+    assert query("SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe'") == [
+        ("p2",)
+    ]

@@ -49,7 +49,10 @@ def test_already_done_counts_as_success():
 
 
 def test_user_messages_hide_internals():
-    assert user_message(CaseDatabaseMissing("The database x does not exist.")) == "The database x does not exist."
+    assert (
+        user_message(CaseDatabaseMissing("The database x does not exist."))
+        == "The database x does not exist."
+    )
     assert "internal error" in user_message(KeyError("password=hunter2"))
     assert "hunter2" not in user_message(KeyError("password=hunter2"))
 

@@ -33,7 +33,7 @@ def test_cuts_fall_on_character_boundaries(text):
         assert utf8_size(cut) > limit - 4  # at most one character short
 
 
-@pytest.mark.parametrize("filler", ["x", "é", "\"", "\\", "\x00", "\u2028", "\ud800"])
+@pytest.mark.parametrize("filler", ["x", "é", '"', "\\", "\x00", "\u2028", "\ud800"])
 def test_a_refusal_of_a_huge_body_is_cut_flagged_and_fits(filler):
     """Whatever the body is made of (quotes and NULs grow when escaped, lone surrogates cannot be
     encoded at all), the echo is cut at 64 KiB, flagged, and the whole event fits SNS."""
@@ -71,8 +71,11 @@ def test_oversized_fields_of_any_event_are_cut_and_an_event_that_cannot_fit_beco
     fitted = fit_event(many)
     assert size(fitted) <= MAX_EVENT_BYTES
     assert fitted["event_truncated"] is True and fitted["event_bytes"] == size(many)
-    assert {k: fitted[k] for k in ("event_type", "event_id", "case_id")} == {"event_type": "X", "event_id": "e3",
-                                                                            "case_id": 1}
+    assert {k: fitted[k] for k in ("event_type", "event_id", "case_id")} == {
+        "event_type": "X",
+        "event_id": "e3",
+        "case_id": 1,
+    }
     # An event that cannot even be serialized is not a crash either.
     loop: list = []
     loop.append(loop)
@@ -87,7 +90,9 @@ def test_the_local_sink_cuts_the_same_way_and_reads_back(tmp_path):
     bus.publish(make_event("REPORT_FAILED", 101, event_id="e2", error="ok"))
     first, second = bus.read_all()
     assert first["error_truncated"] is True and second["error"] == "ok"
-    assert all(len(line.encode()) <= MAX_EVENT_BYTES for line in (tmp_path / "events.jsonl").read_text().split("\n"))
+    assert all(
+        len(line.encode()) <= MAX_EVENT_BYTES for line in (tmp_path / "events.jsonl").read_text().split("\n")
+    )
 
 
 def test_sns_takes_every_event_the_bus_sends(moto_endpoint):
@@ -109,6 +114,8 @@ def test_sns_takes_every_event_the_bus_sends(moto_endpoint):
     [message] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
     assert len(message["Body"].encode()) + attributes_size(message_attributes(event)) <= MAX_EVENT_BYTES
     received = json.loads(message["Body"])
-    assert received["event_id"] == "big" and received["error_truncated"] is True and received["batch_id"] == 9001
+    assert (
+        received["event_id"] == "big" and received["error_truncated"] is True and received["batch_id"] == 9001
+    )
     with pytest.raises(PermanentError, match="refused"):
         SnsEventBus(topic + "-gone", sns).publish(make_event("X", 1))

@@ -16,7 +16,11 @@ def test_local_bus_appends_whole_json_lines_from_many_threads(settings):
 
     def publish(n):
         for i in range(50):
-            bus.publish(make_event("REPORT_COMPLETED", 101, report_type="page_count", row_count=n * 100 + i, note="x" * 5000))
+            bus.publish(
+                make_event(
+                    "REPORT_COMPLETED", 101, report_type="page_count", row_count=n * 100 + i, note="x" * 5000
+                )
+            )
 
     threads = [threading.Thread(target=publish, args=(n,)) for n in range(4)]
     [t.start() for t in threads]
@@ -37,7 +41,9 @@ def test_sns_publish_reaches_a_subscribed_queue_with_attributes(moto_endpoint):
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
     topic = sns.create_topic(Name="np-events")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="np-requests")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     event = make_event("EXCHANGER_FINISHED", 202, source_case_id=101, batch_id=9001)
     SnsEventBus(topic, sns).publish(event)
@@ -54,7 +60,9 @@ def test_sns_publish_reaches_a_subscribed_queue_with_attributes(moto_endpoint):
 def test_local_mailer_writes_eml_with_attachment(settings):
     mailer = build_mailer(settings)
     assert isinstance(mailer, LocalMailer)
-    mailer.send(["analyst@example.com"], "Report ready", "See attached.", [("r.csv", b"a,b\r\n1,2\r\n", "text/csv")])
+    mailer.send(
+        ["analyst@example.com"], "Report ready", "See attached.", [("r.csv", b"a,b\r\n1,2\r\n", "text/csv")]
+    )
     files = list(settings.outbox_dir.glob("*.eml"))
     assert len(files) == 1
     message = email.message_from_bytes(files[0].read_bytes())

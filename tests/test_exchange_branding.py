@@ -24,12 +24,21 @@ def engine():
     return LocalDocumentEngine()
 
 
-def word_rect(x: float, y: float, word: str, size: float = SIZE, pad: float = 2.0) -> tuple[float, float, float, float]:
+def word_rect(
+    x: float, y: float, word: str, size: float = SIZE, pad: float = 2.0
+) -> tuple[float, float, float, float]:
     """The box around a word drawn at baseline (x, y)."""
-    return x - pad, y - size * 0.25 - pad, x + stringWidth(word, "Helvetica", size) + pad, y + size * 0.8 + pad
+    return (
+        x - pad,
+        y - size * 0.25 - pad,
+        x + stringWidth(word, "Helvetica", size) + pad,
+        y + size * 0.8 + pad,
+    )
 
 
-def make_pdf(path: Path, pages: list[list[tuple[float, float, str]]], rotate: dict[int, int] | None = None) -> Path:
+def make_pdf(
+    path: Path, pages: list[list[tuple[float, float, str]]], rotate: dict[int, int] | None = None
+) -> Path:
     """Pages of big Helvetica lines at (x, baseline); `rotate` sets /Rotate on 1-based pages."""
     drawing = canvas.Canvas(str(path), pagesize=PAGE, invariant=1)
     for lines in pages:
@@ -54,8 +63,12 @@ def plain_bytes(pdf: Path) -> bytes:
     """The whole file with every stream decoded and no object streams: nothing can hide in it."""
     buffer = io.BytesIO()
     with pikepdf.open(pdf) as document:
-        document.save(buffer, compress_streams=False, stream_decode_level=pikepdf.StreamDecodeLevel.all,
-                      object_stream_mode=pikepdf.ObjectStreamMode.disable)
+        document.save(
+            buffer,
+            compress_streams=False,
+            stream_decode_level=pikepdf.StreamDecodeLevel.all,
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        )
     return buffer.getvalue()
 
 
@@ -64,18 +77,45 @@ def hide_copies_of(pdf_path: Path, word: str, page_index: int) -> None:
     value and the structure tree; and a link annotation on page 1."""
     with pikepdf.open(pdf_path, allow_overwriting_input=True) as pdf:
         page = pdf.pages[page_index]
-        note = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text,
-                                                    Rect=[5, 5, 25, 25], Contents=pikepdf.String(word)))
-        field = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget,
-                                                     FT=pikepdf.Name.Tx, T=pikepdf.String("name"),
-                                                     V=pikepdf.String(word), Rect=[300, 5, 400, 25], P=page.obj))
+        note = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Text,
+                Rect=[5, 5, 25, 25],
+                Contents=pikepdf.String(word),
+            )
+        )
+        field = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot,
+                Subtype=pikepdf.Name.Widget,
+                FT=pikepdf.Name.Tx,
+                T=pikepdf.String("name"),
+                V=pikepdf.String(word),
+                Rect=[300, 5, 400, 25],
+                P=page.obj,
+            )
+        )
         page.obj.Annots = pdf.make_indirect(pikepdf.Array([note, field]))
         pdf.Root.AcroForm = pikepdf.Dictionary(Fields=pikepdf.Array([field]))
-        pdf.Root.StructTreeRoot = pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.StructTreeRoot, K=pikepdf.Dictionary(S=pikepdf.Name.P, ActualText=pikepdf.String(word))))
-        pdf.pages[0].obj.Annots = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
-            Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[10, 10, 60, 30],
-            A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.com/"))))])
+        pdf.Root.StructTreeRoot = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.StructTreeRoot,
+                K=pikepdf.Dictionary(S=pikepdf.Name.P, ActualText=pikepdf.String(word)),
+            )
+        )
+        pdf.pages[0].obj.Annots = pikepdf.Array(
+            [
+                pdf.make_indirect(
+                    pikepdf.Dictionary(
+                        Type=pikepdf.Name.Annot,
+                        Subtype=pikepdf.Name.Link,
+                        Rect=[10, 10, 60, 30],
+                        A=pikepdf.Dictionary(S=pikepdf.Name.URI, URI=pikepdf.String("https://example.com/")),
+                    )
+                )
+            ]
+        )
         pdf.save(pdf_path)
 
 
@@ -99,11 +139,14 @@ def image_bytes(colour: tuple[int, ...], size=(60, 40), kind: str = "PNG") -> by
 
 
 def test_a_redaction_removes_the_word_from_the_file_and_keeps_the_rest(tmp_path, engine):
-    source = make_pdf(tmp_path / "source.pdf", [
-        [(30, 200, "Alpha page one")],
-        [(30, 200, "Name ZEBULON here"), (30, 100, "Visible WOMBAT")],
-        [(30, 200, "Gamma page three")],
-    ])
+    source = make_pdf(
+        tmp_path / "source.pdf",
+        [
+            [(30, 200, "Alpha page one")],
+            [(30, 200, "Name ZEBULON here"), (30, 100, "Visible WOMBAT")],
+            [(30, 200, "Gamma page three")],
+        ],
+    )
     secret = word_rect(30 + stringWidth("Name ", "Helvetica", SIZE), 200, "ZEBULON")
     assert "ZEBULON" in engine.text_in_rect(source, 1, secret)  # the rect is where the word is
     hide_copies_of(source, "ZEBULON", 1)
@@ -113,13 +156,18 @@ def test_a_redaction_removes_the_word_from_the_file_and_keeps_the_rest(tmp_path,
 
     assert (result.redacted_pages, result.changed_pages, result.problems) == ([2], [2], [])
     assert len(result.page_texts) == 3 and len(PdfReader(target).pages) == 3
-    assert all("ZEBULON" not in text for text in result.page_texts + layer_texts(target) + engine.page_texts(target))
+    assert all(
+        "ZEBULON" not in text for text in result.page_texts + layer_texts(target) + engine.page_texts(target)
+    )
     assert b"ZEBULON" not in plain_bytes(target)  # nor in annotations, form values, structure tree
     assert "WOMBAT" in result.page_texts[1] and "WOMBAT" in layer_texts(target)[1]  # OCR text layer
     assert max(mean_rgb(pixels(engine, target, 1, secret))) < 10  # black where the word was
     source_texts = engine.page_texts(source)
     assert [result.page_texts[0], result.page_texts[2]] == [source_texts[0], source_texts[2]]
-    assert [engine.page_texts(target)[i] for i in (0, 2)] == [source_texts[0], source_texts[2]]  # vector pages kept
+    assert [engine.page_texts(target)[i] for i in (0, 2)] == [
+        source_texts[0],
+        source_texts[2],
+    ]  # vector pages kept
     assert engine.page_geometries(target) == engine.page_geometries(source)
     with pikepdf.open(target) as branded:  # other pages' annotations are left alone
         assert [str(a.Subtype) for a in branded.pages[0].Annots] == ["/Link"]
@@ -131,19 +179,25 @@ def test_a_note_over_a_redaction_is_drawn_on_top_of_the_box(tmp_path, engine):
     secret = word_rect(30 + stringWidth("Code ", "Helvetica", SIZE), 200, "SECRET")
     # The note starts inside the redaction, to its right, and runs past it.
     note_rect = (secret[2] - 20, secret[1] - 10, secret[2] + 130, secret[3])
-    markups = [Markup("note", 1, note_rect, content="Reviewed OK"),  # given first: order comes from the kind
-               Markup("redaction", 1, secret, content="PII")]
+    markups = [
+        Markup("note", 1, note_rect, content="Reviewed OK"),  # given first: order comes from the kind
+        Markup("redaction", 1, secret, content="PII"),
+    ]
 
     result = brand_in(source, tmp_path / "branded.pdf", markups, {}, engine)
 
     assert (result.redacted_pages, result.changed_pages, result.problems) == ([1], [1], [])
-    assert "SECRET" not in result.page_texts[0] and "SECRET" not in "".join(layer_texts(tmp_path / "branded.pdf"))
+    assert "SECRET" not in result.page_texts[0] and "SECRET" not in "".join(
+        layer_texts(tmp_path / "branded.pdf")
+    )
     assert "Reviewed OK" in result.page_texts[0] and "Plain words" in result.page_texts[0]
     overlap = (secret[2] - 18, secret[1] + 2, secret[2] - 2, secret[3] - 2)
     red, green, blue = mean_rgb(pixels(engine, tmp_path / "branded.pdf", 0, overlap, inset=0))
     assert red > 200 and green > 200  # the note's light fill, not the box's black
     left_of_note = (secret[0] + 2, secret[1] + 2, note_rect[0] - 2, secret[3] - 2)
-    assert max(mean_rgb(pixels(engine, tmp_path / "branded.pdf", 0, left_of_note, inset=0))) < 60  # box (with its label)
+    assert (
+        max(mean_rgb(pixels(engine, tmp_path / "branded.pdf", 0, left_of_note, inset=0))) < 60
+    )  # box (with its label)
 
 
 def test_highlights_and_stickers_are_drawn_and_faulty_markup_is_reported(tmp_path, engine):
@@ -153,7 +207,9 @@ def test_highlights_and_stickers_are_drawn_and_faulty_markup_is_reported(tmp_pat
     markups = [
         Markup("highlight", 1, highlight),
         Markup("sticker", 1, sticker, image=image_bytes((220, 20, 20, 255), size=(90, 60))),
-        Markup("sticker", 2, (300, 40, 390, 100), image=image_bytes((20, 160, 20), size=(90, 60), kind="JPEG")),
+        Markup(
+            "sticker", 2, (300, 40, 390, 100), image=image_bytes((20, 160, 20), size=(90, 60), kind="JPEG")
+        ),
         Markup("sticker", 2, (30, 40, 90, 80), image=b"not an image"),
         Markup("sticker", 1, (30, 40, 90, 80), image=None),
         Markup("note", 99, (10, 10, 50, 50), content="lost"),
@@ -181,7 +237,10 @@ def test_highlights_and_stickers_are_drawn_and_faulty_markup_is_reported(tmp_pat
 
 def test_stamps_are_burned_last_and_read_back(tmp_path, engine):
     source = make_pdf(tmp_path / "source.pdf", [[(30, 200, "First page")], [(30, 200, "Second page")]])
-    stamps = {2: [Stamp("bates", "ABC0000002", "bottom_right", 14.0)], 7: [Stamp("bates", "ABC0000007", "bottom_right")]}
+    stamps = {
+        2: [Stamp("bates", "ABC0000002", "bottom_right", 14.0)],
+        7: [Stamp("bates", "ABC0000007", "bottom_right")],
+    }
 
     result = brand_in(source, tmp_path / "branded.pdf", [], stamps, engine)
 
@@ -213,10 +272,14 @@ def test_a_redaction_on_a_rotated_page_covers_the_right_word(tmp_path, engine):
 
     secret = user_rect(*word_rect(180, 100, "RIGHTWORD"))
     highlight = user_rect(*word_rect(30, 200, "LEFTWORD"))
-    assert "RIGHTWORD" in engine.text_in_rect(path, 0, secret) and "LEFTWORD" in engine.text_in_rect(path, 0, highlight)
+    assert "RIGHTWORD" in engine.text_in_rect(path, 0, secret) and "LEFTWORD" in engine.text_in_rect(
+        path, 0, highlight
+    )
     target = tmp_path / "branded.pdf"
 
-    result = brand_in(path, target, [Markup("redaction", 1, secret), Markup("highlight", 1, highlight)], {}, engine)
+    result = brand_in(
+        path, target, [Markup("redaction", 1, secret), Markup("highlight", 1, highlight)], {}, engine
+    )
 
     assert "LEFTWORD" in result.page_texts[0] and "RIGHTWORD" not in result.page_texts[0]
     assert "RIGHTWORD" not in layer_texts(target)[0] and "LEFTWORD" in layer_texts(target)[0]
@@ -227,8 +290,10 @@ def test_a_redaction_on_a_rotated_page_covers_the_right_word(tmp_path, engine):
 
 def test_the_target_is_written_whole_or_not_at_all_and_reruns_agree(tmp_path, engine):
     source = make_pdf(tmp_path / "source.pdf", [[(30, 200, "Name ZEBULON here")], [(30, 200, "Other page")]])
-    markups = [Markup("redaction", 1, word_rect(30 + stringWidth("Name ", "Helvetica", SIZE), 200, "ZEBULON")),
-               Markup("highlight", 2, word_rect(30, 200, "Other page"))]
+    markups = [
+        Markup("redaction", 1, word_rect(30 + stringWidth("Name ", "Helvetica", SIZE), 200, "ZEBULON")),
+        Markup("highlight", 2, word_rect(30, 200, "Other page")),
+    ]
     folder = tmp_path / "out"
     folder.mkdir()
     target = folder / "branded.pdf"
@@ -240,7 +305,9 @@ def test_the_target_is_written_whole_or_not_at_all_and_reruns_agree(tmp_path, en
 
     with pytest.raises(RuntimeError, match="OCR broke"):
         brand_in(source, target, markups, {}, FailingEngine())
-    assert [p.name for p in folder.iterdir()] == ["branded.pdf"] and target.read_bytes() == b"the previous version"
+    assert [p.name for p in folder.iterdir()] == [
+        "branded.pdf"
+    ] and target.read_bytes() == b"the previous version"
 
     first: BrandResult = brand_in(source, target, markups, {}, engine)
     first_bytes = target.read_bytes()

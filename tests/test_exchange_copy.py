@@ -24,23 +24,34 @@ def spark():
 
 def params(dbs: Databases, exchange_id: str, exhibit_ids: list[int]) -> dict:
     dbs.platform()
-    return {"exchange_id": exchange_id, "source_case_id": SOURCE, "destination_case_id": DEST,
-            "source": dbs.jdbc(dbs.case_db_name(SOURCE)), "destination": dbs.jdbc(dbs.case_db_name(DEST)),
-            "ledger": dbs.jdbc(dbs.config.platform_db_name), "exhibit_ids": exhibit_ids,
-            "annotation_types": ["highlight", "note", "sticker", "comment"], "stamp_types": ["exhibit"]}
+    return {
+        "exchange_id": exchange_id,
+        "source_case_id": SOURCE,
+        "destination_case_id": DEST,
+        "source": dbs.jdbc(dbs.case_db_name(SOURCE)),
+        "destination": dbs.jdbc(dbs.case_db_name(DEST)),
+        "ledger": dbs.jdbc(dbs.config.platform_db_name),
+        "exhibit_ids": exhibit_ids,
+        "annotation_types": ["highlight", "note", "sticker", "comment"],
+        "stamp_types": ["exhibit"],
+    }
 
 
 def snapshot(dbs: Databases) -> dict[str, list[tuple]]:
     """Every destination row of the copied tables (ids included): equal snapshots mean equal copies."""
     with dbs.case_reader(DEST).connect() as conn:
-        return {t: sorted(tuple(r) for r in conn.execute(select(schema.case_metadata.tables[t]))) for t in COPIED}
+        return {
+            t: sorted(tuple(r) for r in conn.execute(select(schema.case_metadata.tables[t]))) for t in COPIED
+        }
 
 
 class Crash(Exception):
     pass
 
 
-def test_a_crash_at_any_table_then_a_rerun_gives_exactly_one_copy(spark, demo_home, settings, tmp_path, monkeypatch):
+def test_a_crash_at_any_table_then_a_rerun_gives_exactly_one_copy(
+    spark, demo_home, settings, tmp_path, monkeypatch
+):
     """Crash right after the id map of documents is written (ids reserved, no rows), right after
     the exhibits are written (rows in, children not), and right after the annotations."""
     import shutil
@@ -86,10 +97,16 @@ def test_overlapping_exchanges_neither_duplicate_nor_overwrite(spark, demo_home,
     second = exchange_copy.run_copy(spark, params(dbs, "202-101-2", [3, 4, 5, 6, 7]))
     assert second["tables"]["exhibits"] == {"selected": 5, "inserted": 2, "already_present": 3}
     with dbs.case_reader(DEST).connect() as conn:
-        numbers = conn.execute(select(schema.exhibits.c.number, func.count()).where(schema.exhibits.c.number.is_not(None))
-                               .group_by(schema.exhibits.c.number)).all()
+        numbers = conn.execute(
+            select(schema.exhibits.c.number, func.count())
+            .where(schema.exhibits.c.number.is_not(None))
+            .group_by(schema.exhibits.c.number)
+        ).all()
         assert sorted(numbers) == [(n, 1) for n in range(1, 8)]
-        assert conn.execute(select(schema.exhibits.c.title).where(schema.exhibits.c.number == 3)).scalar() == "edited in 202"
+        assert (
+            conn.execute(select(schema.exhibits.c.title).where(schema.exhibits.c.number == 3)).scalar()
+            == "edited in 202"
+        )
         names = conn.execute(select(schema.folder_tags.c.name, schema.folder_tags.c.parent_id)).all()
         assert len(names) == len(set(names))
 
@@ -97,12 +114,24 @@ def test_overlapping_exchanges_neither_duplicate_nor_overwrite(spark, demo_home,
 def test_a_code_the_destination_lacks_is_created_with_a_free_bit(spark, demo_home, settings):
     dbs = Databases(DatabaseConfig.from_settings(settings))
     with dbs.case_writer(SOURCE).begin() as conn:
-        conn.execute(text("INSERT INTO confidentiality_codes (code, description, bit) VALUES ('PROTECTED - PHI', 'health', 4)"))
-        conn.execute(text("UPDATE exhibits SET confidentiality_status = 5 WHERE id = 1"))  # CONFIDENTIAL + PHI
+        conn.execute(
+            text(
+                "INSERT INTO confidentiality_codes (code, description, bit) VALUES ('PROTECTED - PHI', 'health', 4)"
+            )
+        )
+        conn.execute(
+            text("UPDATE exhibits SET confidentiality_status = 5 WHERE id = 1")
+        )  # CONFIDENTIAL + PHI
     exchange_copy.run_copy(spark, params(dbs, "202-101-1", [1]))
     with dbs.case_reader(DEST).connect() as conn:
-        bits = dict(conn.execute(select(schema.confidentiality_codes.c.code, schema.confidentiality_codes.c.bit)).all())
-        status = conn.execute(select(schema.exhibits.c.confidentiality_status).where(schema.exhibits.c.number == 1)).scalar()
+        bits = dict(
+            conn.execute(
+                select(schema.confidentiality_codes.c.code, schema.confidentiality_codes.c.bit)
+            ).all()
+        )
+        status = conn.execute(
+            select(schema.exhibits.c.confidentiality_status).where(schema.exhibits.c.number == 1)
+        ).scalar()
     assert bits["PROTECTED - PHI"] not in (bits["CONFIDENTIAL"], bits["HIGHLY CONFIDENTIAL - AEO"])
     assert status == bits["CONFIDENTIAL"] | bits["PROTECTED - PHI"]
 
@@ -113,6 +142,8 @@ def test_parameters_are_checked_before_any_read(spark, demo_home, settings):
     with pytest.raises(exchange_copy.ExchangeInputError, match="same case"):
         exchange_copy.run_copy(spark, bad)
     with pytest.raises(exchange_copy.ExchangeInputError, match="Unknown annotation"):
-        exchange_copy.run_copy(spark, params(dbs, "202-101-1", [1]) | {"annotation_types": ["x'); DROP TABLE exhibits; --"]})
+        exchange_copy.run_copy(
+            spark, params(dbs, "202-101-1", [1]) | {"annotation_types": ["x'); DROP TABLE exhibits; --"]}
+        )
     with pytest.raises(exchange_copy.ExchangeInputError, match="not in case"):
         exchange_copy.run_copy(spark, params(dbs, "202-101-1", [1, 987654]))

@@ -99,7 +99,10 @@ def test_partial_outputs_never_include_the_manifest_or_the_error_logs():
     assert not hk.is_partial_output("error_logs/VOL001.txt")
     assert not hk.is_partial_output("something_else.txt")  # unknown files are never guessed at
     prefix = "case_1/exports/export_2/"
-    objects = [entry(prefix + k, 10) for k in ("manifest.zip", "error_logs/manifest.txt", "production/N/DATA/N.dat", "zips/N.7z.001")]
+    objects = [
+        entry(prefix + k, 10)
+        for k in ("manifest.zip", "error_logs/manifest.txt", "production/N/DATA/N.dat", "zips/N.7z.001")
+    ]
     objects.append(entry(prefix + "production/N/DATA/N.opt", 1))  # written after the cutoff: kept
     kept_out = hk.orphaned_objects(prefix, objects, NOW, 7, hk.LiveScope())
     assert [o.key for o in kept_out] == [prefix + "production/N/DATA/N.dat", prefix + "zips/N.7z.001"]
@@ -111,15 +114,39 @@ def test_partial_outputs_never_include_the_manifest_or_the_error_logs():
     [
         ([run("a", "FAILURE", NOW - 11 * DAY, NOW - 10 * DAY)], False, "orphaned"),
         ([run("a", "CANCELED", NOW - 11 * DAY, NOW - 10 * DAY)], False, "orphaned"),
-        ([run("a", "FAILURE", NOW - 11 * DAY, NOW - 10 * DAY)], True, "completed"),  # a finished production stays
+        (
+            [run("a", "FAILURE", NOW - 11 * DAY, NOW - 10 * DAY)],
+            True,
+            "completed",
+        ),  # a finished production stays
         ([run("a", "FAILURE", NOW - 3 * DAY, NOW - 2 * DAY)], False, "recent"),
         ([], False, "no_runs"),
-        ([run("a", "FAILURE", NOW - 30 * DAY, NOW - 29 * DAY), run("b", "STARTED", NOW - 20 * DAY)], False, "live"),
-        ([run("a", "FAILURE", NOW - 30 * DAY, NOW - 29 * DAY), run("b", "SUCCESS", NOW - 20 * DAY, NOW - 19 * DAY)], False, "not_dead"),
-        ([run("a", "SUCCESS", NOW - 30 * DAY, NOW - 29 * DAY), run("b", "FAILURE", NOW - 20 * DAY, NOW - 19 * DAY)], False, "orphaned"),
+        (
+            [run("a", "FAILURE", NOW - 30 * DAY, NOW - 29 * DAY), run("b", "STARTED", NOW - 20 * DAY)],
+            False,
+            "live",
+        ),
+        (
+            [
+                run("a", "FAILURE", NOW - 30 * DAY, NOW - 29 * DAY),
+                run("b", "SUCCESS", NOW - 20 * DAY, NOW - 19 * DAY),
+            ],
+            False,
+            "not_dead",
+        ),
+        (
+            [
+                run("a", "SUCCESS", NOW - 30 * DAY, NOW - 29 * DAY),
+                run("b", "FAILURE", NOW - 20 * DAY, NOW - 19 * DAY),
+            ],
+            False,
+            "orphaned",
+        ),
     ],
 )
-def test_an_export_is_orphaned_only_when_it_never_completed_and_its_last_run_died_long_ago(runs, completed, verdict):
+def test_an_export_is_orphaned_only_when_it_never_completed_and_its_last_run_died_long_ago(
+    runs, completed, verdict
+):
     assert hk.export_verdict(runs, completed, NOW, 7) == verdict
 
 
@@ -138,7 +165,9 @@ def test_finished_partitions_are_pruned_in_order_up_to_the_limit():
     pruned, counts = hk.prunable_partitions(keys, runs, NOW, 90, scope, limit=2)
     assert pruned == ["1-1", "1-5"]
     assert counts == {"finished": 2, "recent": 1, "live": 2, "no_runs": 1, "over_limit": 1}
-    assert hk.group_by_partition([run("a", key="k"), run("b", key="k"), run("c")]) == {"k": [run("a", key="k"), run("b", key="k")]}
+    assert hk.group_by_partition([run("a", key="k"), run("b", key="k"), run("c")]) == {
+        "k": [run("a", key="k"), run("b", key="k")]
+    }
 
 
 def test_the_tally_reports_counts_bytes_and_a_bounded_sample():
@@ -149,7 +178,13 @@ def test_the_tally_reports_counts_bytes_and_a_bounded_sample():
     tally.fail("archive", "z")
     summary = tally.summary()
     assert summary["deleted"] == 3 and summary["deleted_bytes"] == 30 and summary["failed"] == 1
-    assert summary["categories"]["export_work"] == {"deleted": 3, "bytes": 30, "sample": ["k0", "k1"], "skipped": {"live": 1}, "failed": []}
+    assert summary["categories"]["export_work"] == {
+        "deleted": 3,
+        "bytes": 30,
+        "sample": ["k0", "k1"],
+        "skipped": {"live": 1},
+        "failed": [],
+    }
 
 
 # -- the jobs, for real -------------------------------------------------------------------------
@@ -169,20 +204,42 @@ def _put(store, key: str, age_days: float | None = None, data: bytes = b"x") -> 
     return key
 
 
-def _run(instance, key: str | None, status: str, ended: datetime | None = None, job_name: str = "export_job",
-         tags: dict | None = None) -> str:
+def _run(
+    instance,
+    key: str | None,
+    status: str,
+    ended: datetime | None = None,
+    job_name: str = "export_job",
+    tags: dict | None = None,
+) -> str:
     """A run of `key` in the instance: live runs are added in that status; finished ones get start and end
     events stamped `ended` (a run that ended days ago)."""
     run_id = str(uuid.uuid4())
     all_tags = {**({PARTITION_NAME_TAG: key} if key else {}), **(tags or {})}
     live = status not in hk.TERMINAL_STATUSES
-    instance.add_run(dg.DagsterRun(job_name=job_name, run_id=run_id, tags=all_tags,
-                                   status=dg.DagsterRunStatus[status] if live else dg.DagsterRunStatus.NOT_STARTED))
+    instance.add_run(
+        dg.DagsterRun(
+            job_name=job_name,
+            run_id=run_id,
+            tags=all_tags,
+            status=dg.DagsterRunStatus[status] if live else dg.DagsterRunStatus.NOT_STARTED,
+        )
+    )
     if not live:
         stamp = (ended or datetime.now(UTC)).timestamp()
-        event = {"SUCCESS": "PIPELINE_SUCCESS", "FAILURE": "PIPELINE_FAILURE", "CANCELED": "PIPELINE_CANCELED"}[status]
-        instance.report_dagster_event(dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=job_name), run_id, timestamp=stamp - 60)
-        instance.report_dagster_event(dg.DagsterEvent(event_type_value=event, job_name=job_name), run_id, timestamp=stamp)
+        event = {
+            "SUCCESS": "PIPELINE_SUCCESS",
+            "FAILURE": "PIPELINE_FAILURE",
+            "CANCELED": "PIPELINE_CANCELED",
+        }[status]
+        instance.report_dagster_event(
+            dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=job_name),
+            run_id,
+            timestamp=stamp - 60,
+        )
+        instance.report_dagster_event(
+            dg.DagsterEvent(event_type_value=event, job_name=job_name), run_id, timestamp=stamp
+        )
     return run_id
 
 
@@ -193,8 +250,10 @@ def _metadata(result, op_name: str) -> dict:
 
 def _execute(job, instance, settings, **config):
     run_config = {"ops": {job.graph.node_defs[0].name: {"config": config}}} if config else None
-    resources = {"object_store": ObjectStoreResource.from_settings(settings),
-                 "databases": DatabaseResource.from_settings(settings)}
+    resources = {
+        "object_store": ObjectStoreResource.from_settings(settings),
+        "databases": DatabaseResource.from_settings(settings),
+    }
     result = job.execute_in_process(instance=instance, resources=resources, run_config=run_config)
     assert result.success
     return result, _metadata(result, job.graph.node_defs[0].name)
@@ -228,13 +287,18 @@ def local(settings, systmp):
 
 def test_work_files_temp_and_scratch_past_the_retention_go_and_live_runs_keep_theirs(settings, local):
     store, systmp = local
-    work = [_put(store, f"case_101/exports/export_1/work/{n}", 10) for n in ("manifest.json", "plan.json", "volumes/VOL001.json")]
+    work = [
+        _put(store, f"case_101/exports/export_1/work/{n}", 10)
+        for n in ("manifest.json", "plan.json", "volumes/VOL001.json")
+    ]
     kept = [
         _put(store, "case_101/exports/export_1/manifest.zip", 10),  # the input: never
         _put(store, "case_101/exports/export_1/production/N/VOL001/IMAGES/0001/A.tif", 10),  # not a work file
         _put(store, "case_101/exports/export_1/zips/N.7z.001", 10),
         _put(store, "case_101/exports/export_2/work/plan.json", 10),  # its export has a live run
-        _put(store, "case_101/exports/export_3/work/plan.json", 10),  # the folder has a recent file: kept whole
+        _put(
+            store, "case_101/exports/export_3/work/plan.json", 10
+        ),  # the folder has a recent file: kept whole
         _put(store, "case_101/exports/export_3/work/volumes/VOL002.json"),
         _put(store, "case_202/exports/export_1/work/plan.json", 10),  # case 202 is in a live exchange
         _put(store, "case_303/exports/export_4/work/plan.json", 10),  # ... and so is its source case 303
@@ -280,8 +344,15 @@ def test_work_files_temp_and_scratch_past_the_retention_go_and_live_runs_keep_th
     assert sorted(metadata["export_work_sample"]) == sorted(work)
     assert metadata["skipped"]["export_work"] == {"live": 3, "recent": 1}
     assert not temp_old.exists() and temp_new.exists() and temp_live.exists()
-    assert metadata["store_temp_deleted"] == 1 and metadata["store_temp_sample"] == ["case_101/reports/review_log/.tmp-abc123.part"]
-    assert not scratch_old.exists() and scratch_new.exists() and not spark_old.exists() and not volume_old.exists()
+    assert metadata["store_temp_deleted"] == 1 and metadata["store_temp_sample"] == [
+        "case_101/reports/review_log/.tmp-abc123.part"
+    ]
+    assert (
+        not scratch_old.exists()
+        and scratch_new.exists()
+        and not spark_old.exists()
+        and not volume_old.exists()
+    )
     assert not_ours.exists() and (settings.work_dir / "spark").is_dir()
     assert not outbox_part.exists() and outbox_mail.exists()
     assert metadata["local_scratch_deleted"] == 4
@@ -292,8 +363,11 @@ def test_work_files_temp_and_scratch_past_the_retention_go_and_live_runs_keep_th
 
 def test_archives_past_their_retention_go_with_their_index_and_the_production_stays(settings, local):
     store, _ = local
-    expired = [_put(store, "case_101/exports/export_1/zips/N.7z.001", 20), _put(store, "case_101/exports/export_1/zips/N.7z.002", 20),
-               _put(store, "case_101/exports/export_1/volumes.json", 20)]
+    expired = [
+        _put(store, "case_101/exports/export_1/zips/N.7z.001", 20),
+        _put(store, "case_101/exports/export_1/zips/N.7z.002", 20),
+        _put(store, "case_101/exports/export_1/volumes.json", 20),
+    ]
     kept = [
         _put(store, "case_101/exports/export_1/manifest.zip", 20),
         _put(store, "case_101/exports/export_1/production/N/DATA/N.dat", 20),
@@ -313,24 +387,46 @@ def test_archives_past_their_retention_go_with_their_index_and_the_production_st
 
 def test_partial_outputs_of_dead_exports_go_and_finished_productions_stay(settings, local):
     store, _ = local
-    files = ("manifest.zip", "error_logs/VOL001.txt", "production/N/VOL001/IMAGES/0001/A.tif", "production/N/DATA/N.dat",
-             "zips/N.7z.001", "work/plan.json", "volumes.json")
+    files = (
+        "manifest.zip",
+        "error_logs/VOL001.txt",
+        "production/N/VOL001/IMAGES/0001/A.tif",
+        "production/N/DATA/N.dat",
+        "zips/N.7z.001",
+        "work/plan.json",
+        "volumes.json",
+    )
     for export in (5, 6, 7, 8, 9, 10, 11):
         for name in files:
             _put(store, f"case_101/exports/export_{export}/{name}", 10)
     ten_days_ago = datetime.now(UTC) - 10 * DAY
     from nextpoint_assets.pii.records import record_scan
 
-    record_scan(DatabaseResource.from_settings(settings).databases().platform(), {
-        "scan_id": "pii-" + "cd" * 16, "subject": "export", "subject_key": "101-11", "case_id": 101,
-        "status": "awaiting_approval", "threshold": 0.5, "findings": 1, "counts": {"US_SSN": 1}, "documents": 1,
-        "pages": 1, "findings_key": "case_101/exports/export_11/pii/x.jsonl"}, 24 * 30)
+    record_scan(
+        DatabaseResource.from_settings(settings).databases().platform(),
+        {
+            "scan_id": "pii-" + "cd" * 16,
+            "subject": "export",
+            "subject_key": "101-11",
+            "case_id": 101,
+            "status": "awaiting_approval",
+            "threshold": 0.5,
+            "findings": 1,
+            "counts": {"US_SSN": 1},
+            "documents": 1,
+            "pages": 1,
+            "findings_key": "case_101/exports/export_11/pii/x.jsonl",
+        },
+        24 * 30,
+    )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(exports_partitions.name, [f"101-{n}" for n in range(5, 12)])
         _run(instance, "101-11", "FAILURE", ten_days_ago)  # stopped at its PII gate long ago: still waiting
         _run(instance, "101-5", "FAILURE", ten_days_ago)  # died, never completed: orphaned
         _complete(instance, "101-6")
-        _run(instance, "101-6", "FAILURE", ten_days_ago)  # a later run failed, but the production was finished
+        _run(
+            instance, "101-6", "FAILURE", ten_days_ago
+        )  # a later run failed, but the production was finished
         _run(instance, "101-7", "CANCELED", datetime.now(UTC) - 2 * DAY)  # too recent
         _run(instance, "101-8", "FAILURE", ten_days_ago)
         _run(instance, "101-8", "STARTED")  # being re-run now
@@ -343,8 +439,14 @@ def test_partial_outputs_of_dead_exports_go_and_finished_productions_stay(settin
         assert len(list(store.list_keys(f"case_101/exports/export_{export}/"))) == len(files), export
     assert metadata["partial_output_deleted"] == 5
     assert metadata["orphaned_exports"] == ["101-5"]
-    assert metadata["skipped"]["partial_output"] == {"completed": 1, "recent": 1, "live": 1, "no_runs": 1, "not_dead": 1,
-                                                     "awaiting_pii_review": 1}
+    assert metadata["skipped"]["partial_output"] == {
+        "completed": 1,
+        "recent": 1,
+        "live": 1,
+        "no_runs": 1,
+        "not_dead": 1,
+        "awaiting_pii_review": 1,
+    }
 
 
 def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_everything(s3_env, monkeypatch):
@@ -352,11 +454,19 @@ def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_ev
     store = build_object_store(settings)
     assert isinstance(store, S3ObjectStore)
     for export in (1, 2):
-        for name in ("manifest.zip", "work/plan.json", "work/volumes/VOL001.json", "production/N/DATA/N.dat", "error_logs/a.txt"):
+        for name in (
+            "manifest.zip",
+            "work/plan.json",
+            "work/volumes/VOL001.json",
+            "production/N/DATA/N.dat",
+            "error_logs/a.txt",
+        ):
             store.put_bytes(f"case_101/exports/export_{export}/{name}", b"data")
         store.put_bytes(f"case_101/exports/export_{export}/zips/N.7z.001", b"archive")
         store.put_bytes(f"case_101/exports/export_{export}/volumes.json", b"{}")
-        store.client.create_multipart_upload(Bucket=store.bucket, Key=f"case_101/exports/export_{export}/zips/N.7z.002")
+        store.client.create_multipart_upload(
+            Bucket=store.bucket, Key=f"case_101/exports/export_{export}/zips/N.7z.002"
+        )
     pipes = "AbCdEfGhIjKlMnOpQrStUvWxYzAbCd/context.json"
     store.put_bytes(pipes, b"{}")
     real_now = datetime.now(UTC)
@@ -390,25 +500,42 @@ def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_ev
         # The dead export's partial outputs (its last run failed 8 days before "now").
         _, metadata = _execute(housekeeping_orphaned_outputs_job, instance, settings)
         assert sorted(store.list_keys("case_101/exports/export_1/")) == [
-            "case_101/exports/export_1/error_logs/a.txt", "case_101/exports/export_1/manifest.zip"]
-        assert metadata["partial_output_deleted"] == 3 and metadata["skipped"]["partial_output"] == {"live": 1}
+            "case_101/exports/export_1/error_logs/a.txt",
+            "case_101/exports/export_1/manifest.zip",
+        ]
+        assert metadata["partial_output_deleted"] == 3 and metadata["skipped"]["partial_output"] == {
+            "live": 1
+        }
 
         # Fifteen days on, archives expire, except the live export's.
         store.put_bytes("case_101/exports/export_3/zips/N.7z.001", b"archive")
         monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 15 * DAY)
         _, metadata = _execute(housekeeping_export_archives_job, instance, settings)
         assert not store.exists("case_101/exports/export_3/zips/N.7z.001")
-        assert store.exists("case_101/exports/export_2/zips/N.7z.001") and store.exists("case_101/exports/export_2/volumes.json")
+        assert store.exists("case_101/exports/export_2/zips/N.7z.001") and store.exists(
+            "case_101/exports/export_2/volumes.json"
+        )
         assert metadata["archive_deleted"] == 1 and metadata["skipped"]["archive"] == {"live": 1}
     assert sorted(store.list_keys("case_101/exports/export_2/")) == sorted(
-        f"case_101/exports/export_2/{n}" for n in ("manifest.zip", "work/plan.json", "work/volumes/VOL001.json",
-                                                   "production/N/DATA/N.dat", "error_logs/a.txt", "zips/N.7z.001", "volumes.json"))
+        f"case_101/exports/export_2/{n}"
+        for n in (
+            "manifest.zip",
+            "work/plan.json",
+            "work/volumes/VOL001.json",
+            "production/N/DATA/N.dat",
+            "error_logs/a.txt",
+            "zips/N.7z.001",
+            "volumes.json",
+        )
+    )
 
 
 def test_finished_partitions_are_pruned_and_their_history_survives(settings, monkeypatch):
     real_now = datetime.now(UTC)
     with dg.instance_for_test() as instance:
-        instance.add_dynamic_partitions(exports_partitions.name, ["101-1", "101-2", "101-3", "101-4", "101-5"])
+        instance.add_dynamic_partitions(
+            exports_partitions.name, ["101-1", "101-2", "101-3", "101-4", "101-5"]
+        )
         instance.add_dynamic_partitions(exchanges_partitions.name, ["101-202-1", "101-202-2"])
         instance.add_dynamic_partitions(cases_partitions.name, ["101"])
         _complete(instance, "101-1")  # finished, materialized
@@ -429,10 +556,14 @@ def test_finished_partitions_are_pruned_and_their_history_survives(settings, mon
         assert instance.get_dynamic_partitions(exports_partitions.name) == ["101-3", "101-4", "101-5"]
         assert instance.get_dynamic_partitions(exchanges_partitions.name) == ["101-202-2"]
         assert instance.get_dynamic_partitions(cases_partitions.name) == ["101"]
-        assert metadata["pruned"] == 3 and metadata["exports_pruned"] == 2 and metadata["exchanges_pruned"] == 1
+        assert (
+            metadata["pruned"] == 3 and metadata["exports_pruned"] == 2 and metadata["exchanges_pruned"] == 1
+        )
         assert metadata["exports_pruned_sample"] == ["101-1", "101-2"]
         assert metadata["exports_verdicts"] == {"finished": 2, "live": 1, "no_runs": 1, "recent": 1}
-        assert result.output_for_node("prune_finished_partitions")["sets"]["exchanges"]["pruned"] == ["101-202-1"]
+        assert result.output_for_node("prune_finished_partitions")["sets"]["exchanges"]["pruned"] == [
+            "101-202-1"
+        ]
 
         # The history of a pruned partition is still there.
         records = instance.fetch_materializations(dg.AssetKey("export_completion"), limit=10).records
@@ -453,7 +584,12 @@ def test_pruning_is_bounded_and_reads_run_storage_in_batches(settings, monkeypat
         monkeypatch.setattr(instance, "get_run_records", lambda *a, **k: calls.append(1) or original(*a, **k))
         _, metadata = _execute(housekeeping_partitions_job, instance, settings, max_keys=3)
         assert metadata["exports_pruned"] == 3 and metadata["exports_remaining"] == 1197
-        assert metadata["exports_verdicts"] == {"finished": 3, "over_limit": 2, "no_runs": 495, "not_examined": 700}
+        assert metadata["exports_verdicts"] == {
+            "finished": 3,
+            "over_limit": 2,
+            "no_runs": 495,
+            "not_examined": 700,
+        }
         # One query per 500 keys and per exchanges set, a few for live runs: never one per key.
         assert len(calls) < 10
         assert instance.get_dynamic_partitions(exports_partitions.name)[:3] == ["7-4", "7-5", "7-6"]
@@ -465,10 +601,18 @@ def test_a_live_backfill_over_a_range_of_exports_holds_its_partitions(settings, 
         instance.add_dynamic_partitions(exports_partitions.name, ["9-1", "9-2", "9-3"])
         for key in ("9-1", "9-2", "9-3"):
             _run(instance, key, "SUCCESS", real_now)
-        _run(instance, None, "STARTED", tags={ASSET_PARTITION_RANGE_START_TAG: "9-2", ASSET_PARTITION_RANGE_END_TAG: "9-3"})
+        _run(
+            instance,
+            None,
+            "STARTED",
+            tags={ASSET_PARTITION_RANGE_START_TAG: "9-2", ASSET_PARTITION_RANGE_END_TAG: "9-3"},
+        )
         monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 100 * DAY)
         _, metadata = _execute(housekeeping_partitions_job, instance, settings)
-    assert metadata["exports_pruned_sample"] == ["9-1"] and metadata["exports_verdicts"] == {"finished": 1, "live": 2}
+    assert metadata["exports_pruned_sample"] == ["9-1"] and metadata["exports_verdicts"] == {
+        "finished": 1,
+        "live": 2,
+    }
 
 
 def test_schedules_are_daily_utc_running_from_settings_and_run_once_a_day(settings):
@@ -486,7 +630,10 @@ def test_schedules_are_daily_utc_running_from_settings_and_run_once_a_day(settin
     for job in HOUSEKEEPING_JOBS:
         assert job.tags.get("kind") == "housekeeping"
     tick = datetime(2026, 6, 2, 3, tzinfo=UTC)
-    with dg.instance_for_test() as instance, dg.build_schedule_context(instance=instance, scheduled_execution_time=tick) as ctx:
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_schedule_context(instance=instance, scheduled_execution_time=tick) as ctx,
+    ):
         request = HOUSEKEEPING_SCHEDULES[0].evaluate_tick(ctx).run_requests[0]
     assert request.run_key == "housekeeping_work_files_schedule-2026-06-02"
 

@@ -12,8 +12,19 @@ def test_case_key_confines_to_prefix():
 
 @pytest.mark.parametrize(
     "hostile",
-    ["../case_202/documents/1/rendition.pdf", "documents/../../case_202/x", "/etc/passwd", "", "a//b", "./a",
-     "a/./b", "docs\\..\\x", "a\x00b", "a/\nb", "x" * 1000],
+    [
+        "../case_202/documents/1/rendition.pdf",
+        "documents/../../case_202/x",
+        "/etc/passwd",
+        "",
+        "a//b",
+        "./a",
+        "a/./b",
+        "docs\\..\\x",
+        "a\x00b",
+        "a/\nb",
+        "x" * 1000,
+    ],
 )
 def test_escaping_keys_are_refused(hostile):
     with pytest.raises(InvalidKeyError):

@@ -25,8 +25,24 @@ from tests import loadfile_readers as lf
 from tests.production_fixtures import exhibit, export_row, manifest_zip, order, tables
 
 CASE = 101
-DEFAULT_FIELDS = ["BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "PGCOUNT", "CUSTODIAN", "FILENAME", "FILEEXT",
-                  "TITLE", "AUTHOR", "DATESENT", "TIMESENT", "MD5HASH", "CONFIDENTIALITY", "NATIVELINK", "TEXTLINK"]
+DEFAULT_FIELDS = [
+    "BEGBATES",
+    "ENDBATES",
+    "BEGATTACH",
+    "ENDATTACH",
+    "PGCOUNT",
+    "CUSTODIAN",
+    "FILENAME",
+    "FILEEXT",
+    "TITLE",
+    "AUTHOR",
+    "DATESENT",
+    "TIMESENT",
+    "MD5HASH",
+    "CONFIDENTIALITY",
+    "NATIVELINK",
+    "TEXTLINK",
+]
 ONE_LONG_LINE = "a native's text with no line break at all, " * 6
 MIXED_LINE_ENDS = "first line\nsecond line\rthird line\r\nfourth line"
 
@@ -41,7 +57,15 @@ def _defs(settings) -> dg.Definitions:
     from nextpoint_assets.exports.volumes import export_volumes
 
     return dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive, export_completion],
+        assets=[
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+        ],
         asset_checks=[export_quality_checks, export_pii_gate],
         jobs=[export_job],
         resources=build_resources(settings),
@@ -52,24 +76,65 @@ def _manifest(export_id: int, name: str, image_format: str) -> dict:
     """Demo documents: an e-mail with two attachments produced as natives, a 6-page PDF,
     a scan (OCR), a colour chart, a withheld document; three dates the DAT must convert
     and one it cannot."""
+
     def demo(id: int, **overrides) -> dict:
-        return exhibit(id, pdf_key=f"documents/{id}/rendition.pdf", custodian=f"Custodian {id}", page_count=None, **overrides)
+        return exhibit(
+            id,
+            pdf_key=f"documents/{id}/rendition.pdf",
+            custodian=f"Custodian {id}",
+            page_count=None,
+            **overrides,
+        )
 
     exhibits = [
         demo(1, filename="RE: negotiation.eml", file_extension="eml", date_sent="2024-12-06T21:18:00Z"),
-        demo(2, parent_exhibit_id=1, filename="pricing.xlsx", file_extension="xlsx", native_key="documents/2/native.xlsx",
-             text_key="lfr/one_long_line.txt", date_sent="2024-12-06T21:18:00Z"),
-        demo(3, parent_exhibit_id=1, filename="ledger.csv", file_extension="csv", native_key="documents/3/native.csv",
-             text_key="lfr/mixed_line_ends.txt", date_sent="2024-12-06T21:18:00Z"),
-        demo(4, filename="contract, \"final\".pdf", title="Line one\nline two", date_sent="2024-06-30T22:15:00-07:00"),
+        demo(
+            2,
+            parent_exhibit_id=1,
+            filename="pricing.xlsx",
+            file_extension="xlsx",
+            native_key="documents/2/native.xlsx",
+            text_key="lfr/one_long_line.txt",
+            date_sent="2024-12-06T21:18:00Z",
+        ),
+        demo(
+            3,
+            parent_exhibit_id=1,
+            filename="ledger.csv",
+            file_extension="csv",
+            native_key="documents/3/native.csv",
+            text_key="lfr/mixed_line_ends.txt",
+            date_sent="2024-12-06T21:18:00Z",
+        ),
+        demo(
+            4,
+            filename='contract, "final".pdf',
+            title="Line one\nline two",
+            date_sent="2024-06-30T22:15:00-07:00",
+        ),
         demo(5, filename="scan.pdf", date_sent="2023-01-02"),
         demo(6, filename="chart.pdf", date_sent="sometime in May"),
         demo(10, filename="privileged.pdf"),
     ]
-    rows = [order(1, 1), order(2, 2, produce_native=1), order(3, 3, produce_native=1), order(4, 4), order(5, 5),
-            order(6, 6, volume=2), order(7, 10, volume=2, withheld=1)]
-    export = export_row(export_id=export_id, name=name, image_format=image_format, bates_prefix="LFR", images_per_folder=3,
-                        loadfiles="dat,opt,lfp,dii,log,csv", split_bytes=5 * 1024 * 1024, expansive_pdf=0)
+    rows = [
+        order(1, 1),
+        order(2, 2, produce_native=1),
+        order(3, 3, produce_native=1),
+        order(4, 4),
+        order(5, 5),
+        order(6, 6, volume=2),
+        order(7, 10, volume=2, withheld=1),
+    ]
+    export = export_row(
+        export_id=export_id,
+        name=name,
+        image_format=image_format,
+        bates_prefix="LFR",
+        images_per_folder=3,
+        loadfiles="dat,opt,lfp,dii,log,csv",
+        split_bytes=5 * 1024 * 1024,
+        expansive_pdf=0,
+    )
     return tables(export, exhibits, rows)
 
 
@@ -91,14 +156,18 @@ def keep_env(env, monkeypatch):
     get_settings.cache_clear()
 
 
-@pytest.fixture(scope="module", params=[("tiff", 11, "LFR TIFF"), ("pdf", 12, "LFR PDF")], ids=["tiff", "pdf"])
+@pytest.fixture(
+    scope="module", params=[("tiff", 11, "LFR TIFF"), ("pdf", 12, "LFR PDF")], ids=["tiff", "pdf"]
+)
 def production(request, env, tmp_path_factory):
     image_format, export_id, name = request.param
     settings = env["settings"]
     store = CaseStore(build_object_store(settings), CASE)
     store.put_bytes("lfr/one_long_line.txt", ONE_LONG_LINE.encode("utf-8"))
     store.put_bytes("lfr/mixed_line_ends.txt", MIXED_LINE_ENDS.encode("utf-8"))
-    store.put_bytes(f"exports/export_{export_id}/manifest.zip", manifest_zip(_manifest(export_id, name, image_format)))
+    store.put_bytes(
+        f"exports/export_{export_id}/manifest.zip", manifest_zip(_manifest(export_id, name, image_format))
+    )
     key = f"{CASE}-{export_id}"
     env["instance"].add_dynamic_partitions("exports", [key])
     job = _defs(settings).resolve_job_def("export_job")
@@ -108,7 +177,7 @@ def production(request, env, tmp_path_factory):
     prefix = f"exports/export_{export_id}/production/"
     root = tmp_path_factory.mktemp(f"received_{image_format}") / safe
     for object_key in store.list(prefix + safe + "/"):
-        store.download(object_key, root / object_key[len(prefix) + len(safe) + 1:])
+        store.download(object_key, root / object_key[len(prefix) + len(safe) + 1 :])
     log = "".join(store.get_bytes(k).decode() for k in store.list(f"exports/export_{export_id}/error_logs/"))
     return {"result": result, "root": root, "name": safe, "image_format": image_format, "log": log}
 
@@ -137,19 +206,25 @@ def _read_all(root: Path, name: str) -> dict:
 
 def test_the_production_succeeds_with_every_check(production):
     checks = _checks(production["result"])
-    assert checks and all(v is True for v in checks.values()), {k: v for k, v in checks.items() if v is not True}
+    assert checks and all(v is True for v in checks.values()), {
+        k: v for k, v in checks.items() if v is not True
+    }
     assert production["result"].success
     assert "exhibit 6: bad_date_sent" in production["log"]
 
 
 def test_load_files_sit_at_the_root_and_parse(production):
     root, name = production["root"], production["name"]
-    assert sorted(p.name for p in root.iterdir() if p.is_file()) == sorted(f"{name}.{k}" for k in ("dat", "opt", "lfp", "dii", "log", "csv"))
+    assert sorted(p.name for p in root.iterdir() if p.is_file()) == sorted(
+        f"{name}.{k}" for k in ("dat", "opt", "lfp", "dii", "log", "csv")
+    )
     assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["VOL001", "VOL002"]
     files = _read_all(root, name)
     dat, csv = files["dat"], files["csv"]
     assert dat.header == csv.header == DEFAULT_FIELDS
-    assert len(dat.rows) == 7 and csv.rows == dat.rows  # the CSV holds the DAT's values (® is a newline in both readers)
+    assert (
+        len(dat.rows) == 7 and csv.rows == dat.rows
+    )  # the CSV holds the DAT's values (® is a newline in both readers)
 
 
 def test_every_path_resolves_from_the_load_files_folder(production):
@@ -158,7 +233,9 @@ def test_every_path_resolves_from_the_load_files_folder(production):
     paths: list[tuple[str, Path]] = []
     for kind in ("dat", "csv"):
         for row in files[kind].rows:
-            paths += [(f"{kind} {f}", lf.windows_path(root, row[f])) for f in ("NATIVELINK", "TEXTLINK") if row[f]]
+            paths += [
+                (f"{kind} {f}", lf.windows_path(root, row[f])) for f in ("NATIVELINK", "TEXTLINK") if row[f]
+            ]
     for kind in ("opt", "log"):
         paths += [(kind, lf.windows_path(root, page.path)) for page in files[kind]]
     # IPRO maps each volume label to a folder: here the volume's folder beside the load file.
@@ -192,7 +269,12 @@ def test_counts_agree_everywhere(production):
     dii_pages = sum(int(r.fields["PGCOUNT"]) for r in files["dii"])
     assert pages == len(files["opt"]) == len(files["log"]) == len(files["lfp"]) == dat_pages == dii_pages > 7
     keys = [p.key for p in files["opt"]]
-    assert keys == [p.key for p in files["lfp"]] == [p.key for p in files["log"]] == [f"LFR{n:07d}" for n in range(1, pages + 1)]
+    assert (
+        keys
+        == [p.key for p in files["lfp"]]
+        == [p.key for p in files["log"]]
+        == [f"LFR{n:07d}" for n in range(1, pages + 1)]
+    )
     assert [r.tag for r in files["dii"]] == [r["BEGBATES"] for r in files["dat"].rows]
     # The text copies in the image folders are exactly the DII's, one per document.
     folder = "IMAGES" if production["image_format"] == "tiff" else "PDF"
@@ -208,16 +290,25 @@ def test_breaks_families_and_volumes(production):
     assert parent["BEGATTACH"] == first_child["BEGATTACH"] == parent["BEGBATES"]
     assert parent["ENDATTACH"] == second_child["ENDATTACH"] == second_child["ENDBATES"]
     flags = {p.key: p.flag for p in files["lfp"]}
-    assert flags[parent["BEGBATES"]] == "D" and flags[first_child["BEGBATES"]] == flags[second_child["BEGBATES"]] == "C"
+    assert (
+        flags[parent["BEGBATES"]] == "D"
+        and flags[first_child["BEGBATES"]] == flags[second_child["BEGBATES"]] == "C"
+    )
     assert {p.rotation for p in files["lfp"]} == {0}
     assert all(not p.path.upper().startswith(p.volume.upper()) for p in files["lfp"])  # volume-relative
     assert {p.volume for p in files["lfp"]} == {p.volume for p in files["opt"]} == {"VOL001", "VOL002"}
     if production["image_format"] == "pdf":
         four = [p for p in files["lfp"] if p.filename == f"{rows['Custodian 4']['BEGBATES']}.pdf"]
-        assert [p.offset for p in four] == list(range(1, len(four) + 1)) and len(four) == 6 and {p.file_type for p in four} == {7}
+        assert (
+            [p.offset for p in four] == list(range(1, len(four) + 1))
+            and len(four) == 6
+            and {p.file_type for p in four} == {7}
+        )
     else:
         assert {p.offset for p in files["lfp"]} == {0} and {p.file_type for p in files["lfp"]} <= {2, 4}
-    assert [r["PGCOUNT"] for r in files["dat"].rows] == [str(p.page_count) for p in files["opt"] if p.document_break]
+    assert [r["PGCOUNT"] for r in files["dat"].rows] == [
+        str(p.page_count) for p in files["opt"] if p.document_break
+    ]
 
 
 def test_dates_natives_and_text(production):
@@ -225,12 +316,20 @@ def test_dates_natives_and_text(production):
     files = _read_all(root, name)
     rows = {r["CUSTODIAN"]: r for r in files["dat"].rows}
     assert (rows["Custodian 1"]["DATESENT"], rows["Custodian 1"]["TIMESENT"]) == ("12/06/2024", "21:18:00")
-    assert (rows["Custodian 4"]["DATESENT"], rows["Custodian 4"]["TIMESENT"]) == ("07/01/2024", "05:15:00")  # UTC
+    assert (rows["Custodian 4"]["DATESENT"], rows["Custodian 4"]["TIMESENT"]) == (
+        "07/01/2024",
+        "05:15:00",
+    )  # UTC
     assert (rows["Custodian 5"]["DATESENT"], rows["Custodian 5"]["TIMESENT"]) == ("01/02/2023", "")
     assert (rows["Custodian 6"]["DATESENT"], rows["Custodian 6"]["TIMESENT"]) == ("", "")
     for row in files["dat"].rows:
-        assert re.fullmatch(r"(\d\d/\d\d/\d{4})?", row["DATESENT"]) and re.fullmatch(r"(\d\d:\d\d:\d\d)?", row["TIMESENT"])
-    assert rows["Custodian 4"]["TITLE"] == "Line one\nline two" and rows["Custodian 4"]["FILENAME"] == 'contract, "final".pdf'
+        assert re.fullmatch(r"(\d\d/\d\d/\d{4})?", row["DATESENT"]) and re.fullmatch(
+            r"(\d\d:\d\d:\d\d)?", row["TIMESENT"]
+        )
+    assert (
+        rows["Custodian 4"]["TITLE"] == "Line one\nline two"
+        and rows["Custodian 4"]["FILENAME"] == 'contract, "final".pdf'
+    )
     # @EDOC exactly for the produced natives, naming the DAT's NATIVELINK.
     by_tag = {r.tag: r for r in files["dii"]}
     for row in files["dat"].rows:
@@ -268,5 +367,8 @@ def test_the_readers_refuse_what_platforms_refuse(tmp_path):
             reader(tmp_path / filename)
     with pytest.raises(lf.LoadFileError, match="climbs"):
         lf.windows_path(tmp_path, "VOL001\\..\\..\\etc\\passwd")
-    assert lf.text_file_faults(b"no bom, no line break") == ["no UTF-8 BOM", "no CRLF within the first 80 characters"]
+    assert lf.text_file_faults(b"no bom, no line break") == [
+        "no UTF-8 BOM",
+        "no CRLF within the first 80 characters",
+    ]
     assert lf.text_file_faults(b"\xef\xbb\xbfa\nb\r\n") == ["a line end other than CRLF"]

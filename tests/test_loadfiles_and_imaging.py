@@ -19,8 +19,14 @@ from tests.production_fixtures import exhibit, export_row, order, tables
 @pytest.fixture
 def production():
     exhibits = [
-        exhibit(1, page_count=3, title='Memo, "draft"\nline two', custodian="José Müller", confidentiality="CONFIDENTIAL",
-                date_sent="2024-03-01T23:30:00-05:00"),
+        exhibit(
+            1,
+            page_count=3,
+            title='Memo, "draft"\nline two',
+            custodian="José Müller",
+            confidentiality="CONFIDENTIAL",
+            date_sent="2024-03-01T23:30:00-05:00",
+        ),
         exhibit(2, parent_exhibit_id=1, page_count=1, filename="þorn\x14.pdf", date_sent="2024-02-29"),
         exhibit(3, page_count=1, date_sent="last Tuesday"),
     ]
@@ -67,7 +73,9 @@ def test_opt_lfp_log_dii_match_the_contract(production, tmp_path):
     )
     records = loadfiles.read_dii(tmp_path / "ABC.dii")
     assert [r["pages"] for r in records] == [3, 1, 1]
-    assert [r["edoc"] for r in records] == [None, "\\VOL001\\NATIVES\\0001\\ABC0000004.xlsx", None] and all(r["fulltext"] for r in records)
+    assert [r["edoc"] for r in records] == [None, "\\VOL001\\NATIVES\\0001\\ABC0000004.xlsx", None] and all(
+        r["fulltext"] for r in records
+    )
     assert loadfiles.referenced_paths(tmp_path, "lfp", "ABC")[0] == "VOL001\\IMAGES\\0001\\ABC0000001.tif"
     assert "VOL001\\IMAGES\\0001\\ABC0000004.txt" in loadfiles.referenced_paths(tmp_path, "dii", "ABC")
 
@@ -75,12 +83,19 @@ def test_opt_lfp_log_dii_match_the_contract(production, tmp_path):
 def test_a_multi_page_pdf_is_one_lfp_file_with_page_offsets(production, tmp_path):
     manifest, plan, _ = production
     produced = {
-        d.exhibit_id: ProducedDocument(d.exhibit_id, [ProducedPage(k, f"VOL001/PDF/0001/{d.begin}.pdf", "pdf", offset=i + 1) for i, k in enumerate(d.page_keys)])
+        d.exhibit_id: ProducedDocument(
+            d.exhibit_id,
+            [
+                ProducedPage(k, f"VOL001/PDF/0001/{d.begin}.pdf", "pdf", offset=i + 1)
+                for i, k in enumerate(d.page_keys)
+            ],
+        )
         for d in plan.documents
     }
     loadfiles.write_lfp(tmp_path / "x.lfp", plan.documents, produced)
     assert (tmp_path / "x.lfp").read_bytes().split(b"\r\n")[:2] == [
-        b"IM,ABC0000001,D,1,@VOL001;PDF\\0001;ABC0000001.pdf;7,0", b"IM,ABC0000002,,2,@VOL001;PDF\\0001;ABC0000001.pdf;7,0",
+        b"IM,ABC0000001,D,1,@VOL001;PDF\\0001;ABC0000001.pdf;7,0",
+        b"IM,ABC0000002,,2,@VOL001;PDF\\0001;ABC0000001.pdf;7,0",
     ]
 
 
@@ -93,7 +108,9 @@ def test_dat_and_csv(production, tmp_path):
     header, rows = loadfiles.read_dat(tmp_path / "ABC.dat")
     assert header == list(manifest.export.dat_fields)
     first = dict(zip(header, rows[0], strict=True))
-    assert first["BEGATTACH"] == "ABC0000001" and first["ENDATTACH"] == "ABC0000004" and first["PGCOUNT"] == "3"
+    assert (
+        first["BEGATTACH"] == "ABC0000001" and first["ENDATTACH"] == "ABC0000004" and first["PGCOUNT"] == "3"
+    )
     assert first["TITLE"] == 'Memo, "draft"®line two'
     assert first["CUSTODIAN"] == "José Müller" and first["CONFIDENTIALITY"] == "CONFIDENTIAL"
     assert first["TEXTLINK"] == "VOL001\\TEXT\\0001\\ABC0000001.txt"
@@ -106,7 +123,9 @@ def test_dat_and_csv(production, tmp_path):
     withheld = dict(zip(header, rows[2], strict=True))
     assert withheld["TITLE"] == withheld["FILENAME"] == withheld["MD5HASH"] == ""
     assert (withheld["DATESENT"], withheld["TIMESENT"]) == ("", "")
-    assert [(p.exhibit_id, p.code, p.severity) for p in manifest.problems] == [(3, "bad_date_sent", "warning")]
+    assert [(p.exhibit_id, p.code, p.severity) for p in manifest.problems] == [
+        (3, "bad_date_sent", "warning")
+    ]
     import csv
 
     raw_csv = (tmp_path / "ABC.csv").read_bytes()
@@ -114,18 +133,23 @@ def test_dat_and_csv(production, tmp_path):
     with open(tmp_path / "ABC.csv", encoding="utf-8-sig", newline="") as handle:
         table = list(csv.reader(handle))
     assert table[0] == header and table[1][header.index("TITLE")] == 'Memo, "draft"\nline two'
-    assert b'"Memo, ""draft""\nline two"' in raw_csv  # RFC 4180: quotes doubled, the line break kept inside quotes
+    assert (
+        b'"Memo, ""draft""\nline two"' in raw_csv
+    )  # RFC 4180: quotes doubled, the line break kept inside quotes
     assert loadfiles.read_csv(tmp_path / "ABC.csv") == (header, table[1:])
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("one\ntwo\r\nthree\rfour", "one\r\ntwo\r\nthree\r\nfour\r\n"),
-    ("", "\r\n"),
-    ("no line break at all", "no line break at all\r\n"),
-    ("ends with one\n", "ends with one\r\n"),
-    ("word " * 30, ("word " * 15).rstrip() + "\r\n" + "word " * 15 + "\r\n"),
-    ("x" * 100, "x" * 78 + "\r\n" + "x" * 22 + "\r\n"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("one\ntwo\r\nthree\rfour", "one\r\ntwo\r\nthree\r\nfour\r\n"),
+        ("", "\r\n"),
+        ("no line break at all", "no line break at all\r\n"),
+        ("ends with one\n", "ends with one\r\n"),
+        ("word " * 30, ("word " * 15).rstrip() + "\r\n" + "word " * 15 + "\r\n"),
+        ("x" * 100, "x" * 78 + "\r\n" + "x" * 22 + "\r\n"),
+    ],
+)
 def test_text_files_have_a_bom_crlf_and_an_early_line_break(text, expected):
     data = loadfiles.text_file_bytes(text)
     assert data == b"\xef\xbb\xbf" + expected.encode("utf-8")
@@ -135,22 +159,30 @@ def test_text_files_have_a_bom_crlf_and_an_early_line_break(text, expected):
 def test_text_file_problems_are_named():
     assert loadfiles.text_file_problem(b"no bom\r\n") == "has no UTF-8 BOM"
     assert loadfiles.text_file_problem(b"\xef\xbb\xbfbare\nlf\r\n") == "has a line end that is not CRLF"
-    assert loadfiles.text_file_problem(b"\xef\xbb\xbf" + b"y" * 90 + b"\r\n") == "has no CRLF within its first 80 characters"
+    assert (
+        loadfiles.text_file_problem(b"\xef\xbb\xbf" + b"y" * 90 + b"\r\n")
+        == "has no CRLF within its first 80 characters"
+    )
 
 
-@pytest.mark.parametrize(("value", "cells"), [
-    ("2024-03-01T09:00:00Z", ("03/01/2024", "09:00:00")),
-    ("2024-03-01T23:30:00-05:00", ("03/02/2024", "04:30:00")),
-    ("2024-03-01 09:00:00.999", ("03/01/2024", "09:00:00")),
-    ("2024-03-01", ("03/01/2024", "")),
-    (None, ("", "")),
-    ("  ", ("", "")),
-])
+@pytest.mark.parametrize(
+    ("value", "cells"),
+    [
+        ("2024-03-01T09:00:00Z", ("03/01/2024", "09:00:00")),
+        ("2024-03-01T23:30:00-05:00", ("03/02/2024", "04:30:00")),
+        ("2024-03-01 09:00:00.999", ("03/01/2024", "09:00:00")),
+        ("2024-03-01", ("03/01/2024", "")),
+        (None, ("", "")),
+        ("  ", ("", "")),
+    ],
+)
 def test_sent_dates_become_concordance_date_and_utc_time(value, cells):
     assert sent_date_time(value) == cells
 
 
-@pytest.mark.parametrize("value", ["03/01/2024", "2024-13-01", "garbage", "0001-01-01T00:30:00+01:00", 20240301])
+@pytest.mark.parametrize(
+    "value", ["03/01/2024", "2024-13-01", "garbage", "0001-01-01T00:30:00+01:00", 20240301]
+)
 def test_a_date_that_is_not_iso_8601_is_refused(value):
     with pytest.raises(ValueError, match="date_sent"):
         sent_date_time(value)
@@ -184,10 +216,15 @@ def test_redaction_box_lands_on_the_text_for_every_rotation(tmp_path, rotation):
     geometry = engine.page_geometries(path)[0]
     image = np.asarray(engine.render_page(path, 0, 72, grayscale=True))
     x0, y0, x1, y1 = geometry.rect_to_pixels((100, 300, 180, 340), 72)
-    inside = image[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
+    inside = image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]
     assert inside.size and inside.max() < 60  # the whole box is the black square
     dark = np.argwhere(image < 128)
-    assert dark[:, 1].min() >= x0 - 1 and dark[:, 1].max() <= x1 and dark[:, 0].min() >= y0 - 1 and dark[:, 0].max() <= y1
+    assert (
+        dark[:, 1].min() >= x0 - 1
+        and dark[:, 1].max() <= x1
+        and dark[:, 0].min() >= y0 - 1
+        and dark[:, 0].max() <= y1
+    )
 
 
 def test_geometry_matrix_inverts_display_mapping():
@@ -203,10 +240,23 @@ def test_geometry_matrix_inverts_display_mapping():
 
 def test_layout_positions_stack_and_wrap():
     measure = lambda text, size: len(text) * size * 0.5  # noqa: E731
-    boxes = layout(612, 792, [("bottom_right", "ACME0000001"), ("bottom_right", "CONFIDENTIAL"), ("top_left", "EXHIBIT 12"),
-                              ("bottom_center", "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY " * 3)], 10, 18, measure)
+    boxes = layout(
+        612,
+        792,
+        [
+            ("bottom_right", "ACME0000001"),
+            ("bottom_right", "CONFIDENTIAL"),
+            ("top_left", "EXHIBIT 12"),
+            ("bottom_center", "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY " * 3),
+        ],
+        10,
+        18,
+        measure,
+    )
     first, second, top, long = boxes
-    assert first.x + first.width == pytest.approx(612 - 18) and first.y + first.height == pytest.approx(792 - 18)
+    assert first.x + first.width == pytest.approx(612 - 18) and first.y + first.height == pytest.approx(
+        792 - 18
+    )
     assert second.y + second.height <= first.y  # stacked above, never overlapping
     assert (top.x, top.y) == (18, 18)
     assert len(long.lines) > 1 and max(measure(line, long.font_size) for line in long.lines) <= (612 - 36) / 3

@@ -34,7 +34,9 @@ class Sensor:
         self.instance, self.defs, self.cursor = instance, defs, cursor
 
     def tick(self) -> list[str]:
-        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, resources=resources()) as context:
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursor, resources=resources()
+        ) as context:
             result = manifest_upload_sensor(context)
         if isinstance(result, dg.SkipReason):
             return []

@@ -26,7 +26,11 @@ def test_round_trip_list_copy_delete(store, tmp_path):
     source.write_bytes(b"x" * 100_000)
     case.put_file("documents/2/native.bin", source)
     case.copy_within("documents/2/native.bin", "documents/3/native.bin")
-    assert sorted(case.list("documents/")) == ["documents/1/rendition.pdf", "documents/2/native.bin", "documents/3/native.bin"]
+    assert sorted(case.list("documents/")) == [
+        "documents/1/rendition.pdf",
+        "documents/2/native.bin",
+        "documents/3/native.bin",
+    ]
     downloaded = case.download("documents/3/native.bin", tmp_path / "out" / "n.bin")
     assert downloaded.read_bytes() == source.read_bytes()
     case.delete("documents/1/rendition.pdf")
@@ -43,7 +47,9 @@ def test_cases_do_not_see_each_other(store):
     assert CaseStore(store, 101).get_bytes("documents/1/a.txt") == b"one"
 
 
-@pytest.mark.parametrize("hostile", ["../case_202/documents/1/a.txt", "/case_202/x", "documents/../../x", "a\\b"])
+@pytest.mark.parametrize(
+    "hostile", ["../case_202/documents/1/a.txt", "/case_202/x", "documents/../../x", "a\\b"]
+)
 def test_key_escaping_its_case_is_refused_before_io(store, hostile):
     CaseStore(store, 202).put_bytes("documents/1/a.txt", b"secret")
     case = CaseStore(store, 101)

@@ -23,8 +23,10 @@ def _defs(settings):
     from nextpoint_assets.reports.assets import REPORT_ASSETS
 
     return dg.Definitions(
-        assets=[REPORT_ASSETS["page_count"]], jobs=[register_cases_job, page_count_report_job],
-        sensors=[case_registry_sensor], resources=build_resources(settings),
+        assets=[REPORT_ASSETS["page_count"]],
+        jobs=[register_cases_job, page_count_report_job],
+        sensors=[case_registry_sensor],
+        resources=build_resources(settings),
     )
 
 
@@ -36,7 +38,8 @@ def _report_rows(settings, case_id):
 
 def _run_range(defs, instance, first, last):
     return defs.resolve_job_def("page_count_report_job").execute_in_process(
-        instance=instance, raise_on_error=False,
+        instance=instance,
+        raise_on_error=False,
         tags={ASSET_PARTITION_RANGE_START_TAG: first, ASSET_PARTITION_RANGE_END_TAG: last},
     )
 
@@ -45,18 +48,23 @@ def test_sensor_registers_cases_from_the_core_database(demo_home, settings):
     instance = dg.DagsterInstance.ephemeral()
 
     def tick():
-        with dg.build_sensor_context(instance=instance, resources={"databases": DatabaseResource.from_settings(settings)}) as ctx:
+        with dg.build_sensor_context(
+            instance=instance, resources={"databases": DatabaseResource.from_settings(settings)}
+        ) as ctx:
             return case_registry_sensor(ctx)
 
     result = tick()
-    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [["101", "202"]]  # not the deleted 909
+    assert [r.partition_keys for r in result.dynamic_partitions_requests] == [
+        ["101", "202"]
+    ]  # not the deleted 909
     instance.add_dynamic_partitions("cases", ["101", "202"])
     assert isinstance(tick(), dg.SkipReason)
 
 
 def test_sensor_skips_when_the_core_database_is_missing(settings):
     with dg.build_sensor_context(
-        instance=dg.DagsterInstance.ephemeral(), resources={"databases": DatabaseResource.from_settings(settings)}
+        instance=dg.DagsterInstance.ephemeral(),
+        resources={"databases": DatabaseResource.from_settings(settings)},
     ) as ctx:
         result = case_registry_sensor(ctx)
     assert isinstance(result, dg.SkipReason) and "np_core" in result.skip_message
@@ -70,15 +78,24 @@ def test_one_run_materializes_every_case_with_metadata(demo_home, settings):
     assert result.success
     assert instance.get_materialized_partitions(ASSET) == {"101", "202"}
     rows = _report_rows(settings, 101)
-    assert rows[0] == ["exhibit_id", "control_number", "title", "parent_exhibit_id", "bates_begin", "bates_end", "relevancy",
-                       "page_count"]
+    assert rows[0] == [
+        "exhibit_id",
+        "control_number",
+        "title",
+        "parent_exhibit_id",
+        "bates_begin",
+        "bates_end",
+        "relevancy",
+        "page_count",
+    ]
     body, total = rows[1:-1], rows[-1]
     assert total[0] == "TOTAL" and int(total[-1]) == sum(int(r[-1]) for r in body)
     event = instance.get_latest_materialization_event(ASSET)
-    materializations = [
-        e for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
-    ]
-    by_partition = {m.event_specific_data.materialization.partition: m.event_specific_data.materialization.metadata for m in materializations}
+    materializations = [e for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"]
+    by_partition = {
+        m.event_specific_data.materialization.partition: m.event_specific_data.materialization.metadata
+        for m in materializations
+    }
     assert by_partition["101"]["row_count"].value == len(body)
     assert by_partition["101"]["summary"].value["page_total"] == int(total[-1])
     assert "| exhibit_id |" in by_partition["101"]["preview"].value
@@ -113,11 +130,27 @@ def test_cli_registers_and_materializes_a_partition(demo_home, tmp_path):
     env = {**os.environ, "NP_HOME": str(demo_home), "DAGSTER_HOME": str(tmp_path / "dh")}
     (tmp_path / "dh").mkdir()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
-    subprocess.run([dagster, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "register_cases_job"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run(
+        [dagster, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "register_cases_job"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     proc = subprocess.run(
-        [dagster, "asset", "materialize", "-m", "nextpoint_assets.definitions", "--select", "page_count_report", "--partition", "202"],
-        env=env, capture_output=True, text=True,
+        [
+            dagster,
+            "asset",
+            "materialize",
+            "-m",
+            "nextpoint_assets.definitions",
+            "--select",
+            "page_count_report",
+            "--partition",
+            "202",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     instance = dg.DagsterInstance.from_config(str(tmp_path / "dh"))
@@ -128,7 +161,9 @@ def test_cli_registers_and_materializes_a_partition(demo_home, tmp_path):
 def test_definitions_validate_and_load_from_the_workspace():
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    proc = subprocess.run([dagster, "definitions", "validate", "-w", "workspace.yaml"], cwd=root, capture_output=True, text=True)
+    proc = subprocess.run(
+        [dagster, "definitions", "validate", "-w", "workspace.yaml"], cwd=root, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
 
 
@@ -138,7 +173,9 @@ def test_report_goes_to_s3_with_a_presigned_link(demo_home, s3_env):
     result = _run_range(_defs(s3_env), instance, "202", "202")
     assert result.success
     materialization = next(
-        e.event_specific_data.materialization for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION"
+        e.event_specific_data.materialization
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
     )
     link = materialization.metadata["link"].value
     assert link.startswith(s3_env.s3_endpoint_url) and "Signature" in link or "X-Amz-Signature" in link

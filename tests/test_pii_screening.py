@@ -41,8 +41,15 @@ def defs():
     from nextpoint_assets.exports.volumes import export_volumes
 
     return dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive,
-                export_completion],
+        assets=[
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+        ],
         asset_checks=[export_quality_checks, export_pii_gate],
         jobs=[export_job, pii_decision_job, pii_rejection_job, pii_findings_report_job],
         resources={k: v for k, v in build_resources(get_settings()).items() if k != "pyspark"},
@@ -75,24 +82,49 @@ def held_export(demo_home, monkeypatch):
     instance.add_dynamic_partitions("exports", [EXPORT])
     d = defs()
     result = d.resolve_job_def("export_job").execute_in_process(
-        instance=instance, partition_key=EXPORT, raise_on_error=False,
-        run_config={"ops": {"export_pii_scan": {"config": {"suggest_redactions": True}}}})
+        instance=instance,
+        partition_key=EXPORT,
+        raise_on_error=False,
+        run_config={"ops": {"export_pii_scan": {"config": {"suggest_redactions": True}}}},
+    )
     return {"defs": d, "instance": instance, "result": result, "home": demo_home}
 
 
-def decide_in_ui(env, scan_id: str, decision: str, who: str = "reviewer@firm.example") -> dg.ExecuteInProcessResult:
-    config = {"scan_id": scan_id, "decision": decision, "justification": "Checked every finding.", "decided_by": who}
-    return env["defs"].resolve_job_def("pii_decision_job").execute_in_process(
-        instance=env["instance"], run_config={"ops": {"record_pii_decision": {"config": config}}}, raise_on_error=False)
+def decide_in_ui(
+    env, scan_id: str, decision: str, who: str = "reviewer@firm.example"
+) -> dg.ExecuteInProcessResult:
+    config = {
+        "scan_id": scan_id,
+        "decision": decision,
+        "justification": "Checked every finding.",
+        "decided_by": who,
+    }
+    return (
+        env["defs"]
+        .resolve_job_def("pii_decision_job")
+        .execute_in_process(
+            instance=env["instance"],
+            run_config={"ops": {"record_pii_decision": {"config": config}}},
+            raise_on_error=False,
+        )
+    )
 
 
 def failure_sensor(env, result) -> None:
     instance = env["instance"]
     failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
-    resources = {k: v for k, v in build_resources(get_settings()).items() if k in ("object_store", "event_bus", "backend_api")}
-    with dg.build_run_status_sensor_context(sensor_name="export_failure_sensor", dagster_instance=instance,
-                                            dagster_run=instance.get_run_by_id(result.run_id),
-                                            dagster_event=failure.dagster_event, resources=resources) as context:
+    resources = {
+        k: v
+        for k, v in build_resources(get_settings()).items()
+        if k in ("object_store", "event_bus", "backend_api")
+    }
+    with dg.build_run_status_sensor_context(
+        sensor_name="export_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=instance.get_run_by_id(result.run_id),
+        dagster_event=failure.dagster_event,
+        resources=resources,
+    ) as context:
         export_failure_sensor(context.for_run_failure())
 
 
@@ -105,8 +137,14 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     env, result = held_export, held_export["result"]
     assert not result.success  # stopped at the gate, nothing delivered
     scan = latest_scan(platform(), EXPORT)
-    assert scan["status"] == "awaiting_approval" and scan["findings"] > 0 and set(scan["counts"]) == {"EMAIL_ADDRESS"}
-    materialized = {m.asset_key.to_user_string() for m in result.asset_materializations_for_node("export_pii_scan")}
+    assert (
+        scan["status"] == "awaiting_approval"
+        and scan["findings"] > 0
+        and set(scan["counts"]) == {"EMAIL_ADDRESS"}
+    )
+    materialized = {
+        m.asset_key.to_user_string() for m in result.asset_materializations_for_node("export_pii_scan")
+    }
     assert materialized == {"export_pii_scan"}
     assert not result.asset_materializations_for_node("export_archive")
     [announced] = events("PII_SCAN_COMPLETED")
@@ -117,15 +155,30 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
 
     # The masked findings: no address in the clear, each named by its Bates number and page.
     store = CaseStore(build_object_store(get_settings()), 101)
-    rows = list(csv.DictReader(io.StringIO(store.get_bytes(store.relative(announced["report_key"])).decode("utf-8-sig"))))
-    assert len(rows) == scan["findings"] and all(r["document"].startswith("ACME") and int(r["page"]) >= 1 for r in rows)
-    assert not any("alice.johnson@" in json.dumps(r) for r in rows) and rows[0]["masked"].startswith(("a***@", "b***@"))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(store.get_bytes(store.relative(announced["report_key"])).decode("utf-8-sig"))
+        )
+    )
+    assert len(rows) == scan["findings"] and all(
+        r["document"].startswith("ACME") and int(r["page"]) >= 1 for r in rows
+    )
+    assert not any("alice.johnson@" in json.dumps(r) for r in rows) and rows[0]["masked"].startswith(
+        ("a***@", "b***@")
+    )
 
     # Suggested redactions: over each address on its PDF page, labelled for the next production.
     dbs = build_databases(get_settings())
     with dbs.case_reader(101).connect() as conn:
-        suggested = conn.execute(select(annotations).where(annotations.c.content == "REDACTED - PII",
-                                                           annotations.c.user_id.is_(None))).mappings().all()
+        suggested = (
+            conn.execute(
+                select(annotations).where(
+                    annotations.c.content == "REDACTED - PII", annotations.c.user_id.is_(None)
+                )
+            )
+            .mappings()
+            .all()
+        )
     assert suggested
     engine = LocalDocumentEngine()
     for first in suggested:
@@ -135,9 +188,16 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
         assert "@" in under, under  # the box covers the address the scan found
 
     # A run that selects the archive without the gate is held all the same.
-    sneaky = env["defs"].resolve_job_def("export_job").execute_in_process(
-        instance=env["instance"], partition_key=EXPORT, asset_selection=[dg.AssetKey("export_archive")],
-        raise_on_error=False)
+    sneaky = (
+        env["defs"]
+        .resolve_job_def("export_job")
+        .execute_in_process(
+            instance=env["instance"],
+            partition_key=EXPORT,
+            asset_selection=[dg.AssetKey("export_archive")],
+            raise_on_error=False,
+        )
+    )
     assert not sneaky.success
     held = next(e for e in sneaky.all_events if e.event_type_value == "STEP_FAILURE")
     assert "await review" in held.step_failure_data.user_failure_data.description
@@ -147,7 +207,9 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     again = decide_in_ui(env, scan["scan_id"], "reject", who="someone.else@firm.example")
     assert not again.success
     refused = next(e for e in again.all_events if e.event_type_value == "STEP_FAILURE")
-    assert "already approved by reviewer@firm.example" in refused.step_failure_data.user_failure_data.description
+    assert (
+        "already approved by reviewer@firm.example" in refused.step_failure_data.user_failure_data.description
+    )
     [decided] = events("PII_SCAN_DECIDED")
     assert decided["decision"] == "approved" and decided["source"] == "ui"
 
@@ -156,9 +218,17 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     [resume] = first_tick.run_requests
     assert resume.job_name == "export_job" and resume.partition_key == EXPORT
     assert resume.asset_selection == [dg.AssetKey("export_archive"), dg.AssetKey("export_completion")]
-    finished = env["defs"].resolve_job_def("export_job").execute_in_process(
-        instance=env["instance"], partition_key=EXPORT, asset_selection=resume.asset_selection,
-        tags={"dagster/run_key": resume.run_key}, raise_on_error=False)
+    finished = (
+        env["defs"]
+        .resolve_job_def("export_job")
+        .execute_in_process(
+            instance=env["instance"],
+            partition_key=EXPORT,
+            asset_selection=resume.asset_selection,
+            tags={"dagster/run_key": resume.run_key},
+            raise_on_error=False,
+        )
+    )
     assert finished.success
     assert events("EXPORT_COMPLETED")[-1]["export_id"] == 1
     assert isinstance(tick(env), dg.SkipReason)  # dealt with: nothing more to start
@@ -167,8 +237,13 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     # The findings report on demand: XLSX masked, CSV with the clear values when asked.
     for fmt, masked in (("xlsx", True), ("csv", False)):
         config = {"scan_id": scan["scan_id"], "format": fmt, "masked": masked}
-        report = env["defs"].resolve_job_def("pii_findings_report_job").execute_in_process(
-            instance=env["instance"], run_config={"ops": {"pii_findings_report": {"config": config}}})
+        report = (
+            env["defs"]
+            .resolve_job_def("pii_findings_report_job")
+            .execute_in_process(
+                instance=env["instance"], run_config={"ops": {"pii_findings_report": {"config": config}}}
+            )
+        )
         key = report.output_for_node("pii_findings_report")
         data = store.store.get_bytes(key)
         if fmt == "xlsx":
@@ -183,9 +258,11 @@ def _pdf_of(dbs, exhibit_id: int) -> str:
     from domain.schema import document_variants, exhibits
 
     with dbs.case_reader(101).connect() as conn:
-        return conn.execute(select(document_variants.c.object_key)
-                            .join(exhibits, exhibits.c.document_id == document_variants.c.document_id)
-                            .where(exhibits.c.id == exhibit_id, document_variants.c.kind == "pdf")).scalar_one()
+        return conn.execute(
+            select(document_variants.c.object_key)
+            .join(exhibits, exhibits.c.document_id == document_variants.c.document_id)
+            .where(exhibits.c.id == exhibit_id, document_variants.c.kind == "pdf")
+        ).scalar_one()
 
 
 def test_a_review_that_runs_out_of_time_is_rejected_and_the_production_removed(held_export):
@@ -194,15 +271,29 @@ def test_a_review_that_runs_out_of_time_is_rejected_and_the_production_removed(h
     store = CaseStore(build_object_store(get_settings()), 101)
     assert list(store.list("exports/export_1/production/"))
     with platform().begin() as conn:  # the deadline passes
-        conn.execute(update(pii_scans).where(pii_scans.c.scan_id == scan["scan_id"]).values(deadline=now() - timedelta(minutes=1)))
+        conn.execute(
+            update(pii_scans)
+            .where(pii_scans.c.scan_id == scan["scan_id"])
+            .values(deadline=now() - timedelta(minutes=1))
+        )
     [cleanup] = tick(env).run_requests
     assert cleanup.job_name == "pii_rejection_job"
     assert get_scan(platform(), scan["scan_id"])["decision_source"] == "timeout"
-    run = env["defs"].resolve_job_def("pii_rejection_job").execute_in_process(
-        instance=env["instance"], run_config=cleanup.run_config, tags={"dagster/run_key": cleanup.run_key})
+    run = (
+        env["defs"]
+        .resolve_job_def("pii_rejection_job")
+        .execute_in_process(
+            instance=env["instance"], run_config=cleanup.run_config, tags={"dagster/run_key": cleanup.run_key}
+        )
+    )
     assert run.success
-    assert list(store.list("exports/export_1/production/")) == [] and list(store.list("exports/export_1/zips/")) == []
-    assert store.exists("exports/export_1/manifest.zip") and list(store.list(f"exports/export_1/pii/{scan['scan_id']}/"))
+    assert (
+        list(store.list("exports/export_1/production/")) == []
+        and list(store.list("exports/export_1/zips/")) == []
+    )
+    assert store.exists("exports/export_1/manifest.zip") and list(
+        store.list(f"exports/export_1/pii/{scan['scan_id']}/")
+    )
     [failed] = events("EXPORT_FAILED")
     assert "review deadline passed" in failed["error"] and failed["export_id"] == 1
     [decided] = events("PII_SCAN_DECIDED")
@@ -218,8 +309,19 @@ def test_of_two_decisions_racing_exactly_one_is_recorded(backend, np_home, reque
         monkeypatch.setenv("NP_PLATFORM_DB_NAME", f"{get_settings().core_db_name}_platform")
         get_settings.cache_clear()
     engine = build_databases(get_settings()).platform()
-    row = {"scan_id": "pii-" + "ab" * 16, "subject": "export", "subject_key": "7-1", "case_id": 7, "status": "awaiting_approval",
-           "threshold": 0.5, "findings": 3, "counts": {"US_SSN": 3}, "documents": 2, "pages": 4, "findings_key": "case_7/x"}
+    row = {
+        "scan_id": "pii-" + "ab" * 16,
+        "subject": "export",
+        "subject_key": "7-1",
+        "case_id": 7,
+        "status": "awaiting_approval",
+        "threshold": 0.5,
+        "findings": 3,
+        "counts": {"US_SSN": 3},
+        "documents": 2,
+        "pages": 4,
+        "findings_key": "case_7/x",
+    }
     record_scan(engine, row, 72)
     again = record_scan(engine, {**row, "findings": 99}, 72)  # the same scan re-run: the row stays as it was
     assert again["findings"] == 3
@@ -227,12 +329,18 @@ def test_of_two_decisions_racing_exactly_one_is_recorded(backend, np_home, reque
 
     def one(who: str, what: str) -> None:
         try:
-            decide(engine, Decision(scan_id=row["scan_id"], decision=what, justification="looked", decided_by=who), "ui")
+            decide(
+                engine,
+                Decision(scan_id=row["scan_id"], decision=what, justification="looked", decided_by=who),
+                "ui",
+            )
             outcomes.append(who)
         except DecisionRefused as exc:
             outcomes.append(exc.user_message)
 
-    threads = [threading.Thread(target=one, args=(f"r{i}", "approve" if i % 2 else "reject")) for i in range(6)]
+    threads = [
+        threading.Thread(target=one, args=(f"r{i}", "approve" if i % 2 else "reject")) for i in range(6)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -263,11 +371,16 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     key = "202-101-9001"
     instance.add_dynamic_partitions("exchanges", [key])
     resources = {k: v for k, v in build_resources(settings).items()}
-    d = dg.Definitions(assets=[*EXCHANGE_ASSETS, exchange_pii_scan], asset_checks=[exchange_pii_gate],
-                       jobs=[exchange_job, pii_decision_job, pii_rejection_job], resources=resources)
+    d = dg.Definitions(
+        assets=[*EXCHANGE_ASSETS, exchange_pii_scan],
+        asset_checks=[exchange_pii_gate],
+        jobs=[exchange_job, pii_decision_job, pii_rejection_job],
+        resources=resources,
+    )
     request = body(exhibit_ids=list(range(1, 25)))
     result = d.resolve_job_def("exchange_job").execute_in_process(
-        instance=instance, partition_key=key, run_config=exchange_run_config(request), raise_on_error=False)
+        instance=instance, partition_key=key, run_config=exchange_run_config(request), raise_on_error=False
+    )
     assert not result.success
     done = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
     assert done == {"exchange_request", "exchange_pii_scan"}  # the copy never started
@@ -278,15 +391,28 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     assert announced["exchange_id"] == key and announced["destination_case_id"] == 202
     d_report = dg.Definitions(jobs=[pii_findings_report_job], resources=resources)
     report = d_report.resolve_job_def("pii_findings_report_job").execute_in_process(
-        instance=instance, run_config={"ops": {"pii_findings_report": {"config": {"scan_id": scan["scan_id"], "masked": False}}}})
-    unmasked = build_object_store(settings).get_bytes(report.output_for_node("pii_findings_report")).decode("utf-8")
+        instance=instance,
+        run_config={
+            "ops": {"pii_findings_report": {"config": {"scan_id": scan["scan_id"], "masked": False}}}
+        },
+    )
+    unmasked = (
+        build_object_store(settings).get_bytes(report.output_for_node("pii_findings_report")).decode("utf-8")
+    )
     assert "alice.johnson@acme.example" in unmasked  # read back from the PDF's text layer
     assert report.output_for_node("pii_findings_report").startswith(f"case_101/exchanges/{key}/pii/")
 
     queue = LocalRequestQueue(settings.queue_dir)
-    decision = {"event_type": "PII_DECISION_SUBMITTED", "event_id": "dec-1", "case_id": 101,
-                "occurred_at": "2026-11-24T10:00:00Z", "scan_id": scan["scan_id"], "decision": "reject",
-                "justification": "Client addresses must not go to the other side.", "decided_by": "partner@firm.example"}
+    decision = {
+        "event_type": "PII_DECISION_SUBMITTED",
+        "event_id": "dec-1",
+        "case_id": 101,
+        "occurred_at": "2026-11-24T10:00:00Z",
+        "scan_id": scan["scan_id"],
+        "decision": "reject",
+        "justification": "Client addresses must not go to the other side.",
+        "decided_by": "partner@firm.example",
+    }
     queue.send(json.dumps(decision))
     queue.send(json.dumps({**decision, "event_id": "dec-2", "decision": "perhaps"}))  # refused at the door
     harness = Harness(instance)
@@ -295,12 +421,18 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     assert run.job_name == "pii_decision_job" and run.tags["np/request"] == "pii_decision"
     rejected = events("EVENT_REJECTED")
     assert len(rejected) == 1 and "decision" in rejected[0]["reason"]
-    decided = d.resolve_job_def("pii_decision_job").execute_in_process(instance=instance, run_config=run.run_config)
+    decided = d.resolve_job_def("pii_decision_job").execute_in_process(
+        instance=instance, run_config=run.run_config
+    )
     assert decided.success and get_scan(platform(), scan["scan_id"])["decision_source"] == "event"
 
     [cleanup] = tick({"instance": instance}).run_requests
     assert cleanup.job_name == "pii_rejection_job"
-    assert d.resolve_job_def("pii_rejection_job").execute_in_process(instance=instance, run_config=cleanup.run_config).success
+    assert (
+        d.resolve_job_def("pii_rejection_job")
+        .execute_in_process(instance=instance, run_config=cleanup.run_config)
+        .success
+    )
     assert get_state(platform(), key)["status"] == "failed"
     [failed] = events("EXCHANGER_FAILED")
     assert "rejected by partner@firm.example" in failed["error"] and failed["source_case_id"] == 101
@@ -310,11 +442,14 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     queue.send(json.dumps({**decision, "event_id": "dec-3", "decision": "approve"}))
     _, runs = harness.tick()
     [second] = runs
-    refused = d.resolve_job_def("pii_decision_job").execute_in_process(instance=instance, run_config=second.run_config,
-                                                                        raise_on_error=False)
+    refused = d.resolve_job_def("pii_decision_job").execute_in_process(
+        instance=instance, run_config=second.run_config, raise_on_error=False
+    )
     assert not refused.success
     last = events("EVENT_REJECTED")[-1]
-    assert last["rejected_event_id"] == "dec-3" and "already rejected by partner@firm.example" in last["reason"]
+    assert (
+        last["rejected_event_id"] == "dec-3" and "already rejected by partner@firm.example" in last["reason"]
+    )
 
 
 def test_by_default_contact_details_are_reported_and_identifiers_hold(np_home):
@@ -327,10 +462,19 @@ def test_by_default_contact_details_are_reported_and_identifiers_hold(np_home):
     store.put_bytes("t/b.txt", b"Page one.\fEmployee SSN 123-45-6789 on file.")
 
     def scan(*keys):
-        return run_scan(subject="export", subject_key=f"5-{len(keys)}", case_id=5, store=store,
-                        texts=[ScanText(i, f"DOC{i}", k) for i, k in enumerate(keys)], findings_prefix="pii/",
-                        threshold=0.5, settings=settings, platform=platform(), bus=LocalEventBus(settings.events_file),
-                        extra_event={})
+        return run_scan(
+            subject="export",
+            subject_key=f"5-{len(keys)}",
+            case_id=5,
+            store=store,
+            texts=[ScanText(i, f"DOC{i}", k) for i, k in enumerate(keys)],
+            findings_prefix="pii/",
+            threshold=0.5,
+            settings=settings,
+            platform=platform(),
+            bus=LocalEventBus(settings.events_file),
+            extra_event={},
+        )
 
     contact = scan("t/a.txt")
     assert contact.row["status"] == "clean" and contact.findings == 0
@@ -338,7 +482,15 @@ def test_by_default_contact_details_are_reported_and_identifiers_hold(np_home):
     assert len(read_findings(store, store.relative(contact.row["findings_key"]))) == 2
     both = scan("t/a.txt", "t/b.txt")
     assert both.row["status"] == "awaiting_approval" and both.findings == 1
-    assert both.event["holding_types"] == ["CREDIT_CARD", "DATE_OF_BIRTH", "IBAN_CODE", "UNSCANNED", "US_BANK_ROUTING",
-                                           "US_SSN"]
-    ssn = next(f for f in read_findings(store, store.relative(both.row["findings_key"])) if f["type"] == "US_SSN")
+    assert both.event["holding_types"] == [
+        "CREDIT_CARD",
+        "DATE_OF_BIRTH",
+        "IBAN_CODE",
+        "UNSCANNED",
+        "US_BANK_ROUTING",
+        "US_SSN",
+    ]
+    ssn = next(
+        f for f in read_findings(store, store.relative(both.row["findings_key"])) if f["type"] == "US_SSN"
+    )
     assert (ssn["document"], ssn["page"]) == ("DOC1", 2)

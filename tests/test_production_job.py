@@ -67,8 +67,15 @@ def export_defs(settings):
     from nextpoint_assets.exports.volumes import export_volumes
 
     return dg.Definitions(
-        assets=[export_manifest, export_volumes, export_load_files, export_expansive_pdf, export_pii_scan, export_archive,
-                export_completion],
+        assets=[
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+        ],
         asset_checks=[export_quality_checks, export_pii_gate],
         jobs=[export_job],
         sensors=[export_failure_sensor],
@@ -80,7 +87,9 @@ def run_export(settings, instance, key, workers=1):
     instance.add_dynamic_partitions("exports", [key])
     job = export_defs(settings).resolve_job_def("export_job")
     config = {"ops": {"export_volumes": {"ops": {"export_volume": {"config": {"workers": workers}}}}}}
-    return job.execute_in_process(instance=instance, partition_key=key, run_config=config, raise_on_error=False)
+    return job.execute_in_process(
+        instance=instance, partition_key=key, run_config=config, raise_on_error=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +104,12 @@ def env(tmp_path_factory, demo_template):
         mp.setenv("NP_BACKEND_API_SECRET", SECRET)
         get_settings.cache_clear()
         settings = load_settings()
-        yield {"home": home, "settings": settings, "callbacks": callbacks, "instance": dg.DagsterInstance.ephemeral()}
+        yield {
+            "home": home,
+            "settings": settings,
+            "callbacks": callbacks,
+            "instance": dg.DagsterInstance.ephemeral(),
+        }
     callbacks.server.shutdown()
     get_settings.cache_clear()
 
@@ -120,15 +134,27 @@ def demo_export(env):
 
 
 def _checks(result):
-    return {e.event_specific_data.check_name: e.event_specific_data.passed for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    return {
+        e.event_specific_data.check_name: e.event_specific_data.passed
+        for e in result.all_events
+        if e.event_type_value == "ASSET_CHECK_EVALUATION"
+    }
 
 
 def test_demo_export_succeeds_with_every_check_passing(demo_export):
     result = demo_export["result"]
     assert result.success
     checks = _checks(result)
-    assert set(checks) == {"counts_agree", "bates_sequence", "documents_complete", "loadfiles_parse", "images_valid",
-                           "archive_tests_clean", "no_redacted_text", "export_pii_gate"}
+    assert set(checks) == {
+        "counts_agree",
+        "bates_sequence",
+        "documents_complete",
+        "loadfiles_parse",
+        "images_valid",
+        "archive_tests_clean",
+        "no_redacted_text",
+        "export_pii_gate",
+    }
     assert all(checks.values()), checks
 
 
@@ -147,9 +173,15 @@ def test_layout_and_counts_agree_everywhere(demo_export, env):
     for row in opt:
         assert (root / row[2].replace("\\", "/")).is_file()
     assert {p.parent.name for p in images} >= {"0001"}
-    assert max(sum(1 for p in folder.iterdir() if p.suffix != ".txt") for folder in root.glob("VOL*/IMAGES/*")) <= 50
+    assert (
+        max(sum(1 for p in folder.iterdir() if p.suffix != ".txt") for folder in root.glob("VOL*/IMAGES/*"))
+        <= 50
+    )
     assert (root / "VOL001" / "TEXT").is_dir() and (root / "VOL002").is_dir()
-    assert sorted(p.name for p in root.glob(f"{name}_VOL*.pdf")) == [f"{name}_VOL001.pdf", f"{name}_VOL002.pdf"]
+    assert sorted(p.name for p in root.glob(f"{name}_VOL*.pdf")) == [
+        f"{name}_VOL001.pdf",
+        f"{name}_VOL002.pdf",
+    ]
     keys = [row[0] for row in opt]
     assert keys == [f"ACME{n:07d}" for n in range(1, len(keys) + 1)]
 
@@ -157,7 +189,9 @@ def test_layout_and_counts_agree_everywhere(demo_export, env):
 def test_images_are_300_dpi_g4_or_jpeg_for_colour(demo_export):
     root = demo_export["root"]
     kinds = set()
-    for path in (p for p in root.glob("VOL*/IMAGES/*/*") if p.suffix != ".txt"):  # .txt: the DII's text copies
+    for path in (
+        p for p in root.glob("VOL*/IMAGES/*/*") if p.suffix != ".txt"
+    ):  # .txt: the DII's text copies
         with Image.open(path) as image:
             assert tuple(round(v) for v in image.info["dpi"]) == (300, 300)
             if path.suffix == ".tif":
@@ -174,17 +208,23 @@ def test_archive_splits_tests_clean_and_holds_the_production(demo_export):
         assert volume["bytes"] == store.store.size(volume["key"]) <= 2 * 1024 * 1024
         assert re.search(r"/zips/ACME_PROD001\.7z\.\d{3}$", volume["key"])
     first = Path(store.store.local_path(volumes[0]["key"]))
-    listing = subprocess.run(["7zz", "l", "-ba", "-slt", str(first)], capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["7zz", "l", "-ba", "-slt", str(first)], capture_output=True, text=True, check=True
+    ).stdout
     archived = {line[7:] for line in listing.splitlines() if line.startswith("Path = ")} - {first.name}
     on_disk = {p.relative_to(root.parent).as_posix() for p in root.rglob("*")} | {root.name}
     assert {a.replace("\\", "/") for a in archived} == on_disk
-    assert "Everything is Ok" in subprocess.run(["7zz", "t", str(first)], capture_output=True, text=True).stdout
+    assert (
+        "Everything is Ok" in subprocess.run(["7zz", "t", str(first)], capture_output=True, text=True).stdout
+    )
 
 
 def _secrets(home: Path) -> list[str]:
     """The words under every redaction, read from the original PDFs (the test's own reading)."""
     engine = LocalDocumentEngine()
-    manifest = zipfile.ZipFile(home / "objects/case_101/exports/export_1/manifest.zip").read("manifest.sqlite")
+    manifest = zipfile.ZipFile(home / "objects/case_101/exports/export_1/manifest.zip").read(
+        "manifest.sqlite"
+    )
     db_path = home / "m.sqlite"
     db_path.write_bytes(manifest)
     db = sqlite3.connect(db_path)
@@ -213,7 +253,9 @@ def test_no_redacted_word_survives_anywhere(demo_export, env):
         assert not any(secret in text for text in haystack), secret
     # The images: OCR every page that carried a redaction.
     opt = {r[0]: r[2] for r in loadfiles.read_opt(root / "ACME_PROD001.opt")}
-    redacted_texts = [p for p in root.rglob("TEXT/*/*.txt") if "SSN" in p.read_text() or "Employee record" in p.read_text()]
+    redacted_texts = [
+        p for p in root.rglob("TEXT/*/*.txt") if "SSN" in p.read_text() or "Employee record" in p.read_text()
+    ]
     assert redacted_texts
     for text_file in redacted_texts:
         image_path = root / opt[text_file.stem].replace("\\", "/")
@@ -225,7 +267,13 @@ def test_withheld_slip_sheets_and_natives(demo_export):
     root = demo_export["root"]
     header, rows = loadfiles.read_dat(root / "ACME_PROD001.dat")
     by_begin = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
-    withheld = [b for b, r in by_begin.items() if r["TITLE"] == "" and r["PGCOUNT"] == "1" and "WITHHELD" in (root / r["TEXTLINK"].replace("\\", "/")).read_text()]
+    withheld = [
+        b
+        for b, r in by_begin.items()
+        if r["TITLE"] == ""
+        and r["PGCOUNT"] == "1"
+        and "WITHHELD" in (root / r["TEXTLINK"].replace("\\", "/")).read_text()
+    ]
     assert withheld
     natives = [r for r in by_begin.values() if r["NATIVELINK"]]
     assert natives and all((root / r["NATIVELINK"].replace("\\", "/")).is_file() for r in natives)
@@ -240,12 +288,19 @@ def test_completion_event_and_signed_callback(demo_export, env):
     events = [e for e in LocalEventBus(env["settings"].events_file).read_all() if e.get("export_id") == 1]
     assert [e["event_type"] for e in events][:1] == ["EXPORT_STARTED"]
     completed = events[-1]
-    assert completed["event_type"] == "EXPORT_COMPLETED" and int(xml.findtext("page-count")) == completed["page_count"]
+    assert (
+        completed["event_type"] == "EXPORT_COMPLETED"
+        and int(xml.findtext("page-count")) == completed["page_count"]
+    )
     assert [k.text for k in xml.find("archive-keys")] == completed["archive_keys"]
 
 
 def _hashes(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_crash_mid_volume_then_rerun_gives_the_same_bytes(demo_export, env, monkeypatch):
@@ -319,7 +374,12 @@ def _put_manifest(store: CaseStore, export_id: int, data: dict, require_complete
 
 def _hostile_tables(export_id: int) -> dict:
     exhibits = [
-        exhibit(4, pdf_key="documents/4/rendition.pdf", page_count=None, filename="../../" + "Ünïcode " * 40 + ".pdf"),
+        exhibit(
+            4,
+            pdf_key="documents/4/rendition.pdf",
+            page_count=None,
+            filename="../../" + "Ünïcode " * 40 + ".pdf",
+        ),
         exhibit(90, pdf_key="documents/9999/missing.pdf"),
         exhibit(91, pdf_key="bad/corrupt.pdf"),
         exhibit(92, pdf_key="bad/encrypted.pdf"),
@@ -328,7 +388,13 @@ def _hostile_tables(export_id: int) -> dict:
         exhibit(5, pdf_key="documents/5/rendition.pdf", page_count=None),
     ]
     rows = [order(i + 1, e["id"]) for i, e in enumerate(exhibits)] + [order(20, 5)]  # exhibit 5 twice
-    return tables(export_row(export_id=export_id, name="Hostile ../ Prod", bates_prefix="HOST", split_bytes=1024 * 1024), exhibits, rows)
+    return tables(
+        export_row(
+            export_id=export_id, name="Hostile ../ Prod", bates_prefix="HOST", split_bytes=1024 * 1024
+        ),
+        exhibits,
+        rows,
+    )
 
 
 def test_bad_documents_are_named_and_the_rest_is_produced(env):
@@ -339,14 +405,27 @@ def test_bad_documents_are_named_and_the_rest_is_produced(env):
     result = run_export(settings, env["instance"], "101-2")
     assert result.success and all(_checks(result).values())
     log = "".join(store.get_bytes(k).decode() for k in store.list("exports/export_2/error_logs/"))
-    for exhibit_id, code in ((90, "document_not_found"), (91, "unreadable_pdf"), (92, "encrypted_pdf"), (93, "empty_pdf"), (94, "bad_exhibit_row"), (5, "duplicate_exhibit")):
+    for exhibit_id, code in (
+        (90, "document_not_found"),
+        (91, "unreadable_pdf"),
+        (92, "encrypted_pdf"),
+        (93, "empty_pdf"),
+        (94, "bad_exhibit_row"),
+        (5, "duplicate_exhibit"),
+    ):
         assert f"exhibit {exhibit_id}: {code}" in log, (exhibit_id, code, log)
     root = Path(store.store.local_path("case_101/exports/export_2/production/Hostile_Prod"))
     header, rows = loadfiles.read_dat(root / "Hostile_Prod.dat")
     assert [r[0] for r in rows] == ["HOST0000001", rows[1][0]] and len(rows) == 2
-    assert rows[0][header.index("FILENAME")].startswith("../../Ünïcode")  # metadata kept exactly; paths never use it
+    assert rows[0][header.index("FILENAME")].startswith(
+        "../../Ünïcode"
+    )  # metadata kept exactly; paths never use it
     assert all(".." not in p.name for p in root.rglob("*"))
-    materializations = [e for e in result.all_events if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("export_manifest")]
+    materializations = [
+        e
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == dg.AssetKey("export_manifest")
+    ]
     problems = materializations[0].event_specific_data.materialization.metadata["problems"].value
     assert "| 92 | error | encrypted_pdf |" in problems
     # Nothing was written outside the export's own folder or into case 202.
@@ -368,12 +447,23 @@ def test_a_production_that_must_be_complete_fails_with_a_summary(env):
     failure_event = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
     defs = export_defs(settings)
     with dg.build_run_status_sensor_context(
-        sensor_name="export_failure_sensor", dagster_instance=instance, dagster_run=run,
-        dagster_event=failure_event.dagster_event, resources=defs.resources,
+        sensor_name="export_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=failure_event.dagster_event,
+        resources=defs.resources,
     ) as context:
         export_failure_sensor(context.for_run_failure())
-    failed = [e for e in LocalEventBus(settings.events_file).read_all() if e["event_type"] == "EXPORT_FAILED" and e["export_id"] == 3]
-    assert len(failed) == 1 and "export_completion" in failed[0]["error"] and "must be complete" in failed[0]["error"]
+    failed = [
+        e
+        for e in LocalEventBus(settings.events_file).read_all()
+        if e["event_type"] == "EXPORT_FAILED" and e["export_id"] == 3
+    ]
+    assert (
+        len(failed) == 1
+        and "export_completion" in failed[0]["error"]
+        and "must be complete" in failed[0]["error"]
+    )
     posted = [c for c in env["callbacks"].received if c["path"] == "/exports/3/callback"]
     assert posted and posted[-1]["valid"] and ET.fromstring(posted[-1]["body"]).findtext("status") == "failed"
 
@@ -383,16 +473,36 @@ def test_searchable_pdf_production_with_redactions(env):
     store = CaseStore(build_object_store(settings), 101)
     engine = LocalDocumentEngine()
     # Exhibit 11 of the demo has a planted SSN on page 1; its redaction rect comes from the demo manifest.
-    demo = zipfile.ZipFile(io.BytesIO(store.get_bytes("exports/export_1/manifest.zip"))).read("manifest.sqlite")
+    demo = zipfile.ZipFile(io.BytesIO(store.get_bytes("exports/export_1/manifest.zip"))).read(
+        "manifest.sqlite"
+    )
     path = env["home"] / "demo_manifest.sqlite"
     path.write_bytes(demo)
     db = sqlite3.connect(path)
-    exhibit_id, page, box = db.execute("SELECT exhibit_id, page_number, rect FROM redactions LIMIT 1").fetchone()
+    exhibit_id, page, box = db.execute(
+        "SELECT exhibit_id, page_number, rect FROM redactions LIMIT 1"
+    ).fetchone()
     (pdf_key,) = db.execute("SELECT pdf_key FROM exhibits WHERE id = ?", (exhibit_id,)).fetchone()
-    secret = re.findall(r"\d{3}-\d{2}-\d{4}", engine.text_in_rect(env["home"] / "objects/case_101" / pdf_key, page - 1, tuple(json.loads(box))))[0]
-    exhibits = [exhibit(exhibit_id, pdf_key=pdf_key, page_count=None), exhibit(4, pdf_key="documents/4/rendition.pdf", page_count=None)]
-    data = tables(export_row(export_id=4, name="PDF PROD", image_format="pdf", bates_prefix="PDFP", expansive_pdf=1, split_bytes=5 * 1024 * 1024), exhibits,
-                  redactions=[{"exhibit_id": exhibit_id, "page_number": page, "rect": box, "label": "REDACTED - PII"}])
+    secret = re.findall(
+        r"\d{3}-\d{2}-\d{4}",
+        engine.text_in_rect(env["home"] / "objects/case_101" / pdf_key, page - 1, tuple(json.loads(box))),
+    )[0]
+    exhibits = [
+        exhibit(exhibit_id, pdf_key=pdf_key, page_count=None),
+        exhibit(4, pdf_key="documents/4/rendition.pdf", page_count=None),
+    ]
+    data = tables(
+        export_row(
+            export_id=4,
+            name="PDF PROD",
+            image_format="pdf",
+            bates_prefix="PDFP",
+            expansive_pdf=1,
+            split_bytes=5 * 1024 * 1024,
+        ),
+        exhibits,
+        redactions=[{"exhibit_id": exhibit_id, "page_number": page, "rect": box, "label": "REDACTED - PII"}],
+    )
     _put_manifest(store, 4, data)
     result = run_export(settings, env["instance"], "101-4")
     assert result.success and all(_checks(result).values()), _checks(result)

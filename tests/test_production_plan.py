@@ -17,8 +17,15 @@ def plan_of(data, pages=None, case_id=101, export_id=1):
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("ACME PROD 001", "ACME_PROD_001"), ("../../etc/passwd", "etc_passwd"), ("Résumé “final”", "Resume_final"),
-     ("CON", "PRODUCTION_CON"), ("...", "PRODUCTION"), ("日本語", "PRODUCTION"), ("x" * 300, "x" * 80)],
+    [
+        ("ACME PROD 001", "ACME_PROD_001"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("Résumé “final”", "Resume_final"),
+        ("CON", "PRODUCTION_CON"),
+        ("...", "PRODUCTION"),
+        ("日本語", "PRODUCTION"),
+        ("x" * 300, "x" * 80),
+    ],
 )
 def test_safe_names(name, expected):
     assert safe_name(name) == expected
@@ -32,11 +39,20 @@ def test_safe_extension():
 
 @pytest.mark.parametrize(
     ("override", "field"),
-    [({"case_id": 202}, "case_id"), ({"export_id": 9}, "export_id"), ({"image_format": "bmp"}, "image_format"),
-     ({"loadfiles": "dat,xml"}, "loadfiles"), ({"dat_fields": "[\"BEGBATES\", \"SECRET\"]"}, "dat_fields"),
-     ({"dat_fields": "not json"}, "dat_fields"), ({"name": " "}, "name"), ({"images_per_folder": 0}, "images_per_folder"),
-     ({"bates_prefix": "AC/ME"}, "bates_prefix"), ({"volume_prefix": "../V"}, "volume_prefix"), ({"split_bytes": 10}, "split_bytes"),
-     ({"endorse_bates": "middle"}, "endorse_bates")],
+    [
+        ({"case_id": 202}, "case_id"),
+        ({"export_id": 9}, "export_id"),
+        ({"image_format": "bmp"}, "image_format"),
+        ({"loadfiles": "dat,xml"}, "loadfiles"),
+        ({"dat_fields": '["BEGBATES", "SECRET"]'}, "dat_fields"),
+        ({"dat_fields": "not json"}, "dat_fields"),
+        ({"name": " "}, "name"),
+        ({"images_per_folder": 0}, "images_per_folder"),
+        ({"bates_prefix": "AC/ME"}, "bates_prefix"),
+        ({"volume_prefix": "../V"}, "volume_prefix"),
+        ({"split_bytes": 10}, "split_bytes"),
+        ({"endorse_bates": "middle"}, "endorse_bates"),
+    ],
 )
 def test_bad_export_rows_reject_the_manifest_naming_the_field(override, field):
     with pytest.raises(ManifestRejected) as err:
@@ -62,7 +78,10 @@ def test_numbering_runs_across_volumes_without_gaps():
 
 
 def test_pdf_page_count_wins_when_lower_and_is_reported():
-    manifest, plan = plan_of(tables(exhibits=[exhibit(1, page_count=5), exhibit(2, page_count=1)]), {1: PdfInfo(pages=3), 2: PdfInfo(pages=2)})
+    manifest, plan = plan_of(
+        tables(exhibits=[exhibit(1, page_count=5), exhibit(2, page_count=1)]),
+        {1: PdfInfo(pages=3), 2: PdfInfo(pages=2)},
+    )
     assert [d.pages for d in plan.documents] == [3, 1]
     mismatches = [p for p in plan.problems if p.code == "page_count_mismatch"]
     assert {p.exhibit_id for p in mismatches} == {1, 2} and all(p.severity == "warning" for p in mismatches)
@@ -70,7 +89,9 @@ def test_pdf_page_count_wins_when_lower_and_is_reported():
 
 def test_unreadable_pdfs_are_left_out_of_the_numbering_by_name():
     exhibits = [exhibit(1), exhibit(2), exhibit(3)]
-    _, plan = plan_of(tables(exhibits=exhibits), {2: PdfInfo(problem="the PDF is password-protected", code="encrypted_pdf")})
+    _, plan = plan_of(
+        tables(exhibits=exhibits), {2: PdfInfo(problem="the PDF is password-protected", code="encrypted_pdf")}
+    )
     assert [d.exhibit_id for d in plan.documents] == [1, 3]
     assert [k for d in plan.documents for k in d.page_keys] == [f"ACME{n:07d}" for n in range(1, 5)]
     assert any(p.exhibit_id == 2 and p.code == "encrypted_pdf" for p in plan.problems)
@@ -78,7 +99,11 @@ def test_unreadable_pdfs_are_left_out_of_the_numbering_by_name():
 
 def test_pre_assigned_bates_must_continue_the_sequence():
     exhibits = [exhibit(1, page_count=2), exhibit(2, page_count=2), exhibit(3, page_count=1)]
-    rows = [order(1, 1, bates_begin="ACME0000001"), order(2, 2, bates_begin="ACME0000003"), order(3, 3, bates_begin="ACME0000009")]
+    rows = [
+        order(1, 1, bates_begin="ACME0000001"),
+        order(2, 2, bates_begin="ACME0000003"),
+        order(3, 3, bates_begin="ACME0000009"),
+    ]
     _, plan = plan_of(tables(exhibits=exhibits, rows=rows))
     assert [d.exhibit_id for d in plan.documents] == [1, 2]
     assert any(p.exhibit_id == 3 and "contradicts" in p.message for p in plan.problems)
@@ -91,7 +116,11 @@ def test_pre_assigned_bates_set_the_prefix_when_the_export_has_none():
 
 
 def test_control_number_keys_and_clashes():
-    exhibits = [exhibit(1, control_number="ABC-1", page_count=2), exhibit(2, control_number="ABC-1", page_count=1), exhibit(3, control_number=None)]
+    exhibits = [
+        exhibit(1, control_number="ABC-1", page_count=2),
+        exhibit(2, control_number="ABC-1", page_count=1),
+        exhibit(3, control_number=None),
+    ]
     _, plan = plan_of(tables(export=export_row(numbering="control_number"), exhibits=exhibits))
     assert plan.documents[0].page_keys == ["ABC-1_0001", "ABC-1_0002"]
     assert plan.documents[1].page_keys == ["ABC-1_0001_1"]
@@ -111,34 +140,68 @@ def test_folders_hold_at_most_n_files_and_keep_documents_together():
 def test_families_withheld_and_natives():
     exhibits = [
         exhibit(1, filename="mail.eml", file_extension="eml", native_key="documents/1/native.eml"),
-        exhibit(2, parent_exhibit_id=1, filename="book.xlsx", file_extension="xlsx", native_key="documents/2/native.xlsx"),
+        exhibit(
+            2,
+            parent_exhibit_id=1,
+            filename="book.xlsx",
+            file_extension="xlsx",
+            native_key="documents/2/native.xlsx",
+        ),
         exhibit(3, parent_exhibit_id=1, page_count=3),
         exhibit(4, page_count=4),
-        exhibit(5, page_count=2, filename="sheet.csv", file_extension="csv", native_key="documents/5/native.csv"),
+        exhibit(
+            5, page_count=2, filename="sheet.csv", file_extension="csv", native_key="documents/5/native.csv"
+        ),
     ]
     rows = [order(1, 1), order(2, 2), order(3, 3), order(4, 4, withheld=1), order(5, 5)]
     redactions = [{"exhibit_id": 5, "page_number": 1, "rect": rect(1, 1, 50, 20), "label": "PII"}]
-    _, plan = plan_of(tables(export=export_row(native_inclusion="spreadsheets"), exhibits=exhibits, rows=rows, redactions=redactions))
+    _, plan = plan_of(
+        tables(
+            export=export_row(native_inclusion="spreadsheets"),
+            exhibits=exhibits,
+            rows=rows,
+            redactions=redactions,
+        )
+    )
     kinds = {d.exhibit_id: (d.kind, d.pages) for d in plan.documents}
     assert kinds == {1: ("image", 2), 2: ("native", 1), 3: ("image", 3), 4: ("withheld", 1), 5: ("image", 2)}
     family = [(d.beg_attach, d.end_attach, d.family_child) for d in plan.documents[:3]]
-    assert family == [("ACME0000001", "ACME0000006", False), ("ACME0000001", "ACME0000006", True), ("ACME0000001", "ACME0000006", True)]
+    assert family == [
+        ("ACME0000001", "ACME0000006", False),
+        ("ACME0000001", "ACME0000006", True),
+        ("ACME0000001", "ACME0000006", True),
+    ]
     assert plan.documents[3].beg_attach == plan.documents[3].begin == "ACME0000007"
     assert plan.documents[4].redacted and any(p.code == "native_not_produced" for p in plan.problems)
 
 
 def test_contradicting_rows_are_left_out_by_name():
-    exhibits = [exhibit(1), exhibit(2, parent_exhibit_id=1), exhibit(3), exhibit(4, parent_exhibit_id=1), exhibit(5), exhibit(6)]
+    exhibits = [
+        exhibit(1),
+        exhibit(2, parent_exhibit_id=1),
+        exhibit(3),
+        exhibit(4, parent_exhibit_id=1),
+        exhibit(5),
+        exhibit(6),
+    ]
     rows = [
-        order(1, 1, 1), order(2, 2, 1), order(3, 3, 1),
+        order(1, 1, 1),
+        order(2, 2, 1),
+        order(3, 3, 1),
         order(4, 4, 1),  # separated from its family by exhibit 3
-        order(5, 5, 2), order(6, 5, 2),  # listed twice
+        order(5, 5, 2),
+        order(6, 5, 2),  # listed twice
         order(7, 6, 1),  # back to volume 1 after volume 2
         order(8, 99, 2),  # not described
     ]
     manifest, plan = plan_of(tables(exhibits=exhibits, rows=rows))
     codes = {(p.exhibit_id, p.code) for p in manifest.problems}
-    assert {(4, "family_not_contiguous"), (5, "duplicate_exhibit"), (6, "volume_order"), (99, "unknown_exhibit")} <= codes
+    assert {
+        (4, "family_not_contiguous"),
+        (5, "duplicate_exhibit"),
+        (6, "volume_order"),
+        (99, "unknown_exhibit"),
+    } <= codes
     assert [d.exhibit_id for d in plan.documents] == [1, 2, 3, 5]
 
 
@@ -161,7 +224,9 @@ def test_plan_round_trips_through_json():
     from domain.production.manifest import ValidatedManifest
     from domain.production.plan import Plan
 
-    manifest, plan = plan_of(tables(redactions=[{"exhibit_id": 1, "page_number": 1, "rect": rect(1, 2, 3, 4), "label": "X"}]))
+    manifest, plan = plan_of(
+        tables(redactions=[{"exhibit_id": 1, "page_number": 1, "rect": rect(1, 2, 3, 4), "label": "X"}])
+    )
     again = ValidatedManifest.from_json(manifest.to_json())
     assert again == manifest
     assert Plan.from_json(again.export, plan.to_json()) == plan

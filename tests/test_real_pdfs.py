@@ -53,7 +53,9 @@ def expected_pages(path: Path) -> int:
 def test_the_corpus_is_small_varied_and_listed():
     files = corpus_files()
     sources = (CORPUS / "SOURCES.md").read_text()
-    assert all(f"`{f.name}`" in sources for f in files), [f.name for f in files if f"`{f.name}`" not in sources]
+    assert all(f"`{f.name}`" in sources for f in files), [
+        f.name for f in files if f"`{f.name}`" not in sources
+    ]
     assert sum(f.stat().st_size for f in files) < 5 * 1024 * 1024
     producers = set()
     for f in files:
@@ -79,7 +81,13 @@ def corpus_case(tmp_path_factory):
             key = f"documents/{number}/{path.name}"
             store.put_bytes(key, path.read_bytes())
             exhibits[number] = (path, key)
-        yield {"home": home, "settings": settings, "store": store, "exhibits": exhibits, "instance": dg.DagsterInstance.ephemeral()}
+        yield {
+            "home": home,
+            "settings": settings,
+            "store": store,
+            "exhibits": exhibits,
+            "instance": dg.DagsterInstance.ephemeral(),
+        }
     get_settings.cache_clear()
 
 
@@ -90,18 +98,30 @@ def keep_env(corpus_case, monkeypatch):
 
 
 def _manifest(case, export_id: int, image_format: str) -> dict:
-    rows = [exhibit(number, pdf_key=key, page_count=None, filename=path.name, md5=None, date_sent=None)
-            for number, (path, key) in case["exhibits"].items()]
-    export = export_row(export_id=export_id, case_id=CASE, name=f"Real {image_format}", image_format=image_format,
-                        bates_prefix=f"R{image_format.upper()}", split_bytes=4 * 1024 * 1024, images_per_folder=500,
-                        expansive_pdf=1)
+    rows = [
+        exhibit(number, pdf_key=key, page_count=None, filename=path.name, md5=None, date_sent=None)
+        for number, (path, key) in case["exhibits"].items()
+    ]
+    export = export_row(
+        export_id=export_id,
+        case_id=CASE,
+        name=f"Real {image_format}",
+        image_format=image_format,
+        bates_prefix=f"R{image_format.upper()}",
+        split_bytes=4 * 1024 * 1024,
+        images_per_folder=500,
+        expansive_pdf=1,
+    )
     return tables(export, rows)
 
 
 @pytest.mark.parametrize("export_id,image_format", [(1, "tiff"), (2, "jpeg"), (3, "pdf")])
 def test_every_format_produces_the_corpus_or_names_what_it_cannot(corpus_case, export_id, image_format):
     store, exhibits = corpus_case["store"], corpus_case["exhibits"]
-    store.put_bytes(f"exports/export_{export_id}/manifest.zip", manifest_zip(_manifest(corpus_case, export_id, image_format)))
+    store.put_bytes(
+        f"exports/export_{export_id}/manifest.zip",
+        manifest_zip(_manifest(corpus_case, export_id, image_format)),
+    )
     result = run_export(corpus_case["settings"], corpus_case["instance"], f"{CASE}-{export_id}", workers=2)
     checks = _checks(result)
     assert result.success, [e.message for e in result.all_events if e.is_failure]
@@ -111,20 +131,40 @@ def test_every_format_produces_the_corpus_or_names_what_it_cannot(corpus_case, e
     assert tempfile.gettempdir() not in log and "/tmp/" not in log, log
     for number, (path, key) in exhibits.items():
         if path.name in UNREADABLE:
-            line = next((x for x in log.splitlines() if x.startswith(f"[ERROR] exhibit {number}: {UNREADABLE[path.name]}:")), None)
+            line = next(
+                (
+                    x
+                    for x in log.splitlines()
+                    if x.startswith(f"[ERROR] exhibit {number}: {UNREADABLE[path.name]}:")
+                ),
+                None,
+            )
             assert line is not None and key in line, (path.name, log)
         if path.name in REPAIRED:
-            assert re.search(rf"\[WARNING\] exhibit {number}: repaired_pdf: {re.escape(key)}: ", log), (path.name, log)
+            assert re.search(rf"\[WARNING\] exhibit {number}: repaired_pdf: {re.escape(key)}: ", log), (
+                path.name,
+                log,
+            )
         if path.name == "gs-poster-200in.pdf" and image_format != "pdf":
-            assert f"[WARNING] exhibit {number}: page_reduced: page 1 of {key} is 200.00 x 200.00 inches" in log
+            assert (
+                f"[WARNING] exhibit {number}: page_reduced: page 1 of {key} is 200.00 x 200.00 inches" in log
+            )
         if path.name == "imagemagick-tiny-images.pdf" and image_format != "pdf":
             assert f"[WARNING] exhibit {number}: page_enlarged: page 6 of {key} is 0.05 x 0.05 inches" in log
-    assert "[ERROR]" not in "\n".join(x for x in log.splitlines() if not any(f"exhibit {n}: " in x for n, (p, _) in exhibits.items() if p.name in UNREADABLE))
+    assert "[ERROR]" not in "\n".join(
+        x
+        for x in log.splitlines()
+        if not any(f"exhibit {n}: " in x for n, (p, _) in exhibits.items() if p.name in UNREADABLE)
+    )
 
-    root = Path(store.store.local_path(store.key(f"exports/export_{export_id}/production/Real_{image_format}")))
+    root = Path(
+        store.store.local_path(store.key(f"exports/export_{export_id}/production/Real_{image_format}"))
+    )
     header, rows = loadfiles.read_dat(root / f"Real_{image_format}.dat")
     produced = {row[header.index("FILENAME")]: row for row in rows}
-    readable = {path.name: expected_pages(path) for path, _ in exhibits.values() if path.name not in UNREADABLE}
+    readable = {
+        path.name: expected_pages(path) for path, _ in exhibits.values() if path.name not in UNREADABLE
+    }
     assert {name: int(row[header.index("PGCOUNT")]) for name, row in produced.items()} == readable
     opt = loadfiles.read_opt(root / f"Real_{image_format}.opt")
     assert len(opt) == sum(readable.values())
@@ -151,7 +191,10 @@ def test_every_format_produces_the_corpus_or_names_what_it_cannot(corpus_case, e
         for relative in files:
             with Image.open(root / relative) as image:
                 # Within the pixel cap, and never smaller than 2 inches at 300 dpi on its shorter side.
-                assert image.width * image.height <= 36_000_000 and min(image.size) >= 600, (relative, image.size)
+                assert image.width * image.height <= 36_000_000 and min(image.size) >= 600, (
+                    relative,
+                    image.size,
+                )
 
 
 def test_a_corrupt_pdf_is_named_by_exhibit_and_key_never_by_a_temporary_path(tmp_path):
@@ -162,16 +205,32 @@ def test_a_corrupt_pdf_is_named_by_exhibit_and_key_never_by_a_temporary_path(tmp
     local.write_bytes(b"%PDF-1.7\n1 0 obj <</Type /Catalog>> endobj\ngarbage")
     key = "documents/7/rendition.pdf"
     export = _manifest_settings()
-    doc = PlannedDocument(position=1, exhibit_id=7, volume=1, volume_label="VOL001", kind="image", pages=2,
-                          page_keys=["ABC0000001", "ABC0000002"], page_folders=["0001", "0001"], folder="0001",
-                          begin="ABC0000001", end="ABC0000002", family_root=7, family_child=False)
-    record = Exhibit(7, 7, None, "CTRL-7", "memo.pdf", "pdf", None, None, None, None, None, None, key, None, None, None)
+    doc = PlannedDocument(
+        position=1,
+        exhibit_id=7,
+        volume=1,
+        volume_label="VOL001",
+        kind="image",
+        pages=2,
+        page_keys=["ABC0000001", "ABC0000002"],
+        page_folders=["0001", "0001"],
+        folder="0001",
+        begin="ABC0000001",
+        end="ABC0000002",
+        family_root=7,
+        family_child=False,
+    )
+    record = Exhibit(
+        7, 7, None, "CTRL-7", "memo.pdf", "pdf", None, None, None, None, None, None, key, None, None, None
+    )
     job = DocJob(doc, record, export, str(tmp_path / "np-VOL001-x" / "7" / "out"), pdf_path=str(local))
     outcome = produce_document_safely(job, LocalDocumentEngine())
     lines = [p.line() for p in outcome.problems]
     assert lines and all(line.startswith("[ERROR] exhibit 7: ") for line in lines), lines
     assert any(key in line for line in lines), lines
-    assert not any(str(tmp_path) in line or "np-VOL001" in line or tempfile.gettempdir() in line for line in lines), lines
+    assert not any(
+        str(tmp_path) in line or "np-VOL001" in line or tempfile.gettempdir() in line for line in lines
+    ), lines
     assert len(outcome.produced.pages) == 2  # the numbered pages are kept, as placeholders
     shutil.rmtree(tmp_path / "np-VOL001-x", ignore_errors=True)
 
@@ -180,8 +239,11 @@ def test_engine_errors_carry_no_local_path(tmp_path):
     from domain.errors import DocumentEncrypted, DocumentUnreadable
 
     engine = LocalDocumentEngine()
-    for name, error in (("not-a-pdf.pdf", DocumentUnreadable), ("zero-bytes.pdf", DocumentUnreadable),
-                        ("qpdf-user-password-aes256.pdf", DocumentEncrypted)):
+    for name, error in (
+        ("not-a-pdf.pdf", DocumentUnreadable),
+        ("zero-bytes.pdf", DocumentUnreadable),
+        ("qpdf-user-password-aes256.pdf", DocumentEncrypted),
+    ):
         copy = tmp_path / "np-inspect-abc" / "doc.pdf"
         copy.parent.mkdir(exist_ok=True)
         shutil.copyfile(CORPUS / name, copy)
@@ -218,6 +280,9 @@ def test_paths_are_replaced_but_object_keys_are_kept():
     from domain.errors import without_paths
 
     text = "/tmp/np-VOL001-x/7/7.pdf (offset 12): bad; the key documents/tmp/a.pdf; '/var/tmp/q.pdf'"
-    assert without_paths(text, name="the PDF") == "the PDF (offset 12): bad; the key documents/tmp/a.pdf; 'the PDF'"
+    assert (
+        without_paths(text, name="the PDF")
+        == "the PDF (offset 12): bad; the key documents/tmp/a.pdf; 'the PDF'"
+    )
     local = Path(tempfile.gettempdir()) / "np-inspect-1" / "doc with space.pdf"
     assert without_paths(f"{local}: unreadable", local, name="the PDF") == "the PDF: unreadable"

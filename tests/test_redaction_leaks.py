@@ -70,7 +70,14 @@ def text_pdf(path: Path) -> list[dict]:
             pdf.drawString(72, y, line)
             if redacted:
                 width = stringWidth(line, "Helvetica", FONT)
-                redactions.append({"exhibit_id": 1, "page_number": number, "rect": rect(70, y - 4, 74 + width, y + FONT + 2), "label": "REDACTED"})
+                redactions.append(
+                    {
+                        "exhibit_id": 1,
+                        "page_number": number,
+                        "rect": rect(70, y - 4, 74 + width, y + FONT + 2),
+                        "label": "REDACTED",
+                    }
+                )
         pdf.showPage()
     pdf.save()
     return redactions
@@ -88,7 +95,12 @@ def scanned_pdf(path: Path) -> list[dict]:
         if redacted:
             x0, y0, x1, y1 = draw.textbbox((x, y), line, font=font)
             # pixels (top-left origin, 300 dpi) to PDF points (bottom-left origin)
-            box = ((x0 - 10) * 72 / 300, 792 - (y1 + 10) * 72 / 300, (x1 + 10) * 72 / 300, 792 - (y0 - 10) * 72 / 300)
+            box = (
+                (x0 - 10) * 72 / 300,
+                792 - (y1 + 10) * 72 / 300,
+                (x1 + 10) * 72 / 300,
+                792 - (y0 - 10) * 72 / 300,
+            )
             redactions.append({"exhibit_id": 2, "page_number": 1, "rect": rect(*box), "label": "REDACTED"})
     pdf = canvas.Canvas(str(path), pagesize=letter)
     pdf.drawImage(ImageReader(image), 0, 0, *letter)
@@ -122,7 +134,11 @@ def _words(text: str, hidden: bool = False) -> list[tuple[str, bool]]:
 
 
 def test_common_words_under_a_redaction_are_not_leaks_when_shown_elsewhere():
-    page = _words("Simple is better than complex and the code matters.") + _words("Explicit is better than implicit.", True) + _words("Read the code again.")
+    page = (
+        _words("Simple is better than complex and the code matters.")
+        + _words("Explicit is better than implicit.", True)
+        + _words("Read the code again.")
+    )
     profile = _profile([(page, [])])
     shown = "Simple is better than complex and the code matters.\nRead the code again."
     assert not leaks.find_leaks(profile, KEY, [shown])
@@ -161,7 +177,9 @@ def test_the_profile_holds_no_word_in_clear_and_depends_on_the_key():
     profile = _profile([(page, [])])
     dumped = json.dumps(profile).lower()
     assert "bluebird" not in dumped and "code" not in dumped
-    assert len(profile["tokens"]) == 5 and len(profile["bigrams"]) == 4  # the, code, word, bluebird, here; "is" is short
+    assert (
+        len(profile["tokens"]) == 5 and len(profile["bigrams"]) == 4
+    )  # the, code, word, bluebird, here; "is" is short
     builder = leaks.ProfileBuilder()
     builder.add_reading(1, leaks.PageCounts.of_words([(w, (0, 0, 1, 1)) for w, _ in page], [(0, 0, 1, 1)]))
     assert set(builder.profile(b"another key").get("tokens")) != set(profile["tokens"])
@@ -171,7 +189,11 @@ def test_a_word_the_box_only_grazes_stays_visible():
     assert leaks.is_hidden((0, 0, 10, 10), [(0, 0, 10, 6)])
     assert not leaks.is_hidden((0, 0, 10, 10), [(0, 0, 10, 3)])
     assert leaks.is_hidden((0, 0, 10, 10), [(0, 0, 5, 10), (5, 0, 10, 10)])  # under two boxes side by side
-    assert leaks.tokens("Ｂｌｕｅｂｉｒｄ, e-mail: Jane.Doe@Example.com.") == ["bluebird", "e-mail", "jane.doe@example.com"]
+    assert leaks.tokens("Ｂｌｕｅｂｉｒｄ, e-mail: Jane.Doe@Example.com.") == [
+        "bluebird",
+        "e-mail",
+        "jane.doe@example.com",
+    ]
 
 
 # --- the engine's word boxes ------------------------------------------------------------------
@@ -195,7 +217,11 @@ def test_the_engine_reads_words_with_their_boxes(tmp_path):
     assert SECRET in upright and "Scanned" not in upright
     turned = page.rotate(90, expand=True)
     turned_rects = [(y0, 2550 - x1, y1, 2550 - x0) for x0, y0, x1, y1 in pixel]
-    sideways = [w for w, box in engine.ocr_word_boxes(turned, detect_orientation=True) if leaks.is_hidden(box, turned_rects)]
+    sideways = [
+        w
+        for w, box in engine.ocr_word_boxes(turned, detect_orientation=True)
+        if leaks.is_hidden(box, turned_rects)
+    ]
     assert SECRET in sideways and "Scanned" not in sideways
 
 
@@ -214,7 +240,13 @@ def env(tmp_path_factory):
         redactions = text_pdf(sources / "a.pdf") + scanned_pdf(sources / "b.pdf")
         store.put_bytes("documents/1/rendition.pdf", (sources / "a.pdf").read_bytes())
         store.put_bytes("documents/2/rendition.pdf", (sources / "b.pdf").read_bytes())
-        yield {"home": home, "settings": settings, "store": store, "redactions": redactions, "instance": dg.DagsterInstance.ephemeral()}
+        yield {
+            "home": home,
+            "settings": settings,
+            "store": store,
+            "redactions": redactions,
+            "instance": dg.DagsterInstance.ephemeral(),
+        }
     get_settings.cache_clear()
 
 
@@ -226,11 +258,22 @@ def keep_env(request, monkeypatch):
 
 
 def _produce(env, export_id: int, title: str = "Code of conduct memo", workers: int = 2, **export):
-    exhibits = [exhibit(1, page_count=None, confidentiality="CONFIDENTIAL", title=title), exhibit(2, page_count=None, title="Scanned memo")]
-    data = tables(export_row(export_id=export_id, name=f"LEAK {export_id}", **export), exhibits, redactions=env["redactions"])
+    exhibits = [
+        exhibit(1, page_count=None, confidentiality="CONFIDENTIAL", title=title),
+        exhibit(2, page_count=None, title="Scanned memo"),
+    ]
+    data = tables(
+        export_row(export_id=export_id, name=f"LEAK {export_id}", **export),
+        exhibits,
+        redactions=env["redactions"],
+    )
     env["store"].put_bytes(f"exports/export_{export_id}/manifest.zip", manifest_zip(data))
     result = run_export(env["settings"], env["instance"], f"101-{export_id}", workers=workers)
-    root = Path(env["store"].store.local_path(env["store"].key(ExportPaths(export_id).production(f"LEAK_{export_id}").rstrip("/"))))
+    root = Path(
+        env["store"].store.local_path(
+            env["store"].key(ExportPaths(export_id).production(f"LEAK_{export_id}").rstrip("/"))
+        )
+    )
     return result, root
 
 
@@ -257,7 +300,9 @@ def test_redactions_over_ordinary_sentences_pass_every_check(good, env):
     root = good["root"]
     texts = {p.name: p.read_text(encoding="utf-8-sig") for p in root.glob("VOL001/TEXT/*/*.txt")}
     assert len(texts) == 2 and all(SECRET.lower() not in t.lower() for t in texts.values())
-    assert any("Simple is better than complex" in t for t in texts.values())  # the shown sentences are produced
+    assert any(
+        "Simple is better than complex" in t for t in texts.values()
+    )  # the shown sentences are produced
     # The hand-over holds keyed hashes and counts, its key apart; no word in clear anywhere in the work files.
     work = env["store"]
     result = json.loads(work.get_bytes("exports/export_1/work/volumes/VOL001.json"))
@@ -292,9 +337,16 @@ def _qc(env, export_id: int, root: Path) -> list[str]:
     state = ExportState(env["store"], export_id)
     results = state.volume_results().values()
     pages = {int(k): v for r in results for k, v in r.get("redacted_pages", {}).items()}
-    outcome = qc.check_redactions(root, state.manifest.export, state.plan.documents, state.produced(),
-                                  _leak_profiles(env["store"], state, results), pages,
-                                  lambda image: engine.ocr(image, detect_orientation=True), engine.page_texts)
+    outcome = qc.check_redactions(
+        root,
+        state.manifest.export,
+        state.plan.documents,
+        state.produced(),
+        _leak_profiles(env["store"], state, results),
+        pages,
+        lambda image: engine.ocr(image, detect_orientation=True),
+        engine.page_texts,
+    )
     return outcome.details
 
 
@@ -311,7 +363,9 @@ def test_a_unique_word_leaking_in_the_text_file_only_fails(tampered, env):
     text = tampered / "VOL001/TEXT/0001/ACME0000001.txt"
     text.write_bytes(text.read_bytes() + f"{SECRET}\r\n".encode())
     # Appended to the last page of the text: held against what page 2 shows.
-    assert _qc(env, 1, tampered) == ["ACME0000001 (exhibit 1): 1 redacted word(s) found in VOL001/TEXT/0001/ACME0000001.txt (page 2)"]
+    assert _qc(env, 1, tampered) == [
+        "ACME0000001 (exhibit 1): 1 redacted word(s) found in VOL001/TEXT/0001/ACME0000001.txt (page 2)"
+    ]
 
 
 def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
@@ -322,12 +376,16 @@ def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
     buffer = io.BytesIO()
     drawn.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(300, 300))
     page.write_bytes(buffer.getvalue())
-    assert _qc(env, 1, tampered) == ["ACME0000003 (exhibit 2): 1 redacted word(s) found in VOL001/IMAGES/0001/ACME0000003.tif"]
+    assert _qc(env, 1, tampered) == [
+        "ACME0000003 (exhibit 2): 1 redacted word(s) found in VOL001/IMAGES/0001/ACME0000003.tif"
+    ]
 
 
 def test_a_unique_word_leaking_in_the_dat_row_only_fails(env):
     result, _ = _produce(env, 3, title=f"{SECRET} plans")
     passed, failures = _checks(result)["no_redacted_text"]
     assert not passed and not result.success
-    assert sorted(failures) == ["ACME0000001 (exhibit 1): 1 redacted word(s) found in CSV row",
-                                "ACME0000001 (exhibit 1): 1 redacted word(s) found in DAT row"]
+    assert sorted(failures) == [
+        "ACME0000001 (exhibit 1): 1 redacted word(s) found in CSV row",
+        "ACME0000001 (exhibit 1): 1 redacted word(s) found in DAT row",
+    ]

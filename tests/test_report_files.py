@@ -12,14 +12,24 @@ import pytest
 from domain.reports.load_file import MalformedLoadFile, read_load_file
 from domain.tabular import write_csv, write_xlsx
 
-HOSTILE = ["=SUM(A1:A2)", "Zürich, \"quoted\"", "line one\r\nline two", "+1 555", "", "tab\there", "日本語 — ok"]
+HOSTILE = [
+    "=SUM(A1:A2)",
+    'Zürich, "quoted"',
+    "line one\r\nline two",
+    "+1 555",
+    "",
+    "tab\there",
+    "日本語 — ok",
+]
 
 
 def test_csv_is_rfc4180_with_bom_and_round_trips_through_pandas(tmp_path):
     path = tmp_path / "r.csv"
     moment = datetime(2026, 3, 1, 9, 30, 5, 123456)
     rows = [[i, text, moment, date(2026, 3, 2), None] for i, text in enumerate(HOSTILE)]
-    summary = write_csv(path, ["n", "text", "at", "day", "empty"], rows, kinds=["int", "text", "datetime", "date", "text"])
+    summary = write_csv(
+        path, ["n", "text", "at", "day", "empty"], rows, kinds=["int", "text", "datetime", "date", "text"]
+    )
     data = path.read_bytes()
     assert data.startswith(codecs.BOM_UTF8) and data.count(b"\r\n") >= len(HOSTILE) + 1
     assert summary.rows == len(HOSTILE) and len(summary.preview) == len(HOSTILE)
@@ -39,9 +49,17 @@ def test_csv_dates_are_utc_whatever_the_zone(tmp_path):
 
 def test_xlsx_types_widths_frozen_header_and_sheet_split(tmp_path):
     path = tmp_path / "r.xlsx"
-    rows = [[i, f"=not a formula {i}", datetime(2026, 1, 1, tzinfo=UTC), date(2026, 1, 2), 2.5, "a\x01b"] for i in range(7)]
-    summary = write_xlsx(path, ["n", "text", "at", "day", "amount", "control"], rows,
-                         kinds=["int", "text", "datetime", "date", "float", "text"], rows_per_sheet=3)
+    rows = [
+        [i, f"=not a formula {i}", datetime(2026, 1, 1, tzinfo=UTC), date(2026, 1, 2), 2.5, "a\x01b"]
+        for i in range(7)
+    ]
+    summary = write_xlsx(
+        path,
+        ["n", "text", "at", "day", "amount", "control"],
+        rows,
+        kinds=["int", "text", "datetime", "date", "float", "text"],
+        rows_per_sheet=3,
+    )
     assert (summary.rows, summary.sheets, summary.escaped_cells) == (7, 3, 7)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Report", "Report (2)", "Report (3)"]
@@ -54,7 +72,9 @@ def test_xlsx_types_widths_frozen_header_and_sheet_split(tmp_path):
         assert sheet["B2"].data_type == "s"  # a string, never a formula
         assert sheet.column_dimensions["C"].width >= 20
     assert [v[0] for v in values] == list(range(7))
-    assert values[0][2] == datetime(2026, 1, 1) and values[0][3] == datetime(2026, 1, 2) and values[0][4] == 2.5
+    assert (
+        values[0][2] == datetime(2026, 1, 1) and values[0][3] == datetime(2026, 1, 2) and values[0][4] == 2.5
+    )
     assert values[0][5] == "a_x0001_b"
     assert book.worksheets[0]["D2"].number_format == "yyyy-mm-dd"
 
@@ -67,12 +87,16 @@ def test_xlsx_cuts_cells_past_excels_limit_and_counts_them(tmp_path):
 
 def test_xlsx_of_an_empty_report_still_has_its_header(tmp_path):
     write_xlsx(tmp_path / "e.xlsx", ["a", "b"], [])
-    assert list(openpyxl.load_workbook(tmp_path / "e.xlsx").active.iter_rows(values_only=True)) == [("a", "b")]
+    assert list(openpyxl.load_workbook(tmp_path / "e.xlsx").active.iter_rows(values_only=True)) == [
+        ("a", "b")
+    ]
 
 
 def test_dat_in_utf16_with_raw_line_breaks_inside_a_value(tmp_path):
     q, s = "\u00fe", "\x14"
-    text = f"{q}BEGBATES{q}{s}{q}Issue{q}\r\n{q}A1{q}{s}{q}two\r\nlines{q}\r\n\r\n{q}A2{q}{s}{q}x\u00aey{q}\r\n"
+    text = (
+        f"{q}BEGBATES{q}{s}{q}Issue{q}\r\n{q}A1{q}{s}{q}two\r\nlines{q}\r\n\r\n{q}A2{q}{s}{q}x\u00aey{q}\r\n"
+    )
     path = tmp_path / "u.dat"
     path.write_bytes(codecs.BOM_UTF16_LE + text.encode("utf-16-le"))
     kind, header, records = read_load_file(path)

@@ -48,14 +48,21 @@ def _run(settings, report_type, case="101", instance=None, **config):
     instance = instance or dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("cases", [case])
     job = _defs(settings).resolve_job_def(f"{report_type}_report_job")
-    result = job.execute_in_process(instance=instance, partition_key=case, raise_on_error=False,
-                                    run_config={"ops": {f"{report_type}_report": {"config": config}}})
+    result = job.execute_in_process(
+        instance=instance,
+        partition_key=case,
+        raise_on_error=False,
+        run_config={"ops": {f"{report_type}_report": {"config": config}}},
+    )
     return result
 
 
 def _metadata(result):
-    found = [e.event_specific_data.materialization.metadata for e in result.all_events
-             if e.event_type_value == "ASSET_MATERIALIZATION"]
+    found = [
+        e.event_specific_data.materialization.metadata
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    ]
     assert len(found) == 1, [e.message for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     return {k: v.value for k, v in found[0].items()}
 
@@ -78,8 +85,16 @@ def _count(conn, table, *where):
     return conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
 
 
-CASE_REPORTS = ["custom", "user_activity", "transcript_metadata", "deposition_summary", "page_count", "review_log",
-                "privilege_log", "grid_data"]
+CASE_REPORTS = [
+    "custom",
+    "user_activity",
+    "transcript_metadata",
+    "deposition_summary",
+    "page_count",
+    "review_log",
+    "privilege_log",
+    "grid_data",
+]
 
 
 @pytest.mark.parametrize("report_type", CASE_REPORTS)
@@ -101,7 +116,9 @@ def test_every_report_in_csv_and_xlsx(demo_home, settings, report_type):
     assert len(rows) - 1 == len(frame)
     assert all(sheet.column_dimensions[c].width >= 8 for c in "AB")
     for value in (v for row in rows[1:] for v in row):
-        assert not (isinstance(value, str) and value[:1].isdigit() and value.isdigit()), "numbers must be numbers"
+        assert not (isinstance(value, str) and value[:1].isdigit() and value.isdigit()), (
+            "numbers must be numbers"
+        )
 
     with _db(settings).case_reader(101).connect() as conn:
         if report_type == "review_log":
@@ -118,36 +135,58 @@ def test_every_report_in_csv_and_xlsx(demo_home, settings, report_type):
             assert NOTE in {r[notes] for r in rows[1:]}  # ... and XLSX
             score, received = rows[0].index("Review Score"), rows[0].index("Received")
             typed = [r for r in rows[1:] if r[score] is not None]
-            assert typed and all(isinstance(r[score], int) and isinstance(r[received], datetime) for r in typed)
+            assert typed and all(
+                isinstance(r[score], int) and isinstance(r[received], datetime) for r in typed
+            )
             assert any(";" in v for v in frame["labels"]) or any(frame["labels"])
         if report_type == "privilege_log":
             assert csv_meta["row_count"] == _count(conn, privilege_logs)
 
 
 def test_request_runs_with_its_window_and_delivers(demo_home, settings):
-    body = {"event_type": "REPORT_REQUESTED", "event_id": "req-1", "case_id": 101, "occurred_at": "2026-11-22T10:00:00Z",
-            "report_type": "review_log", "user_id": 55, "parameters": {"from": "2024-04-01", "to": "2024-06-30"},
-            "delivery": {"email": "analyst@example.com", "format": "xlsx"}}
+    body = {
+        "event_type": "REPORT_REQUESTED",
+        "event_id": "req-1",
+        "case_id": 101,
+        "occurred_at": "2026-11-22T10:00:00Z",
+        "report_type": "review_log",
+        "user_id": 55,
+        "parameters": {"from": "2024-04-01", "to": "2024-06-30"},
+        "delivery": {"email": "analyst@example.com", "format": "xlsx"},
+    }
     job_name, partition, run_config = report_run_request(body)
     assert (job_name, partition) == ("review_log_report_job", "101")
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("cases", ["101"])
-    result = _defs(settings).resolve_job_def(job_name).execute_in_process(
-        instance=instance, partition_key=partition, run_config=run_config)
+    result = (
+        _defs(settings)
+        .resolve_job_def(job_name)
+        .execute_in_process(instance=instance, partition_key=partition, run_config=run_config)
+    )
     meta = _metadata(result)
     start, end = datetime(2024, 4, 1), datetime(2024, 7, 1)
     with _db(settings).case_reader(101).connect() as conn:
-        expected = sum(_count(conn, t, t.c.created_at >= start, t.c.created_at < end)
-                       for t in (relevancy_logs, privilege_logs, confidentiality_logs))
+        expected = sum(
+            _count(conn, t, t.c.created_at >= start, t.c.created_at < end)
+            for t in (relevancy_logs, privilege_logs, confidentiality_logs)
+        )
         everything = sum(_count(conn, t) for t in (relevancy_logs, privilege_logs, confidentiality_logs))
     assert 0 < meta["row_count"] == expected < everything
-    assert meta["object_key"].startswith("case_101/reports/review_log/requests/") and meta["object_key"].endswith(".xlsx")
+    assert meta["object_key"].startswith("case_101/reports/review_log/requests/") and meta[
+        "object_key"
+    ].endswith(".xlsx")
 
-    events = [e for e in LocalEventBus(settings.events_file).read_all() if e["event_type"] == "REPORT_COMPLETED"]
+    events = [
+        e for e in LocalEventBus(settings.events_file).read_all() if e["event_type"] == "REPORT_COMPLETED"
+    ]
     assert len(events) == 1
     event = events[0]
     assert (event["case_id"], event["report_type"], event["object_key"], event["row_count"]) == (
-        101, "review_log", meta["object_key"], expected)
+        101,
+        "review_log",
+        meta["object_key"],
+        expected,
+    )
     assert event["request_event_id"] == "req-1"
 
     mails = list(settings.outbox_dir.glob("*.eml"))
@@ -160,10 +199,17 @@ def test_request_runs_with_its_window_and_delivers(demo_home, settings):
     assert book.worksheets[0].max_row == expected + 1
 
     # A second delivery of the same request writes the same file and announces with the same event id.
-    again = _defs(settings).resolve_job_def(job_name).execute_in_process(
-        instance=instance, partition_key=partition, run_config=run_config)
+    again = (
+        _defs(settings)
+        .resolve_job_def(job_name)
+        .execute_in_process(instance=instance, partition_key=partition, run_config=run_config)
+    )
     assert _metadata(again)["object_key"] == meta["object_key"]
-    ids = [e["event_id"] for e in LocalEventBus(settings.events_file).read_all() if e["event_type"] == "REPORT_COMPLETED"]
+    ids = [
+        e["event_id"]
+        for e in LocalEventBus(settings.events_file).read_all()
+        if e["event_type"] == "REPORT_COMPLETED"
+    ]
     assert len(ids) == 2 and ids[0] == ids[1]
 
 
@@ -174,24 +220,35 @@ def test_a_large_report_is_linked_not_attached(demo_home, monkeypatch):
     get_settings.cache_clear()
     settings = load_settings()
     meta = _metadata(_run(settings, "grid_data", email=["a@example.com"]))
-    message = email.message_from_bytes(next(settings.outbox_dir.glob("*.eml")).read_bytes(), policy=email.policy.default)
+    message = email.message_from_bytes(
+        next(settings.outbox_dir.glob("*.eml")).read_bytes(), policy=email.policy.default
+    )
     assert not [p for p in message.walk() if p.get_filename()]
     assert meta["link"] in message.get_body().get_content()
 
 
-@pytest.mark.parametrize("body, problem", [
-    ({"report_type": "sales"}, "report_type"),
-    ({"report_type": "review_log", "parameters": {"from": "2026-13-01"}}, "not a date"),
-    ({"report_type": "review_log", "parameters": {"from": "2026-05-01", "to": "2026-01-01"}}, "'from' is after 'to'"),
-    ({"report_type": "review_log", "delivery": {"format": "pdf"}}, "delivery.format"),
-    ({"report_type": "review_log", "delivery": {"email": "not-an-address"}}, "not an email address"),
-    ({"report_type": "review_log", "parameters": {"from": "2026-01-01'; DROP TABLE exhibits; --"}}, "not a date"),
-    ({"report_type": "coding_overlay"}, "overlay_key"),
-    ({"report_type": "custom", "parameters": {"columns": ["occurred_at", "password"]}}, "unknown column"),
-    ({"report_type": "review_log", "case_ids": [202]}, "case_ids belong to user_activity"),
-    ({"report_type": "review_log", "parameters": {"surprise": 1}}, "parameters.surprise"),
-    ({"report_type": "review_log", "case_id": 0}, "case_id"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"report_type": "sales"}, "report_type"),
+        ({"report_type": "review_log", "parameters": {"from": "2026-13-01"}}, "not a date"),
+        (
+            {"report_type": "review_log", "parameters": {"from": "2026-05-01", "to": "2026-01-01"}},
+            "'from' is after 'to'",
+        ),
+        ({"report_type": "review_log", "delivery": {"format": "pdf"}}, "delivery.format"),
+        ({"report_type": "review_log", "delivery": {"email": "not-an-address"}}, "not an email address"),
+        (
+            {"report_type": "review_log", "parameters": {"from": "2026-01-01'; DROP TABLE exhibits; --"}},
+            "not a date",
+        ),
+        ({"report_type": "coding_overlay"}, "overlay_key"),
+        ({"report_type": "custom", "parameters": {"columns": ["occurred_at", "password"]}}, "unknown column"),
+        ({"report_type": "review_log", "case_ids": [202]}, "case_ids belong to user_activity"),
+        ({"report_type": "review_log", "parameters": {"surprise": 1}}, "parameters.surprise"),
+        ({"report_type": "review_log", "case_id": 0}, "case_id"),
+    ],
+)
 def test_bad_requests_are_rejected_with_the_reason(body, problem):
     full = {"event_type": "REPORT_REQUESTED", "event_id": "e1", "case_id": 101, **body}
     with pytest.raises(PermanentError) as info:
@@ -210,8 +267,16 @@ def _same_account(settings):
     """Put case 202 in case 101's account and add an account case with no database (303)."""
     with _db(settings).core_writer().begin() as core:
         core.execute(update(npcases).where(npcases.c.id == 202).values(account_id=1))
-        core.execute(insert(npcases).values(id=303, account_id=1, name="Lost case", status="active", region="c2",
-                                            created_at=datetime(2024, 1, 1)))
+        core.execute(
+            insert(npcases).values(
+                id=303,
+                account_id=1,
+                name="Lost case",
+                status="active",
+                region="c2",
+                created_at=datetime(2024, 1, 1),
+            )
+        )
 
 
 def test_user_activity_fans_out_and_keeps_going_past_a_broken_case(demo_home, settings):
@@ -238,12 +303,22 @@ def test_user_activity_fans_out_and_keeps_going_past_a_broken_case(demo_home, se
 def test_account_activity_for_a_month(demo_home, settings):
     _same_account(settings)
     instance = dg.DagsterInstance.ephemeral()
-    result = _defs(settings).resolve_job_def("account_user_activity_report_job").execute_in_process(
-        instance=instance, partition_key="2024-04-01", raise_on_error=False,
-        run_config={"ops": {"account_user_activity_report": {"config": {"format": "csv"}}}})
+    result = (
+        _defs(settings)
+        .resolve_job_def("account_user_activity_report_job")
+        .execute_in_process(
+            instance=instance,
+            partition_key="2024-04-01",
+            raise_on_error=False,
+            run_config={"ops": {"account_user_activity_report": {"config": {"format": "csv"}}}},
+        )
+    )
     assert result.success
-    metas = [e.event_specific_data.materialization.metadata for e in result.all_events
-             if e.event_type_value == "ASSET_MATERIALIZATION"]
+    metas = [
+        e.event_specific_data.materialization.metadata
+        for e in result.all_events
+        if e.event_type_value == "ASSET_MATERIALIZATION"
+    ]
     by_account = {m["account_id"].value: m for m in metas}
     assert set(by_account) == {1}  # 202 moved into account 1, so account 2 has no case left
     meta = by_account[1]
@@ -261,13 +336,17 @@ def _overlay(settings, name: str, data: bytes) -> str:
 
 def _control_numbers(settings, n):
     with _db(settings).case_reader(101).connect() as conn:
-        return [r[0] for r in conn.execute(select(exhibits.c.control_number).order_by(exhibits.c.id).limit(n))]
+        return [
+            r[0] for r in conn.execute(select(exhibits.c.control_number).order_by(exhibits.c.id).limit(n))
+        ]
 
 
 def _coded(settings):
     with _db(settings).case_reader(101).connect() as conn:
         fields = {r.name: r.id for r in conn.execute(select(custom_fields))}
-        values = {(r.custom_field_id, r.exhibit_id): r.value for r in conn.execute(select(custom_field_values))}
+        values = {
+            (r.custom_field_id, r.exhibit_id): r.value for r in conn.execute(select(custom_field_values))
+        }
         labels = {(r.label_category_id, r.exhibit_id) for r in conn.execute(select(label_category_labels))}
         ids = {r.control_number: r.id for r in conn.execute(select(exhibits.c.control_number, exhibits.c.id))}
         rows = _count(conn, custom_field_values), _count(conn, label_category_labels)
@@ -281,13 +360,16 @@ def test_coding_overlay_from_a_dat(demo_home, settings):
     def line(*values):
         return s.join(f"{q}{v}{q}" for v in values) + "\r\n"
 
-    dat = ("\ufeff" + line("Control Number", "Issue", "Review Score", "Received", "Labels", "PGCOUNT")
-           + line(c1, "Damages", "7", "03/15/2024", "Hot; Key Witness", "3")
-           + line(c2, "Pricing\u00aeSecond line", "", "", "", "1")
-           + line("NOPE-1", "Breach", "1", "", "", "1")
-           + line(c3, "Breach", "seven", "", "", "1")
-           + line(c4, "Breach", "", "", "Hot", "2")
-           + line(c4, "Damages", "", "", "Hot", "2"))
+    dat = (
+        "\ufeff"
+        + line("Control Number", "Issue", "Review Score", "Received", "Labels", "PGCOUNT")
+        + line(c1, "Damages", "7", "03/15/2024", "Hot; Key Witness", "3")
+        + line(c2, "Pricing\u00aeSecond line", "", "", "", "1")
+        + line("NOPE-1", "Breach", "1", "", "", "1")
+        + line(c3, "Breach", "seven", "", "", "1")
+        + line(c4, "Breach", "", "", "Hot", "2")
+        + line(c4, "Damages", "", "", "Hot", "2")
+    )
     key = _overlay(settings, "overlay.dat", dat.encode("utf-8"))
     before = _coded(settings)
     meta = _metadata(_run(settings, "coding_overlay", overlay_key=key))
@@ -303,7 +385,14 @@ def test_coding_overlay_from_a_dat(demo_home, settings):
         assert values.get((fields["Issue"], ids[control])) == before[1].get((fields["Issue"], ids[control]))
     assert (1, ids[c1]) in labels and (5, ids[c1]) in labels
     report = _csv(settings, meta["object_key"])
-    assert list(report["status"]) == ["matched", "matched", "unmatched", "conflicting", "conflicting", "conflicting"]
+    assert list(report["status"]) == [
+        "matched",
+        "matched",
+        "unmatched",
+        "conflicting",
+        "conflicting",
+        "conflicting",
+    ]
     assert list(report["line"]) == ["2", "3", "4", "5", "6", "7"]
     assert "not a number" in report["detail"][3] and "lines 6, 7" in report["detail"][4]
 
@@ -327,16 +416,32 @@ def test_coding_overlay_from_a_csv_and_a_dry_run(demo_home, settings):
     assert values[(fields["Issue"], ids[c2])] == "Pricing"
 
 
-@pytest.mark.parametrize("name, data, message", [
-    ("bad.csv", b"Control Number,Issue\r\nA,B\r\nC\r\n", "Line 3 of the load file has 1 fields; the header has 2"),
-    ("bad.dat", "\u00feControl Number\u00fe\x14\u00feIssue\u00fe\r\n\u00feA\u00fe\x14\u00feB\r\n".encode(),
-     "Line 2 of the DAT opens a þ qualifier that is never closed"),
-    ("bad2.csv", b"Control Number,Issue\r\nA,B\r\nC,\xff\xfe\r\n", "Line 3 of the load file is not valid UTF-8"),
-    ("bad3.csv", b"Control Number,Issue,Issue\r\n", "names the field 'Issue' twice"),
-    ("bad4.csv", b"Title,Nothing\r\nA,B\r\n", "no BEGBATES or Control Number column"),
-    ("bad5.csv", b'Control Number,Issue\r\nA,"B\r\n', "Line 2 of the CSV is malformed"),
-])
-def test_a_malformed_overlay_is_rejected_with_its_line_and_changes_nothing(demo_home, settings, name, data, message):
+@pytest.mark.parametrize(
+    "name, data, message",
+    [
+        (
+            "bad.csv",
+            b"Control Number,Issue\r\nA,B\r\nC\r\n",
+            "Line 3 of the load file has 1 fields; the header has 2",
+        ),
+        (
+            "bad.dat",
+            "\u00feControl Number\u00fe\x14\u00feIssue\u00fe\r\n\u00feA\u00fe\x14\u00feB\r\n".encode(),
+            "Line 2 of the DAT opens a þ qualifier that is never closed",
+        ),
+        (
+            "bad2.csv",
+            b"Control Number,Issue\r\nA,B\r\nC,\xff\xfe\r\n",
+            "Line 3 of the load file is not valid UTF-8",
+        ),
+        ("bad3.csv", b"Control Number,Issue,Issue\r\n", "names the field 'Issue' twice"),
+        ("bad4.csv", b"Title,Nothing\r\nA,B\r\n", "no BEGBATES or Control Number column"),
+        ("bad5.csv", b'Control Number,Issue\r\nA,"B\r\n', "Line 2 of the CSV is malformed"),
+    ],
+)
+def test_a_malformed_overlay_is_rejected_with_its_line_and_changes_nothing(
+    demo_home, settings, name, data, message
+):
     before = _coded(settings)
     key = _overlay(settings, name, data)
     result = _run(settings, "coding_overlay", overlay_key=key)
@@ -354,7 +459,9 @@ def test_an_overlay_key_of_another_case_is_refused(demo_home, settings):
 
 
 def test_custom_report_columns_and_filters(demo_home, settings):
-    meta = _metadata(_run(settings, "custom", columns=["occurred_at", "user_email", "action"], actions=["login"]))
+    meta = _metadata(
+        _run(settings, "custom", columns=["occurred_at", "user_email", "action"], actions=["login"])
+    )
     frame = _csv(settings, meta["object_key"])
     assert list(frame.columns) == ["occurred_at", "user_email", "action"]
     assert set(frame["action"]) == {"login"} and len(frame) > 0
@@ -369,17 +476,32 @@ def test_schedules_are_off_and_make_one_run_for_every_case(demo_home, settings):
 
 def _schedules_tick(settings, instance):
     instance.add_dynamic_partitions("cases", ["101", "202"])
-    with dg.build_schedule_context(instance=instance, repository_def=_defs(settings).get_repository_def(), scheduled_execution_time=datetime(2026, 11, 23, 6)) as ctx:
+    with dg.build_schedule_context(
+        instance=instance,
+        repository_def=_defs(settings).get_repository_def(),
+        scheduled_execution_time=datetime(2026, 11, 23, 6),
+    ) as ctx:
         request = weekly_review_log_schedule.evaluate_tick(ctx).run_requests[0]
     assert request.tags["dagster/asset_partition_range_start"] == "101"
     assert request.tags["dagster/asset_partition_range_end"] == "202"
     config = request.run_config["ops"]["review_log_report"]["config"]
-    assert (config["date_from"], config["date_to"], config["active_only"]) == ("2026-11-16", "2026-11-22", True)
-    result = _defs(settings).resolve_job_def("review_log_report_job").execute_in_process(
-        instance=instance, run_config=request.run_config, tags=request.tags)
+    assert (config["date_from"], config["date_to"], config["active_only"]) == (
+        "2026-11-16",
+        "2026-11-22",
+        True,
+    )
+    result = (
+        _defs(settings)
+        .resolve_job_def("review_log_report_job")
+        .execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags)
+    )
     assert result.success
     assert instance.get_materialized_partitions(dg.AssetKey("review_log_report")) == {"101", "202"}
-    with dg.build_schedule_context(instance=instance, repository_def=_defs(settings).get_repository_def(), scheduled_execution_time=datetime(2026, 12, 1, 7)) as ctx:
+    with dg.build_schedule_context(
+        instance=instance,
+        repository_def=_defs(settings).get_repository_def(),
+        scheduled_execution_time=datetime(2026, 12, 1, 7),
+    ) as ctx:
         monthly = monthly_user_activity_schedule.evaluate_tick(ctx).run_requests[0]
     assert monthly.partition_key == "2026-11-01"
 
@@ -389,7 +511,13 @@ def test_reports_on_mariadb(mysql_env, np_home):
     from demo.generate import DEFAULT_CASES, CaseSpec, generate
 
     generate(mysql_env, [CaseSpec(101, DEFAULT_CASES[0].name, 1, 20, "ACME")], seed=3)
-    for report_type in ("grid_data", "review_log", "deposition_summary", "transcript_metadata", "user_activity"):
+    for report_type in (
+        "grid_data",
+        "review_log",
+        "deposition_summary",
+        "transcript_metadata",
+        "user_activity",
+    ):
         meta = _metadata(_run(mysql_env, report_type, date_from="2024-01-01"))
         frame = _csv(mysql_env, meta["object_key"])
         assert len(frame) == meta["row_count"] > 0, report_type
@@ -400,11 +528,19 @@ def test_reports_on_mariadb(mysql_env, np_home):
 
 
 def test_request_parsing_accepts_the_contract_example():
-    request = parse_report_request({
-        "event_type": "REPORT_REQUESTED", "event_id": "x", "case_id": 101, "occurred_at": "2026-11-22T10:00:00Z",
-        "report_type": "user_activity", "user_id": 55, "case_ids": [202, 101],
-        "parameters": {"from": "2026-01-01", "to": "2026-11-01"},
-        "delivery": {"email": "analyst@example.com", "format": "csv"}})
+    request = parse_report_request(
+        {
+            "event_type": "REPORT_REQUESTED",
+            "event_id": "x",
+            "case_id": 101,
+            "occurred_at": "2026-11-22T10:00:00Z",
+            "report_type": "user_activity",
+            "user_id": 55,
+            "case_ids": [202, 101],
+            "parameters": {"from": "2026-01-01", "to": "2026-11-01"},
+            "delivery": {"email": "analyst@example.com", "format": "csv"},
+        }
+    )
     assert request.parameters.case_ids == [101, 202]
     assert request.parameters.start == datetime(2026, 1, 1)
     assert request.parameters.end == datetime(2026, 11, 2)  # 'to' is a whole day
@@ -416,9 +552,16 @@ def test_grid_data_with_more_custom_fields_than_a_join_may_hold(demo_home, setti
     with _db(settings).case_writer(101).begin() as conn:
         first = conn.execute(select(func.min(exhibits.c.id))).scalar_one()
         for n in range(70):
-            field_id = conn.execute(insert(custom_fields).values(name=f"Extra {n:02d}", field_type="text")).inserted_primary_key[0]
-            conn.execute(insert(custom_field_values), [{"custom_field_id": field_id, "exhibit_id": first, "value": f"v{n}"},
-                                                       {"custom_field_id": field_id, "exhibit_id": first, "value": f"w{n}"}])
+            field_id = conn.execute(
+                insert(custom_fields).values(name=f"Extra {n:02d}", field_type="text")
+            ).inserted_primary_key[0]
+            conn.execute(
+                insert(custom_field_values),
+                [
+                    {"custom_field_id": field_id, "exhibit_id": first, "value": f"v{n}"},
+                    {"custom_field_id": field_id, "exhibit_id": first, "value": f"w{n}"},
+                ],
+            )
     frame = _csv(settings, _metadata(_run(settings, "grid_data"))["object_key"])
     row = frame[frame["exhibit_id"] == str(first)].iloc[0]
     assert [row[f"Extra {n:02d}"] for n in (0, 69)] == ["v0; w0", "v69; w69"]

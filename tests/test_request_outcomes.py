@@ -32,8 +32,11 @@ def announce_as(instance, result, job_name: str) -> None:
     as_job = DagsterRun(job_name=job_name, run_id=run.run_id, run_config=run.run_config, tags=run.tags)
     failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
     with dg.build_run_status_sensor_context(
-        sensor_name="request_failure_sensor", dagster_instance=instance, dagster_run=as_job,
-        dagster_event=failure.dagster_event, resources=resources(),
+        sensor_name="request_failure_sensor",
+        dagster_instance=instance,
+        dagster_run=as_job,
+        dagster_event=failure.dagster_event,
+        resources=resources(),
     ) as context:
         request_failure_sensor(context.for_run_failure())
 
@@ -45,8 +48,14 @@ def events(kind: str) -> list[dict]:
 def run_once(asset, partition: str, run_config: dict, instance, monkeypatch) -> dg.ExecuteInProcessResult:
     """The asset, in process, without its retry policy (retrying this crash would wait a minute for nothing)."""
     monkeypatch.setattr(asset.op, "_retry_policy", None)
-    return dg.materialize([asset], partition_key=partition, run_config=run_config, instance=instance,
-                          resources=resources(), raise_on_error=False)
+    return dg.materialize(
+        [asset],
+        partition_key=partition,
+        run_config=run_config,
+        instance=instance,
+        resources=resources(),
+        raise_on_error=False,
+    )
 
 
 def crash(*args, **kwargs):
@@ -63,7 +72,11 @@ def test_a_report_run_that_crashes_is_announced_without_internals(demo_home, mon
         announce_as(instance, result, job_name)
     [failed] = events("REPORT_FAILED")
     assert failed["event_id"] == f"report_failed-101-{request_name('rep-crash')}"
-    assert failed["case_id"] == 101 and failed["report_type"] == "page_count" and failed["request_event_id"] == "rep-crash"
+    assert (
+        failed["case_id"] == 101
+        and failed["report_type"] == "page_count"
+        and failed["request_event_id"] == "rep-crash"
+    )
     assert "The step page_count_report failed: an internal error" in failed["error"]
     assert "hunter2" not in str(failed) and "admin" not in str(failed)
 
@@ -86,7 +99,9 @@ def test_a_stamp_run_that_crashes_is_announced_under_the_steps_own_event_id(demo
 def test_the_failure_message_names_the_document_when_the_failure_does():
     @dg.op
     def produce_volume():
-        raise dg.Failure(description="The PDF is corrupt or not a PDF.", metadata={"document_id": 4711, "volume": "VOL001"})
+        raise dg.Failure(
+            description="The PDF is corrupt or not a PDF.", metadata={"document_id": 4711, "volume": "VOL001"}
+        )
 
     @dg.job
     def volume_job():
@@ -96,11 +111,16 @@ def test_the_failure_message_names_the_document_when_the_failure_does():
         result = volume_job.execute_in_process(instance=instance, raise_on_error=False)
         failure = instance.all_logs(result.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0]
         with dg.build_run_status_sensor_context(
-            sensor_name="s", dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
+            sensor_name="s",
+            dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
             dagster_event=failure.dagster_event,
         ) as context:
             message = step_failure_message(context.for_run_failure())
-    assert message == "The step produce_volume failed: The PDF is corrupt or not a PDF. (document 4711, volume VOL001)"
+    assert (
+        message
+        == "The step produce_volume failed: The PDF is corrupt or not a PDF. (document 4711, volume VOL001)"
+    )
 
 
 def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo_home, monkeypatch):
@@ -124,7 +144,9 @@ def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo
 
     monkeypatch.setattr(report_assets, "materialize_case_report", second_breaks)
     accepted = [read_message(json.dumps(report_body(f"b-{i}"))) for i in (1, 2, 3)]
-    batch = batch_run_request("report", [one(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted])
+    batch = batch_run_request(
+        "report", [one(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted]
+    )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", ["101"])
         result = run_once(REPORT_ASSETS["page_count"], "101", batch.run_config, instance, monkeypatch)

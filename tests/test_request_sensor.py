@@ -28,33 +28,76 @@ NOW = "2026-11-22T10:00:00Z"
 
 
 def report_body(event_id: str = "rep-1", case_id: int = 101, **extra) -> dict:
-    return {"event_type": "REPORT_REQUESTED", "event_id": event_id, "case_id": case_id, "occurred_at": NOW,
-            "report_type": "page_count", "user_id": 55, "delivery": {"format": "csv"}, **extra}
+    return {
+        "event_type": "REPORT_REQUESTED",
+        "event_id": event_id,
+        "case_id": case_id,
+        "occurred_at": NOW,
+        "report_type": "page_count",
+        "user_id": 55,
+        "delivery": {"format": "csv"},
+        **extra,
+    }
 
 
 def stamp_body(event_id: str = "st-1") -> dict:
-    return {"event_type": "STAMP_REQUESTED", "event_id": event_id, "case_id": 101, "occurred_at": NOW,
-            "type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1, 2],
-            "template": {"position": "bottom_left", "font_size": 10, "text": "PLAINTIFF EXHIBIT {exhibit_number}",
-                         "colour": "red"}, "requested_by": 55}
+    return {
+        "event_type": "STAMP_REQUESTED",
+        "event_id": event_id,
+        "case_id": 101,
+        "occurred_at": NOW,
+        "type": "exhibit_stamp",
+        "action": "apply",
+        "exhibit_ids": [1, 2],
+        "template": {
+            "position": "bottom_left",
+            "font_size": 10,
+            "text": "PLAINTIFF EXHIBIT {exhibit_number}",
+            "colour": "red",
+        },
+        "requested_by": 55,
+    }
 
 
 def exchange_body(event_id: str = "ex-1", key: str = "exch-101-202-1") -> dict:
-    return {"event_type": "EXCHANGE_REQUESTED", "event_id": event_id, "case_id": 202, "occurred_at": NOW,
-            "idempotency_key": key, "source_case_id": 101, "destination_case_id": 202, "batch_id": 9001,
-            "exhibit_ids": [1, 2, 3], "label_id": None, "include_natives": True, "requires_annotations": False}
+    return {
+        "event_type": "EXCHANGE_REQUESTED",
+        "event_id": event_id,
+        "case_id": 202,
+        "occurred_at": NOW,
+        "idempotency_key": key,
+        "source_case_id": 101,
+        "destination_case_id": 202,
+        "batch_id": 9001,
+        "exhibit_ids": [1, 2, 3],
+        "label_id": None,
+        "include_natives": True,
+        "requires_annotations": False,
+    }
 
 
 def export_body(event_id: str = "exp-1", export_id: int = 7) -> dict:
-    return {"event_type": "EXPORT_REQUESTED", "event_id": event_id, "case_id": 101, "occurred_at": NOW,
-            "export_id": export_id, "manifest_key": f"case_101/exports/export_{export_id}/manifest.zip",
-            "requested_by": 55}
+    return {
+        "event_type": "EXPORT_REQUESTED",
+        "event_id": event_id,
+        "case_id": 101,
+        "occurred_at": NOW,
+        "export_id": export_id,
+        "manifest_key": f"case_101/exports/export_{export_id}/manifest.zip",
+        "requested_by": 55,
+    }
 
 
 def envelope(body: dict | str) -> str:
     message = body if isinstance(body, str) else json.dumps(body)
-    return json.dumps({"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": "arn:aws:sns:x:1:t",
-                       "Message": message})
+    return json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": str(uuid.uuid4()),
+            "TopicArn": "arn:aws:sns:x:1:t",
+            "Message": message,
+        }
+    )
 
 
 def nested(depth: int) -> str:
@@ -72,22 +115,31 @@ def test_raw_and_enveloped_bodies_read_the_same():
     assert raw.work_key == wrapped.work_key and raw.kind == "report" and raw.case_ids == (101,)
 
 
-@pytest.mark.parametrize(("raw", "reason"), [
-    ("{not json", "not JSON"),
-    (envelope("{not json"), "Message is not JSON"),
-    ("[1, 2]", "not a JSON object"),
-    (json.dumps({**report_body(), "event_type": "COFFEE_REQUESTED"}), "Unknown event type 'COFFEE_REQUESTED'"),
-    (json.dumps({k: v for k, v in report_body().items() if k != "event_id"}), "event_id"),
-    (json.dumps({**report_body(), "case_id": "101"}), "case_id must be an integer"),
-    (json.dumps({**report_body(), "occurred_at": "yesterday"}), "ISO 8601"),
-    (json.dumps({**report_body(), "report_type": "horoscope"}), "report_type"),
-    (json.dumps({**export_body(), "manifest_key": "case_202/exports/export_7/manifest.zip"}), "the export's own manifest"),
-    (json.dumps({**exchange_body(), "case_id": 101}), "destination"),
-    (json.dumps({**stamp_body(), "exhibit_ids": []}), "exhibit_ids"),
-    # Beyond any database integer: the tick's case lookup would fail for every message.
-    (json.dumps(report_body(report_type="user_activity", case_ids=[101, 10**30])), "A case id must be"),
-    (json.dumps({**report_body(), "parameters": {"x": json.loads(nested(40))}}), "nests deeper than 32"),
-])
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("{not json", "not JSON"),
+        (envelope("{not json"), "Message is not JSON"),
+        ("[1, 2]", "not a JSON object"),
+        (
+            json.dumps({**report_body(), "event_type": "COFFEE_REQUESTED"}),
+            "Unknown event type 'COFFEE_REQUESTED'",
+        ),
+        (json.dumps({k: v for k, v in report_body().items() if k != "event_id"}), "event_id"),
+        (json.dumps({**report_body(), "case_id": "101"}), "case_id must be an integer"),
+        (json.dumps({**report_body(), "occurred_at": "yesterday"}), "ISO 8601"),
+        (json.dumps({**report_body(), "report_type": "horoscope"}), "report_type"),
+        (
+            json.dumps({**export_body(), "manifest_key": "case_202/exports/export_7/manifest.zip"}),
+            "the export's own manifest",
+        ),
+        (json.dumps({**exchange_body(), "case_id": 101}), "destination"),
+        (json.dumps({**stamp_body(), "exhibit_ids": []}), "exhibit_ids"),
+        # Beyond any database integer: the tick's case lookup would fail for every message.
+        (json.dumps(report_body(report_type="user_activity", case_ids=[101, 10**30])), "A case id must be"),
+        (json.dumps({**report_body(), "parameters": {"x": json.loads(nested(40))}}), "nests deeper than 32"),
+    ],
+)
 def test_bad_messages_are_rejected_with_a_reason(raw, reason):
     result = read_message(raw)
     assert isinstance(result, Rejected)
@@ -104,10 +156,15 @@ def test_the_platforms_own_outcome_events_are_ignored_not_rejected():
 
 def test_work_keys_name_the_work_not_the_delivery():
     first = read_message(json.dumps(exchange_body("ex-1", "same-key")))
-    second = read_message(json.dumps(exchange_body("ex-2", "same-key")))  # a new event, the same idempotency key
+    second = read_message(
+        json.dumps(exchange_body("ex-2", "same-key"))
+    )  # a new event, the same idempotency key
     other = read_message(json.dumps(exchange_body("ex-3", "other-key")))
     assert first.work_key == second.work_key != other.work_key
-    assert read_message(json.dumps(report_body("a"))).work_key != read_message(json.dumps(report_body("b"))).work_key
+    assert (
+        read_message(json.dumps(report_body("a"))).work_key
+        != read_message(json.dumps(report_body("b"))).work_key
+    )
     assert export_work_key(101, 7, "etag-1") != export_work_key(101, 7, "etag-2")
     assert all(len(r.work_key) <= 63 for r in (first, other))
 
@@ -126,10 +183,17 @@ def record(instance, defs, result) -> list[dg.DagsterRun]:
         if used:
             continue
         job = defs.resolve_job_def(request.job_name)
-        runs.append(instance.create_run_for_job(
-            job_def=job, run_config=request.run_config,
-            tags={**request.tags, "dagster/run_key": request.run_key,
-                  **({"dagster/partition": request.partition_key} if request.partition_key else {})}))
+        runs.append(
+            instance.create_run_for_job(
+                job_def=job,
+                run_config=request.run_config,
+                tags={
+                    **request.tags,
+                    "dagster/run_key": request.run_key,
+                    **({"dagster/partition": request.partition_key} if request.partition_key else {}),
+                },
+            )
+        )
     return runs
 
 
@@ -150,7 +214,9 @@ class Harness:
         self.cursor = None
 
     def tick(self):
-        with dg.build_sensor_context(instance=self.instance, cursor=self.cursor, resources=self.resources) as context:
+        with dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursor, resources=self.resources
+        ) as context:
             result = request_sensor(context)
         if isinstance(result, dg.SensorResult):
             self.cursor = result.cursor
@@ -174,13 +240,22 @@ def test_every_request_type_becomes_one_run_and_duplicates_start_nothing(demo_ho
     with dg.instance_for_test() as instance:
         harness = Harness(instance)
         result, runs = harness.tick()
-        assert sorted(r.job_name for r in runs) == ["exchange_job", "export_job", "page_count_report_job", "stamp_job"]
+        assert sorted(r.job_name for r in runs) == [
+            "exchange_job",
+            "export_job",
+            "page_count_report_job",
+            "stamp_job",
+        ]
         by_kind = {r.tags["np/request"]: r for r in runs}
         assert by_kind["export"].tags["dagster/partition"] == "101-7"
         assert by_kind["exchange"].tags["dagster/partition"] == "202-101-9001"
         assert by_kind["stamp"].run_config["ops"]["stamped_page_set"]["config"]["request"]["template"] == {
-            "position": "bottom_left", "font_size": 10.0, "text": "PLAINTIFF EXHIBIT {exhibit_number}",
-            "start_number": None, "pages": None}  # fields the job does not know (colour) are not passed on
+            "position": "bottom_left",
+            "font_size": 10.0,
+            "text": "PLAINTIFF EXHIBIT {exhibit_number}",
+            "start_number": None,
+            "pages": None,
+        }  # fields the job does not know (colour) are not passed on
         assert instance.has_dynamic_partition("exports", "101-7")
         assert instance.has_dynamic_partition("exchanges", "202-101-9001")
         assert instance.has_dynamic_partition("cases", "101")
@@ -204,7 +279,9 @@ def test_bad_messages_are_set_aside_and_the_rest_keeps_flowing(demo_home):
     queue.send(json.dumps(report_body("c1", case_id=999)))
     queue.send(json.dumps(export_body("e9", export_id=9)))  # no manifest uploaded
     queue.send(json.dumps(report_body("ok")))
-    queue.send(json.dumps({"event_type": "REPORT_COMPLETED", "event_id": "x", "case_id": 101, "occurred_at": NOW}))
+    queue.send(
+        json.dumps({"event_type": "REPORT_COMPLETED", "event_id": "x", "case_id": 101, "occurred_at": NOW})
+    )
     with dg.instance_for_test() as instance:
         harness = Harness(instance)
         _, runs = harness.tick()
@@ -218,7 +295,9 @@ def test_bad_messages_are_set_aside_and_the_rest_keeps_flowing(demo_home):
     assert any("not JSON" in r for r in reasons)
     assert any("Unknown event type 'UNKNOWN_REQUESTED'" in r for r in reasons)
     assert any("Case 999 does not exist" in r for r in reasons)
-    assert any("manifest case_101/exports/export_9/manifest.zip is not in the object store" in r for r in reasons)
+    assert any(
+        "manifest case_101/exports/export_9/manifest.zip is not in the object store" in r for r in reasons
+    )
     unknown_case = next(e for e in rejected if "999" in e["reason"])
     assert unknown_case["case_id"] == 999 and unknown_case["body"]["event_id"] == "c1"
     assert unknown_case["rejected_event_id"] == "c1"
@@ -248,7 +327,9 @@ def test_a_new_manifest_for_the_same_export_is_new_work(demo_home):
         assert len(instance.get_runs()) == 2
 
 
-def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_the_end(demo_home, monkeypatch):
+def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_the_end(
+    demo_home, monkeypatch
+):
     """If the daemon never records the run (it keeps failing), the message is redelivered, retried, and
     after max_receives deliveries set aside with EVENT_REJECTED rather than retried forever."""
     from resources import request_queue as rq
@@ -258,8 +339,13 @@ def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_t
     queue = LocalRequestQueue(settings.queue_dir)
     queue.send(json.dumps(report_body("poison")))
     resources = sensor_resources()
-    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), max_receives=2)
-    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
+    resources["request_queue"] = RequestQueueResource(
+        backend="local", folder=str(settings.queue_dir), max_receives=2
+    )
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(instance=instance, resources=resources) as context,
+    ):
         result = request_sensor(context)
     assert len(result.run_requests) == 1  # requested, but never recorded
 
@@ -267,10 +353,16 @@ def test_a_message_whose_run_never_gets_recorded_comes_back_and_is_rejected_in_t
     original = rq.LocalRequestQueue.receive
 
     def third_delivery(self, max_messages=10, wait_seconds=0):
-        return [rq.QueueMessage(m.handle, m.body, m.message_id, 3) for m in original(self, max_messages, wait_seconds)]
+        return [
+            rq.QueueMessage(m.handle, m.body, m.message_id, 3)
+            for m in original(self, max_messages, wait_seconds)
+        ]
 
     monkeypatch.setattr(rq.LocalRequestQueue, "receive", third_delivery)
-    with dg.instance_for_test() as instance, dg.build_sensor_context(instance=instance, resources=resources) as context:
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(instance=instance, resources=resources) as context,
+    ):
         result = request_sensor(context)
     assert not result.run_requests and queue.depth() == 0
     rejected = [e for e in local_events(settings) if e["event_type"] == "EVENT_REJECTED"]
@@ -298,8 +390,14 @@ def topic_with_queues(endpoint: str) -> dict:
 
 def queue_settings(aws: dict, endpoint: str) -> dict[str, str]:
     """The settings that point the platform at `topic_with_queues`'s topic and request queue."""
-    return {"NP_REQUEST_QUEUE": "sqs", "NP_SQS_QUEUE_URL": aws["requests"], "NP_SQS_ENDPOINT_URL": endpoint,
-            "NP_EVENT_BUS": "sns", "NP_SNS_TOPIC_ARN": aws["topic"], "NP_SNS_ENDPOINT_URL": endpoint}
+    return {
+        "NP_REQUEST_QUEUE": "sqs",
+        "NP_SQS_QUEUE_URL": aws["requests"],
+        "NP_SQS_ENDPOINT_URL": endpoint,
+        "NP_EVENT_BUS": "sns",
+        "NP_SNS_TOPIC_ARN": aws["topic"],
+        "NP_SNS_ENDPOINT_URL": endpoint,
+    }
 
 
 @pytest.fixture
@@ -315,15 +413,18 @@ def drain(sqs, url, wait_seconds: int = 1) -> list[dict]:
     """Every event on a queue (read and deleted); the malformed request the backend itself published is skipped."""
     events = []
     while True:
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=wait_seconds).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
         if not messages:
             return events
         for m in messages:
             with contextlib.suppress(json.JSONDecodeError):
                 events.append(json.loads(json.loads(m["Body"])["Message"]))
-        sqs.delete_message_batch(QueueUrl=url, Entries=[
-            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+        )
 
 
 def depth(sqs, url) -> int:
@@ -348,9 +449,14 @@ def test_sns_to_sqs_to_sensor_to_run_to_outcome_event(aws_queue):
         from nextpoint_assets.reports.assets import REPORT_ASSETS
 
         resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
-        outcome = dg.materialize([REPORT_ASSETS["page_count"]], partition_key=run.tags["dagster/partition"],
-                                 run_config=run.run_config, instance=instance, resources=resources,
-                                 tags={k: v for k, v in run.tags.items() if k.startswith("np/")})
+        outcome = dg.materialize(
+            [REPORT_ASSETS["page_count"]],
+            partition_key=run.tags["dagster/partition"],
+            run_config=run.run_config,
+            instance=instance,
+            resources=resources,
+            tags={k: v for k, v in run.tags.items() if k.startswith("np/")},
+        )
         assert outcome.success
         _, again = harness.tick()  # confirms and deletes; our own outcome events on the queue are ignored
         assert again == []
@@ -360,7 +466,11 @@ def test_sns_to_sqs_to_sensor_to_run_to_outcome_event(aws_queue):
     types = [e["event_type"] for e in events]
     assert types.count("REPORT_COMPLETED") == 1
     completed = next(e for e in events if e["event_type"] == "REPORT_COMPLETED")
-    assert completed["case_id"] == 101 and completed["row_count"] > 0 and completed["request_event_id"] == "rep-sns"
+    assert (
+        completed["case_id"] == 101
+        and completed["row_count"] > 0
+        and completed["request_event_id"] == "rep-sns"
+    )
     assert types.count("EVENT_REJECTED") == 1
     assert "not JSON" in next(e for e in events if e["event_type"] == "EVENT_REJECTED")["reason"]
 
@@ -417,15 +527,21 @@ def test_a_cases_stamp_and_report_requests_share_a_run_and_each_is_done_once(dem
         harness = Harness(instance)
         result, runs = harness.tick()
         assert sorted((r.job_name, r.tags["dagster/partition"], r.tags.get("np/requests")) for r in runs) == [
-            ("exchange_job", "202-101-9001", None), ("page_count_report_job", "101", "3"),
-            ("page_count_report_job", "202", "2"), ("stamp_job", "101", "3")]
+            ("exchange_job", "202-101-9001", None),
+            ("page_count_report_job", "101", "3"),
+            ("page_count_report_job", "202", "2"),
+            ("stamp_job", "101", "3"),
+        ]
         reports = {r.tags["dagster/partition"]: r for r in runs if r.job_name == "page_count_report_job"}
         stamps = next(r for r in runs if r.job_name == "stamp_job")
         items = reports["101"].run_config["ops"]["page_count_report"]["config"]["requests"]
         assert [i["event_id"] for i in items] == ["rep-a0", "rep-a1", "rep-a2"]
-        assert [i["event_id"] for i in stamps.run_config["ops"]["stamped_page_set"]["config"]["requests"]] == [
-            "st-0", "st-1", "st-2"]  # in the order they came: stamps apply in order
-        assert stamps.tags["np/serial"] == "stamp-101" and stamps.tags["np/work"].startswith("batch:stamp_job:101:")
+        assert [
+            i["event_id"] for i in stamps.run_config["ops"]["stamped_page_set"]["config"]["requests"]
+        ] == ["st-0", "st-1", "st-2"]  # in the order they came: stamps apply in order
+        assert stamps.tags["np/serial"] == "stamp-101" and stamps.tags["np/work"].startswith(
+            "batch:stamp_job:101:"
+        )
         harness.tick()
         assert queue.depth() == 0
         # Any of them delivered again later is done already, in its batch.
@@ -439,8 +555,14 @@ def test_a_cases_stamp_and_report_requests_share_a_run_and_each_is_done_once(dem
         from nextpoint_assets.stamps.assets import stamped_page_set
 
         for run, asset in ((reports["101"], REPORT_ASSETS["page_count"]), (stamps, stamped_page_set)):
-            outcome = dg.materialize([asset], partition_key="101", run_config=run.run_config, instance=instance,
-                                     resources=resources, tags={k: v for k, v in run.tags.items() if k.startswith("np/")})
+            outcome = dg.materialize(
+                [asset],
+                partition_key="101",
+                run_config=run.run_config,
+                instance=instance,
+                resources=resources,
+                tags={k: v for k, v in run.tags.items() if k.startswith("np/")},
+            )
             assert outcome.success
         materializations = outcome.asset_materializations_for_node("stamped_page_set")
         assert len(materializations) == 1  # three requests, one re-stamp of the case
@@ -451,7 +573,10 @@ def test_a_cases_stamp_and_report_requests_share_a_run_and_each_is_done_once(dem
     assert len({e["object_key"] for e in completed}) == 3  # each request its own file
     stamped = [e for e in events if e["event_type"] == "STAMP_COMPLETED"]
     assert sorted((e["request_event_id"], tuple(e["exhibit_ids"])) for e in stamped) == [
-        ("st-0", (1,)), ("st-1", (2,)), ("st-2", (3,))]
+        ("st-0", (1,)),
+        ("st-1", (2,)),
+        ("st-2", (3,)),
+    ]
     assert not [e for e in events if e["event_type"] in ("REPORT_FAILED", "STAMP_FAILED", "EVENT_REJECTED")]
 
 
@@ -464,12 +589,16 @@ def test_batches_are_capped_and_a_batch_that_never_became_a_run_frees_its_reques
     for i in range(5):
         queue.send(json.dumps(report_body(f"rep-{i}", 101)))
     resources = sensor_resources()
-    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), batch_max=2)
+    resources["request_queue"] = RequestQueueResource(
+        backend="local", folder=str(settings.queue_dir), batch_max=2
+    )
     with dg.instance_for_test() as instance:
         with dg.build_sensor_context(instance=instance, resources=resources) as context:
             lost = request_sensor(context)  # asked for, never recorded (the daemon died)
         assert sorted(r.tags.get("np/requests", "1") for r in lost.run_requests) == ["1", "2", "2"]
-        assert next(r for r in lost.run_requests if "np/requests" not in r.tags).tags["np/event_id"] == "rep-4"
+        assert (
+            next(r for r in lost.run_requests if "np/requests" not in r.tags).tags["np/event_id"] == "rep-4"
+        )
         keys = [read_message(json.dumps(report_body(f"rep-{i}", 101))).work_key for i in range(5)]
         assert work_with_runs(instance, keys) == set()  # their batches have no run: nothing is done
 
@@ -490,26 +619,40 @@ def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stampe
     from jobs.requests import batch_run_request, run_request_for
     from nextpoint_assets.stamps.assets import stamped_page_set
 
-    bodies = [{**stamp_body("st-ok1"), "exhibit_ids": [1]},
-              {**stamp_body("st-bad"), "exhibit_ids": [2]},
-              {**stamp_body("st-ok2"), "exhibit_ids": [3]}]
+    bodies = [
+        {**stamp_body("st-ok1"), "exhibit_ids": [1]},
+        {**stamp_body("st-bad"), "exhibit_ids": [2]},
+        {**stamp_body("st-ok2"), "exhibit_ids": [3]},
+    ]
     accepted = [read_message(json.dumps(b)) for b in bodies]
-    batch = batch_run_request("stamp", [run_request_for(a, a.work_key)[0] for a in accepted],
-                              [a.work_key for a in accepted])
+    batch = batch_run_request(
+        "stamp", [run_request_for(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted]
+    )
     batch.run_config["ops"]["stamped_page_set"]["config"]["requests"][1]["template"]["position"] = "nowhere"
     resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", ["101"])
-        outcome = dg.materialize([stamped_page_set], partition_key="101", run_config=batch.run_config,
-                                 instance=instance, resources=resources, raise_on_error=False)
+        outcome = dg.materialize(
+            [stamped_page_set],
+            partition_key="101",
+            run_config=batch.run_config,
+            instance=instance,
+            resources=resources,
+            raise_on_error=False,
+        )
         assert not outcome.success  # the run says one request failed ...
-        [materialization] = outcome.asset_materializations_for_node("stamped_page_set")  # ... after the others
+        [materialization] = outcome.asset_materializations_for_node(
+            "stamped_page_set"
+        )  # ... after the others
         assert list(materialization.metadata["refused"].value) == ["st-bad"]
         failure = instance.all_logs(outcome.run_id, of_type=dg.DagsterEventType.STEP_FAILURE)[0]
         assert "request st-bad" in failure.dagster_event.step_failure_data.user_failure_data.description
     events = local_events(get_settings())
     assert sorted((e["event_type"], e["request_event_id"]) for e in events) == [
-        ("STAMP_COMPLETED", "st-ok1"), ("STAMP_COMPLETED", "st-ok2"), ("STAMP_FAILED", "st-bad")]
+        ("STAMP_COMPLETED", "st-ok1"),
+        ("STAMP_COMPLETED", "st-ok2"),
+        ("STAMP_FAILED", "st-bad"),
+    ]
     assert "position" in next(e for e in events if e["event_type"] == "STAMP_FAILED")["error"]
 
 
@@ -520,20 +663,32 @@ def hostile_bodies() -> dict[str, str]:
     """Bad bodies as they arrive, each with a word its refusal's reason holds. Every one is text SQS
     accepts (SQS refuses NUL and most control characters raw: they arrive JSON-escaped)."""
     garbage = bytes(range(256)).decode("latin-1")
-    garbage = "".join(c for c in garbage if c in "\t\n\r" or c >= " ") * 40  # SQS-legal, not UTF-8 text of anything
+    garbage = (
+        "".join(c for c in garbage if c in "\t\n\r" or c >= " ") * 40
+    )  # SQS-legal, not UTF-8 text of anything
     return {
         "malformed": ("{not json at all", "not JSON"),
         "nested_raw": (nested(5000), "not JSON"),  # past the parser's recursion limit
-        "nested_envelope": (envelope(json.dumps({"event_type": "REPORT_REQUESTED", "x": json.loads(nested(100))})),
-                            "nests deeper than"),  # parses, but nothing may walk it
+        "nested_envelope": (
+            envelope(json.dumps({"event_type": "REPORT_REQUESTED", "x": json.loads(nested(100))})),
+            "nests deeper than",
+        ),  # parses, but nothing may walk it
         "binary": (garbage, "not JSON"),
         "binary_envelope": (envelope(garbage), "Message is not JSON"),
-        "nul_type": (json.dumps({**report_body("nul-1"), "event_type": "REPORT\u0000REQUESTED"}), "Unknown event type"),
+        "nul_type": (
+            json.dumps({**report_body("nul-1"), "event_type": "REPORT\u0000REQUESTED"}),
+            "Unknown event type",
+        ),
         # The issue's message: about 240 KB for an unknown case (accepted, then refused by the case check).
-        "unknown_case_240k": (json.dumps(report_body("big-240", case_id=999, note="x" * 240_000)), "Case 999"),
+        "unknown_case_240k": (
+            json.dumps(report_body("big-240", case_id=999, note="x" * 240_000)),
+            "Case 999",
+        ),
         # 300 KB of two-byte characters: more than SNS carries, sent to the queue directly.
-        "unknown_case_300k": (json.dumps(report_body("big-300", case_id=999, note="é" * 150_000), ensure_ascii=False),
-                              "Case 999"),
+        "unknown_case_300k": (
+            json.dumps(report_body("big-300", case_id=999, note="é" * 150_000), ensure_ascii=False),
+            "Case 999",
+        ),
     }
 
 
@@ -549,7 +704,12 @@ def test_hostile_bodies_each_get_one_refusal_and_valid_requests_one_run(demo_hom
         queue.send(body)
     queue.send(bad["malformed"][0])  # the same bad bytes twice in one tick: announced once
     (settings.queue_dir / "00000000000000000001-invalid-utf8.json").write_bytes(b"\xff\xfe{\x00\x80 not text")
-    valid = [report_body("ok-1"), report_body("ok-2", 202), report_body("ok-nul\u0000id"), stamp_body("st-ok")]
+    valid = [
+        report_body("ok-1"),
+        report_body("ok-2", 202),
+        report_body("ok-nul\u0000id"),
+        stamp_body("st-ok"),
+    ]
     for body in valid:
         queue.send(json.dumps(body))
     queue.send(envelope(valid[0]))  # a valid request delivered twice
@@ -579,7 +739,9 @@ def _event_ids(run: dg.DagsterRun) -> list[str]:
     return [i["request"]["event_id"] if "request" in i else i["event_id"] for i in items]
 
 
-def test_a_message_whose_handling_raises_is_left_alone_then_rejected_and_the_others_run(demo_home, monkeypatch):
+def test_a_message_whose_handling_raises_is_left_alone_then_rejected_and_the_others_run(
+    demo_home, monkeypatch
+):
     """An unexpected exception handling one message is that message's alone: it is left to its own
     redelivery, the others go on, and on its max_receives-th delivery it is rejected."""
     from resources.dagster_resources import RequestQueueResource
@@ -598,7 +760,9 @@ def test_a_message_whose_handling_raises_is_left_alone_then_rejected_and_the_oth
 
     monkeypatch.setattr(sensor_module, "read_message", flaky)
     resources = sensor_resources()
-    resources["request_queue"] = RequestQueueResource(backend="local", folder=str(settings.queue_dir), max_receives=2)
+    resources["request_queue"] = RequestQueueResource(
+        backend="local", folder=str(settings.queue_dir), max_receives=2
+    )
     with dg.instance_for_test() as instance:
         harness = Harness(instance, resources)
         _, runs = harness.tick()
@@ -655,8 +819,9 @@ def test_over_sqs_a_failed_refusal_leaves_only_its_own_message_and_nothing_valid
 
     resources = sensor_resources()
     resources["event_bus"] = FlakyEventBus(**resources["event_bus"].model_dump(), fail_for="big-300")
-    resources["request_queue"] = RequestQueueResource(**{**resources["request_queue"].model_dump(),
-                                                         "visibility_seconds": 2})
+    resources["request_queue"] = RequestQueueResource(
+        **{**resources["request_queue"].model_dump(), "visibility_seconds": 2}
+    )
     with dg.instance_for_test() as instance:
         harness = Harness(instance, resources)
         result, runs = harness.tick()
@@ -682,7 +847,11 @@ def with_dead_letter_queue(sqs, url: str, max_receives: int) -> str:
     name = url.rsplit("/", 1)[1]
     dead = sqs.create_queue(QueueName=f"{name}-dead")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={
-        "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receives)}),
-        "MaximumMessageSize": str(1024 * 1024)})
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": str(max_receives)}),
+            "MaximumMessageSize": str(1024 * 1024),
+        },
+    )
     return dead

@@ -50,8 +50,11 @@ def test_closed_open_half_open_closed(caplog):
     assert g.call(service, "second") == "second"
     assert g.state == "closed"
     changes = [r.getMessage() for r in caplog.records if r.getMessage().startswith("circuit backend_api")]
-    assert changes == ["circuit backend_api: closed -> open", "circuit backend_api: open -> half-open",
-                       "circuit backend_api: half-open -> closed"]
+    assert changes == [
+        "circuit backend_api: closed -> open",
+        "circuit backend_api: open -> half-open",
+        "circuit backend_api: half-open -> closed",
+    ]
     assert next(r for r in caplog.records if r.getMessage().endswith("-> open")).levelno == logging.WARNING
 
 
@@ -111,8 +114,12 @@ def test_the_object_store_on_moto_goes_away_and_comes_back(moto_endpoint, monkey
     from resources.settings import get_settings
 
     get_settings.cache_clear()
-    options = {"region_name": "us-east-1", "aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-               "config": Config(retries={"max_attempts": 1}, connect_timeout=1)}
+    options = {
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+        "config": Config(retries={"max_attempts": 1}, connect_timeout=1),
+    }
     up = boto3.client("s3", endpoint_url=moto_endpoint, **options)
     up.create_bucket(Bucket="np-resilience")
     down = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{free_port()}", **options)
@@ -138,8 +145,12 @@ def test_the_backend_api_and_the_mail_server_have_their_own_circuits(monkeypatch
     from resources.mailer import SmtpMailer
     from resources.settings import get_settings
 
-    for name, value in {"NP_CIRCUIT_FAILURES": "2", "NP_RETRY_ATTEMPTS": "2", "NP_RETRY_BASE_SECONDS": "0.01",
-                        "NP_TEST_CALLBACK_SECRET": "made-up-for-this-test"}.items():
+    for name, value in {
+        "NP_CIRCUIT_FAILURES": "2",
+        "NP_RETRY_ATTEMPTS": "2",
+        "NP_RETRY_BASE_SECONDS": "0.01",
+        "NP_TEST_CALLBACK_SECRET": "made-up-for-this-test",
+    }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     port = free_port()

@@ -25,7 +25,11 @@ def contract_tables(filename: str) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize(
     ("filename", "metadata"),
-    [("case_db.sql", schema.case_metadata), ("core_db.sql", schema.core_metadata), ("export_manifest.sql", schema.manifest_metadata)],
+    [
+        ("case_db.sql", schema.case_metadata),
+        ("core_db.sql", schema.core_metadata),
+        ("export_manifest.sql", schema.manifest_metadata),
+    ],
 )
 def test_tables_match_contract(filename, metadata):
     contract = contract_tables(filename)

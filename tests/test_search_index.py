@@ -37,11 +37,16 @@ def fts(tmp_path) -> Fts5SearchIndex:
 
 
 def test_fts5_finds_documents_by_word_and_without_diacritics(fts, tmp_path):
-    written = fts.upsert(CASE_A, [
-        text(1, "The merger agreement was signed in Zürich.", exhibit_id=7, source="exchange:101-202-9001"),
-        text(2, "Café invoices for the résumé review.", exhibit_id=None),
-        text(3, "Nothing relevant here."),
-    ])
+    written = fts.upsert(
+        CASE_A,
+        [
+            text(
+                1, "The merger agreement was signed in Zürich.", exhibit_id=7, source="exchange:101-202-9001"
+            ),
+            text(2, "Café invoices for the résumé review.", exhibit_id=None),
+            text(3, "Nothing relevant here."),
+        ],
+    )
     assert written == 3
     assert (tmp_path / "search" / "case_101.sqlite").is_file()
 
@@ -96,7 +101,10 @@ def test_fts5_cases_are_isolated(fts, tmp_path):
     assert (fts.count(CASE_A), fts.count(CASE_B)) == (1, 2)
     fts.delete(CASE_B, [1])
     assert fts.count(CASE_A) == 1
-    assert sorted(p.name for p in (tmp_path / "search").glob("*.sqlite")) == ["case_101.sqlite", "case_202.sqlite"]
+    assert sorted(p.name for p in (tmp_path / "search").glob("*.sqlite")) == [
+        "case_101.sqlite",
+        "case_202.sqlite",
+    ]
 
 
 def test_fts5_unknown_case_is_empty_and_creates_nothing(fts, tmp_path):
@@ -114,8 +122,28 @@ def test_fts5_refuses_bad_case_ids(fts, case_id):
 
 @pytest.mark.parametrize(
     "query",
-    ['"', "a*", "NEAR(", "x:y", "-", ")", "(", "AND", "OR NOT", "text:merger", "^merger", "NEAR(merger agreement, 2)",
-     '"unbalanced', "merger*", "{text}: merger", "\x00", "\ud800", "-merger", "+", "'; DROP TABLE document_text; --"],
+    [
+        '"',
+        "a*",
+        "NEAR(",
+        "x:y",
+        "-",
+        ")",
+        "(",
+        "AND",
+        "OR NOT",
+        "text:merger",
+        "^merger",
+        "NEAR(merger agreement, 2)",
+        '"unbalanced',
+        "merger*",
+        "{text}: merger",
+        "\x00",
+        "\ud800",
+        "-merger",
+        "+",
+        "'; DROP TABLE document_text; --",
+    ],
 )
 def test_fts5_hostile_queries_do_not_raise(fts, query):
     fts.upsert(CASE_A, [text(1, "merger agreement x y text")])
@@ -151,8 +179,10 @@ def test_fts5_refuses_bad_limits_and_document_ids(fts):
 
 
 def test_fts5_indexes_two_thousand_documents_in_one_call(fts):
-    docs = (text(i, f"document number{i} about {'contract' if i % 2 else 'email'} matters", exhibit_id=i)
-            for i in range(1, 2001))
+    docs = (
+        text(i, f"document number{i} about {'contract' if i % 2 else 'email'} matters", exhibit_id=i)
+        for i in range(1, 2001)
+    )
     assert fts.upsert(CASE_A, docs) == 2000
     assert fts.count(CASE_A) == 2000
     assert [h.document_id for h in fts.search(CASE_A, "number1999")] == [1999]
@@ -201,7 +231,9 @@ class StubOpenSearch:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                stub.requests.append({"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body})
+                stub.requests.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                )
                 status, answer = stub.answer(self.command, self.path, body)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
@@ -214,7 +246,9 @@ class StubOpenSearch:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -223,7 +257,10 @@ class StubOpenSearch:
 
     def answer(self, method: str, path: str, body: bytes) -> tuple[int, dict]:
         if self.force_status is not None:
-            return self.force_status, {"error": {"type": "stub_error", "reason": "forced"}, "status": self.force_status}
+            return self.force_status, {
+                "error": {"type": "stub_error", "reason": "forced"},
+                "status": self.force_status,
+            }
         route = path.split("?")[0].strip("/").split("/")
         if method == "PUT" and len(route) == 1:
             if route[0] in self.indexes:
@@ -244,7 +281,7 @@ class StubOpenSearch:
         lines = [json.loads(line) for line in body.decode().splitlines()]
         items, at = [], 0
         while at < len(lines):
-            (action, meta), = lines[at].items()
+            ((action, meta),) = lines[at].items()
             docs = self.indexes.setdefault(meta["_index"], {})
             if action == "index":
                 docs[meta["_id"]] = lines[at + 1]
@@ -261,9 +298,18 @@ class StubOpenSearch:
         hits = []
         for doc_id, doc in self.indexes[index].items():
             if all(w in doc["text"].lower().split() for w in words):
-                marked = " ".join(f"<mark>{w}</mark>" if w.lower() in words else w for w in doc["text"].split())
-                hits.append({"_index": index, "_id": doc_id, "_score": 1.5,
-                             "_source": {k: doc[k] for k in body["_source"]}, "highlight": {"text": [marked]}})
+                marked = " ".join(
+                    f"<mark>{w}</mark>" if w.lower() in words else w for w in doc["text"].split()
+                )
+                hits.append(
+                    {
+                        "_index": index,
+                        "_id": doc_id,
+                        "_score": 1.5,
+                        "_source": {k: doc[k] for k in body["_source"]},
+                        "highlight": {"text": [marked]},
+                    }
+                )
         return {"hits": {"total": {"value": len(hits)}, "hits": hits[: body["size"]]}}
 
     def of(self, method: str, path_start: str) -> list[dict]:
@@ -279,8 +325,13 @@ def stub():
 
 def test_opensearch_bulk_indexes_by_document_id(stub):
     index = OpenSearchIndex(stub.url, prefix="np")
-    written = index.upsert(CASE_A, [text(11, "merger agreement", exhibit_id=5, source="exchange:101-202-9001"),
-                                    text(12, "line one\nline two")])
+    written = index.upsert(
+        CASE_A,
+        [
+            text(11, "merger agreement", exhibit_id=5, source="exchange:101-202-9001"),
+            text(12, "line one\nline two"),
+        ],
+    )
     assert written == 2
     (create,) = stub.of("PUT", "/np-case-101")
     assert json.loads(create["body"])["mappings"]["properties"]["text"]["type"] == "text"
@@ -319,8 +370,10 @@ def test_opensearch_reindexing_replaces_and_cases_are_isolated(stub):
     assert (index.count(CASE_A), index.count(CASE_B)) == (1, 2)
     assert index.search(CASE_A, "original") == []
     assert [h.document_id for h in index.search(CASE_B, "original")] == [1]
-    assert {r["path"].split("/")[1] for r in stub.of("POST", "/nextpoint-case-")} == {"nextpoint-case-101",
-                                                                                     "nextpoint-case-202"}
+    assert {r["path"].split("/")[1] for r in stub.of("POST", "/nextpoint-case-")} == {
+        "nextpoint-case-101",
+        "nextpoint-case-202",
+    }
 
 
 def test_opensearch_search_request_and_hits(stub):
@@ -384,15 +437,27 @@ def test_opensearch_url_may_not_hold_credentials():
         OpenSearchIndex("https://user:pw@search.example.com")
 
 
-@pytest.mark.parametrize(("status", "error"), [(503, RetryableError), (500, RetryableError), (429, RetryableError),
-                                               (400, PermanentError), (403, PermanentError)])
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (503, RetryableError),
+        (500, RetryableError),
+        (429, RetryableError),
+        (400, PermanentError),
+        (403, PermanentError),
+    ],
+)
 def test_opensearch_http_errors_are_classified(stub, status, error):
     index = OpenSearchIndex(stub.url)
     index.upsert(CASE_A, [text(1, "x")])  # the index exists: the failures below are the bulk and search calls
     stub.force_status = status
-    calls = (lambda: index.upsert(CASE_A, [text(1, "x")]), lambda: index.delete(CASE_A, [1]),
-             lambda: index.search(CASE_A, "x"), lambda: index.count(CASE_A),
-             lambda: index.upsert(CASE_B, [text(1, "x")]))  # and creating a new case's index
+    calls = (
+        lambda: index.upsert(CASE_A, [text(1, "x")]),
+        lambda: index.delete(CASE_A, [1]),
+        lambda: index.search(CASE_A, "x"),
+        lambda: index.count(CASE_A),
+        lambda: index.upsert(CASE_B, [text(1, "x")]),
+    )  # and creating a new case's index
     for call in calls:
         with pytest.raises(error) as raised:
             call()
@@ -405,7 +470,10 @@ def test_opensearch_bulk_item_failures_are_errors(stub, monkeypatch):
     index.upsert(CASE_A, [text(1, "x")])
 
     def failing_bulk(body):
-        return {"errors": True, "items": [{"index": {"_id": "1", "status": 503}}, {"index": {"_id": "2", "status": 201}}]}
+        return {
+            "errors": True,
+            "items": [{"index": {"_id": "1", "status": 503}}, {"index": {"_id": "2", "status": 201}}],
+        }
 
     monkeypatch.setattr(stub, "_bulk", failing_bulk)
     with pytest.raises(RetryableError):
@@ -433,14 +501,24 @@ def test_build_search_index_follows_the_settings(tmp_path):
     assert isinstance(default, Fts5SearchIndex)
     assert default.path(CASE_A) == tmp_path.resolve() / "search" / "case_101.sqlite"
 
-    chosen = build_search_index(load_settings({
-        "NP_HOME": str(tmp_path), "NP_SEARCH_BACKEND": "opensearch", "NP_OPENSEARCH_URL": "https://search.example.com/",
-        "NP_OPENSEARCH_INDEX_PREFIX": "np-c2", "NP_OPENSEARCH_USER": "indexer",
-    }))
+    chosen = build_search_index(
+        load_settings(
+            {
+                "NP_HOME": str(tmp_path),
+                "NP_SEARCH_BACKEND": "opensearch",
+                "NP_OPENSEARCH_URL": "https://search.example.com/",
+                "NP_OPENSEARCH_INDEX_PREFIX": "np-c2",
+                "NP_OPENSEARCH_USER": "indexer",
+            }
+        )
+    )
     assert isinstance(chosen, OpenSearchIndex)
     assert chosen.index_name(CASE_A) == "np-c2-case-101"
-    assert (chosen.url, chosen.user, chosen.password_env) == ("https://search.example.com", "indexer",
-                                                              "NP_OPENSEARCH_PASSWORD")
+    assert (chosen.url, chosen.user, chosen.password_env) == (
+        "https://search.example.com",
+        "indexer",
+        "NP_OPENSEARCH_PASSWORD",
+    )
 
 
 def test_search_settings_are_validated(tmp_path):

@@ -53,7 +53,8 @@ def test_bad_setting_stops_the_code_location_with_a_clear_message(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-c", "import nextpoint_assets.definitions"],
         env={"PATH": "/usr/bin:/bin", "NP_HOME": str(tmp_path), "NP_DB_BACKEND": "oracle"},
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode != 0
     assert "NP_DB_BACKEND" in proc.stderr

@@ -15,7 +15,11 @@ from tests.stamp_fixtures import Doc, make_pdf
 
 STAMPS = [
     Stamp("bates", "ACME0000001", "bottom_right"),
-    Stamp("confidentiality", "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY UNDER THE PROTECTIVE ORDER", "bottom_left"),
+    Stamp(
+        "confidentiality",
+        "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY UNDER THE PROTECTIVE ORDER",
+        "bottom_left",
+    ),
     Stamp("exhibit", "PLAINTIFF EXHIBIT 12", "top_right", 14),
     Stamp("bates", "SECOND-STAMP", "bottom_right"),
 ]
@@ -28,8 +32,12 @@ def _overlap(a, b) -> bool:
 def test_layout_never_overlaps_and_bands_hold_the_stamps():
     placed = plan_page(612, 792, [(s.position, s.text, s.font_size) for s in STAMPS], 10, 18, measure, "band")
     boxes = placed.boxes
-    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
-    assert placed.band_top > 0 and placed.band_bottom > 0 and placed.height == 792 + placed.band_top + placed.band_bottom
+    assert not any(_overlap(a, b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    assert (
+        placed.band_top > 0
+        and placed.band_bottom > 0
+        and placed.height == 792 + placed.band_top + placed.band_bottom
+    )
     for box in boxes:  # every stamp lies inside a band, never on the original page area
         assert box.y + box.height <= placed.band_top or box.y >= placed.band_top + 792
         assert box.x >= 0 and box.x + box.width <= 612
@@ -61,7 +69,9 @@ def _render(path, index: int, scale: float = 1.0) -> np.ndarray:
     document = pdfium.PdfDocument(str(path))
     try:
         page = document[index]
-        return np.asarray(page.render(scale=scale, draw_annots=True, may_draw_forms=True).to_pil().convert("L"))
+        return np.asarray(
+            page.render(scale=scale, draw_annots=True, may_draw_forms=True).to_pil().convert("L")
+        )
     finally:
         document.close()
 
@@ -79,12 +89,12 @@ def test_band_mode_keeps_every_content_pixel_and_puts_stamps_on_the_visual_botto
     top, bottom = round(placed.band_top), round(placed.band_bottom)
     assert after.shape == (before.shape[0] + top + bottom, before.shape[1])
     # The original page, moved down by the top band, is untouched: no stamp covers content.
-    original = after[top:top + before.shape[0]].astype(int)
+    original = after[top : top + before.shape[0]].astype(int)
     assert np.abs(original - before.astype(int)).max() <= 40
     # Ink in the bottom band's right third (Bates) and in the top band's right third (exhibit stamp).
-    band = after[top + before.shape[0]:]
-    assert (band[:, 2 * after.shape[1] // 3:] < 128).any()
-    assert (after[:top, 2 * after.shape[1] // 3:] < 128).any()
+    band = after[top + before.shape[0] :]
+    assert (band[:, 2 * after.shape[1] // 3 :] < 128).any()
+    assert (after[:top, 2 * after.shape[1] // 3 :] < 128).any()
     assert not (after[:top, : after.shape[1] // 3] < 128).any()  # nothing at top-left
 
 
@@ -92,7 +102,13 @@ def test_burned_text_is_in_the_content_and_upright(tmp_path):
     source = tmp_path / "source.pdf"
     source.write_bytes(make_pdf(Doc(1, pages=2, rotation=90)))
     target = tmp_path / "burned.pdf"
-    stamp_pdf(source, target, {1: STAMPS[:1], 2: [Stamp("bates", "ACME0000002", "bottom_right")]}, "burned", "overlay")
+    stamp_pdf(
+        source,
+        target,
+        {1: STAMPS[:1], 2: [Stamp("bates", "ACME0000002", "bottom_right")]},
+        "burned",
+        "overlay",
+    )
     document = pdfium.PdfDocument(str(target))
     texts = [document[i].get_textpage().get_text_range() for i in range(2)]
     assert "ACME0000001" in texts[0] and "ACME0000002" in texts[1] and "ACME0000001" not in texts[1]
@@ -116,11 +132,18 @@ def test_annotations_are_read_only_typed_and_removable_by_type(tmp_path):
         assert len(annots) == 5 and len(stamps) == 4  # the link is still there
         for a in stamps:
             assert a.Subtype == "/FreeText" and int(a.F) & 64 and int(a.F) & 128 and "/N" in a.AP
-        assert sorted(str(a.NPCustomData.type) for a in stamps) == ["bates_stamp", "bates_stamp", "confidentiality_stamp", "exhibit_stamp"]
+        assert sorted(str(a.NPCustomData.type) for a in stamps) == [
+            "bates_stamp",
+            "bates_stamp",
+            "confidentiality_stamp",
+            "exhibit_stamp",
+        ]
         assert str(stamps[0].Contents) == "ACME0000001"
         # The text layer of the page itself carries no stamp: it is an annotation layer.
         assert strip_stamps(pdf, ["bates_stamp"]) == 3
-        kinds = [str(a.NPCustomData.type) if "/NPCustomData" in a else str(a.Subtype) for a in pdf.pages[0].Annots]
+        kinds = [
+            str(a.NPCustomData.type) if "/NPCustomData" in a else str(a.Subtype) for a in pdf.pages[0].Annots
+        ]
         assert sorted(kinds) == ["/Link", "confidentiality_stamp", "exhibit_stamp"]
         assert len(pdf.pages[1].Annots) == 0
 
@@ -148,5 +171,7 @@ def test_image_stamping_grows_the_image_and_inks_the_bands():
     stamped, placed = stamp_image(page, STAMPS, dpi=150, mode="band")
     pixels = np.asarray(stamped)
     assert stamped.size == (1275, round(placed.height)) and placed.band_bottom > 0
-    assert (pixels[-round(placed.band_bottom):, 850:] < 128).any()
-    assert (pixels[round(placed.band_top):round(placed.band_top) + 1650] == 255).all()  # page itself untouched
+    assert (pixels[-round(placed.band_bottom) :, 850:] < 128).any()
+    assert (
+        pixels[round(placed.band_top) : round(placed.band_top) + 1650] == 255
+    ).all()  # page itself untouched

@@ -50,19 +50,50 @@ def test_pure_numbering_and_texts():
     assert confidentiality_text(0, {1: "CONFIDENTIAL"}) is None
     with pytest.raises(PermanentError, match="bit"):
         confidentiality_text(4, {1: "CONFIDENTIAL"})
-    assert exhibit_text("PX {exhibit_number} ({control_number}) {0.__class__}", 12, 7, "C-7") == "PX 12 (C-7) {0.__class__}"
+    assert (
+        exhibit_text("PX {exhibit_number} ({control_number}) {0.__class__}", 12, 7, "C-7")
+        == "PX 12 (C-7) {0.__class__}"
+    )
 
 
-@pytest.mark.parametrize("body, problem", [
-    ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [1]}, "pattern_id"),
-    ({"type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1]}, "template.text"),
-    ({"type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1], "template": {"text": "{exhibit_number.__class__}"}}, "placeholder"),
-    ({"type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1], "template": {"text": "EXHIBIT \u4e00"}}, "cannot print"),
-    ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [], "pattern_id": 1}, "exhibit_ids"),
-    ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [-3], "pattern_id": 1}, "positive"),
-    ({"type": "stamp", "action": "apply", "exhibit_ids": [1]}, "type"),
-    ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [1], "pattern_id": 1, "template": {"position": "middle"}}, "position"),
-])
+@pytest.mark.parametrize(
+    "body, problem",
+    [
+        ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [1]}, "pattern_id"),
+        ({"type": "exhibit_stamp", "action": "apply", "exhibit_ids": [1]}, "template.text"),
+        (
+            {
+                "type": "exhibit_stamp",
+                "action": "apply",
+                "exhibit_ids": [1],
+                "template": {"text": "{exhibit_number.__class__}"},
+            },
+            "placeholder",
+        ),
+        (
+            {
+                "type": "exhibit_stamp",
+                "action": "apply",
+                "exhibit_ids": [1],
+                "template": {"text": "EXHIBIT \u4e00"},
+            },
+            "cannot print",
+        ),
+        ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [], "pattern_id": 1}, "exhibit_ids"),
+        ({"type": "bates_stamp", "action": "apply", "exhibit_ids": [-3], "pattern_id": 1}, "positive"),
+        ({"type": "stamp", "action": "apply", "exhibit_ids": [1]}, "type"),
+        (
+            {
+                "type": "bates_stamp",
+                "action": "apply",
+                "exhibit_ids": [1],
+                "pattern_id": 1,
+                "template": {"position": "middle"},
+            },
+            "position",
+        ),
+    ],
+)
 def test_hostile_requests_are_refused_with_the_reason(body, problem):
     with pytest.raises(PermanentError, match=problem):
         parse_request({"event_id": "x", "case_id": 101, **body})
@@ -71,14 +102,27 @@ def test_hostile_requests_are_refused_with_the_reason(body, problem):
 
 
 def test_apply_numbers_every_page_in_family_order_and_skips_nothing(backend, tmp_path):
-    case = build_case(backend, 101, [Doc(1, 3), Doc(2, 2, parent=1), Doc(3, 1), Doc(4, 2, parent=1)],
-                      patterns=[("ACME", "", 7, 100)])
+    case = build_case(
+        backend,
+        101,
+        [Doc(1, 3), Doc(2, 2, parent=1), Doc(3, 1), Doc(4, 2, parent=1)],
+        patterns=[("ACME", "", 7, 100)],
+    )
     result = _handle(case, request("e1", 101, "bates_stamp", "apply", [3, 2, 1, 4], pattern_id=1), tmp_path)
     assert result.exhibit_ids == [3, 1, 2, 4] and not result.failed
     assert result.bates_range == {"begin": "ACME0000100", "end": "ACME0000107"}
     numbers = _bates(case)
     assert [n for n, *_ in numbers] == list(range(100, 108))
-    assert [(e, p) for _, e, p, _ in numbers] == [(3, 1), (1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (4, 1), (4, 2)]
+    assert [(e, p) for _, e, p, _ in numbers] == [
+        (3, 1),
+        (1, 1),
+        (1, 2),
+        (1, 3),
+        (2, 1),
+        (2, 2),
+        (4, 1),
+        (4, 2),
+    ]
     assert _next_number(case) == 108
     with case.engine.connect() as conn:
         bounds = {r.id: (r.bates_begin, r.bates_end) for r in conn.execute(select(schema.exhibits))}
@@ -93,10 +137,19 @@ def test_apply_numbers_every_page_in_family_order_and_skips_nothing(backend, tmp
 
 
 def test_bad_exhibits_are_named_and_the_rest_numbered_without_gaps(backend, tmp_path):
-    docs = [Doc(1, 2), Doc(2, 2, page_count=5), Doc(3, 1, encrypted=True), Doc(4, 1, parent=3), Doc(5, 1), Doc(6, 1, page_count=None)]
+    docs = [
+        Doc(1, 2),
+        Doc(2, 2, page_count=5),
+        Doc(3, 1, encrypted=True),
+        Doc(4, 1, parent=3),
+        Doc(5, 1),
+        Doc(6, 1, page_count=None),
+    ]
     case = build_case(backend, 101, docs)
     case.store.delete("documents/5/rendition.pdf")
-    result = _handle(case, request("e1", 101, "bates_stamp", "apply", [1, 2, 3, 4, 5, 6, 999], pattern_id=1), tmp_path)
+    result = _handle(
+        case, request("e1", 101, "bates_stamp", "apply", [1, 2, 3, 4, 5, 6, 999], pattern_id=1), tmp_path
+    )
     assert result.exhibit_ids == [1, 6]
     assert "verified page count is 5 but its PDF has 2 pages" in result.failed[2]
     assert "password-protected" in result.failed[3]
@@ -120,13 +173,17 @@ def test_a_failure_inside_the_transaction_takes_no_number(settings, tmp_path, mo
     with pytest.raises(RuntimeError):
         _handle(case, request("e1", 101, "bates_stamp", "apply", [1, 2], pattern_id=1), tmp_path)
     assert _bates(case) == [] and _next_number(case) == 1
-    assert not case.store.exists(service.receipt_key(parse_request(request("e1", 101, "bates_stamp", "apply", [1], pattern_id=1))))
+    assert not case.store.exists(
+        service.receipt_key(parse_request(request("e1", 101, "bates_stamp", "apply", [1], pattern_id=1)))
+    )
     monkeypatch.undo()
     result = _handle(case, request("e1", 101, "bates_stamp", "apply", [1, 2], pattern_id=1), tmp_path)
     assert result.bates_range == {"begin": "ACME0000001", "end": "ACME0000005"}
 
 
-def test_a_crash_after_the_commit_then_a_rerun_writes_the_receipt_an_uninterrupted_run_writes(settings, tmp_path, monkeypatch):
+def test_a_crash_after_the_commit_then_a_rerun_writes_the_receipt_an_uninterrupted_run_writes(
+    settings, tmp_path, monkeypatch
+):
     case = build_case(settings, 101, [Doc(1, 2), Doc(2, 1, parent=1), Doc(3, 1)])
     body = request("e1", 101, "bates_stamp", "apply", [3, 2, 1], pattern_id=1)
     key = service.receipt_key(parse_request(body, 101))
@@ -159,7 +216,14 @@ def test_concurrent_requests_on_one_pattern_never_gap_or_duplicate(backend, tmp_
     errors: list = []
 
     def run(worker: int) -> None:
-        body = request(f"c{worker}", 101, "bates_stamp", "apply", list(range(worker * 4 + 1, worker * 4 + 5)), pattern_id=1)
+        body = request(
+            f"c{worker}",
+            101,
+            "bates_stamp",
+            "apply",
+            list(range(worker * 4 + 1, worker * 4 + 5)),
+            pattern_id=1,
+        )
         barrier.wait()
         try:
             results.append(service.handle(parse_request(body), case.engine, case.store, counter.count_pages))
@@ -184,7 +248,10 @@ def test_remove_keeps_numbers_unless_reuse_is_asked_and_possible(backend, tmp_pa
     case = build_case(backend, 101, [Doc(1, 2), Doc(2, 3), Doc(3, 1)])
     _handle(case, request("a", 101, "bates_stamp", "apply", [1, 2, 3], pattern_id=1), tmp_path)
     removed = _handle(case, request("r1", 101, "bates_stamp", "remove", [1]), tmp_path)
-    assert removed.exhibit_ids == [1] and removed.bates_range == {"begin": "ACME0000001", "end": "ACME0000002"}
+    assert removed.exhibit_ids == [1] and removed.bates_range == {
+        "begin": "ACME0000001",
+        "end": "ACME0000002",
+    }
     assert _next_number(case) == 7 and [n for n, *_ in _bates(case)] == [3, 4, 5, 6]
     with pytest.raises(PermanentError, match="cannot be reused"):
         _handle(case, request("r2", 101, "bates_stamp", "remove", [2], reuse_numbers=True), tmp_path)
@@ -192,7 +259,10 @@ def test_remove_keeps_numbers_unless_reuse_is_asked_and_possible(backend, tmp_pa
     tail = _handle(case, request("r3", 101, "bates_stamp", "remove", [3], reuse_numbers=True), tmp_path)
     assert tail.exhibit_ids == [3] and _next_number(case) == 6
     with case.engine.connect() as conn:
-        assert conn.execute(select(schema.exhibits.c.bates_begin).where(schema.exhibits.c.id == 3)).scalar() is None
+        assert (
+            conn.execute(select(schema.exhibits.c.bates_begin).where(schema.exhibits.c.id == 3)).scalar()
+            is None
+        )
     again = _handle(case, request("a2", 101, "bates_stamp", "apply", [1], pattern_id=1), tmp_path)
     assert again.bates_range == {"begin": "ACME0000006", "end": "ACME0000007"}
 
@@ -202,7 +272,13 @@ def test_update_reformats_and_moves_without_renumbering(settings, tmp_path):
     _handle(case, request("a", 101, "bates_stamp", "apply", [1], pattern_id=1), tmp_path)
     with case.engine.begin() as conn:
         conn.execute(update(schema.bates_patterns).values(prefix="ACME-", padding=5))
-    result = _handle(case, request("u", 101, "bates_stamp", "update", [1], template={"position": "bottom_center", "font_size": 12}), tmp_path)
+    result = _handle(
+        case,
+        request(
+            "u", 101, "bates_stamp", "update", [1], template={"position": "bottom_center", "font_size": 12}
+        ),
+        tmp_path,
+    )
     assert result.bates_range == {"begin": "ACME-00001", "end": "ACME-00002"}
     with case.engine.connect() as conn:
         rows = ledger.rows(conn, [1], "bates")
@@ -211,26 +287,45 @@ def test_update_reformats_and_moves_without_renumbering(settings, tmp_path):
 
 
 def test_confidentiality_and_exhibit_stamps_follow_the_database_and_template(backend, tmp_path):
-    case = build_case(backend, 101, [Doc(1, 2, status=2), Doc(2, 1, status=0), Doc(3, 1, status=8), Doc(4, 3)])
+    case = build_case(
+        backend, 101, [Doc(1, 2, status=2), Doc(2, 1, status=0), Doc(3, 1, status=8), Doc(4, 3)]
+    )
     conf = _handle(case, request("c", 101, "confidentiality_stamp", "apply", [1, 2, 3]), tmp_path)
     assert conf.exhibit_ids == [1] and 2 in conf.skipped and "bit(s) [8]" in conf.failed[3]
     with case.engine.connect() as conn:
         rows = ledger.rows(conn, stamp_type="confidentiality")
     assert [(r.exhibit_id, r.page_number, r.text, r.position) for r in rows] == [
-        (1, 1, "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", "bottom_left"), (1, 2, "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", "bottom_left")]
+        (1, 1, "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", "bottom_left"),
+        (1, 2, "HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", "bottom_left"),
+    ]
     # The designation changes in the database; an update follows it, and a cleared one goes.
     with case.engine.begin() as conn:
-        conn.execute(update(schema.exhibits).where(schema.exhibits.c.id == 1).values(confidentiality_status=0))
+        conn.execute(
+            update(schema.exhibits).where(schema.exhibits.c.id == 1).values(confidentiality_status=0)
+        )
     cleared = _handle(case, request("c2", 101, "confidentiality_stamp", "update", [1]), tmp_path)
     assert 1 in cleared.skipped
     with case.engine.connect() as conn:
         assert ledger.rows(conn, stamp_type="confidentiality") == []
 
-    ex = _handle(case, request("x", 101, "exhibit_stamp", "apply", [4, 1], template={"text": "PLAINTIFF EXHIBIT {exhibit_number}", "start_number": 12}), tmp_path)
+    ex = _handle(
+        case,
+        request(
+            "x",
+            101,
+            "exhibit_stamp",
+            "apply",
+            [4, 1],
+            template={"text": "PLAINTIFF EXHIBIT {exhibit_number}", "start_number": 12},
+        ),
+        tmp_path,
+    )
     assert ex.exhibit_ids == [4, 1]
     with case.engine.connect() as conn:
         rows = ledger.rows(conn, stamp_type="exhibit")
     assert [(r.exhibit_id, r.page_number, r.text, r.position) for r in rows] == [
-        (1, 1, "PLAINTIFF EXHIBIT 13", "top_right"), (4, 1, "PLAINTIFF EXHIBIT 12", "top_right")]
+        (1, 1, "PLAINTIFF EXHIBIT 13", "top_right"),
+        (4, 1, "PLAINTIFF EXHIBIT 12", "top_right"),
+    ]
     removed = _handle(case, request("x2", 101, "exhibit_stamp", "remove", [4, 2]), tmp_path)
     assert removed.exhibit_ids == [4] and 2 in removed.skipped

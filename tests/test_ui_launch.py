@@ -34,7 +34,11 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     server = subprocess.Popen(
         [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         deadline = time.time() + 180
@@ -48,7 +52,9 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         while True:
             try:
-                run_id = client.submit_job_execution("page_count_report_job", tags={"dagster/partition": "202"})
+                run_id = client.submit_job_execution(
+                    "page_count_report_job", tags={"dagster/partition": "202"}
+                )
                 break
             except DagsterGraphQLClientError:
                 assert time.time() < deadline, "code location did not load"
@@ -56,7 +62,11 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
         status = None
         while time.time() < deadline:
             status = client.get_run_status(run_id)
-            if status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            if status in (
+                dg.DagsterRunStatus.SUCCESS,
+                dg.DagsterRunStatus.FAILURE,
+                dg.DagsterRunStatus.CANCELED,
+            ):
                 break
             time.sleep(1)
         assert status == dg.DagsterRunStatus.SUCCESS

@@ -42,7 +42,9 @@ KINDS = (REDACTION, *DRAWN)
 DPI = imaging.DPI  # the production's resolution: the same redacted pages either way
 
 HIGHLIGHT_RGB = (1.0, 0.92, 0.23)
-HIGHLIGHT_ALPHA = 0.5  # with Multiply, text under the yellow stays black; the alpha is for viewers without blend modes
+HIGHLIGHT_ALPHA = (
+    0.5  # with Multiply, text under the yellow stays black; the alpha is for viewers without blend modes
+)
 NOTE_FILL_RGB = (1.0, 0.97, 0.72)
 NOTE_FONT, NOTE_MIN_FONT = 11.0, 5.0
 NOTE_MIN_SIZE = (96.0, 36.0)  # a note's rect is often just its icon: grow it so the text can be read
@@ -132,7 +134,9 @@ def _markup_problem(markup: Markup, count: int) -> str | None:
     return None
 
 
-def _stamps_by_page(stamps: Mapping[int, Sequence[Stamp]], count: int, problems: list[str]) -> dict[int, Sequence[Stamp]]:
+def _stamps_by_page(
+    stamps: Mapping[int, Sequence[Stamp]], count: int, problems: list[str]
+) -> dict[int, Sequence[Stamp]]:
     kept = {}
     for number, page_stamps in stamps.items():
         if not page_stamps:
@@ -140,23 +144,34 @@ def _stamps_by_page(stamps: Mapping[int, Sequence[Stamp]], count: int, problems:
         if 1 <= number <= count:
             kept[number] = page_stamps
         else:
-            problems.append(f"page {number}: stamps are recorded for page {number} but the document has {count} pages; not stamped")
+            problems.append(
+                f"page {number}: stamps are recorded for page {number} but the document has {count} pages; not stamped"
+            )
     return kept
 
 
 # -- 1. redactions: the page becomes its redacted image plus an OCR text layer ------------------
 
 
-def _redact(pdf: pikepdf.Pdf, source: Path, by_page: dict[int, list[Markup]], engine: BrandingEngine,
-            stack: contextlib.ExitStack) -> dict[int, str]:
+def _redact(
+    pdf: pikepdf.Pdf,
+    source: Path,
+    by_page: dict[int, list[Markup]],
+    engine: BrandingEngine,
+    stack: contextlib.ExitStack,
+) -> dict[int, str]:
     numbers = sorted(n for n, marks in by_page.items() if any(m.kind == REDACTION for m in marks))
     if not numbers:
         return {}
     geometries = engine.page_geometries(source)
     texts: dict[int, str] = {}
     raster = io.BytesIO()
-    write_raster_pdf(raster, _redacted_images(source, numbers, by_page, geometries, engine, texts),
-                     searchable=True, colour=True)
+    write_raster_pdf(
+        raster,
+        _redacted_images(source, numbers, by_page, geometries, engine, texts),
+        searchable=True,
+        colour=True,
+    )
     # The raster pages' streams are copied into `pdf` when it is saved: keep their file open till then.
     rasters = stack.enter_context(pikepdf.open(raster))
     gone: set[tuple[int, int]] = set()
@@ -166,14 +181,22 @@ def _redact(pdf: pikepdf.Pdf, source: Path, by_page: dict[int, list[Markup]], en
     return texts
 
 
-def _redacted_images(source: Path, numbers: list[int], by_page: dict[int, list[Markup]],
-                     geometries: list[PageGeometry], engine: BrandingEngine,
-                     texts: dict[int, str]) -> Iterator[tuple[Image.Image, list[OcrLine]]]:
+def _redacted_images(
+    source: Path,
+    numbers: list[int],
+    by_page: dict[int, list[Markup]],
+    geometries: list[PageGeometry],
+    engine: BrandingEngine,
+    texts: dict[int, str],
+) -> Iterator[tuple[Image.Image, list[OcrLine]]]:
     """Each redacted page rendered, blacked out and read, one at a time (a 300 dpi page is ~25 MB)."""
     renders = engine.iter_render(source, [(n - 1, False) for n in numbers], DPI)
     for number, image in zip(numbers, renders, strict=True):
-        boxes = [(geometries[number - 1].rect_to_pixels(m.rect, DPI), m.content)
-                 for m in by_page[number] if m.kind == REDACTION]
+        boxes = [
+            (geometries[number - 1].rect_to_pixels(m.rect, DPI), m.content)
+            for m in by_page[number]
+            if m.kind == REDACTION
+        ]
         # As the production does: OCR reads the boxes without their labels (white on black reads
         # as noise), then the labels are drawn.
         imaging.burn_redactions(image, boxes, labels=False)
@@ -183,7 +206,9 @@ def _redacted_images(source: Path, numbers: list[int], by_page: dict[int, list[M
         yield (image if imaging.is_colour(image.reduce(8)) else image.convert("L")), lines
 
 
-def _replace_with_raster(pdf: pikepdf.Pdf, page: pikepdf.Page, raster_page: pikepdf.Page) -> set[tuple[int, int]]:
+def _replace_with_raster(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, raster_page: pikepdf.Page
+) -> set[tuple[int, int]]:
     """Empty the page dictionary in place (links and outlines pointing at it keep working) and
     fill it with the raster page, placed so the page keeps its crop box and /Rotate: markup and
     stamps drawn later use the same user space as on any other page. Returns the object ids of
@@ -201,8 +226,10 @@ def _replace_with_raster(pdf: pikepdf.Pdf, page: pikepdf.Page, raster_page: pike
     page.obj.MediaBox, page.obj.CropBox, page.obj.Rotate = box, box, geometry.rotation
     page.obj.Resources = Dictionary(XObject=Dictionary(NPRedactedPage=form))
     a, b, c, d, e, f = geometry.display_matrix()
-    page.obj.Contents = pdf.make_stream(b"q %g %g %g %g %.4f %.4f cm %.6f 0 0 %.6f 0 0 cm /NPRedactedPage Do Q\n" % (
-        a, b, c, d, e, f, width / raster_width, height / raster_height))
+    page.obj.Contents = pdf.make_stream(
+        b"q %g %g %g %g %.4f %.4f cm %.6f 0 0 %.6f 0 0 cm /NPRedactedPage Do Q\n"
+        % (a, b, c, d, e, f, width / raster_width, height / raster_height)
+    )
     return gone
 
 
@@ -250,10 +277,14 @@ class _SharedResources:
     """Objects every page can use, made once per document."""
 
     def __init__(self, pdf: pikepdf.Pdf) -> None:
-        self.font = pdf.make_indirect(Dictionary(
-            Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
-        self.highlight = pdf.make_indirect(Dictionary(
-            Type=Name.ExtGState, BM=Name.Multiply, ca=HIGHLIGHT_ALPHA, CA=HIGHLIGHT_ALPHA))
+        self.font = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding
+            )
+        )
+        self.highlight = pdf.make_indirect(
+            Dictionary(Type=Name.ExtGState, BM=Name.Multiply, ca=HIGHLIGHT_ALPHA, CA=HIGHLIGHT_ALPHA)
+        )
 
 
 class _PagePainter:
@@ -284,24 +315,32 @@ class _PagePainter:
         a, b, c, d, e, f = self.geometry.display_matrix()
         # The page's own content is wrapped in q/Q so its graphics state cannot leak into ours.
         self.page.contents_add(self.pdf.make_stream(b"q\n"), prepend=True)
-        self.page.contents_add(self.pdf.make_stream(
-            b"\nQ q %g %g %g %g %.4f %.4f cm\n" % (a, b, c, d, e, f) + b"\n".join(self.ops) + b"\nQ\n"))
+        self.page.contents_add(
+            self.pdf.make_stream(
+                b"\nQ q %g %g %g %g %.4f %.4f cm\n" % (a, b, c, d, e, f) + b"\n".join(self.ops) + b"\nQ\n"
+            )
+        )
         return True
 
     def _highlight(self, box: tuple[float, float, float, float]) -> None:
         gs = self._resource(self.shared.highlight, Name.ExtGState, "NPBrandHighlight")
-        self.ops.append(b"q %s gs %.3f %.3f %.3f rg %.2f %.2f %.2f %.2f re f Q" % (
-            gs, *HIGHLIGHT_RGB, *box))
+        self.ops.append(b"q %s gs %.3f %.3f %.3f rg %.2f %.2f %.2f %.2f re f Q" % (gs, *HIGHLIGHT_RGB, *box))
 
     def _note(self, box: tuple[float, float, float, float], text: str) -> None:
         x, y, width, height = self._note_box(box)
         size, lines = _note_lines(text, width - 2 * NOTE_PAD, height - 2 * NOTE_PAD)
         font = self._resource(self.shared.font, Name.Font, "NPBrandHelv")
-        ops = [b"q %.3f %.3f %.3f rg 0.4 G 0.5 w %.2f %.2f %.2f %.2f re B 0 g" % (*NOTE_FILL_RGB, x, y, width, height)]
+        ops = [
+            b"q %.3f %.3f %.3f rg 0.4 G 0.5 w %.2f %.2f %.2f %.2f re B 0 g"
+            % (*NOTE_FILL_RGB, x, y, width, height)
+        ]
         top = y + height - NOTE_PAD
         for index, line in enumerate(lines):
             baseline = top - size * (index + 1) * LINE_SPACING + size * 0.2 * LINE_SPACING
-            ops.append(b"BT %s %.2f Tf %.2f %.2f Td %s Tj ET" % (font, size, x + NOTE_PAD, baseline, pdf_string(line)))
+            ops.append(
+                b"BT %s %.2f Tf %.2f %.2f Td %s Tj ET"
+                % (font, size, x + NOTE_PAD, baseline, pdf_string(line))
+            )
         ops.append(b"Q")
         self.ops.extend(ops)
 
@@ -310,7 +349,10 @@ class _PagePainter:
         x, bottom, width, height = box
         top = bottom + height
         page_width, page_height = self.geometry.display_size
-        width, height = min(max(width, NOTE_MIN_SIZE[0]), page_width), min(max(height, NOTE_MIN_SIZE[1]), page_height)
+        width, height = (
+            min(max(width, NOTE_MIN_SIZE[0]), page_width),
+            min(max(height, NOTE_MIN_SIZE[1]), page_height),
+        )
         x = min(max(0.0, x), page_width - width)
         top = min(max(top, height), page_height)
         return x, top - height, width, height
@@ -330,7 +372,12 @@ class _PagePainter:
         branding of the same document may have used ours)."""
         if shared and stem in self.names:
             return self.names[stem]
-        taken = {str(key) for group in self.page.resources.values() if isinstance(group, Dictionary) for key in group}
+        taken = {
+            str(key)
+            for group in self.page.resources.values()
+            if isinstance(group, Dictionary)
+            for key in group
+        }
         number = 0
         while f"/{stem}{number}" in taken:
             number += 1
@@ -339,7 +386,9 @@ class _PagePainter:
         return name
 
 
-def _display_box(geometry: PageGeometry, rect: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+def _display_box(
+    geometry: PageGeometry, rect: tuple[float, float, float, float]
+) -> tuple[float, float, float, float]:
     """A user-space rect as (x, y, width, height) in display space with origin bottom-left."""
     (ax, ay), (bx, by) = geometry.to_display(rect[0], rect[1]), geometry.to_display(rect[2], rect[3])
     x0, x1 = sorted((ax, bx))
@@ -360,7 +409,9 @@ def _note_lines(text: str, width: float, height: float) -> tuple[float, list[str
     return size, lines
 
 
-def _fit_inside(box: tuple[float, float, float, float], size: tuple[int, int]) -> tuple[float, float, float, float]:
+def _fit_inside(
+    box: tuple[float, float, float, float], size: tuple[int, int]
+) -> tuple[float, float, float, float]:
     """The image's box inside `box`, as large as fits with its aspect ratio kept, centred."""
     x, y, width, height = box
     scale = min(width / size[0], height / size[1])
@@ -387,9 +438,17 @@ def _image_xobject(pdf: pikepdf.Pdf, data: bytes) -> tuple[pikepdf.Stream, tuple
 
 
 def _image_stream(pdf: pikepdf.Pdf, encoded: bytes, image: Image.Image, codec: Name) -> pikepdf.Stream:
-    return pikepdf.Stream(pdf, encoded, Type=Name.XObject, Subtype=Name.Image, Width=image.width,
-                          Height=image.height, BitsPerComponent=8, Filter=codec,
-                          ColorSpace=Name.DeviceGray if image.mode == "L" else Name.DeviceRGB)
+    return pikepdf.Stream(
+        pdf,
+        encoded,
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=image.width,
+        Height=image.height,
+        BitsPerComponent=8,
+        Filter=codec,
+        ColorSpace=Name.DeviceGray if image.mode == "L" else Name.DeviceRGB,
+    )
 
 
 # -- 3. stamps, and the file -----------------------------------------------------------------
@@ -407,7 +466,9 @@ def _temporary(target: Path) -> Iterator[Path]:
         Path(name).unlink(missing_ok=True)
 
 
-def _save(pdf: pikepdf.Pdf, temp: Path, stamped: dict[int, Sequence[Stamp]], stack: contextlib.ExitStack) -> None:
+def _save(
+    pdf: pikepdf.Pdf, temp: Path, stamped: dict[int, Sequence[Stamp]], stack: contextlib.ExitStack
+) -> None:
     if not stamped:
         pdf.save(temp, deterministic_id=True)
         return
@@ -417,13 +478,17 @@ def _save(pdf: pikepdf.Pdf, temp: Path, stamped: dict[int, Sequence[Stamp]], sta
     stamp_pdf(branded, temp, stamped, output="burned", mode="band")
 
 
-def _page_texts(pdf: Path, count: int, changed: list[int], known: dict[int, str], engine: BrandingEngine) -> list[str]:
+def _page_texts(
+    pdf: Path, count: int, changed: list[int], known: dict[int, str], engine: BrandingEngine
+) -> list[str]:
     """The text layer of unchanged pages; OCR of the final rendering of changed ones."""
     texts = engine.page_texts(pdf)
     if len(texts) != count:
         raise RuntimeError(f"branding changed the page count from {count} to {len(texts)}")
     to_read = [n for n in changed if n not in known]
-    for number, image in zip(to_read, engine.iter_render(pdf, [(n - 1, True) for n in to_read], DPI), strict=True):
+    for number, image in zip(
+        to_read, engine.iter_render(pdf, [(n - 1, True) for n in to_read], DPI), strict=True
+    ):
         texts[number - 1] = engine.ocr(image)
     for number, text in known.items():
         texts[number - 1] = text

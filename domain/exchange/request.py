@@ -16,7 +16,12 @@ MAX_EXHIBITS = 1_000_000
 _KEY = re.compile(r"^(\d{1,12})-(\d{1,12})-(\d{1,18})$")
 
 #: annotations.annotation_type of each markup mode field of the contract.
-MARKUP_FIELDS = {"redactionsAs": "redaction", "highlightsAs": "highlight", "notesAs": "note", "stickersAs": "sticker"}
+MARKUP_FIELDS = {
+    "redactionsAs": "redaction",
+    "highlightsAs": "highlight",
+    "notesAs": "note",
+    "stickersAs": "sticker",
+}
 #: stamp_details.stamp_type of each stamp mode field.
 STAMP_FIELDS = {"batesAs": "bates", "confidentialityCodesAs": "confidentiality"}
 
@@ -66,9 +71,15 @@ class ExchangeRequest(BaseModel):
         """The idempotency key: the request's own, or one derived from what it asks."""
         if self.idempotency_key:
             return self.idempotency_key
-        what = {"source": self.source_case_id, "destination": self.destination_case_id, "batch": self.batch_id,
-                "exhibit_ids": sorted(set(self.exhibit_ids or [])), "label_id": self.label_id,
-                "natives": self.include_natives, "annotations": self.requires_annotations and self.annotations.model_dump()}
+        what = {
+            "source": self.source_case_id,
+            "destination": self.destination_case_id,
+            "batch": self.batch_id,
+            "exhibit_ids": sorted(set(self.exhibit_ids or [])),
+            "label_id": self.label_id,
+            "natives": self.include_natives,
+            "annotations": self.requires_annotations and self.annotations.model_dump(),
+        }
         return "derived-" + hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:40]
 
     @property
@@ -107,7 +118,9 @@ def parse_exchange_request(body: dict) -> ExchangeRequest:
 
     fields = {k: v for k, v in (body or {}).items() if k not in ("event_type", "case_id", "occurred_at")}
     if "case_id" in (body or {}) and body.get("case_id") != body.get("destination_case_id"):
-        raise PermanentError("The request's case_id must be its destination case.", case_id=body.get("case_id"))
+        raise PermanentError(
+            "The request's case_id must be its destination case.", case_id=body.get("case_id")
+        )
     try:
         return ExchangeRequest.model_validate(fields)
     except ValidationError as exc:
@@ -122,5 +135,7 @@ def exchange_partition_key(destination_case_id: int, source_case_id: int, batch_
 def parse_exchange_key(key: str) -> tuple[int, int, int]:
     match = _KEY.match(key or "")
     if not match:
-        raise PermanentError("An exchange partition key must look like '{destination}-{source}-{batch}'.", key=key)
+        raise PermanentError(
+            "An exchange partition key must look like '{destination}-{source}-{batch}'.", key=key
+        )
     return int(match[1]), int(match[2]), int(match[3])

@@ -22,7 +22,15 @@ from stdnum import iban, luhn
 from stdnum.us import rtn, ssn
 
 SSN, CARD, IBAN, ROUTING, EMAIL, PHONE, DOB, PERSON = (
-    "US_SSN", "CREDIT_CARD", "IBAN_CODE", "US_BANK_ROUTING", "EMAIL_ADDRESS", "PHONE_NUMBER", "DATE_OF_BIRTH", "PERSON")
+    "US_SSN",
+    "CREDIT_CARD",
+    "IBAN_CODE",
+    "US_BANK_ROUTING",
+    "EMAIL_ADDRESS",
+    "PHONE_NUMBER",
+    "DATE_OF_BIRTH",
+    "PERSON",
+)
 TYPES = (SSN, CARD, IBAN, ROUTING, EMAIL, PHONE, DOB, PERSON)
 
 
@@ -93,7 +101,7 @@ def find_ibans(text: str) -> Iterator[Match]:
         for size in range(len(compact), 14, -1):
             if iban.is_valid(compact[:size]):
                 end = m.start() + _span_of(value, size)
-                yield Match(IBAN, m.start(), end, text[m.start():end], 1.0)
+                yield Match(IBAN, m.start(), end, text[m.start() : end], 1.0)
                 break
 
 
@@ -118,8 +126,10 @@ def find_routing_numbers(text: str) -> Iterator[Match]:
             yield Match(ROUTING, m.start(), m.end(), m[0], 0.85)
 
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                    r"[A-Za-z]{2,24}(?![\w-])")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,24}(?![\w-])"
+)
 
 
 def find_emails(text: str) -> Iterator[Match]:
@@ -139,20 +149,40 @@ def find_phones(text: str, region: str = "US") -> Iterator[Match]:
 
 
 _BIRTH_WORDS = re.compile(r"\b(born|birth|birthday|birthdate|dob|d\.o\.b\.?)\b", re.I)
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
 _MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _DATES = [
     (re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)"), ("m", "d", "y")),
     (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
     (re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)", re.I), ("mon", "d", "y")),
-    (re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})(?!\d)", re.I), ("d", "mon", "y")),
+    (
+        re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})(?!\d)", re.I),
+        ("d", "mon", "y"),
+    ),
 ]
 
 
 def _as_date(parts: dict[str, str]) -> date | None:
     try:
-        month = int(parts["m"]) if "m" in parts else _MONTHS.index(
-            next(n for n in _MONTHS if n.startswith(parts["mon"].lower().rstrip(".")[:3]))) + 1
+        month = (
+            int(parts["m"])
+            if "m" in parts
+            else _MONTHS.index(next(n for n in _MONTHS if n.startswith(parts["mon"].lower().rstrip(".")[:3])))
+            + 1
+        )
         year = int(parts["y"])
         if year < 100:
             year += 1900 if year > 30 else 2000
@@ -171,13 +201,12 @@ def find_birth_dates(text: str) -> Iterator[Match]:
                 yield Match(DOB, m.start(), m.end(), m[0], 0.85)
 
 
-
 def _birth_keyword_before(text: str, start: int, reach: int = 40) -> bool:
     """A birth keyword shortly before the date, in the same sentence ("Born on 03/14/1985", "DOB: ...")."""
     keywords = list(_BIRTH_WORDS.finditer(text, max(0, start - reach), start))
     if not keywords:
         return False
-    gap = text[keywords[-1].end():start]
+    gap = text[keywords[-1].end() : start]
     return not _SENTENCE_END.search(gap) and not any(p.search(gap) for p, _ in _DATES)
 
 
@@ -185,8 +214,13 @@ def _birth_keyword_before(text: str, start: int, reach: int = 40) -> bool:
 Ner = Callable[[str], Iterable[tuple[int, int, str]]]
 
 RECOGNIZERS: dict[str, Callable[[str], Iterator[Match]]] = {
-    SSN: find_ssns, CARD: find_cards, IBAN: find_ibans, ROUTING: find_routing_numbers,
-    EMAIL: find_emails, PHONE: find_phones, DOB: find_birth_dates,
+    SSN: find_ssns,
+    CARD: find_cards,
+    IBAN: find_ibans,
+    ROUTING: find_routing_numbers,
+    EMAIL: find_emails,
+    PHONE: find_phones,
+    DOB: find_birth_dates,
 }
 
 

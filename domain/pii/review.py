@@ -35,8 +35,10 @@ def cleared(status: str) -> bool:
 def hold_message(status: str, findings: int, scan: str, deadline: datetime | None) -> str:
     if status == AWAITING:
         until = f" until {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""
-        return (f"{findings} possible personal data finding(s) await review (scan {scan}): approve or reject it with "
-                f"pii_decision_job or a PII_DECISION_SUBMITTED event{until}.")
+        return (
+            f"{findings} possible personal data finding(s) await review (scan {scan}): approve or reject it with "
+            f"pii_decision_job or a PII_DECISION_SUBMITTED event{until}."
+        )
     if status == REJECTED:
         return f"The PII review rejected this work (scan {scan}); it will not be delivered."
     return f"Scan {scan} is {status}."
@@ -75,5 +77,6 @@ def refusal(scan: str, row: dict | None) -> DecisionRefused:
     when = f" at {row['decided_at']:%Y-%m-%d %H:%M} UTC" if row.get("decided_at") else ""
     who = row.get("decided_by") or "someone"
     source = " (the review deadline passed)" if row.get("decision_source") == "timeout" else ""
-    return DecisionRefused(f"Scan {scan} was already {row['status']} by {who}{when}{source}; "
-                           "a second decision is refused.")
+    return DecisionRefused(
+        f"Scan {scan} was already {row['status']} by {who}{when}{source}; a second decision is refused."
+    )

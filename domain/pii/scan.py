@@ -78,7 +78,11 @@ class Scanner:
         for kind in self.types:
             if kind == PERSON:
                 if self.ner is not None:
-                    found += [Match(PERSON, s, e, text[s:e], 0.6) for s, e, label in self.ner(text) if label == "PERSON"]
+                    found += [
+                        Match(PERSON, s, e, text[s:e], 0.6)
+                        for s, e, label in self.ner(text)
+                        if label == "PERSON"
+                    ]
                 continue
             recognizer = RECOGNIZERS[kind]
             found += recognizer(text, self.region) if kind == PHONE else recognizer(text)
@@ -104,8 +108,16 @@ class Scanner:
         for number, page in enumerate(text.split("\f"), start=1):
             matches = self.matches(page)
             for m in matches:
-                yield Finding(m.type, document_id, number, m.start, m.end, mask(m.type, m.value),
-                              snippet(page, m, matches), round(m.score, 2))
+                yield Finding(
+                    m.type,
+                    document_id,
+                    number,
+                    m.start,
+                    m.end,
+                    mask(m.type, m.value),
+                    snippet(page, m, matches),
+                    round(m.score, 2),
+                )
 
 
 def normalize(value: str) -> str:
@@ -147,8 +159,8 @@ def snippet(page: str, match: Match, matches: list[Match]) -> str:
     for m in matches:
         if m.end <= start or m.start >= end:
             continue
-        pieces.append(page[at:max(at, m.start)])
-        inside = page[max(m.start, start):min(m.end, end)]
+        pieces.append(page[at : max(at, m.start)])
+        inside = page[max(m.start, start) : min(m.end, end)]
         whole = m.start >= start and m.end <= end
         # A finding cut by the window edge is hidden entirely: its visible end is not its last digits.
         pieces.append(mask(m.type, inside) if whole else re.sub(r"\w", "*", inside))

@@ -52,7 +52,10 @@ def cover_page(facts: CoverFacts, volume_label: str) -> bytes:
 
 def part_names(name: str, volume_label: str, parts: int) -> list[str]:
     """{NAME}_VOL001.pdf, then {NAME}_VOL001_002.pdf ... for further 1000-page parts."""
-    return [f"{name}_{volume_label}.pdf" if i == 0 else f"{name}_{volume_label}_{i + 1:03d}.pdf" for i in range(parts)]
+    return [
+        f"{name}_{volume_label}.pdf" if i == 0 else f"{name}_{volume_label}_{i + 1:03d}.pdf"
+        for i in range(parts)
+    ]
 
 
 def _bookmark_title(doc: PlannedDocument, exhibit: Exhibit) -> str:
@@ -72,8 +75,10 @@ def build(
     facts: CoverFacts,
 ) -> list[Path]:
     """Write the volume's expansive PDF parts under root/ and return their paths."""
-    pages: list[tuple[PlannedDocument, int]] = [(d, i) for d in docs for i in range(len(produced[d.exhibit_id].pages))]
-    chunks = [pages[i:i + SPLIT_PAGES] for i in range(0, len(pages), SPLIT_PAGES)] or [[]]
+    pages: list[tuple[PlannedDocument, int]] = [
+        (d, i) for d in docs for i in range(len(produced[d.exhibit_id].pages))
+    ]
+    chunks = [pages[i : i + SPLIT_PAGES] for i in range(0, len(pages), SPLIT_PAGES)] or [[]]
     names = part_names(export.safe_name, volume_label, len(chunks))
     written = []
     for part, (chunk, name) in enumerate(zip(chunks, names, strict=True)):

@@ -46,7 +46,9 @@ def _libtiff():
             candidates = [ctypes.util.find_library("tiff")]
             import PIL
 
-            candidates += sorted(glob.glob(os.path.join(os.path.dirname(PIL.__file__), "..", "pillow.libs", "libtiff*.so*")))
+            candidates += sorted(
+                glob.glob(os.path.join(os.path.dirname(PIL.__file__), "..", "pillow.libs", "libtiff*.so*"))
+            )
             for candidate in filter(None, candidates):
                 try:
                     lib = ctypes.CDLL(candidate)
@@ -56,7 +58,12 @@ def _libtiff():
                 lib.TIFFOpen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
                 lib.TIFFClose.argtypes = [ctypes.c_void_p]
                 lib.TIFFWriteEncodedStrip.restype = ctypes.c_ssize_t
-                lib.TIFFWriteEncodedStrip.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p, ctypes.c_ssize_t]
+                lib.TIFFWriteEncodedStrip.argtypes = [
+                    ctypes.c_void_p,
+                    ctypes.c_uint32,
+                    ctypes.c_void_p,
+                    ctypes.c_ssize_t,
+                ]
                 _lib = lib
                 break
             else:

@@ -34,8 +34,13 @@ def font(size_px: int) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size_px)
 
 
-def render_dpi(width_points: float, height_points: float, dpi: float = DPI, max_pixels: int = MAX_PAGE_PIXELS,
-               min_inches: float = MIN_PAGE_INCHES) -> float:
+def render_dpi(
+    width_points: float,
+    height_points: float,
+    dpi: float = DPI,
+    max_pixels: int = MAX_PAGE_PIXELS,
+    min_inches: float = MIN_PAGE_INCHES,
+) -> float:
     """The resolution to draw a page at: `dpi`; more for a page whose shorter side is under
     `min_inches`; less when that would exceed `max_pixels`."""
     shorter = min(width_points, height_points) / 72
@@ -76,10 +81,14 @@ def _label_fit(box: tuple[int, int, int, int], label: str | None) -> tuple[int, 
 
 def _endorsement_boxes(width: int, height: int, stamps: list[tuple[str, str]], dpi: int):
     scale = dpi / 72
-    return layout(width, height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure), 2 * scale
+    return layout(
+        width, height, stamps, ENDORSEMENT_POINTS * scale, MARGIN_POINTS * scale, measure
+    ), 2 * scale
 
 
-def burn_redactions(image: Image.Image, boxes: list[tuple[tuple[int, int, int, int], str | None]], labels: bool = True) -> None:
+def burn_redactions(
+    image: Image.Image, boxes: list[tuple[tuple[int, int, int, int], str | None]], labels: bool = True
+) -> None:
     """Solid black boxes (pixels replaced, nothing underneath survives), label in white when it fits.
 
     OCR runs on the boxes without labels (a white-on-black label only reads as noise);
@@ -105,9 +114,13 @@ def burn_endorsements(image: Image.Image, stamps: list[tuple[str, str]], dpi: in
     black = 0 if image.mode == "L" else (0, 0, 0)
     white = 255 if image.mode == "L" else (255, 255, 255)
     for box in boxes:
-        draw.rectangle((box.x - pad, box.y - pad, box.x + box.width + pad, box.y + box.height + pad), fill=white)
+        draw.rectangle(
+            (box.x - pad, box.y - pad, box.x + box.width + pad, box.y + box.height + pad), fill=white
+        )
         for index, line in enumerate(box.lines):
-            draw.text((box.x, box.y + index * box.line_height), line, fill=black, font=font(round(box.font_size)))
+            draw.text(
+                (box.x, box.y + index * box.line_height), line, fill=black, font=font(round(box.font_size))
+            )
 
 
 @lru_cache(maxsize=1024)
@@ -161,7 +174,9 @@ def endorse_bilevel(black: np.ndarray, stamps: list[tuple[str, str]], dpi: int =
         left, right = int(max(0, box.x - pad)), int(min(width, box.x + box.width + pad + 1))
         black[top:bottom, left:right] = False
         for index, line in enumerate(box.lines):
-            _paste(black, text_mask(line, round(box.font_size)), box.x, box.y + index * box.line_height, ink=True)
+            _paste(
+                black, text_mask(line, round(box.font_size)), box.x, box.y + index * box.line_height, ink=True
+            )
 
 
 def text_page(lines: list[str], size: tuple[int, int] = LETTER_PX) -> Image.Image:
@@ -171,7 +186,11 @@ def text_page(lines: list[str], size: tuple[int, int] = LETTER_PX) -> Image.Imag
     px = int(14 * DPI / 72)
     y = size[1] * 0.4
     for line in lines:
-        shown = line if measure(line, px) <= size[0] * 0.85 else line[: int(len(line) * size[0] * 0.85 / measure(line, px))] + "…"
+        shown = (
+            line
+            if measure(line, px) <= size[0] * 0.85
+            else line[: int(len(line) * size[0] * 0.85 / measure(line, px))] + "…"
+        )
         draw.text(((size[0] - measure(shown, px)) / 2, y), shown, fill=0, font=font(px))
         y += px * 1.6
     return image

@@ -48,7 +48,11 @@ def normalise(raw: str) -> str | None:
 
 def tokens(text: str) -> list[str]:
     """The normalised tokens of a text, in reading order."""
-    return [t for t in (normalise(m.group()) for m in TOKEN.finditer(unicodedata.normalize("NFKC", text or ""))) if t]
+    return [
+        t
+        for t in (normalise(m.group()) for m in TOKEN.finditer(unicodedata.normalize("NFKC", text or "")))
+        if t
+    ]
 
 
 def bigrams(sequence: list[str]) -> list[str]:
@@ -75,8 +79,11 @@ def is_hidden(box: Box | None, rects: list[Box]) -> bool:
     if area <= 0:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         return any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in rects)
-    covered = sum(_area((max(box[0], r[0]), max(box[1], r[1]), min(box[2], r[2]), min(box[3], r[3])))
-                  for r in rects if r[0] < box[2] and box[0] < r[2] and r[1] < box[3] and box[1] < r[3])
+    covered = sum(
+        _area((max(box[0], r[0]), max(box[1], r[1]), min(box[2], r[2]), min(box[3], r[3])))
+        for r in rects
+        if r[0] < box[2] and box[0] < r[2] and r[1] < box[3] and box[1] < r[3]
+    )
     return covered >= HIDDEN_SHARE * area
 
 
@@ -103,7 +110,9 @@ class PageCounts:
         visible = [t for t, hidden in stream if not hidden]
         counts.hidden_tokens.update(t for t, hidden in stream if hidden)
         counts.visible_tokens.update(visible)
-        counts.hidden_bigrams.update(f"{a} {b}" for (a, ha), (b, hb) in zip(stream, stream[1:], strict=False) if ha and hb)
+        counts.hidden_bigrams.update(
+            f"{a} {b}" for (a, ha), (b, hb) in zip(stream, stream[1:], strict=False) if ha and hb
+        )
         counts.visible_bigrams.update(bigrams(visible))
         return counts
 
@@ -114,8 +123,12 @@ class PageCounts:
     def merged(self, other: PageCounts) -> PageCounts:
         """Two readings of the same page (text layer and OCR): per key the larger count, so
         what either reading sees is counted once."""
-        return PageCounts(self.hidden_tokens | other.hidden_tokens, self.visible_tokens | other.visible_tokens,
-                          self.hidden_bigrams | other.hidden_bigrams, self.visible_bigrams | other.visible_bigrams)
+        return PageCounts(
+            self.hidden_tokens | other.hidden_tokens,
+            self.visible_tokens | other.visible_tokens,
+            self.hidden_bigrams | other.hidden_bigrams,
+            self.visible_bigrams | other.visible_bigrams,
+        )
 
 
 @lru_cache(maxsize=65536)  # QC hashes the same produced words page after page
@@ -208,7 +221,9 @@ def find_leaks(profile: dict, key: bytes, texts: list[str], page: int | None = N
             entry = entries.get(keyed_hash(key, value))
             if entry is None:
                 continue
-            visible = entry["visible"].get(str(page), 0) if page is not None else sum(entry["visible"].values())
+            visible = (
+                entry["visible"].get(str(page), 0) if page is not None else sum(entry["visible"].values())
+            )
             if count > visible:
                 leaked[kind] += 1
     return Leaks(leaked["tokens"], leaked["bigrams"])

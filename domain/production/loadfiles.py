@@ -85,7 +85,11 @@ def text_file_bytes(text: str) -> bytes:
     if len(first) > FIRST_LINE_LIMIT:
         head = first[: FIRST_LINE_LIMIT + 1]
         cut = max(head.rfind(" "), head.rfind("\t"))
-        lines[0:1] = [first[:cut], first[cut + 1:]] if cut >= 0 else [first[:FIRST_LINE_LIMIT], first[FIRST_LINE_LIMIT:]]
+        lines[0:1] = (
+            [first[:cut], first[cut + 1 :]]
+            if cut >= 0
+            else [first[:FIRST_LINE_LIMIT], first[FIRST_LINE_LIMIT:]]
+        )
     return (BOM + CRLF.join(lines) + CRLF).encode("utf-8")
 
 
@@ -118,7 +122,9 @@ def _sent(exhibit: Exhibit) -> tuple[str, str]:
         return "", ""  # reported by exhibit when the manifest was validated
 
 
-def field_values(fields: Iterable[str], doc: PlannedDocument, produced: ProducedDocument, exhibit: Exhibit) -> list[str]:
+def field_values(
+    fields: Iterable[str], doc: PlannedDocument, produced: ProducedDocument, exhibit: Exhibit
+) -> list[str]:
     date_sent, time_sent = _sent(exhibit)
     standard = {
         "BEGBATES": doc.begin,
@@ -189,9 +195,20 @@ def write_opt(path: Path, docs, produced, separator: str = ",") -> int:
     with open(path, "w", encoding="utf-8", newline="") as out:
         for doc, index, page in _image_records(docs, produced):
             first = index == 0
-            out.write(separator.join([
-                page.key, doc.volume_label, windows_path(page.path), "Y" if first else "", "", "", str(doc.pages) if first else "",
-            ]) + CRLF)
+            out.write(
+                separator.join(
+                    [
+                        page.key,
+                        doc.volume_label,
+                        windows_path(page.path),
+                        "Y" if first else "",
+                        "",
+                        "",
+                        str(doc.pages) if first else "",
+                    ]
+                )
+                + CRLF
+            )
             count += 1
     return count
 
@@ -201,7 +218,7 @@ def _volume_relative(doc: PlannedDocument, page_path: str) -> tuple[str, str]:
     prefix = doc.volume_label + "/"
     if not page_path.startswith(prefix):
         raise ValueError(f"page {page_path} is not inside volume {doc.volume_label}")
-    folder, _, filename = windows_path(page_path[len(prefix):]).rpartition("\\")
+    folder, _, filename = windows_path(page_path[len(prefix) :]).rpartition("\\")
     return folder, filename
 
 
@@ -273,6 +290,7 @@ def write_all(folder: Path, export: ExportSettings, docs, produced, exhibits) ->
 
 
 # Readers: QC reads every load file back with these.
+
 
 def _read(path: Path, encoding: str = "utf-8") -> str:
     """The file's text with its line ends as written (no newline translation)."""
@@ -359,7 +377,17 @@ def read_dii(path: Path) -> list[dict[str, Any]]:
         if not line:
             continue
         if line.startswith("@T "):
-            records.append({"begin": line[3:], "files": [], "images": [], "fulltext": False, "edoc": None, "folder": None, "current": None})
+            records.append(
+                {
+                    "begin": line[3:],
+                    "files": [],
+                    "images": [],
+                    "fulltext": False,
+                    "edoc": None,
+                    "folder": None,
+                    "current": None,
+                }
+            )
         elif not records:
             raise ValueError(f"DII line {n} comes before any @T")
         elif line.startswith("@C ENDDOC "):

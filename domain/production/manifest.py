@@ -28,12 +28,37 @@ NUMBERING = ("bates", "control_number")
 POSITIONS = ("top_left", "top_center", "top_right", "bottom_left", "bottom_center", "bottom_right")
 LOADFILES = ("dat", "opt", "lfp", "dii", "log", "csv")
 DEFAULT_DAT_FIELDS = (
-    "BEGBATES", "ENDBATES", "BEGATTACH", "ENDATTACH", "PGCOUNT", "CUSTODIAN", "FILENAME", "FILEEXT",
-    "TITLE", "AUTHOR", "DATESENT", "TIMESENT", "MD5HASH", "CONFIDENTIALITY", "NATIVELINK", "TEXTLINK",
+    "BEGBATES",
+    "ENDBATES",
+    "BEGATTACH",
+    "ENDATTACH",
+    "PGCOUNT",
+    "CUSTODIAN",
+    "FILENAME",
+    "FILEEXT",
+    "TITLE",
+    "AUTHOR",
+    "DATESENT",
+    "TIMESENT",
+    "MD5HASH",
+    "CONFIDENTIALITY",
+    "NATIVELINK",
+    "TEXTLINK",
 )
 EXHIBIT_COLUMNS = (
-    "id", "document_id", "parent_exhibit_id", "control_number", "filename", "file_extension", "md5", "title",
-    "author", "custodian", "date_sent", "page_count", "confidentiality",
+    "id",
+    "document_id",
+    "parent_exhibit_id",
+    "control_number",
+    "filename",
+    "file_extension",
+    "md5",
+    "title",
+    "author",
+    "custodian",
+    "date_sent",
+    "page_count",
+    "confidentiality",
 )
 SPREADSHEET_EXTENSIONS = {"xls", "xlsx", "xlsm", "xlsb", "csv", "ods", "numbers", "tsv"}
 MIN_SPLIT_BYTES = 1024 * 1024
@@ -139,7 +164,9 @@ class ValidatedManifest:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ValidatedManifest:
         export = data["export"]
-        export = ExportSettings(**{**export, "loadfiles": tuple(export["loadfiles"]), "dat_fields": tuple(export["dat_fields"])})
+        export = ExportSettings(
+            **{**export, "loadfiles": tuple(export["loadfiles"]), "dat_fields": tuple(export["dat_fields"])}
+        )
         redactions: dict[int, list[Redaction]] = {}
         for r in data["redactions"]:
             redactions.setdefault(r["exhibit_id"], []).append(Redaction(**{**r, "rect": tuple(r["rect"])}))
@@ -193,7 +220,9 @@ def _export_settings(rows: list[dict[str, Any]], case_id: int, export_id: int) -
     name = row.get("name")
     if not isinstance(name, str) or not name.strip():
         raise _reject("export.name is empty")
-    loadfiles = tuple(dict.fromkeys(x.strip().lower() for x in (row.get("loadfiles") or "dat,opt").split(",") if x.strip()))
+    loadfiles = tuple(
+        dict.fromkeys(x.strip().lower() for x in (row.get("loadfiles") or "dat,opt").split(",") if x.strip())
+    )
     unknown = [x for x in loadfiles if x not in LOADFILES]
     if unknown:
         raise _reject(f"export.loadfiles names unknown load files: {', '.join(unknown)}")
@@ -215,10 +244,16 @@ def _export_settings(rows: list[dict[str, Any]], case_id: int, export_id: int) -
         text_mode=_choice(row.get("text_mode") or "extracted_then_ocr", "text_mode", TEXT_MODES),
         numbering=_choice(row.get("numbering") or "bates", "numbering", NUMBERING),
         bates_prefix=prefix,
-        bates_start=_int(row.get("bates_start") if row.get("bates_start") is not None else 1, "bates_start", 0, 10**15),
-        bates_padding=_int(row.get("bates_padding") if row.get("bates_padding") is not None else 7, "bates_padding", 1, 15),
+        bates_start=_int(
+            row.get("bates_start") if row.get("bates_start") is not None else 1, "bates_start", 0, 10**15
+        ),
+        bates_padding=_int(
+            row.get("bates_padding") if row.get("bates_padding") is not None else 7, "bates_padding", 1, 15
+        ),
         endorse_bates=_choice(row.get("endorse_bates"), "endorse_bates", POSITIONS, nullable=True),
-        endorse_confidentiality=_choice(row.get("endorse_confidentiality"), "endorse_confidentiality", POSITIONS, nullable=True),
+        endorse_confidentiality=_choice(
+            row.get("endorse_confidentiality"), "endorse_confidentiality", POSITIONS, nullable=True
+        ),
         volume_prefix=volume_prefix,
         images_per_folder=_int(_default(row, "images_per_folder", 1000), "images_per_folder", 1, 100_000),
         loadfiles=loadfiles,
@@ -269,10 +304,15 @@ def sent_date_time(value: Any) -> tuple[str, str]:
             moment = moment.astimezone(UTC)
     except (ValueError, OverflowError):
         raise ValueError(f"date_sent {text[:60]!r} is not an ISO 8601 date or timestamp") from None
-    return f"{moment.month:02d}/{moment.day:02d}/{moment.year:04d}", f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}"
+    return (
+        f"{moment.month:02d}/{moment.day:02d}/{moment.year:04d}",
+        f"{moment.hour:02d}:{moment.minute:02d}:{moment.second:02d}",
+    )
 
 
-def _date_problems(export: ExportSettings, exhibits: dict[int, Exhibit], rows: list[ExportRow]) -> list[Problem]:
+def _date_problems(
+    export: ExportSettings, exhibits: dict[int, Exhibit], rows: list[ExportRow]
+) -> list[Problem]:
     """A date_sent the load files cannot carry is a warning by exhibit: the document is produced
     with DATESENT and TIMESENT empty (an unparsed value would mis-load as a date)."""
     if not {"dat", "csv"} & set(export.loadfiles) or not {"DATESENT", "TIMESENT"} & set(export.dat_fields):
@@ -282,7 +322,15 @@ def _date_problems(export: ExportSettings, exhibits: dict[int, Exhibit], rows: l
         try:
             sent_date_time(exhibits[row.exhibit_id].date_sent)
         except ValueError as exc:
-            problems.append(Problem("bad_date_sent", f"{exc}; DATESENT and TIMESENT are left empty", row.exhibit_id, row.volume, "warning"))
+            problems.append(
+                Problem(
+                    "bad_date_sent",
+                    f"{exc}; DATESENT and TIMESENT are left empty",
+                    row.exhibit_id,
+                    row.volume,
+                    "warning",
+                )
+            )
     return problems
 
 
@@ -294,7 +342,9 @@ def _key(value: Any) -> str | None:
 
 def _exhibit(row: dict[str, Any]) -> Exhibit:
     page_count = row.get("page_count")
-    if page_count is not None and (isinstance(page_count, bool) or not isinstance(page_count, int) or page_count < 0):
+    if page_count is not None and (
+        isinstance(page_count, bool) or not isinstance(page_count, int) or page_count < 0
+    ):
         raise ValueError(f"page_count must be a whole number of pages, not {page_count!r}")
     filename = row.get("filename")
     if not isinstance(filename, str) or not filename:
@@ -329,7 +379,9 @@ def _rect(raw: Any) -> tuple[float, float, float, float]:
     return x0, y0, x1, y1
 
 
-def validate_manifest(tables: dict[str, list[dict[str, Any]]], case_id: int, export_id: int) -> ValidatedManifest:
+def validate_manifest(
+    tables: dict[str, list[dict[str, Any]]], case_id: int, export_id: int
+) -> ValidatedManifest:
     """Check every table and row; see the module doc for what rejects and what is left out."""
     for table in ("export", "exhibits", "exhibits_for_export", "redactions"):
         if table not in tables:
@@ -357,11 +409,15 @@ def validate_manifest(tables: dict[str, list[dict[str, Any]]], case_id: int, exp
             page = raw.get("page_number")
             if isinstance(page, bool) or not isinstance(page, int) or page < 1:
                 raise ValueError(f"page_number must be 1 or more, not {page!r}")
-            redactions.setdefault(int(exhibit_id), []).append(Redaction(int(exhibit_id), page, _rect(raw.get("rect")), raw.get("label")))
+            redactions.setdefault(int(exhibit_id), []).append(
+                Redaction(int(exhibit_id), page, _rect(raw.get("rect")), raw.get("label"))
+            )
         except (ValueError, TypeError) as exc:
             if isinstance(exhibit_id, int):
                 unreadable_redactions.add(exhibit_id)
-            problems.append(Problem("bad_redaction", f"{exc}; the document is not produced", exhibit_id=exhibit_id))
+            problems.append(
+                Problem("bad_redaction", f"{exc}; the document is not produced", exhibit_id=exhibit_id)
+            )
 
     rows = _order(tables["exhibits_for_export"], exhibits, unreadable_redactions | bad_rows, problems)
     problems.extend(_date_problems(export, exhibits, rows))
@@ -372,32 +428,57 @@ def _order(raw_rows, exhibits, unreadable_redactions, problems) -> list[ExportRo
     """Production order, keeping only rows that agree with each other."""
     rows: list[ExportRow] = []
     seen: set[int] = set()
-    for raw in sorted(raw_rows, key=lambda r: (r.get("position") if isinstance(r.get("position"), int) else 1 << 62)):
+    for raw in sorted(
+        raw_rows, key=lambda r: r.get("position") if isinstance(r.get("position"), int) else 1 << 62
+    ):
         exhibit_id = raw.get("exhibit_id")
         try:
             row = ExportRow(
                 position=int(raw["position"]),
                 exhibit_id=int(exhibit_id),
                 volume=int(raw["volume"]),
-                bates_begin=(str(raw["bates_begin"]).strip() or None) if raw.get("bates_begin") is not None else None,
+                bates_begin=(str(raw["bates_begin"]).strip() or None)
+                if raw.get("bates_begin") is not None
+                else None,
                 produce_native=bool(int(raw.get("produce_native") or 0)),
                 withheld=bool(int(raw.get("withheld") or 0)),
             )
             if row.volume < 1 or row.volume > 999:
                 raise ValueError(f"volume must be 1 to 999, not {row.volume}")
         except (ValueError, TypeError, KeyError) as exc:
-            problems.append(Problem("bad_order_row", f"position {raw.get('position')}: {exc}", exhibit_id=exhibit_id))
+            problems.append(
+                Problem("bad_order_row", f"position {raw.get('position')}: {exc}", exhibit_id=exhibit_id)
+            )
             continue
         if row.exhibit_id in unreadable_redactions:
             continue  # already reported: a bad exhibit row or an unreadable redaction
         if row.exhibit_id not in exhibits:
-            problems.append(Problem("unknown_exhibit", f"position {row.position} names an exhibit the manifest does not describe", exhibit_id=row.exhibit_id))
+            problems.append(
+                Problem(
+                    "unknown_exhibit",
+                    f"position {row.position} names an exhibit the manifest does not describe",
+                    exhibit_id=row.exhibit_id,
+                )
+            )
             continue
         if row.exhibit_id in seen:
-            problems.append(Problem("duplicate_exhibit", f"position {row.position} lists the exhibit a second time; the first is kept", exhibit_id=row.exhibit_id))
+            problems.append(
+                Problem(
+                    "duplicate_exhibit",
+                    f"position {row.position} lists the exhibit a second time; the first is kept",
+                    exhibit_id=row.exhibit_id,
+                )
+            )
             continue
         if rows and row.volume < rows[-1].volume:
-            problems.append(Problem("volume_order", f"position {row.position} is in volume {row.volume} after volume {rows[-1].volume}", exhibit_id=row.exhibit_id, volume=row.volume))
+            problems.append(
+                Problem(
+                    "volume_order",
+                    f"position {row.position} is in volume {row.volume} after volume {rows[-1].volume}",
+                    exhibit_id=row.exhibit_id,
+                    volume=row.volume,
+                )
+            )
             continue
         if not _joins_family(row, rows, exhibits, problems):
             continue
@@ -415,13 +496,22 @@ def _root(exhibit_id: int, exhibits: dict[int, Exhibit]) -> int:
     return current
 
 
-def _joins_family(row: ExportRow, rows: list[ExportRow], exhibits: dict[int, Exhibit], problems: list[Problem]) -> bool:
+def _joins_family(
+    row: ExportRow, rows: list[ExportRow], exhibits: dict[int, Exhibit], problems: list[Problem]
+) -> bool:
     """A family member must follow its family, in the same volume: families are contiguous."""
     exhibit = exhibits[row.exhibit_id]
     if exhibit.parent_exhibit_id is None:
         return True
     if exhibit.parent_exhibit_id not in exhibits:
-        problems.append(Problem("unknown_parent", f"parent exhibit {exhibit.parent_exhibit_id} is not in the manifest; produced as its own family", exhibit_id=row.exhibit_id, severity="warning"))
+        problems.append(
+            Problem(
+                "unknown_parent",
+                f"parent exhibit {exhibit.parent_exhibit_id} is not in the manifest; produced as its own family",
+                exhibit_id=row.exhibit_id,
+                severity="warning",
+            )
+        )
         return True
     root = _root(row.exhibit_id, exhibits)
     produced_members = [r for r in rows if _root(r.exhibit_id, exhibits) == root]
@@ -429,10 +519,23 @@ def _joins_family(row: ExportRow, rows: list[ExportRow], exhibits: dict[int, Exh
         return True  # the parent is not produced: the attachment starts its own range
     last = rows[-1]
     if _root(last.exhibit_id, exhibits) != root:
-        problems.append(Problem("family_not_contiguous", f"position {row.position} is separated from its family (root exhibit {root})", exhibit_id=row.exhibit_id))
+        problems.append(
+            Problem(
+                "family_not_contiguous",
+                f"position {row.position} is separated from its family (root exhibit {root})",
+                exhibit_id=row.exhibit_id,
+            )
+        )
         return False
     if last.volume != row.volume:
-        problems.append(Problem("family_split_across_volumes", f"position {row.position} is in volume {row.volume}, its family in volume {last.volume}", exhibit_id=row.exhibit_id, volume=row.volume))
+        problems.append(
+            Problem(
+                "family_split_across_volumes",
+                f"position {row.position} is in volume {row.volume}, its family in volume {last.volume}",
+                exhibit_id=row.exhibit_id,
+                volume=row.volume,
+            )
+        )
         return False
     return True
 

@@ -6,7 +6,14 @@ import re
 import unicodedata
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 _EXTENSION = re.compile(r"^[A-Za-z0-9]{1,10}$")
 
 
@@ -22,7 +29,10 @@ def safe_name(name: str, fallback: str = "PRODUCTION", max_length: int = 80) -> 
 
 def safe_extension(extension: str | None, filename: str | None = None) -> str:
     """The produced native's extension: the manifest's if plain, else the file name's, else 'bin'."""
-    for candidate in (extension, (filename or "").rsplit(".", 1)[-1] if filename and "." in filename else None):
+    for candidate in (
+        extension,
+        (filename or "").rsplit(".", 1)[-1] if filename and "." in filename else None,
+    ):
         if candidate:
             candidate = candidate.strip().lstrip(".")
             if _EXTENSION.match(candidate):

@@ -83,11 +83,18 @@ class Plan:
         return [d for d in self.documents if d.volume == volume]
 
     def to_json(self) -> dict[str, Any]:
-        return {"documents": [asdict(d) for d in self.documents], "problems": [asdict(p) for p in self.problems]}
+        return {
+            "documents": [asdict(d) for d in self.documents],
+            "problems": [asdict(p) for p in self.problems],
+        }
 
     @classmethod
     def from_json(cls, export: ExportSettings, data: dict[str, Any]) -> Plan:
-        return cls(export, [PlannedDocument(**d) for d in data["documents"]], [Problem(**p) for p in data["problems"]])
+        return cls(
+            export,
+            [PlannedDocument(**d) for d in data["documents"]],
+            [Problem(**p) for p in data["problems"]],
+        )
 
 
 class _Numbering:
@@ -103,8 +110,13 @@ class _Numbering:
     def keys_for(self, pages: int, control_number: str | None, bates_begin: str | None) -> list[str]:
         if self.export.numbering == "control_number":
             if not control_number or not control_number.strip():
-                raise ValueError("the exhibit has no control number, and this export numbers by control number")
-            return [self._unique(safe_key(control_page_key(control_number.strip(), p))) for p in range(1, pages + 1)]
+                raise ValueError(
+                    "the exhibit has no control number, and this export numbers by control number"
+                )
+            return [
+                self._unique(safe_key(control_page_key(control_number.strip(), p)))
+                for p in range(1, pages + 1)
+            ]
         if bates_begin is not None:
             parsed = parse_bates(bates_begin)
             if parsed is None:
@@ -116,7 +128,9 @@ class _Numbering:
                 self.prefix, self.padding, self.next_number = prefix, padding, number
             expected = bates_key(self.prefix, self.next_number, self.padding)
             if (prefix, number) != (self.prefix, self.next_number):
-                raise ValueError(f"bates_begin {bates_begin} contradicts the running sequence (expected {expected})")
+                raise ValueError(
+                    f"bates_begin {bates_begin} contradicts the running sequence (expected {expected})"
+                )
         if self.prefix is None:
             raise ValueError("there is no Bates prefix: the export sets none and no row carries bates_begin")
         keys = [bates_key(self.prefix, self.next_number + i, self.padding) for i in range(pages)]
@@ -177,9 +191,19 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
             kind, pages = "native", 1
         else:
             if produces_native(row, exhibit, export.native_inclusion) and redacted:
-                problems.append(Problem("native_not_produced", "the document has redactions: produced as redacted images instead of its native", exhibit.id, row.volume, "warning"))
+                problems.append(
+                    Problem(
+                        "native_not_produced",
+                        "the document has redactions: produced as redacted images instead of its native",
+                        exhibit.id,
+                        row.volume,
+                        "warning",
+                    )
+                )
             kind = "image"
-            info = pdfs.get(exhibit.id) or PdfInfo(problem="the document was not inspected", code="not_inspected")
+            info = pdfs.get(exhibit.id) or PdfInfo(
+                problem="the document was not inspected", code="not_inspected"
+            )
             if info.problem is not None:
                 problems.append(Problem(info.code or "unreadable_pdf", info.problem, exhibit.id, row.volume))
                 continue
@@ -187,11 +211,15 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
                 problems.append(Problem("repaired_pdf", info.warning, exhibit.id, row.volume, "warning"))
             pages = info.pages if exhibit.page_count is None else min(exhibit.page_count, info.pages)
             if exhibit.page_count is not None and exhibit.page_count != info.pages:
-                problems.append(Problem(
-                    "page_count_mismatch",
-                    f"the database says {exhibit.page_count} pages, the PDF has {info.pages}; {pages} produced",
-                    exhibit.id, row.volume, "warning",
-                ))
+                problems.append(
+                    Problem(
+                        "page_count_mismatch",
+                        f"the database says {exhibit.page_count} pages, the PDF has {info.pages}; {pages} produced",
+                        exhibit.id,
+                        row.volume,
+                        "warning",
+                    )
+                )
         try:
             keys = numbering.keys_for(pages, exhibit.control_number, row.bates_begin)
         except ValueError as exc:
@@ -201,23 +229,27 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
         if not per_page_files:
             page_folders = page_folders * pages
         root = family_root(exhibit.id, manifest.exhibits)
-        documents.append(PlannedDocument(
-            position=row.position,
-            exhibit_id=exhibit.id,
-            volume=row.volume,
-            volume_label=volume_label(export.volume_prefix, row.volume),
-            kind=kind,
-            pages=pages,
-            page_keys=keys,
-            page_folders=page_folders,
-            folder=page_folders[0],
-            begin=keys[0],
-            end=keys[-1],
-            family_root=root,
-            family_child=False,
-            native_ext=safe_extension(exhibit.file_extension, exhibit.filename) if kind == "native" else None,
-            redacted=redacted and kind == "image",
-        ))
+        documents.append(
+            PlannedDocument(
+                position=row.position,
+                exhibit_id=exhibit.id,
+                volume=row.volume,
+                volume_label=volume_label(export.volume_prefix, row.volume),
+                kind=kind,
+                pages=pages,
+                page_keys=keys,
+                page_folders=page_folders,
+                folder=page_folders[0],
+                begin=keys[0],
+                end=keys[-1],
+                family_root=root,
+                family_child=False,
+                native_ext=safe_extension(exhibit.file_extension, exhibit.filename)
+                if kind == "native"
+                else None,
+                redacted=redacted and kind == "image",
+            )
+        )
     _family_ranges(documents)
     return Plan(export, documents, problems)
 

@@ -31,7 +31,12 @@ class CheckOutcome:
 
 
 def _outcome(name: str, description: str, failures: list[str]) -> CheckOutcome:
-    return CheckOutcome(name, not failures, description, failures[:50] + ([f"... {len(failures) - 50} more"] if len(failures) > 50 else []))
+    return CheckOutcome(
+        name,
+        not failures,
+        description,
+        failures[:50] + ([f"... {len(failures) - 50} more"] if len(failures) > 50 else []),
+    )
 
 
 def _image_files(root: Path) -> list[Path]:
@@ -73,7 +78,11 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
         total = sum(r.get("pages", 0) for r in loadfiles.read_dii(root / f"{name}.dii"))
         if total != expected:
             failures.append(f"the DII's PGCOUNT adds up to {total}, not {expected}")
-    return _outcome("counts_agree", "image files = OPT/LOG lines = LFP lines = sum of PGCOUNT (DAT, DII) = pages", failures)
+    return _outcome(
+        "counts_agree",
+        "image files = OPT/LOG lines = LFP lines = sum of PGCOUNT (DAT, DII) = pages",
+        failures,
+    )
 
 
 def check_numbering(export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
@@ -94,10 +103,14 @@ def check_numbering(export: ExportSettings, docs: list[PlannedDocument]) -> Chec
             if previous is not None and (parsed[0] != previous[0] or parsed[1] != previous[1] + 1):
                 failures.append(f"{key} does not follow {previous[0]}{previous[1]:0{previous[2]}d}")
             previous = parsed
-    return _outcome("bates_sequence", "page numbers run without gap or duplicate across all volumes", failures)
+    return _outcome(
+        "bates_sequence", "page numbers run without gap or duplicate across all volumes", failures
+    )
 
 
-def check_documents(root: Path, export: ExportSettings, docs: list[PlannedDocument], produced: dict[int, ProducedDocument]) -> CheckOutcome:
+def check_documents(
+    root: Path, export: ExportSettings, docs: list[PlannedDocument], produced: dict[int, ProducedDocument]
+) -> CheckOutcome:
     failures = []
     if export.text_mode != "none":
         for doc in docs:
@@ -113,7 +126,9 @@ def check_documents(root: Path, export: ExportSettings, docs: list[PlannedDocume
             if "dii" in export.loadfiles and out.pages:
                 copy = root / loadfiles.fulltext_copy_path(out.pages[0].path)
                 if not copy.is_file() or copy.read_bytes() != data:
-                    failures.append(f"{where} has no copy of its text beside its first image (DII @FULLTEXT DOC)")
+                    failures.append(
+                        f"{where} has no copy of its text beside its first image (DII @FULLTEXT DOC)"
+                    )
     if "dat" in export.loadfiles and {"BEGATTACH", "ENDATTACH"} <= set(export.dat_fields):
         header, rows = loadfiles.read_dat(root / f"{export.safe_name}.dat")
         families = [(r[header.index("BEGATTACH")], r[header.index("ENDATTACH")]) for r in rows]
@@ -123,7 +138,11 @@ def check_documents(root: Path, export: ExportSettings, docs: list[PlannedDocume
                 failures.append(f"family {family[0]}-{family[1]} is not contiguous (DAT row {index + 2})")
             if index + 1 < len(families) and families[index + 1] != family:
                 closed.add(family)
-    return _outcome("documents_complete", "every document has its text file (BOM, CRLF; beside its first image with a DII) and families are contiguous", failures)
+    return _outcome(
+        "documents_complete",
+        "every document has its text file (BOM, CRLF; beside its first image with a DII) and families are contiguous",
+        failures,
+    )
 
 
 def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[PlannedDocument]) -> CheckOutcome:
@@ -138,17 +157,29 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
             if kind in ("dat", "csv"):
                 header, rows = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
                 if list(header) != list(export.dat_fields) or len(rows) != len(docs):
-                    failures.append(f"{path.name}: {len(rows)} rows for {len(docs)} documents, fields {header}")
+                    failures.append(
+                        f"{path.name}: {len(rows)} rows for {len(docs)} documents, fields {header}"
+                    )
             elif kind == "dii":
                 records = loadfiles.read_dii(path)
                 if [r["begin"] for r in records] != begins:
                     failures.append(f"{path.name}: records do not match the documents")
-            unresolved = [p for p in loadfiles.referenced_paths(root, kind, name) if not loadfiles.resolve(root, p).is_file()]
+            unresolved = [
+                p
+                for p in loadfiles.referenced_paths(root, kind, name)
+                if not loadfiles.resolve(root, p).is_file()
+            ]
             if unresolved:
-                failures.append(f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, e.g. {unresolved[0]}")
+                failures.append(
+                    f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, e.g. {unresolved[0]}"
+                )
         except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
             failures.append(f"{path.name}: {exc}")
-    return _outcome("loadfiles_parse", "every load file parses back and every path in it resolves from its folder", failures)
+    return _outcome(
+        "loadfiles_parse",
+        "every load file parses back and every path in it resolves from its folder",
+        failures,
+    )
 
 
 def check_images(root: Path, export: ExportSettings) -> CheckOutcome:
@@ -241,7 +272,9 @@ def check_redactions(
         pieces: list[tuple[str, list[str], int | None]] = []
         for path in dict.fromkeys(p for p in (out.text_path, out.fulltext_path) if p):  # the DII copy too
             if (root / path).is_file():
-                pieces.extend(_per_page(path, (root / path).read_text(encoding="utf-8-sig").split("\f"), doc.pages))
+                pieces.extend(
+                    _per_page(path, (root / path).read_text(encoding="utf-8-sig").split("\f"), doc.pages)
+                )
         if out.pdf_path and (root / out.pdf_path).is_file():
             pieces.extend(_per_page(out.pdf_path, pdf_text(root / out.pdf_path), doc.pages))
         if ocr is not None:
@@ -253,15 +286,25 @@ def check_redactions(
                 elif page is not None and page.file_type == "pdf" and render_pdf_page is not None:
                     # The page image inside the document's PDF, as a viewer shows it.
                     image = render_pdf_page(root / page.path, page.offset - 1)
-                    pieces.append((f"{page.path} (page {page.offset} image)", [ocr(image.convert("L"))], number))
+                    pieces.append(
+                        (f"{page.path} (page {page.offset} image)", [ocr(image.convert("L"))], number)
+                    )
         for kind, by_begin in rows.items():
             pieces.append((f"{kind.upper()} row", by_begin.get(doc.begin, []), None))
         for where, texts, page in pieces:
             found = leaks.find_leaks(profile, key, texts, page)
             if found:
-                page_note = f" (page {page})" if page is not None and not where.endswith((".tif", ".jpg", " image)")) else ""
+                page_note = (
+                    f" (page {page})"
+                    if page is not None and not where.endswith((".tif", ".jpg", " image)"))
+                    else ""
+                )
                 failures.append(f"{name}: {found.describe()} found in {where}{page_note}")
-    return _outcome("no_redacted_text", "no redacted word or phrase occurs in produced content more often than it is visible in the source", failures)
+    return _outcome(
+        "no_redacted_text",
+        "no redacted word or phrase occurs in produced content more often than it is visible in the source",
+        failures,
+    )
 
 
 def _per_page(where: str, texts: list[str], pages: int) -> list[tuple[str, list[str], int | None]]:

@@ -126,7 +126,14 @@ def produce_document_safely(job: DocJob, engine) -> DocOutcome:
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the volume
         shutil.rmtree(Path(job.out_root), ignore_errors=True)
         outcome = _unavailable(job, _Timer())
-        outcome.problems = [Problem("production_failed", f"the document ({job.exhibit.pdf_key or job.exhibit.native_key or 'no object key'}) could not be produced ({_message(exc, job)}); placeholder pages produced", job.exhibit.id, job.doc.volume)]
+        outcome.problems = [
+            Problem(
+                "production_failed",
+                f"the document ({job.exhibit.pdf_key or job.exhibit.native_key or 'no object key'}) could not be produced ({_message(exc, job)}); placeholder pages produced",
+                job.exhibit.id,
+                job.doc.volume,
+            )
+        ]
         return outcome
 
 
@@ -145,7 +152,12 @@ def _unavailable(job: DocJob, timer: _Timer) -> DocOutcome:
         _raster_pdf(job, images, out, searchable=False)
     timer.add("encode", start)
     _write_text(job, "", out)
-    problem = Problem("document_not_found", f"the PDF {job.exhibit.pdf_key} could not be read when the volume was produced; placeholder pages produced", job.exhibit.id, job.doc.volume)
+    problem = Problem(
+        "document_not_found",
+        f"the PDF {job.exhibit.pdf_key} could not be read when the volume was produced; placeholder pages produced",
+        job.exhibit.id,
+        job.doc.volume,
+    )
     return DocOutcome(out, [problem])
 
 
@@ -165,7 +177,15 @@ def _native(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         try:
             text = "\f".join(engine.page_texts(Path(job.pdf_path)))
         except PlatformError as exc:
-            outcome.problems.append(Problem("native_text", f"no text from the rendition {job.exhibit.pdf_key}: {_message(exc, job)}", job.exhibit.id, job.doc.volume, "warning"))
+            outcome.problems.append(
+                Problem(
+                    "native_text",
+                    f"no text from the rendition {job.exhibit.pdf_key}: {_message(exc, job)}",
+                    job.exhibit.id,
+                    job.doc.volume,
+                    "warning",
+                )
+            )
     _write_text(job, text, out)
     return outcome
 
@@ -181,7 +201,15 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         if r.page_number <= doc.pages:
             redactions_by_page.setdefault(r.page_number - 1, []).append(r)
         else:
-            outcome.problems.append(Problem("redaction_off_page", f"a redaction on page {r.page_number} is beyond the {doc.pages} produced pages", doc.exhibit_id, doc.volume, "warning"))
+            outcome.problems.append(
+                Problem(
+                    "redaction_off_page",
+                    f"a redaction on page {r.page_number} is beyond the {doc.pages} produced pages",
+                    doc.exhibit_id,
+                    doc.volume,
+                    "warning",
+                )
+            )
     profile = _source_profile(job, engine, pdf, redactions_by_page) if doc.redacted else None
 
     layer_texts: list[str] | None = None
@@ -191,14 +219,24 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
             layer_texts = None
             if job.text_path:
                 layer_texts = [Path(job.text_path).read_text(encoding="utf-8", errors="replace")]
-    need_ocr = export.text_mode != "none" and (doc.redacted or export.text_mode == "ocr" or layer_texts is None)
+    need_ocr = export.text_mode != "none" and (
+        doc.redacted or export.text_mode == "ocr" or layer_texts is None
+    )
     rasterise = export.image_format in ("tiff", "jpeg") or doc.redacted or need_ocr
 
-    colour = [export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"] * doc.pages
+    colour = [
+        export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"
+    ] * doc.pages
     if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
         start = time.perf_counter()
-        thumbs = {i: imaging.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0) for i, g in enumerate(geometries)}
-        colour = [imaging.is_colour(im) for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)]
+        thumbs = {
+            i: imaging.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
+            for i, g in enumerate(geometries)
+        }
+        colour = [
+            imaging.is_colour(im)
+            for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)
+        ]
         timer.add("render", start)
     elif export.image_format == "tiff" and export.color_mode == "bw":
         colour = [False] * doc.pages
@@ -209,19 +247,39 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         # Black-and-white TIFF pages take the fast path: crisp grey arrays, thresholded, G4.
         bilevel = [export.image_format == "tiff" and not colour[i] for i in range(doc.pages)]
         dpis = _page_dpis(job, geometries, outcome)
-        greys = _safe_render(engine.iter_render_bilevel_gray(pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI, dpis), outcome, job, array=True)
-        pictures = _safe_render(engine.iter_render(pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI, dpis), outcome, job)
+        greys = _safe_render(
+            engine.iter_render_bilevel_gray(
+                pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI, dpis
+            ),
+            outcome,
+            job,
+            array=True,
+        )
+        pictures = _safe_render(
+            engine.iter_render(
+                pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI, dpis
+            ),
+            outcome,
+            job,
+        )
         for index in range(doc.pages):
             start = time.perf_counter()
             grey = next(greys) if bilevel[index] else None
             image = None if bilevel[index] else next(pictures)
             timer.add("render", start)
-            boxes = [(geometries[index].rect_to_pixels(r.rect, dpis.get(index, imaging.DPI)), r.label) for r in redactions_by_page.get(index, [])]
+            boxes = [
+                (geometries[index].rect_to_pixels(r.rect, dpis.get(index, imaging.DPI)), r.label)
+                for r in redactions_by_page.get(index, [])
+            ]
             if profile is not None and index in profile.ocr_boxes:
                 # Read before it is blacked out: which words each redaction hides where the text layer cannot say.
                 start = time.perf_counter()
-                words_seen = engine.ocr_word_boxes(image if image is not None else Image.fromarray(grey), detect_orientation=True)
-                profile.builder.add_reading(index + 1, leaks.PageCounts.of_words(words_seen, [box for box, _ in boxes]))
+                words_seen = engine.ocr_word_boxes(
+                    image if image is not None else Image.fromarray(grey), detect_orientation=True
+                )
+                profile.builder.add_reading(
+                    index + 1, leaks.PageCounts.of_words(words_seen, [box for box, _ in boxes])
+                )
                 timer.add("ocr", start)
             if grey is not None:
                 imaging.redact_array(grey, boxes)
@@ -243,7 +301,9 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
                     profile.builder.add_reading(index + 1, leaks.PageCounts.of_visible_text(text))
                 elif index in profile.unread:
                     seen = image if image is not None else Image.fromarray(grey)
-                    profile.builder.add_reading(index + 1, leaks.PageCounts.of_visible_text(engine.ocr(seen, detect_orientation=True)))
+                    profile.builder.add_reading(
+                        index + 1, leaks.PageCounts.of_visible_text(engine.ocr(seen, detect_orientation=True))
+                    )
             start = time.perf_counter()
             if grey is not None:
                 black = grey < imaging.BW_THRESHOLD
@@ -280,7 +340,9 @@ class _SourceProfile:
     unread: set[int]  # page indexes without redactions and without a text layer
 
 
-def _source_profile(job: DocJob, engine, pdf: Path, redactions_by_page: dict[int, list[Redaction]]) -> _SourceProfile:
+def _source_profile(
+    job: DocJob, engine, pdf: Path, redactions_by_page: dict[int, list[Redaction]]
+) -> _SourceProfile:
     """What the source shows and hides, word by word: the text layer's words with their boxes
     on every page; pages that carry a redaction are also read with OCR word boxes in the
     rendering loop (the two readings merge: per token the larger count). Endorsements and
@@ -299,7 +361,10 @@ def _source_profile(job: DocJob, engine, pdf: Path, redactions_by_page: dict[int
             profile.ocr_boxes.add(index)
         elif not words:
             profile.unread.add(index)
-        profile.builder.add_burned(index + 1, [text for _, text in _endorsements(job, index)] + [r.label for r in redactions if r.label])
+        profile.builder.add_burned(
+            index + 1,
+            [text for _, text in _endorsements(job, index)] + [r.label for r in redactions if r.label],
+        )
     return profile
 
 
@@ -313,20 +378,37 @@ def _page_dpis(job: DocJob, geometries: list[PageGeometry], outcome: DocOutcome)
         dpi = imaging.render_dpi(width, height)
         if dpi != imaging.DPI:
             dpis[index] = dpi
-            code, why = (("page_reduced", f"to stay within {imaging.MAX_PAGE_PIXELS:,} pixels a page") if dpi < imaging.DPI
-                         else ("page_enlarged", f"so its shorter side is {imaging.MIN_PAGE_INCHES} inches and the endorsement fits"))
-            outcome.problems.append(Problem(
-                code,
-                f"page {index + 1} of {job.exhibit.pdf_key} is {width / 72:.2f} x {height / 72:.2f} inches; imaged at "
-                f"{100 * dpi / imaging.DPI:.0f}% of its size {why}",
-                job.doc.exhibit_id, job.doc.volume, "warning"))
+            code, why = (
+                ("page_reduced", f"to stay within {imaging.MAX_PAGE_PIXELS:,} pixels a page")
+                if dpi < imaging.DPI
+                else (
+                    "page_enlarged",
+                    f"so its shorter side is {imaging.MIN_PAGE_INCHES} inches and the endorsement fits",
+                )
+            )
+            outcome.problems.append(
+                Problem(
+                    code,
+                    f"page {index + 1} of {job.exhibit.pdf_key} is {width / 72:.2f} x {height / 72:.2f} inches; imaged at "
+                    f"{100 * dpi / imaging.DPI:.0f}% of its size {why}",
+                    job.doc.exhibit_id,
+                    job.doc.volume,
+                    "warning",
+                )
+            )
     return dpis
 
 
 def _message(exc: Exception, job: DocJob) -> str:
     """An exception's text for a problem line: the worker's local file paths replaced by the object key."""
-    return without_paths(f"{type(exc).__name__}: {exc}", job.pdf_path, job.native_path, job.text_path, job.out_root,
-                         name=job.exhibit.pdf_key or "the document")[:300]
+    return without_paths(
+        f"{type(exc).__name__}: {exc}",
+        job.pdf_path,
+        job.native_path,
+        job.text_path,
+        job.out_root,
+        name=job.exhibit.pdf_key or "the document",
+    )[:300]
 
 
 def _safe_render(pages, outcome: DocOutcome, job: DocJob, array: bool = False):
@@ -334,7 +416,14 @@ def _safe_render(pages, outcome: DocOutcome, job: DocJob, array: bool = False):
     try:
         yield from pages
     except Exception as exc:  # noqa: BLE001 - a corrupt page stream: report it, keep the pages numbered
-        outcome.problems.append(Problem("render_failed", f"pages of {job.exhibit.pdf_key} could not be rendered ({_message(exc, job)}); placeholders produced", job.doc.exhibit_id, job.doc.volume))
+        outcome.problems.append(
+            Problem(
+                "render_failed",
+                f"pages of {job.exhibit.pdf_key} could not be rendered ({_message(exc, job)}); placeholders produced",
+                job.doc.exhibit_id,
+                job.doc.volume,
+            )
+        )
     while True:
         placeholder = imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"])
         yield np.asarray(placeholder).copy() if array else placeholder
@@ -362,7 +451,9 @@ def _record_pdf_pages(job: DocJob, out: ProducedDocument, rel: str) -> None:
     out.pages = [ProducedPage(key, rel, "pdf", offset=i + 1) for i, key in enumerate(job.doc.page_keys)]
 
 
-def _raster_pdf(job: DocJob, pages: list[tuple[Image.Image, list]], out: ProducedDocument, searchable: bool) -> None:
+def _raster_pdf(
+    job: DocJob, pages: list[tuple[Image.Image, list]], out: ProducedDocument, searchable: bool
+) -> None:
     """A PDF of (already endorsed) page images, with an invisible OCR text layer when `searchable`."""
     rel = _pdf_rel(job)
     target = Path(job.out_root) / rel
@@ -384,7 +475,14 @@ def _vector_pdf(job: DocJob, source: Path, geometries: list[PageGeometry], out: 
     with pikepdf.open(source) as src, pikepdf.new() as dest:
         for index in range(job.doc.pages):
             dest.pages.append(src.pages[index])
-        font = dest.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica, Encoding=pikepdf.Name.WinAnsiEncoding))
+        font = dest.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Font,
+                Subtype=pikepdf.Name.Type1,
+                BaseFont=pikepdf.Name.Helvetica,
+                Encoding=pikepdf.Name.WinAnsiEncoding,
+            )
+        )
         for index, page in enumerate(dest.pages):
             if "/Annots" in page.obj:
                 del page.obj["/Annots"]  # comments and notes are work product: never produced
@@ -411,16 +509,33 @@ def _stamp_pdf_page(pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry
     # On a page under imaging.MIN_PAGE_INCHES the endorsement shrinks with the page: the same share
     # of it as on the enlarged page image, instead of falling off the page.
     shrink = min(1.0, min(width, height) / (imaging.MIN_PAGE_INCHES * 72)) or 1.0
-    boxes = layout(width, height, stamps, imaging.ENDORSEMENT_POINTS * shrink, imaging.MARGIN_POINTS * shrink, lambda t, s: stringWidth(t, "Helvetica", s))
+    boxes = layout(
+        width,
+        height,
+        stamps,
+        imaging.ENDORSEMENT_POINTS * shrink,
+        imaging.MARGIN_POINTS * shrink,
+        lambda t, s: stringWidth(t, "Helvetica", s),
+    )
     a, b, c, d, e, f = geometry.display_matrix()
     ops = [f"q {a} {b} {c} {d} {e} {f} cm"]
     for box in boxes:
         pad = 2 * shrink
         bottom = height - box.y - box.height
-        ops.append(f"1 g {box.x - pad:.2f} {bottom - pad:.2f} {box.width + 2 * pad:.2f} {box.height + 2 * pad:.2f} re f 0 g")
+        ops.append(
+            f"1 g {box.x - pad:.2f} {bottom - pad:.2f} {box.width + 2 * pad:.2f} {box.height + 2 * pad:.2f} re f 0 g"
+        )
         for index, line in enumerate(box.lines):
-            baseline = height - box.y - (index + 1) * box.line_height + (box.line_height - box.font_size) / 2 + box.font_size * 0.2
-            ops.append(f"BT /NPStamp {box.font_size:.2f} Tf {box.x:.2f} {baseline:.2f} Td ({_pdf_string(line)}) Tj ET")
+            baseline = (
+                height
+                - box.y
+                - (index + 1) * box.line_height
+                + (box.line_height - box.font_size) / 2
+                + box.font_size * 0.2
+            )
+            ops.append(
+                f"BT /NPStamp {box.font_size:.2f} Tf {box.x:.2f} {baseline:.2f} Td ({_pdf_string(line)}) Tj ET"
+            )
     ops.append("Q")
     resources = page.obj.get("/Resources")
     if resources is None:

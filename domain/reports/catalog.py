@@ -19,8 +19,15 @@ from domain.reports.spec import ReportSpec
 REPORTS: dict[str, ReportSpec] = {
     spec.report_type: spec
     for spec in (
-        custom.SPEC, user_activity.SPEC, transcript_metadata.SPEC, deposition_summary.SPEC, page_count.SPEC,
-        review_log.SPEC, privilege_log.SPEC, coding_overlay.SPEC, grid_data.SPEC,
+        custom.SPEC,
+        user_activity.SPEC,
+        transcript_metadata.SPEC,
+        deposition_summary.SPEC,
+        page_count.SPEC,
+        review_log.SPEC,
+        privilege_log.SPEC,
+        coding_overlay.SPEC,
+        grid_data.SPEC,
     )
 }
 assert tuple(REPORTS) == REPORT_TYPES

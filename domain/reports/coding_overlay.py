@@ -30,10 +30,24 @@ from domain.schema import (
 )
 
 COLUMNS = (
-    Column("line", "int"), Column("match_field"), Column("match_value"), Column("exhibit_id", "int"),
-    Column("status"), Column("applied"), Column("detail"),
+    Column("line", "int"),
+    Column("match_field"),
+    Column("match_value"),
+    Column("exhibit_id", "int"),
+    Column("status"),
+    Column("applied"),
+    Column("detail"),
 )
-BATES_FIELDS = {"begbates", "batesbegin", "begdoc", "bates", "batesnumber", "begbatesnumber", "prodbegbates", "begno"}
+BATES_FIELDS = {
+    "begbates",
+    "batesbegin",
+    "begdoc",
+    "bates",
+    "batesnumber",
+    "begbatesnumber",
+    "prodbegbates",
+    "begno",
+}
 CONTROL_FIELDS = {"controlnumber", "control", "docid", "documentid"}
 LABEL_FIELDS = {"labels", "label", "labelcategories", "tags"}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -76,7 +90,9 @@ def plan(header: list[str], match_by: str, field_rows) -> Plan:
         index, name, column = bates, "bates", exhibits.c.bates_begin
     else:
         if control is None:
-            raise MalformedLoadFile("The load file has no BEGBATES or Control Number column to match exhibits by.")
+            raise MalformedLoadFile(
+                "The load file has no BEGBATES or Control Number column to match exhibits by."
+            )
         index, name, column = control, "control_number", exhibits.c.control_number
     by_name = {f_name.strip().casefold(): (f_id, f_name, f_type) for f_id, f_name, f_type in field_rows}
     fields, label_index, ignored = {}, None, []
@@ -90,8 +106,10 @@ def plan(header: list[str], match_by: str, field_rows) -> Plan:
         else:
             ignored.append(h)
     if not fields and label_index is None:
-        raise PermanentError("No column of the load file names a custom field of the case or Labels: nothing to apply. "
-                             f"Columns: {', '.join(header)}.")
+        raise PermanentError(
+            "No column of the load file names a custom field of the case or Labels: nothing to apply. "
+            f"Columns: {', '.join(header)}."
+        )
     return Plan(name, index, column, fields, label_index, ignored)
 
 
@@ -103,8 +121,11 @@ def field_value(raw: str, field_type: str) -> str:
             raise ValueError(f"{raw!r} is not a number")
         return text
     if field_type == "date":
-        for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%m/%d/%Y").date(),
-                      lambda t: datetime.strptime(t, "%Y%m%d").date()):
+        for parse in (
+            date.fromisoformat,
+            lambda t: datetime.strptime(t, "%m/%d/%Y").date(),
+            lambda t: datetime.strptime(t, "%Y%m%d").date(),
+        ):
             try:
                 return parse(text).isoformat()
             except ValueError:
@@ -133,13 +154,17 @@ def _read(ctx: ReportContext, p_fields) -> tuple[Plan, list[Line]]:
             except ValueError as exc:
                 problems.append(f"{name}: {exc}")
         if the_plan.label_index is not None:
-            item.labels = tuple(sorted({v.strip() for v in record.values[the_plan.label_index].split(";") if v.strip()}))
+            item.labels = tuple(
+                sorted({v.strip() for v in record.values[the_plan.label_index].split(";") if v.strip()})
+            )
         if problems:
             item.status, item.detail = "conflicting", "; ".join(problems)
         lines.append(item)
     ctx.summary.update(file_kind=kind, match_field=the_plan.match_field, ignored_columns=the_plan.ignored)
     if the_plan.ignored:
-        ctx.notes.append(f"Columns not applied (no custom field of that name): {', '.join(the_plan.ignored)}.")
+        ctx.notes.append(
+            f"Columns not applied (no custom field of that name): {', '.join(the_plan.ignored)}."
+        )
     return the_plan, lines
 
 
@@ -147,8 +172,12 @@ def _match(conn, the_plan: Plan, lines: list[Line], label_ids: dict[str, int]) -
     keys = sorted({x.key for x in lines if x.key})
     found: dict[str, list[int]] = {}
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start:start + CHUNK]
-        q = select(the_plan.match_column, exhibits.c.id).where(the_plan.match_column.in_(chunk)).order_by(exhibits.c.id)
+        chunk = keys[start : start + CHUNK]
+        q = (
+            select(the_plan.match_column, exhibits.c.id)
+            .where(the_plan.match_column.in_(chunk))
+            .order_by(exhibits.c.id)
+        )
         for key, exhibit_id in conn.execute(q):
             found.setdefault(key, []).append(exhibit_id)
     by_exhibit: dict[int, list[Line]] = {}
@@ -175,7 +204,10 @@ def _match(conn, the_plan: Plan, lines: list[Line], label_ids: dict[str, int]) -
             others = ", ".join(str(x.line) for x in group)
             for x in group:
                 if x.status == "matched":
-                    x.status, x.detail = "conflicting", f"exhibit {exhibit_id} is on lines {others} with different values"
+                    x.status, x.detail = (
+                        "conflicting",
+                        f"exhibit {exhibit_id} is on lines {others} with different values",
+                    )
 
 
 def _apply(conn, lines: list[Line], label_ids: dict[str, int], summary: dict) -> None:
@@ -187,15 +219,26 @@ def _apply(conn, lines: list[Line], label_ids: dict[str, int], summary: dict) ->
     current: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
     linked: set[tuple[int, int]] = set()
     for start in range(0, len(ids), CHUNK):
-        chunk = ids[start:start + CHUNK]
+        chunk = ids[start : start + CHUNK]
         for row_id, field_id, exhibit_id, value in conn.execute(
-                select(custom_field_values.c.id, custom_field_values.c.custom_field_id, custom_field_values.c.exhibit_id,
-                       custom_field_values.c.value).where(custom_field_values.c.exhibit_id.in_(chunk))
-                .order_by(custom_field_values.c.id)):
+            select(
+                custom_field_values.c.id,
+                custom_field_values.c.custom_field_id,
+                custom_field_values.c.exhibit_id,
+                custom_field_values.c.value,
+            )
+            .where(custom_field_values.c.exhibit_id.in_(chunk))
+            .order_by(custom_field_values.c.id)
+        ):
             current.setdefault((field_id, exhibit_id), []).append((row_id, value))
-        linked.update((r[0], r[1]) for r in conn.execute(
-            select(label_category_labels.c.label_category_id, label_category_labels.c.exhibit_id)
-            .where(label_category_labels.c.exhibit_id.in_(chunk))))
+        linked.update(
+            (r[0], r[1])
+            for r in conn.execute(
+                select(label_category_labels.c.label_category_id, label_category_labels.c.exhibit_id).where(
+                    label_category_labels.c.exhibit_id.in_(chunk)
+                )
+            )
+        )
     changed = unchanged = added = 0
     inserts, label_rows = [], []
     for exhibit_id in ids:
@@ -207,7 +250,11 @@ def _apply(conn, lines: list[Line], label_ids: dict[str, int], summary: dict) ->
                 continue
             if rows:
                 # One value per field and exhibit: the first row holds it, extra rows go.
-                conn.execute(update(custom_field_values).where(custom_field_values.c.id == rows[0][0]).values(value=value))
+                conn.execute(
+                    update(custom_field_values)
+                    .where(custom_field_values.c.id == rows[0][0])
+                    .values(value=value)
+                )
                 for extra_id, _ in rows[1:]:
                     conn.execute(custom_field_values.delete().where(custom_field_values.c.id == extra_id))
             else:
@@ -231,15 +278,23 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
         raise PermanentError("A coding overlay needs the case database's writer.")
     engine = ctx.case_writer(ctx.case_id)
     with engine.connect() as conn:
-        field_rows = [tuple(r) for r in conn.execute(
-            select(custom_fields.c.id, custom_fields.c.name, custom_fields.c.field_type).order_by(custom_fields.c.id))]
+        field_rows = [
+            tuple(r)
+            for r in conn.execute(
+                select(custom_fields.c.id, custom_fields.c.name, custom_fields.c.field_type).order_by(
+                    custom_fields.c.id
+                )
+            )
+        ]
     the_plan, lines = _read(ctx, field_rows)
     names = {i: n for _, (i, n, _t) in the_plan.fields.items()}
     with engine.connect() as conn:
         transaction = conn.begin()  # every change of the overlay, or none
         try:
             label_ids = {}
-            for label_id, name in conn.execute(select(label_categories.c.id, label_categories.c.name).order_by(label_categories.c.id)):
+            for label_id, name in conn.execute(
+                select(label_categories.c.id, label_categories.c.name).order_by(label_categories.c.id)
+            ):
                 label_ids.setdefault(name.strip().casefold(), label_id)
             _match(conn, the_plan, lines, label_ids)
             _apply(conn, lines, label_ids, ctx.summary)
@@ -264,8 +319,11 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 
 
 SPEC = ReportSpec(
-    "coding_overlay", "Coding overlay",
+    "coding_overlay",
+    "Coding overlay",
     "Applies an uploaded DAT or CSV load file's custom field values and labels to the case (one transaction) "
     "and lists every line as matched, unmatched or conflicting.",
-    "case", fixed(*COLUMNS), rows,
+    "case",
+    fixed(*COLUMNS),
+    rows,
 )

@@ -59,7 +59,10 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 
 
 SPEC = ReportSpec(
-    "custom", "Custom activity report",
+    "custom",
+    "Custom activity report",
     "The case's activity log (core database) with the columns, actions, users and window the analyst picks.",
-    "core", columns, rows,
+    "core",
+    columns,
+    rows,
 )

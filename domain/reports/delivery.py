@@ -52,13 +52,19 @@ def email(outcome: Outcome, attach: bool) -> tuple[str, str]:
         lines += ["", outcome.extra_body]
     if outcome.notes:
         lines += ["", "Please note:"] + [f"- {n}" for n in outcome.notes]
-    lines += ["", "The report is attached." if attach else "Download it here (the link expires):", outcome.link]
+    lines += [
+        "",
+        "The report is attached." if attach else "Download it here (the link expires):",
+        outcome.link,
+    ]
     return subject, "\n".join(lines) + "\n"
 
 
 def failure_email(title: str, scope: str, message: str) -> tuple[str, str]:
-    return (f"Report failed: {title} - {scope}",
-            f"Your {title.lower()} report for {scope} could not be made.\n\n{message}\n")
+    return (
+        f"Report failed: {title} - {scope}",
+        f"Your {title.lower()} report for {scope} could not be made.\n\n{message}\n",
+    )
 
 
 def _size(n: int) -> str:

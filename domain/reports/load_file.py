@@ -79,10 +79,17 @@ def _dat_records(path: Path) -> Iterator[Record]:
         for part in text.split(DAT_SEPARATOR):
             if part == "":
                 values.append("")
-            elif len(part) >= 2 and part[0] == DAT_QUOTE and part[-1] == DAT_QUOTE and DAT_QUOTE not in part[1:-1]:
+            elif (
+                len(part) >= 2
+                and part[0] == DAT_QUOTE
+                and part[-1] == DAT_QUOTE
+                and DAT_QUOTE not in part[1:-1]
+            ):
                 values.append(part[1:-1].replace(DAT_NEWLINE, "\n"))
             else:
-                raise MalformedLoadFile(f"Line {start} of the DAT has a value without its þ qualifiers: {part[:40]!r}.")
+                raise MalformedLoadFile(
+                    f"Line {start} of the DAT has a value without its þ qualifiers: {part[:40]!r}."
+                )
         yield Record(start, tuple(values))
     if pending:
         raise MalformedLoadFile(f"Line {start} of the DAT opens a þ qualifier that is never closed.")
@@ -123,9 +130,12 @@ def read_load_file(path: Path, kind: str | None = None) -> tuple[str, list[str],
         for record in records:
             if len(record.values) != len(header):
                 raise MalformedLoadFile(
-                    f"Line {record.line} of the load file has {len(record.values)} fields; the header has {len(header)}.")
+                    f"Line {record.line} of the load file has {len(record.values)} fields; the header has {len(header)}."
+                )
             if any(len(v) > MAX_VALUE for v in record.values):
-                raise MalformedLoadFile(f"Line {record.line} of the load file holds a value over {MAX_VALUE} characters.")
+                raise MalformedLoadFile(
+                    f"Line {record.line} of the load file holds a value over {MAX_VALUE} characters."
+                )
             yield record
 
     return kind, header, checked()

@@ -12,8 +12,16 @@ from domain.reports.request import ReportParameters
 from domain.reports.spec import Column, ReportContext, ReportSpec, fixed, in_window, stream
 from domain.schema import exhibits, relevancy_logs
 
-COLUMNS = ("exhibit_id", "control_number", "title", "parent_exhibit_id", "bates_begin", "bates_end", "relevancy",
-           "page_count")
+COLUMNS = (
+    "exhibit_id",
+    "control_number",
+    "title",
+    "parent_exhibit_id",
+    "bates_begin",
+    "bates_end",
+    "relevancy",
+    "page_count",
+)
 KINDS = {"exhibit_id": "int", "parent_exhibit_id": "int", "page_count": "int"}
 NO_DECISION = "(no decision)"
 
@@ -32,8 +40,14 @@ def query(params: ReportParameters | None = None) -> Select:
     )
     q = (
         select(
-            exhibits.c.id, exhibits.c.control_number, exhibits.c.title, exhibits.c.parent_exhibit_id,
-            exhibits.c.bates_begin, exhibits.c.bates_end, latest.c.relevancy, exhibits.c.page_count,
+            exhibits.c.id,
+            exhibits.c.control_number,
+            exhibits.c.title,
+            exhibits.c.parent_exhibit_id,
+            exhibits.c.bates_begin,
+            exhibits.c.bates_end,
+            latest.c.relevancy,
+            exhibits.c.page_count,
         )
         .select_from(exhibits.outerjoin(latest, latest.c.exhibit_id == exhibits.c.id))
         .where(*in_window(exhibits.c.created_at, params))
@@ -72,19 +86,30 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
     totals = Totals()
     with ctx.case_connection(ctx.case_id) as conn:
         yield from rows_with_totals(stream(conn, query(ctx.params)), totals)
-    ctx.summary.update(exhibits=totals.exhibits, page_total=totals.pages,
-                       exhibits_without_page_count=totals.without_count,
-                       pages_by_relevancy={k: {"exhibits": v[0], "pages": v[1]} for k, v in sorted(totals.by_relevancy.items())})
+    ctx.summary.update(
+        exhibits=totals.exhibits,
+        page_total=totals.pages,
+        exhibits_without_page_count=totals.without_count,
+        pages_by_relevancy={
+            k: {"exhibits": v[0], "pages": v[1]} for k, v in sorted(totals.by_relevancy.items())
+        },
+    )
     # The old job sent this report in the email body: the totals by relevancy go there.
-    ctx.summary["email_body"] = "\n".join(
-        f"  {name}: {v[0]} exhibits, {v[1]} pages" for name, v in sorted(totals.by_relevancy.items())
-    ) + f"\n  Total: {totals.exhibits} exhibits, {totals.pages} pages"
+    ctx.summary["email_body"] = (
+        "\n".join(
+            f"  {name}: {v[0]} exhibits, {v[1]} pages" for name, v in sorted(totals.by_relevancy.items())
+        )
+        + f"\n  Total: {totals.exhibits} exhibits, {totals.pages} pages"
+    )
     ctx.summary["data_rows"] = totals.exhibits
 
 
 SPEC = ReportSpec(
-    "page_count", "Page count",
+    "page_count",
+    "Page count",
     "Every exhibit with its verified page count and latest relevancy decision, then a TOTAL line; "
     "the email carries the totals by relevancy.",
-    "case", fixed(*(Column(c, KINDS.get(c, "text")) for c in COLUMNS)), rows,
+    "case",
+    fixed(*(Column(c, KINDS.get(c, "text")) for c in COLUMNS)),
+    rows,
 )

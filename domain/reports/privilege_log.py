@@ -11,30 +11,58 @@ from domain.reports.sql import names_by_exhibit, user_directory
 from domain.schema import custodian_exhibits, custodians, exhibits, privilege_logs
 
 COLUMNS = (
-    Column("entry_id", "int"), Column("exhibit_id", "int"), Column("control_number"), Column("bates_begin"),
-    Column("bates_end"), Column("parent_exhibit_id", "int"), Column("date_sent", "datetime"), Column("author"),
-    Column("title"), Column("custodians"), Column("privilege_type"), Column("basis"), Column("description"),
-    Column("logged_by"), Column("logged_at", "datetime"),
+    Column("entry_id", "int"),
+    Column("exhibit_id", "int"),
+    Column("control_number"),
+    Column("bates_begin"),
+    Column("bates_end"),
+    Column("parent_exhibit_id", "int"),
+    Column("date_sent", "datetime"),
+    Column("author"),
+    Column("title"),
+    Column("custodians"),
+    Column("privilege_type"),
+    Column("basis"),
+    Column("description"),
+    Column("logged_by"),
+    Column("logged_at", "datetime"),
 )
 
 
 def query(params):
-    held_by = names_by_exhibit(custodian_exhibits, custodian_exhibits.c.custodian_id, custodians, "custodians")
+    held_by = names_by_exhibit(
+        custodian_exhibits, custodian_exhibits.c.custodian_id, custodians, "custodians"
+    )
     return (
         select(
-            privilege_logs.c.id, privilege_logs.c.exhibit_id, exhibits.c.control_number, exhibits.c.bates_begin,
-            exhibits.c.bates_end, exhibits.c.parent_exhibit_id, exhibits.c.date_sent, exhibits.c.author,
-            exhibits.c.title, held_by.c.custodians, privilege_logs.c.privilege_type, privilege_logs.c.basis,
-            privilege_logs.c.description, privilege_logs.c.user_id, privilege_logs.c.created_at,
+            privilege_logs.c.id,
+            privilege_logs.c.exhibit_id,
+            exhibits.c.control_number,
+            exhibits.c.bates_begin,
+            exhibits.c.bates_end,
+            exhibits.c.parent_exhibit_id,
+            exhibits.c.date_sent,
+            exhibits.c.author,
+            exhibits.c.title,
+            held_by.c.custodians,
+            privilege_logs.c.privilege_type,
+            privilege_logs.c.basis,
+            privilege_logs.c.description,
+            privilege_logs.c.user_id,
+            privilege_logs.c.created_at,
         )
         .select_from(
-            privilege_logs.outerjoin(exhibits, exhibits.c.id == privilege_logs.c.exhibit_id)
-            .outerjoin(held_by, held_by.c.exhibit_id == privilege_logs.c.exhibit_id)
+            privilege_logs.outerjoin(exhibits, exhibits.c.id == privilege_logs.c.exhibit_id).outerjoin(
+                held_by, held_by.c.exhibit_id == privilege_logs.c.exhibit_id
+            )
         )
         .where(*in_window(privilege_logs.c.created_at, params))
         # Served in production order: by Bates where the document has them, then by control number.
-        .order_by(func.coalesce(exhibits.c.bates_begin, exhibits.c.control_number), privilege_logs.c.exhibit_id,
-                  privilege_logs.c.id)
+        .order_by(
+            func.coalesce(exhibits.c.bates_begin, exhibits.c.control_number),
+            privilege_logs.c.exhibit_id,
+            privilege_logs.c.id,
+        )
     )
 
 
@@ -50,7 +78,10 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 
 
 SPEC = ReportSpec(
-    "privilege_log", "Privilege log",
+    "privilege_log",
+    "Privilege log",
     "One entry per privilege claim: the document's Bates, date, author, custodians, the privilege and its basis.",
-    "case", fixed(*COLUMNS), rows,
+    "case",
+    fixed(*COLUMNS),
+    rows,
 )

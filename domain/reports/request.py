@@ -16,8 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from domain.errors import PermanentError, validation_problems
 
 REPORT_TYPES = (
-    "custom", "user_activity", "transcript_metadata", "deposition_summary", "page_count",
-    "review_log", "privilege_log", "coding_overlay", "grid_data",
+    "custom",
+    "user_activity",
+    "transcript_metadata",
+    "deposition_summary",
+    "page_count",
+    "review_log",
+    "privilege_log",
+    "coding_overlay",
+    "grid_data",
 )
 FORMATS = ("csv", "xlsx")
 RELEVANCY = ("relevant", "not_relevant", "hot", "needs_review")
@@ -25,8 +32,20 @@ MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 EMAIL = re.compile(r"^[^@\s,;<>\"']+@[^@\s,;<>\"']+\.[^@\s,;<>\"']+$")
 MAX_IDS = 10_000
 #: The custom report's columns, in their default order (domain/reports/custom.py).
-CUSTOM_COLUMNS = ("activity_id", "occurred_at", "action", "user_id", "user_name", "user_email", "case_id",
-                  "case_name", "case_status", "account_id", "account_name", "details")
+CUSTOM_COLUMNS = (
+    "activity_id",
+    "occurred_at",
+    "action",
+    "user_id",
+    "user_name",
+    "user_email",
+    "case_id",
+    "case_name",
+    "case_status",
+    "account_id",
+    "account_name",
+    "details",
+)
 
 
 def _instant(value: str, end_of_day: bool) -> datetime:
@@ -89,7 +108,13 @@ class ReportParameters(BaseModel):
 
     @model_validator(mode="after")
     def _window(self) -> ReportParameters:
-        if self.date_from and self.date_to and self.start is not None and self.end is not None and self.start >= self.end:
+        if (
+            self.date_from
+            and self.date_to
+            and self.start is not None
+            and self.end is not None
+            and self.start >= self.end
+        ):
             raise ValueError("'from' is after 'to'")
         return self
 

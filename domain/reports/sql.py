@@ -70,7 +70,10 @@ def date_window(column, params: ReportParameters) -> list:
 
 def code_names(conn: Connection) -> dict[int, str]:
     """The case's confidentiality codes by bit."""
-    return {row.bit: row.code for row in conn.execute(select(confidentiality_codes.c.bit, confidentiality_codes.c.code))}
+    return {
+        row.bit: row.code
+        for row in conn.execute(select(confidentiality_codes.c.bit, confidentiality_codes.c.code))
+    }
 
 
 def decode_status(status: int | None, codes: dict[int, str]) -> str:
@@ -90,7 +93,7 @@ def user_directory(core: Connection, user_ids: Iterable[int]) -> dict[int, tuple
     ids = sorted({int(i) for i in user_ids if i is not None})
     found: dict[int, tuple[str | None, str]] = {}
     for start in range(0, len(ids), 1000):
-        chunk = ids[start:start + 1000]
+        chunk = ids[start : start + 1000]
         for row in core.execute(select(users.c.id, users.c.name, users.c.email).where(users.c.id.in_(chunk))):
             found[row.id] = (row.name, row.email)
     return found
@@ -98,5 +101,7 @@ def user_directory(core: Connection, user_ids: Iterable[int]) -> dict[int, tuple
 
 def case_row(core: Connection, case_id: int):
     return core.execute(
-        select(npcases.c.id, npcases.c.name, npcases.c.account_id, npcases.c.status).where(npcases.c.id == case_id)
+        select(npcases.c.id, npcases.c.name, npcases.c.account_id, npcases.c.status).where(
+            npcases.c.id == case_id
+        )
     ).first()

@@ -11,22 +11,38 @@ from domain.reports.sql import date_window
 from domain.schema import deposition_volumes, depositions
 
 COLUMNS = (
-    Column("deposition_id", "int"), Column("deposition"), Column("deponent"), Column("volume_id", "int"),
-    Column("volume_number", "int"), Column("taken_on", "date"), Column("page_count", "int"),
-    Column("court_reporter"), Column("transcript_key"),
+    Column("deposition_id", "int"),
+    Column("deposition"),
+    Column("deponent"),
+    Column("volume_id", "int"),
+    Column("volume_number", "int"),
+    Column("taken_on", "date"),
+    Column("page_count", "int"),
+    Column("court_reporter"),
+    Column("transcript_key"),
 )
 
 
 def query(params):
     return (
         select(
-            depositions.c.id, depositions.c.name, depositions.c.deponent, deposition_volumes.c.id,
-            deposition_volumes.c.volume_number, deposition_volumes.c.taken_on, deposition_volumes.c.page_count,
-            deposition_volumes.c.court_reporter, deposition_volumes.c.transcript_key,
+            depositions.c.id,
+            depositions.c.name,
+            depositions.c.deponent,
+            deposition_volumes.c.id,
+            deposition_volumes.c.volume_number,
+            deposition_volumes.c.taken_on,
+            deposition_volumes.c.page_count,
+            deposition_volumes.c.court_reporter,
+            deposition_volumes.c.transcript_key,
         )
-        .select_from(deposition_volumes.join(depositions, depositions.c.id == deposition_volumes.c.deposition_id))
+        .select_from(
+            deposition_volumes.join(depositions, depositions.c.id == deposition_volumes.c.deposition_id)
+        )
         .where(*date_window(deposition_volumes.c.taken_on, params))
-        .order_by(depositions.c.name, depositions.c.id, deposition_volumes.c.volume_number, deposition_volumes.c.id)
+        .order_by(
+            depositions.c.name, depositions.c.id, deposition_volumes.c.volume_number, deposition_volumes.c.id
+        )
     )
 
 
@@ -40,7 +56,10 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 
 
 SPEC = ReportSpec(
-    "transcript_metadata", "Transcript metadata",
+    "transcript_metadata",
+    "Transcript metadata",
     "Each deposition volume (window on the volume's date): reporter, page count and the transcript's object key.",
-    "case", fixed(*COLUMNS), rows,
+    "case",
+    fixed(*COLUMNS),
+    rows,
 )

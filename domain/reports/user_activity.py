@@ -19,17 +19,37 @@ from domain.reports.spec import Column, ReportContext, ReportSpec, fixed, in_win
 from domain.reports.sql import case_row, user_directory
 from domain.schema import confidentiality_logs, npcases, privilege_logs, relevancy_logs, user_activities
 
-ACTIONS = {"login": "logins", "view_exhibit": "exhibit_views", "search": "searches", "download": "downloads",
-           "export": "exports"}
-COUNTS = (*ACTIONS.values(), "other_actions", "total_actions", "relevancy_decisions", "privilege_decisions",
-          "confidentiality_changes")
-COLUMNS = (
-    Column("case_id", "int"), Column("case_name"), Column("account_id", "int"), Column("user_id", "int"),
-    Column("user_name"), Column("user_email"), *(Column(c, "int") for c in COUNTS),
-    Column("first_activity_at", "datetime"), Column("last_activity_at", "datetime"),
+ACTIONS = {
+    "login": "logins",
+    "view_exhibit": "exhibit_views",
+    "search": "searches",
+    "download": "downloads",
+    "export": "exports",
+}
+COUNTS = (
+    *ACTIONS.values(),
+    "other_actions",
+    "total_actions",
+    "relevancy_decisions",
+    "privilege_decisions",
+    "confidentiality_changes",
 )
-LOGS = {"relevancy_decisions": relevancy_logs, "privilege_decisions": privilege_logs,
-        "confidentiality_changes": confidentiality_logs}
+COLUMNS = (
+    Column("case_id", "int"),
+    Column("case_name"),
+    Column("account_id", "int"),
+    Column("user_id", "int"),
+    Column("user_name"),
+    Column("user_email"),
+    *(Column(c, "int") for c in COUNTS),
+    Column("first_activity_at", "datetime"),
+    Column("last_activity_at", "datetime"),
+)
+LOGS = {
+    "relevancy_decisions": relevancy_logs,
+    "privilege_decisions": privilege_logs,
+    "confidentiality_changes": confidentiality_logs,
+}
 PARALLEL_CASES = 4
 
 
@@ -44,21 +64,29 @@ def resolve_cases(ctx: ReportContext, account_id: int | None = None) -> list[int
             if home is None:
                 raise PermanentError(f"Case {ctx.case_id} is not in the core database.")
             account_id = home.account_id
-        found = {r.id: r.account_id for r in core.execute(
-            select(npcases.c.id, npcases.c.account_id).where(npcases.c.id.in_(wanted)))}
+        found = {
+            r.id: r.account_id
+            for r in core.execute(select(npcases.c.id, npcases.c.account_id).where(npcases.c.id.in_(wanted)))
+        }
     unknown = [c for c in wanted if c not in found]
     if unknown:
         raise PermanentError(f"Unknown case(s) {unknown}: they are not in the core database.")
     foreign = [c for c in wanted if found[c] != account_id]
     if foreign:
         # A report may cross cases, never accounts: that would hand one firm another's activity.
-        raise PermanentError(f"Case(s) {foreign} belong to another account than {account_id}; "
-                             "a user activity report covers the cases of one account.")
+        raise PermanentError(
+            f"Case(s) {foreign} belong to another account than {account_id}; "
+            "a user activity report covers the cases of one account."
+        )
     return wanted
 
 
 def account_cases(core, account_id: int) -> list[int]:
-    q = select(npcases.c.id).where(npcases.c.account_id == account_id, npcases.c.status != "deleted").order_by(npcases.c.id)
+    q = (
+        select(npcases.c.id)
+        .where(npcases.c.account_id == account_id, npcases.c.status != "deleted")
+        .order_by(npcases.c.id)
+    )
     return [r[0] for r in core.execute(q)]
 
 
@@ -81,18 +109,32 @@ def case_rows(ctx: ReportContext, case_id: int) -> list[tuple]:
         case = case_row(core, case_id)
         if case is None:
             raise PermanentError(f"Case {case_id} is not in the core database.")
-        q = (select(user_activities.c.user_id, user_activities.c.action, func.count(),
-                    func.min(user_activities.c.occurred_at), func.max(user_activities.c.occurred_at))
-             .where(user_activities.c.npcase_id == case_id, *in_window(user_activities.c.occurred_at, ctx.params))
-             .group_by(user_activities.c.user_id, user_activities.c.action))
+        q = (
+            select(
+                user_activities.c.user_id,
+                user_activities.c.action,
+                func.count(),
+                func.min(user_activities.c.occurred_at),
+                func.max(user_activities.c.occurred_at),
+            )
+            .where(
+                user_activities.c.npcase_id == case_id, *in_window(user_activities.c.occurred_at, ctx.params)
+            )
+            .group_by(user_activities.c.user_id, user_activities.c.action)
+        )
         for uid, action, count, first, last in core.execute(q):
             u = user(uid)
             u[ACTIONS.get(action, "other_actions")] += count
             u["total_actions"] += count
             u["first"], u["last"] = _earliest(u["first"], first), _latest(u["last"], last)
         for name, table in LOGS.items():
-            q = (select(table.c.user_id, func.count(), func.min(table.c.created_at), func.max(table.c.created_at))
-                 .where(*in_window(table.c.created_at, ctx.params)).group_by(table.c.user_id))
+            q = (
+                select(
+                    table.c.user_id, func.count(), func.min(table.c.created_at), func.max(table.c.created_at)
+                )
+                .where(*in_window(table.c.created_at, ctx.params))
+                .group_by(table.c.user_id)
+            )
             for uid, count, first, last in conn.execute(q):
                 u = user(uid)
                 u[name] += count
@@ -102,7 +144,19 @@ def case_rows(ctx: ReportContext, case_id: int) -> list[tuple]:
     for uid in sorted(per_user):
         u = per_user[uid]
         name, email = people.get(uid, (None, None))
-        out.append((case_id, case.name, case.account_id, uid, name, email, *(u[c] for c in COUNTS), u["first"], u["last"]))
+        out.append(
+            (
+                case_id,
+                case.name,
+                case.account_id,
+                uid,
+                name,
+                email,
+                *(u[c] for c in COUNTS),
+                u["first"],
+                u["last"],
+            )
+        )
     return out
 
 
@@ -138,8 +192,10 @@ def fan_out(ctx: ReportContext, case_ids: list[int], parallel: int = PARALLEL_CA
     ctx.summary["cases_covered"] = done
     ctx.summary["cases_failed"] = len(ctx.failed_cases)
     if ctx.failed_cases:
-        ctx.notes.append(f"{len(ctx.failed_cases)} of {len(case_ids)} case(s) could not be read and are not in "
-                         "the report: " + "; ".join(f"case {c}: {m}" for c, m in sorted(ctx.failed_cases.items())))
+        ctx.notes.append(
+            f"{len(ctx.failed_cases)} of {len(case_ids)} case(s) could not be read and are not in "
+            "the report: " + "; ".join(f"case {c}: {m}" for c, m in sorted(ctx.failed_cases.items()))
+        )
 
 
 def rows(ctx: ReportContext) -> Iterator[tuple]:
@@ -147,8 +203,11 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 
 
 SPEC = ReportSpec(
-    "user_activity", "User activity",
+    "user_activity",
+    "User activity",
     "Per case and user: logins, views, searches, downloads, exports (core database) and relevancy, privilege "
     "and confidentiality decisions (the case database), with first and last activity.",
-    "cases", fixed(*COLUMNS), rows,
+    "cases",
+    fixed(*COLUMNS),
+    rows,
 )

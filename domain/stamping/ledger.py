@@ -62,7 +62,7 @@ def now() -> datetime:
 def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     ids = list(ids)
     for start in range(0, len(ids), CHUNK):
-        yield ids[start:start + CHUNK]
+        yield ids[start : start + CHUNK]
 
 
 @contextlib.contextmanager
@@ -81,7 +81,9 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
 
 
 def lock_pattern(conn: Connection, pattern_id: int) -> Pattern | None:
-    row = conn.execute(select(bates_patterns).where(bates_patterns.c.id == pattern_id).with_for_update()).first()
+    row = conn.execute(
+        select(bates_patterns).where(bates_patterns.c.id == pattern_id).with_for_update()
+    ).first()
     return Pattern(row.id, row.prefix, row.suffix or "", row.padding, row.next_number) if row else None
 
 
@@ -89,21 +91,37 @@ def patterns(conn: Connection, ids: Iterable[int] | None = None) -> dict[int, Pa
     query = select(bates_patterns)
     if ids is not None:
         query = query.where(bates_patterns.c.id.in_(list(ids)))
-    return {r.id: Pattern(r.id, r.prefix, r.suffix or "", r.padding, r.next_number) for r in conn.execute(query)}
+    return {
+        r.id: Pattern(r.id, r.prefix, r.suffix or "", r.padding, r.next_number) for r in conn.execute(query)
+    }
 
 
 def set_next_number(conn: Connection, pattern_id: int, next_number: int) -> None:
-    conn.execute(update(bates_patterns).where(bates_patterns.c.id == pattern_id).values(next_number=next_number))
+    conn.execute(
+        update(bates_patterns).where(bates_patterns.c.id == pattern_id).values(next_number=next_number)
+    )
 
 
 def exhibit_facts(conn: Connection, ids: Sequence[int]) -> dict[int, ExhibitFacts]:
     found: dict[int, ExhibitFacts] = {}
-    columns = (exhibits.c.id, exhibits.c.document_id, exhibits.c.parent_exhibit_id, exhibits.c.page_count,
-               exhibits.c.control_number, exhibits.c.confidentiality_status)
+    columns = (
+        exhibits.c.id,
+        exhibits.c.document_id,
+        exhibits.c.parent_exhibit_id,
+        exhibits.c.page_count,
+        exhibits.c.control_number,
+        exhibits.c.confidentiality_status,
+    )
     for chunk in _chunks(ids):
         for r in conn.execute(select(*columns).where(exhibits.c.id.in_(chunk))):
-            found[r.id] = ExhibitFacts(r.id, r.document_id, r.parent_exhibit_id, r.page_count, r.control_number,
-                                       r.confidentiality_status or 0)
+            found[r.id] = ExhibitFacts(
+                r.id,
+                r.document_id,
+                r.parent_exhibit_id,
+                r.page_count,
+                r.control_number,
+                r.confidentiality_status or 0,
+            )
     return found
 
 
@@ -111,9 +129,11 @@ def pdf_sources(conn: Connection, document_ids: Iterable[int]) -> dict[int, tupl
     """Each document's PDF rendition (the first one stored, if several) and its recorded size."""
     found: dict[int, tuple[str, int | None]] = {}
     for chunk in _chunks(sorted(set(document_ids))):
-        query = (select(document_variants.c.document_id, document_variants.c.object_key, document_variants.c.bytes)
-                 .where(document_variants.c.kind == "pdf", document_variants.c.document_id.in_(chunk))
-                 .order_by(document_variants.c.id))
+        query = (
+            select(document_variants.c.document_id, document_variants.c.object_key, document_variants.c.bytes)
+            .where(document_variants.c.kind == "pdf", document_variants.c.document_id.in_(chunk))
+            .order_by(document_variants.c.id)
+        )
         for r in conn.execute(query):
             found.setdefault(r.document_id, (r.object_key, r.bytes))
     return found
@@ -124,25 +144,47 @@ def pdf_keys(conn: Connection, document_ids: Iterable[int]) -> dict[int, str]:
 
 
 def codes(conn: Connection) -> dict[int, str]:
-    return {r.bit: r.code for r in conn.execute(select(confidentiality_codes.c.bit, confidentiality_codes.c.code))}
+    return {
+        r.bit: r.code for r in conn.execute(select(confidentiality_codes.c.bit, confidentiality_codes.c.code))
+    }
 
 
 def _row(r) -> StampRow:
-    return StampRow(r.exhibit_id, r.page_number, r.stamp_type, r.text, r.position, r.bates_pattern_id, r.bates_number)
+    return StampRow(
+        r.exhibit_id, r.page_number, r.stamp_type, r.text, r.position, r.bates_pattern_id, r.bates_number
+    )
 
 
-def rows(conn: Connection, exhibit_ids: Sequence[int] | None = None, stamp_type: str | None = None) -> list[StampRow]:
+def rows(
+    conn: Connection, exhibit_ids: Sequence[int] | None = None, stamp_type: str | None = None
+) -> list[StampRow]:
     """Stamp rows in (exhibit, page, type, id) order: all of the case's, or those of some exhibits."""
-    columns = (stamp_details.c.exhibit_id, stamp_details.c.page_number, stamp_details.c.stamp_type, stamp_details.c.text,
-               stamp_details.c.position, stamp_details.c.bates_pattern_id, stamp_details.c.bates_number)
-    order = (stamp_details.c.exhibit_id, stamp_details.c.page_number, stamp_details.c.stamp_type, stamp_details.c.id)
+    columns = (
+        stamp_details.c.exhibit_id,
+        stamp_details.c.page_number,
+        stamp_details.c.stamp_type,
+        stamp_details.c.text,
+        stamp_details.c.position,
+        stamp_details.c.bates_pattern_id,
+        stamp_details.c.bates_number,
+    )
+    order = (
+        stamp_details.c.exhibit_id,
+        stamp_details.c.page_number,
+        stamp_details.c.stamp_type,
+        stamp_details.c.id,
+    )
     where = [stamp_details.c.stamp_type == stamp_type] if stamp_type else []
     if exhibit_ids is None:
         return [_row(r) for r in conn.execute(select(*columns).where(*where).order_by(*order))]
     out: list[StampRow] = []
     for chunk in _chunks(exhibit_ids):
-        out.extend(_row(r) for r in conn.execute(
-            select(*columns).where(stamp_details.c.exhibit_id.in_(chunk), *where).order_by(*order)))
+        out.extend(
+            _row(r)
+            for r in conn.execute(
+                select(*columns).where(stamp_details.c.exhibit_id.in_(chunk), *where).order_by(*order)
+            )
+        )
     return sorted(out, key=lambda r: (r.exhibit_id, r.page_number, r.stamp_type))
 
 
@@ -152,18 +194,25 @@ def insert_rows(conn: Connection, new_rows: Sequence[StampRow]) -> None:
     created = now()
     payload = [{**r.__dict__, "created_at": created} for r in new_rows]
     for start in range(0, len(payload), 5000):
-        conn.execute(insert(stamp_details), payload[start:start + 5000])
+        conn.execute(insert(stamp_details), payload[start : start + 5000])
 
 
 def delete_rows(conn: Connection, exhibit_ids: Sequence[int], stamp_type: str) -> None:
     for chunk in _chunks(exhibit_ids):
-        conn.execute(delete(stamp_details).where(and_(stamp_details.c.exhibit_id.in_(chunk), stamp_details.c.stamp_type == stamp_type)))
+        conn.execute(
+            delete(stamp_details).where(
+                and_(stamp_details.c.exhibit_id.in_(chunk), stamp_details.c.stamp_type == stamp_type)
+            )
+        )
 
 
 def pattern_numbers_from(conn: Connection, pattern_id: int, lowest: int) -> int:
     """How many rows hold a number of the pattern at or above `lowest`."""
-    query = select(func.count()).select_from(stamp_details).where(
-        stamp_details.c.bates_pattern_id == pattern_id, stamp_details.c.bates_number >= lowest)
+    query = (
+        select(func.count())
+        .select_from(stamp_details)
+        .where(stamp_details.c.bates_pattern_id == pattern_id, stamp_details.c.bates_number >= lowest)
+    )
     return int(conn.execute(query).scalar_one())
 
 
@@ -171,7 +220,10 @@ def set_bates_bounds(conn: Connection, bounds: dict[int, tuple[str | None, str |
     """exhibits.bates_begin / bates_end of each exhibit (None clears them)."""
     if not bounds:
         return
-    statement = (update(exhibits).where(exhibits.c.id == bindparam("eid"))
-                 .values(bates_begin=bindparam("begin"), bates_end=bindparam("end"), updated_at=bindparam("at")))
+    statement = (
+        update(exhibits)
+        .where(exhibits.c.id == bindparam("eid"))
+        .values(bates_begin=bindparam("begin"), bates_end=bindparam("end"), updated_at=bindparam("at"))
+    )
     at = now()
     conn.execute(statement, [{"eid": e, "begin": b, "end": n, "at": at} for e, (b, n) in bounds.items()])

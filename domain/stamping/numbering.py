@@ -24,7 +24,9 @@ def family_order(exhibit_ids: Sequence[int], parents: Mapping[int, int | None]) 
     return ordered
 
 
-def _depth_first(members: list[int], parents: Mapping[int, int | None], position: dict[int, int]) -> list[int]:
+def _depth_first(
+    members: list[int], parents: Mapping[int, int | None], position: dict[int, int]
+) -> list[int]:
     member_set = set(members)
     children: dict[int | None, list[int]] = {}
     for e in sorted(members, key=position.__getitem__):

@@ -74,7 +74,8 @@ def desired_state(
             key, size = sources.get(r.exhibit_id, (None, None))
             entry = wanted[r.exhibit_id] = ExhibitStamps(r.exhibit_id, key, size, {})
         entry.pages.setdefault(r.page_number, []).append(
-            Stamp(r.stamp_type, r.text, r.position, style.get(r.stamp_type, DEFAULT_FONT_SIZE)))
+            Stamp(r.stamp_type, r.text, r.position, style.get(r.stamp_type, DEFAULT_FONT_SIZE))
+        )
     for entry in wanted.values():
         entry.digest = _digest(entry, settings)
     return wanted
@@ -85,7 +86,10 @@ def _digest(entry: ExhibitStamps, settings: PageSetSettings) -> str:
         "renderer": RENDERER,
         "settings": settings.to_json(),
         "source": [entry.pdf_key, entry.pdf_bytes],
-        "pages": [[n, [[s.stamp_type, s.text, s.position, s.font_size] for s in stamps]] for n, stamps in sorted(entry.pages.items())],
+        "pages": [
+            [n, [[s.stamp_type, s.text, s.position, s.font_size] for s in stamps]]
+            for n, stamps in sorted(entry.pages.items())
+        ],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -106,6 +110,7 @@ def changes(wanted: dict[int, ExhibitStamps], index: dict[int, dict]) -> tuple[l
 
 
 # One exhibit, local files only (runs in a worker process) ----------------------
+
 
 @dataclass
 class ExhibitJob:
@@ -142,8 +147,14 @@ def stamp_exhibit(job: ExhibitJob, render_pages=None) -> ExhibitOutcome:
         for output in ("annotations", "burned"):
             if output in job.settings.outputs:
                 local = out / f"exhibit_{entry.exhibit_id}.{FILE_NAMES[output]}"
-                layouts, page_count = stamp_pdf(Path(job.source), local, entry.pages, output, job.settings.mode,
-                                                every_page=_bates_pages(entry.pages))
+                layouts, page_count = stamp_pdf(
+                    Path(job.source),
+                    local,
+                    entry.pages,
+                    output,
+                    job.settings.mode,
+                    every_page=_bates_pages(entry.pages),
+                )
                 outcome.files[FILE_NAMES[output]] = str(local)
         if "images" in job.settings.outputs:
             outcome.files.update(_images(job, out, render_pages))
@@ -166,7 +177,9 @@ def _images(job: ExhibitJob, out: Path, render_pages) -> dict[str, str]:
     folder = out / f"exhibit_{job.exhibit.exhibit_id}.images"
     folder.mkdir(parents=True, exist_ok=True)
     files = {}
-    for number, image in zip(numbers, render_pages(Path(job.source), [n - 1 for n in numbers], job.settings.dpi), strict=True):
+    for number, image in zip(
+        numbers, render_pages(Path(job.source), [n - 1 for n in numbers], job.settings.dpi), strict=True
+    ):
         stamped, _ = stamp_image(image, job.exhibit.pages[number], job.settings.dpi, job.settings.mode)
         local = folder / f"page_{number:05d}.png"
         stamped.save(local, optimize=False, dpi=(job.settings.dpi, job.settings.dpi))
@@ -179,12 +192,17 @@ def _manifest(job: ExhibitJob, page_count: int | None, layouts: dict) -> dict:
     pages = []
     for number in sorted(entry.pages):
         placed = layouts.get(number)
-        pages.append({
-            "page": number,
-            "stamps": [{"type": s.stamp_type, "text": s.text, "position": s.position, "font_size": s.font_size} for s in entry.pages[number]],
-            "band_top": round(placed.band_top, 2) if placed else 0,
-            "band_bottom": round(placed.band_bottom, 2) if placed else 0,
-        })
+        pages.append(
+            {
+                "page": number,
+                "stamps": [
+                    {"type": s.stamp_type, "text": s.text, "position": s.position, "font_size": s.font_size}
+                    for s in entry.pages[number]
+                ],
+                "band_top": round(placed.band_top, 2) if placed else 0,
+                "band_bottom": round(placed.band_bottom, 2) if placed else 0,
+            }
+        )
     return {
         "exhibit_id": entry.exhibit_id,
         "digest": entry.digest,
@@ -203,7 +221,9 @@ def index_entry(outcome: ExhibitOutcome, entry: ExhibitStamps) -> dict:
     return {
         "digest": outcome.digest if outcome.error is None else None,
         "error": outcome.error,
-        "files": [exhibit_prefix(entry.exhibit_id) + f for f in [*sorted(outcome.files), MANIFEST]] if not outcome.error else [],
+        "files": [exhibit_prefix(entry.exhibit_id) + f for f in [*sorted(outcome.files), MANIFEST]]
+        if not outcome.error
+        else [],
         "pages": outcome.manifest.get("page_count"),
         "bates_begin": bates[0] if bates else None,
         "bates_end": bates[-1] if bates else None,
@@ -220,4 +240,6 @@ def read_index(raw: bytes | None) -> dict[int, dict]:
 
 
 def write_index(index: dict[int, dict], version: str) -> bytes:
-    return json.dumps({"version": version, "exhibits": {str(k): index[k] for k in sorted(index)}}, sort_keys=True).encode("utf-8")
+    return json.dumps(
+        {"version": version, "exhibits": {str(k): index[k] for k in sorted(index)}}, sort_keys=True
+    ).encode("utf-8")

@@ -25,7 +25,11 @@ from domain.errors import DocumentEncrypted, DocumentUnreadable, without_paths
 from domain.geometry import PageGeometry
 from domain.stamp_layout import PageLayout, StampBox, plan_page
 
-ANNOTATION_TYPES = {"bates": "bates_stamp", "confidentiality": "confidentiality_stamp", "exhibit": "exhibit_stamp"}
+ANNOTATION_TYPES = {
+    "bates": "bates_stamp",
+    "confidentiality": "confidentiality_stamp",
+    "exhibit": "exhibit_stamp",
+}
 FONT_NAME = Name("/NPStampHelv")
 FONT_BYTES = b"/NPStampHelv"
 MARGIN = 18.0  # points between the page edge and a stamp
@@ -60,14 +64,24 @@ def pdf_string(text: str) -> bytes:
 
 def page_geometry(page: pikepdf.Page) -> PageGeometry:
     left, bottom, right, top = (float(v) for v in page.cropbox)
-    return PageGeometry(min(left, right), min(bottom, top), max(left, right), max(bottom, top), page.rotation % 360)
+    return PageGeometry(
+        min(left, right), min(bottom, top), max(left, right), max(bottom, top), page.rotation % 360
+    )
 
 
-def plan(geometry: PageGeometry, stamps: Sequence[Stamp], mode: str, margin: float = MARGIN) -> tuple[PageLayout, PageGeometry]:
+def plan(
+    geometry: PageGeometry, stamps: Sequence[Stamp], mode: str, margin: float = MARGIN
+) -> tuple[PageLayout, PageGeometry]:
     """Where the stamps go, and the page's geometry once any band was added."""
     width, height = geometry.display_size
-    placed = plan_page(width, height, [(s.position, s.text, s.font_size) for s in stamps], 10.0, margin, measure, mode)
-    grown = geometry.extended(placed.band_top, placed.band_bottom) if placed.band_top or placed.band_bottom else geometry
+    placed = plan_page(
+        width, height, [(s.position, s.text, s.font_size) for s in stamps], 10.0, margin, measure, mode
+    )
+    grown = (
+        geometry.extended(placed.band_top, placed.band_bottom)
+        if placed.band_top or placed.band_bottom
+        else geometry
+    )
     return placed, grown
 
 
@@ -75,8 +89,13 @@ def _text_ops(box: StampBox, x: float, top: float) -> list[bytes]:
     """Lines of one box, `top` being the box's top edge in bottom-left display coordinates."""
     ops = []
     for index, line in enumerate(box.lines):
-        baseline = top - (index + 1) * box.line_height + (box.line_height - box.font_size) / 2 + box.font_size * 0.22
-        ops.append(b"BT %s %.2f Tf %.2f %.2f Td %s Tj ET" % (FONT_BYTES, box.font_size, x, baseline, pdf_string(line)))
+        baseline = (
+            top - (index + 1) * box.line_height + (box.line_height - box.font_size) / 2 + box.font_size * 0.22
+        )
+        ops.append(
+            b"BT %s %.2f Tf %.2f %.2f Td %s Tj ET"
+            % (FONT_BYTES, box.font_size, x, baseline, pdf_string(line))
+        )
     return ops
 
 
@@ -92,8 +111,11 @@ class _Stamper:
     def __init__(self, pdf: pikepdf.Pdf, overlay: bool) -> None:
         self.pdf = pdf
         self.overlay = overlay
-        self.font = pdf.make_indirect(Dictionary(
-            Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding))
+        self.font = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding
+            )
+        )
         self.form_resources = pdf.make_indirect(Dictionary(Font=Dictionary({str(FONT_NAME): self.font})))
         self.open_q = pdf.make_stream(b"q\n")
 
@@ -103,15 +125,24 @@ class _Stamper:
         for box in placed.boxes:
             top = placed.height - box.y
             if self.overlay:
-                ops.append(b"1 g %.2f %.2f %.2f %.2f re f 0 g" % (
-                    box.x - PAD, top - box.height - PAD, box.width + 2 * PAD, box.height + 2 * PAD))
+                ops.append(
+                    b"1 g %.2f %.2f %.2f %.2f re f 0 g"
+                    % (box.x - PAD, top - box.height - PAD, box.width + 2 * PAD, box.height + 2 * PAD)
+                )
             ops.extend(_text_ops(box, box.x, top))
         ops.append(b"Q\n")
         page.add_resource(self.font, Name.Font, FONT_NAME)
         page.contents_add(self.open_q, prepend=True)
         page.contents_add(self.pdf.make_stream(b"\n" + b"\n".join(ops)))
 
-    def annotate(self, page: pikepdf.Page, placed: PageLayout, geometry: PageGeometry, stamps: Sequence[Stamp], page_number: int) -> None:
+    def annotate(
+        self,
+        page: pikepdf.Page,
+        placed: PageLayout,
+        geometry: PageGeometry,
+        stamps: Sequence[Stamp],
+        page_number: int,
+    ) -> None:
         a, b, c, d, _, _ = geometry.display_matrix()
         annots = page.obj.get("/Annots")
         if annots is None:
@@ -120,18 +151,33 @@ class _Stamper:
             width, height = box.width + 2 * PAD, box.height + 2 * PAD
             ops = [b"1 g 0 0 %.2f %.2f re f 0 g" % (width, height)] if self.overlay else []
             ops.extend(_text_ops(box, PAD, height - PAD))
-            appearance = self.pdf.make_stream(b"\n".join(ops), Type=Name.XObject, Subtype=Name.Form,
-                                              BBox=Array([0, 0, width, height]), Matrix=Array([a, b, c, d, 0, 0]),
-                                              Resources=self.form_resources)
+            appearance = self.pdf.make_stream(
+                b"\n".join(ops),
+                Type=Name.XObject,
+                Subtype=Name.Form,
+                BBox=Array([0, 0, width, height]),
+                Matrix=Array([a, b, c, d, 0, 0]),
+                Resources=self.form_resources,
+            )
             kind = ANNOTATION_TYPES[stamp.stamp_type]
-            annots.append(self.pdf.make_indirect(Dictionary(
-                Type=Name.Annot, Subtype=Name.FreeText, F=FLAGS,
-                Rect=Array(geometry.display_rect_to_user(box.x - PAD, box.y - PAD, width, height)),
-                Contents=pikepdf.String(stamp.text), DA=pikepdf.String(f"/Helv {box.font_size:.2f} Tf 0 g"),
-                NM=pikepdf.String(f"np-{kind}-p{page_number}-{index}"),
-                BS=Dictionary(W=0), AP=Dictionary(N=appearance),
-                NPCustomData=Dictionary(type=pikepdf.String(kind), source=pikepdf.String("nextpoint")),
-            )))
+            annots.append(
+                self.pdf.make_indirect(
+                    Dictionary(
+                        Type=Name.Annot,
+                        Subtype=Name.FreeText,
+                        F=FLAGS,
+                        Rect=Array(geometry.display_rect_to_user(box.x - PAD, box.y - PAD, width, height)),
+                        Contents=pikepdf.String(stamp.text),
+                        DA=pikepdf.String(f"/Helv {box.font_size:.2f} Tf 0 g"),
+                        NM=pikepdf.String(f"np-{kind}-p{page_number}-{index}"),
+                        BS=Dictionary(W=0),
+                        AP=Dictionary(N=appearance),
+                        NPCustomData=Dictionary(
+                            type=pikepdf.String(kind), source=pikepdf.String("nextpoint")
+                        ),
+                    )
+                )
+            )
 
 
 def open_pdf(path: Path, name: str | None = None) -> pikepdf.Pdf:
@@ -143,7 +189,9 @@ def open_pdf(path: Path, name: str | None = None) -> pikepdf.Pdf:
     except pikepdf.PasswordError:
         raise DocumentEncrypted(file=name) from None
     except pikepdf.PdfError as exc:
-        raise DocumentUnreadable(file=name, reason=without_paths(str(exc), path, name="the PDF")[:200]) from None
+        raise DocumentUnreadable(
+            file=name, reason=without_paths(str(exc), path, name="the PDF")[:200]
+        ) from None
     if pdf.is_encrypted:
         pdf.close()
         raise DocumentEncrypted(file=name)
@@ -168,12 +216,17 @@ def stamp_pdf(
         count = len(pdf.pages)
         beyond = [n for n in pages if n < 1 or n > count]
         if beyond:
-            raise DocumentUnreadable(f"The document has {count} pages but stamps are recorded for page {beyond[0]}.",
-                                     file=Path(source).name)
+            raise DocumentUnreadable(
+                f"The document has {count} pages but stamps are recorded for page {beyond[0]}.",
+                file=Path(source).name,
+            )
         missing = sorted(set(range(1, count + 1)) - every_page) if every_page else []
         if missing:
-            raise DocumentUnreadable(f"Its PDF has {count} pages but page {missing[0]} has no Bates number; the PDF "
-                                     "changed after numbering: remove and re-apply the numbers.", file=Path(source).name)
+            raise DocumentUnreadable(
+                f"Its PDF has {count} pages but page {missing[0]} has no Bates number; the PDF "
+                "changed after numbering: remove and re-apply the numbers.",
+                file=Path(source).name,
+            )
         stamper = _Stamper(pdf, overlay=mode == "overlay")
         for number in sorted(pages):
             stamps = pages[number]

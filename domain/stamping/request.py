@@ -122,11 +122,17 @@ def confidentiality_text(status: int, codes: dict[int, str]) -> str | None:
             (names.append(codes[bit]) if bit in codes else unknown.append(bit))
         bit <<= 1
     if unknown:
-        raise PermanentError(f"The confidentiality status {status} uses bit(s) {unknown} that the case defines no code for.")
+        raise PermanentError(
+            f"The confidentiality status {status} uses bit(s) {unknown} that the case defines no code for."
+        )
     return " / ".join(names)
 
 
 def exhibit_text(template: str, exhibit_number: int, exhibit_id: int, control_number: str | None) -> str:
-    values = {"exhibit_number": str(exhibit_number), "exhibit_id": str(exhibit_id), "control_number": control_number or ""}
+    values = {
+        "exhibit_number": str(exhibit_number),
+        "exhibit_id": str(exhibit_id),
+        "control_number": control_number or "",
+    }
     # Only the known placeholders are replaced: str.format on user text could reach attributes.
     return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)

@@ -73,7 +73,9 @@ def read_style(store) -> dict[str, float]:
         return {}
 
 
-def handle(request: StampRequest, engine: Engine, store, count_pages: PageCounter, max_pages: int = DEFAULT_MAX_PAGES) -> StampResult:
+def handle(
+    request: StampRequest, engine: Engine, store, count_pages: PageCounter, max_pages: int = DEFAULT_MAX_PAGES
+) -> StampResult:
     """Apply, update or remove the request's stamps in the case database (see the module doc)."""
     key = receipt_key(request)
     if store.exists(key):
@@ -102,6 +104,7 @@ def handle(request: StampRequest, engine: Engine, store, count_pages: PageCounte
 
 # Checks -------------------------------------------------------------------
 
+
 def _result(request: StampRequest) -> StampResult:
     return StampResult(request.event_id, request.case_id, request.stamp_type, request.action)
 
@@ -115,8 +118,14 @@ def _facts(engine: Engine, request: StampRequest, result: StampResult) -> dict[i
     return facts
 
 
-def _checked_pages(engine: Engine, request: StampRequest, facts: dict[int, ExhibitFacts], result: StampResult,
-                   count_pages: PageCounter, max_pages: int) -> dict[int, int]:
+def _checked_pages(
+    engine: Engine,
+    request: StampRequest,
+    facts: dict[int, ExhibitFacts],
+    result: StampResult,
+    count_pages: PageCounter,
+    max_pages: int,
+) -> dict[int, int]:
     """Page count of every exhibit fit to stamp; the others land in result.failed with the reason."""
     with engine.connect() as conn:
         keys = ledger.pdf_keys(conn, {f.document_id for f in facts.values()})
@@ -137,10 +146,14 @@ def _checked_pages(engine: Engine, request: StampRequest, facts: dict[int, Exhib
         if count < 1:
             result.failed[exhibit_id] = f"Exhibit {exhibit_id}: its PDF has no pages."
         elif fact.page_count is not None and fact.page_count != count:
-            result.failed[exhibit_id] = (f"Exhibit {exhibit_id}: its verified page count is {fact.page_count} but its PDF "
-                                         f"has {count} pages; correct one of them, then stamp again.")
+            result.failed[exhibit_id] = (
+                f"Exhibit {exhibit_id}: its verified page count is {fact.page_count} but its PDF "
+                f"has {count} pages; correct one of them, then stamp again."
+            )
         elif count > max_pages:
-            result.failed[exhibit_id] = f"Exhibit {exhibit_id} has {count} pages, more than the {max_pages} a document may have."
+            result.failed[exhibit_id] = (
+                f"Exhibit {exhibit_id} has {count} pages, more than the {max_pages} a document may have."
+            )
         else:
             pages[exhibit_id] = count
     return pages
@@ -159,16 +172,24 @@ def _bounds(rows: Sequence[StampRow]) -> dict[int, tuple[str, str]]:
     by_exhibit: dict[int, list[StampRow]] = {}
     for r in rows:
         by_exhibit.setdefault(r.exhibit_id, []).append(r)
-    return {e: (min(rs, key=lambda r: r.page_number).text, max(rs, key=lambda r: r.page_number).text) for e, rs in by_exhibit.items()}
+    return {
+        e: (min(rs, key=lambda r: r.page_number).text, max(rs, key=lambda r: r.page_number).text)
+        for e, rs in by_exhibit.items()
+    }
 
 
 # Bates --------------------------------------------------------------------
 
-def _apply_bates(request: StampRequest, engine: Engine, count_pages: PageCounter, max_pages: int) -> StampResult:
+
+def _apply_bates(
+    request: StampRequest, engine: Engine, count_pages: PageCounter, max_pages: int
+) -> StampResult:
     result = _result(request)
     with engine.connect() as conn:
         if not ledger.patterns(conn, [request.pattern_id]):
-            raise PermanentError(f"Bates pattern {request.pattern_id} does not exist in case {request.case_id}.")
+            raise PermanentError(
+                f"Bates pattern {request.pattern_id} does not exist in case {request.case_id}."
+            )
     facts = _facts(engine, request, result)
     pages = _checked_pages(engine, request, facts, result, count_pages, max_pages)
     parents = {e: f.parent_id for e, f in facts.items()}
@@ -185,10 +206,14 @@ def _apply_bates(request: StampRequest, engine: Engine, count_pages: PageCounter
             result.already_done = True
             return result
         for exhibit_id, (begin, end) in _bounds(existing).items():
-            result.failed[exhibit_id] = (f"Exhibit {exhibit_id} already carries Bates numbers {begin}-{end}; "
-                                         "remove them or send an update instead.")
+            result.failed[exhibit_id] = (
+                f"Exhibit {exhibit_id} already carries Bates numbers {begin}-{end}; "
+                "remove them or send an update instead."
+            )
         _hold_back_families(request.exhibit_ids, parents, result)
-        order = family_order([e for e in request.exhibit_ids if e in pages and e not in result.failed], parents)
+        order = family_order(
+            [e for e in request.exhibit_ids if e in pages and e not in result.failed], parents
+        )
         new_rows = _number(order, pages, pattern, request.position)
         ledger.insert_rows(conn, new_rows)
         ledger.set_bates_bounds(conn, _bounds(new_rows))
@@ -199,14 +224,18 @@ def _apply_bates(request: StampRequest, engine: Engine, count_pages: PageCounter
     return result
 
 
-def _hold_back_families(exhibit_ids: Sequence[int], parents: dict[int, int | None], result: StampResult) -> None:
+def _hold_back_families(
+    exhibit_ids: Sequence[int], parents: dict[int, int | None], result: StampResult
+) -> None:
     """A family is numbered as one run or not at all."""
     for members in families(exhibit_ids, parents).values():
         bad = [e for e in members if e in result.failed]
         for exhibit_id in members:
             if bad and exhibit_id not in result.failed:
-                result.failed[exhibit_id] = (f"Exhibit {exhibit_id} was held back with its family: "
-                                             f"exhibit {bad[0]} could not be numbered.")
+                result.failed[exhibit_id] = (
+                    f"Exhibit {exhibit_id} was held back with its family: "
+                    f"exhibit {bad[0]} could not be numbered."
+                )
 
 
 def _number(order: Sequence[int], pages: dict[int, int], pattern: Pattern, position: str) -> list[StampRow]:
@@ -227,14 +256,25 @@ def _update_bates(request: StampRequest, engine: Engine) -> StampResult:
         carried = {r.exhibit_id for r in existing}
         for exhibit_id in facts:
             if exhibit_id not in carried:
-                result.failed[exhibit_id] = f"Exhibit {exhibit_id} carries no Bates numbers to update; apply them first."
+                result.failed[exhibit_id] = (
+                    f"Exhibit {exhibit_id} carries no Bates numbers to update; apply them first."
+                )
         known = ledger.patterns(conn, {r.bates_pattern_id for r in existing if r.bates_pattern_id})
         new_rows = []
         for r in existing:
             pattern = known.get(r.bates_pattern_id)
             text = pattern.text(r.bates_number) if pattern and r.bates_number is not None else r.text
-            new_rows.append(StampRow(r.exhibit_id, r.page_number, "bates", text, request.template.position or r.position,
-                                     r.bates_pattern_id, r.bates_number))
+            new_rows.append(
+                StampRow(
+                    r.exhibit_id,
+                    r.page_number,
+                    "bates",
+                    text,
+                    request.template.position or r.position,
+                    r.bates_pattern_id,
+                    r.bates_number,
+                )
+            )
         ledger.delete_rows(conn, sorted(carried), "bates")
         ledger.insert_rows(conn, new_rows)
         ledger.set_bates_bounds(conn, _bounds(new_rows))
@@ -245,6 +285,7 @@ def _update_bates(request: StampRequest, engine: Engine) -> StampResult:
 
 
 # Removal ------------------------------------------------------------------
+
 
 def _remove(request: StampRequest, engine: Engine) -> StampResult:
     result = _result(request)
@@ -277,10 +318,15 @@ def _give_back(conn, exhibit_ids: list[int], existing: list[StampRow]) -> list[S
         pattern = ledger.patterns(conn, [pattern_id])[pattern_id]
         lowest, highest = min(numbers), max(numbers)
         in_use = ledger.pattern_numbers_from(conn, pattern_id, lowest)
-        if highest != pattern.next_number - 1 or len(set(numbers)) != highest - lowest + 1 or in_use > len(numbers):
+        if (
+            highest != pattern.next_number - 1
+            or len(set(numbers)) != highest - lowest + 1
+            or in_use > len(numbers)
+        ):
             raise PermanentError(
                 f"The Bates numbers {pattern.text(lowest)}-{pattern.text(highest)} cannot be reused: later numbers "
-                "of the pattern are in use, so reusing them would leave a gap. Remove them without reuse instead.")
+                "of the pattern are in use, so reusing them would leave a gap. Remove them without reuse instead."
+            )
         ledger.set_next_number(conn, pattern_id, lowest)
     return existing
 
@@ -295,7 +341,10 @@ def _numbers_by_pattern(rows: Sequence[StampRow]) -> dict[int, list[int]]:
 
 # Confidentiality and exhibit stamps -------------------------------------------
 
-def _designate(request: StampRequest, engine: Engine, count_pages: PageCounter, max_pages: int) -> StampResult:
+
+def _designate(
+    request: StampRequest, engine: Engine, count_pages: PageCounter, max_pages: int
+) -> StampResult:
     """Apply or update: each exhibit's stamp of this type becomes what the database and template say now."""
     result = _result(request)
     facts = _facts(engine, request, result)
@@ -320,7 +369,11 @@ def _designate(request: StampRequest, engine: Engine, count_pages: PageCounter, 
             result.skipped[exhibit_id] = f"Exhibit {exhibit_id} carries no {stamp_type} designation."
             cleared.append(exhibit_id)
             continue
-        stamped = range(1, pages[exhibit_id] + 1) if stamp_type == "confidentiality" or request.template.pages == "all" else [1]
+        stamped = (
+            range(1, pages[exhibit_id] + 1)
+            if stamp_type == "confidentiality" or request.template.pages == "all"
+            else [1]
+        )
         new_rows.extend(StampRow(exhibit_id, page, stamp_type, text, position) for page in stamped)
         result.exhibit_ids.append(exhibit_id)
     with ledger.write_transaction(engine) as conn:
@@ -330,7 +383,9 @@ def _designate(request: StampRequest, engine: Engine, count_pages: PageCounter, 
     return result
 
 
-def _designation(request: StampRequest, fact: ExhibitFacts, index: int, case_codes: dict[int, str], before: StampRow | None) -> str | None:
+def _designation(
+    request: StampRequest, fact: ExhibitFacts, index: int, case_codes: dict[int, str], before: StampRow | None
+) -> str | None:
     if request.stamp_type == "confidentiality":
         return confidentiality_text(fact.confidentiality_status, case_codes)
     template = request.template.text
@@ -339,7 +394,9 @@ def _designation(request: StampRequest, fact: ExhibitFacts, index: int, case_cod
             raise PermanentError("an exhibit stamp needs template.text")
         return before.text  # an update that only moves the stamp
     start = request.template.start_number
-    text = exhibit_text(template, start + index if start is not None else fact.id, fact.id, fact.control_number).strip()
+    text = exhibit_text(
+        template, start + index if start is not None else fact.id, fact.id, fact.control_number
+    ).strip()
     if len(text) > MAX_TEXT:
         raise PermanentError(f"the exhibit stamp text is longer than {MAX_TEXT} characters")
     return text

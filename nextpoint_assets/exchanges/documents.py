@@ -36,7 +36,9 @@ class DocumentWork:
     source_document_id: int
     document_id: int  # in the destination
     exhibit_ids: list[tuple[int, int]]  # (source, destination)
-    variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # kind -> (source key, destination key)
+    variants: dict[str, tuple[str, str]] = field(
+        default_factory=dict
+    )  # kind -> (source key, destination key)
     markups: list[dict] = field(default_factory=list)
     stamps: list[dict] = field(default_factory=list)
 
@@ -68,32 +70,47 @@ def read_outcomes(dest, exchange_id: str) -> list[DocumentOutcome]:
 def selected_exhibit_ids(conn, request: ExchangeRequest) -> list[int]:
     if request.exhibit_ids:
         return sorted(set(request.exhibit_ids))
-    query = select(label_category_labels.c.exhibit_id).where(label_category_labels.c.label_category_id == request.label_id).distinct()
+    query = (
+        select(label_category_labels.c.exhibit_id)
+        .where(label_category_labels.c.label_category_id == request.label_id)
+        .distinct()
+    )
     return sorted(conn.execute(query).scalars())
 
 
 def id_map(platform, request: ExchangeRequest, table: str) -> dict[int, int]:
     m = exchange_id_map.c
     with platform.connect() as conn:
-        rows = conn.execute(select(m.source_id, m.destination_id).where(and_(
-            m.source_case_id == request.source_case_id, m.destination_case_id == request.destination_case_id, m.table_name == table)))
+        rows = conn.execute(
+            select(m.source_id, m.destination_id).where(
+                and_(
+                    m.source_case_id == request.source_case_id,
+                    m.destination_case_id == request.destination_case_id,
+                    m.table_name == table,
+                )
+            )
+        )
         return dict(rows.all())
 
 
 def id_chunks(ids: list[int], size: int = 5_000):
     for start in range(0, len(ids), size):
-        yield ids[start:start + size]
+        yield ids[start : start + size]
 
 
 def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
     """One unit of work per copied document, from the source rows and the exchange's id maps."""
     platform = databases.platform()
-    exhibit_map, document_map, variant_map = (id_map(platform, request, t) for t in ("exhibits", "documents", "document_variants"))
+    exhibit_map, document_map, variant_map = (
+        id_map(platform, request, t) for t in ("exhibits", "documents", "document_variants")
+    )
     works: dict[int, DocumentWork] = {}
     with databases.case_reader(request.source_case_id).connect() as src:
         chosen = selected_exhibit_ids(src, request)
         for chunk in id_chunks(chosen):
-            for exhibit_id, document_id in src.execute(select(exhibits.c.id, exhibits.c.document_id).where(exhibits.c.id.in_(chunk))):
+            for exhibit_id, document_id in src.execute(
+                select(exhibits.c.id, exhibits.c.document_id).where(exhibits.c.id.in_(chunk))
+            ):
                 if exhibit_id not in exhibit_map or document_id not in document_map:
                     continue  # not copied (the database step reports why)
                 work = works.setdefault(document_id, DocumentWork(document_id, document_map[document_id], []))
@@ -101,19 +118,33 @@ def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
         source_docs = sorted(works)
         variant_rows = []
         for chunk in id_chunks(source_docs):
-            variant_rows += src.execute(select(document_variants).where(document_variants.c.document_id.in_(chunk))).mappings().all()
+            variant_rows += (
+                src.execute(select(document_variants).where(document_variants.c.document_id.in_(chunk)))
+                .mappings()
+                .all()
+            )
         exhibit_doc = {e: w.source_document_id for w in works.values() for e, _ in w.exhibit_ids}
         if request.brand_markups:
             for chunk in id_chunks(sorted(exhibit_doc)):
-                for row in src.execute(select(annotations).where(annotations.c.exhibit_id.in_(chunk),
-                                                                 annotations.c.annotation_type.in_(request.brand_markups))).mappings():
+                for row in src.execute(
+                    select(annotations).where(
+                        annotations.c.exhibit_id.in_(chunk),
+                        annotations.c.annotation_type.in_(request.brand_markups),
+                    )
+                ).mappings():
                     works[exhibit_doc[row["exhibit_id"]]].markups.append(dict(row))
         if request.brand_stamps:
             for chunk in id_chunks(sorted(exhibit_doc)):
-                for row in src.execute(select(stamp_details).where(stamp_details.c.exhibit_id.in_(chunk),
-                                                                   stamp_details.c.stamp_type.in_(request.brand_stamps))).mappings():
+                for row in src.execute(
+                    select(stamp_details).where(
+                        stamp_details.c.exhibit_id.in_(chunk),
+                        stamp_details.c.stamp_type.in_(request.brand_stamps),
+                    )
+                ).mappings():
                     works[exhibit_doc[row["exhibit_id"]]].stamps.append(dict(row))
-    dest_keys = _destination_keys(databases, request, [variant_map[r["id"]] for r in variant_rows if r["id"] in variant_map])
+    dest_keys = _destination_keys(
+        databases, request, [variant_map[r["id"]] for r in variant_rows if r["id"] in variant_map]
+    )
     for row in variant_rows:
         dest_id = variant_map.get(row["id"])
         if dest_id in dest_keys:
@@ -125,8 +156,13 @@ def _destination_keys(databases, request: ExchangeRequest, variant_ids: list[int
     keys: dict[int, str] = {}
     with databases.case_reader(request.destination_case_id).connect() as dst:
         for chunk in id_chunks(sorted(variant_ids)):
-            keys.update(dst.execute(select(document_variants.c.id, document_variants.c.object_key).where(
-                document_variants.c.id.in_(chunk))).all())
+            keys.update(
+                dst.execute(
+                    select(document_variants.c.id, document_variants.c.object_key).where(
+                        document_variants.c.id.in_(chunk)
+                    )
+                ).all()
+            )
     return keys
 
 
@@ -155,7 +191,9 @@ def process_document(work: DocumentWork, request: ExchangeRequest, source, dest,
     return outcome
 
 
-def _brand(work: DocumentWork, request: ExchangeRequest, source, dest, engine, outcome: DocumentOutcome) -> None:
+def _brand(
+    work: DocumentWork, request: ExchangeRequest, source, dest, engine, outcome: DocumentOutcome
+) -> None:
     from domain.exchange.branding import Markup, brand_in
     from domain.stamping.pdf import Stamp
 
@@ -167,9 +205,22 @@ def _brand(work: DocumentWork, request: ExchangeRequest, source, dest, engine, o
         except ObjectNotFound:
             outcome.missing.append(source_key)
             return
-        markups = [Markup(row["annotation_type"], int(row["page_number"]), tuple(markup_rect(row["rect"])), row["content"],
-                          _sticker(source, row)) for row in work.markups if markup_rect(row["rect"]) is not None]
-        outcome.problems += [f"annotation {row['id']}: its rect is not [x0, y0, x1, y1]" for row in work.markups if markup_rect(row["rect"]) is None]
+        markups = [
+            Markup(
+                row["annotation_type"],
+                int(row["page_number"]),
+                tuple(markup_rect(row["rect"])),
+                row["content"],
+                _sticker(source, row),
+            )
+            for row in work.markups
+            if markup_rect(row["rect"]) is not None
+        ]
+        outcome.problems += [
+            f"annotation {row['id']}: its rect is not [x0, y0, x1, y1]"
+            for row in work.markups
+            if markup_rect(row["rect"]) is None
+        ]
         stamps: dict[int, list] = defaultdict(list)
         for row in sorted(work.stamps, key=lambda r: (r["page_number"], r["stamp_type"], r["id"])):
             stamps[int(row["page_number"])].append(Stamp(row["stamp_type"], row["text"], row["position"]))
@@ -210,10 +261,17 @@ def ensure_text_variant(databases, request: ExchangeRequest, outcome: DocumentOu
     if not outcome.branded or outcome.text_key is None:
         return
     with databases.case_writer(request.destination_case_id).begin() as conn:
-        present = conn.execute(select(document_variants.c.id).where(
-            document_variants.c.document_id == outcome.document_id, document_variants.c.kind == "text")).first()
+        present = conn.execute(
+            select(document_variants.c.id).where(
+                document_variants.c.document_id == outcome.document_id, document_variants.c.kind == "text"
+            )
+        ).first()
         if present is None:
-            conn.execute(insert(document_variants).values(document_id=outcome.document_id, kind="text", object_key=outcome.text_key))
+            conn.execute(
+                insert(document_variants).values(
+                    document_id=outcome.document_id, kind="text", object_key=outcome.text_key
+                )
+            )
 
 
 def copy_sticker_images(databases, request: ExchangeRequest, source, dest) -> list[str]:
@@ -222,18 +280,26 @@ def copy_sticker_images(databases, request: ExchangeRequest, source, dest) -> li
         return []
     prefix = f"annotations/exchanged/case_{request.source_case_id}/"
     with databases.case_reader(request.destination_case_id).connect() as conn:
-        keys = sorted(set(conn.execute(select(annotations.c.image_key).where(annotations.c.image_key.like(prefix + "%"))).scalars()))
+        keys = sorted(
+            set(
+                conn.execute(
+                    select(annotations.c.image_key).where(annotations.c.image_key.like(prefix + "%"))
+                ).scalars()
+            )
+        )
     missing = []
     for key in keys:
         try:
             if not dest.exists(key):
-                source.copy_to(dest, key[len(prefix):], key)
+                source.copy_to(dest, key[len(prefix) :], key)
         except PlatformError:
-            missing.append(key[len(prefix):])
+            missing.append(key[len(prefix) :])
     return missing
 
 
-def run_documents(works: list[DocumentWork], request: ExchangeRequest, source, dest, engine, bus, exchange_id: str) -> list[DocumentOutcome]:
+def run_documents(
+    works: list[DocumentWork], request: ExchangeRequest, source, dest, engine, bus, exchange_id: str
+) -> list[DocumentOutcome]:
     """Every document once: a document whose outcome is recorded is not done again."""
 
     def one(work: DocumentWork) -> DocumentOutcome:
@@ -243,8 +309,12 @@ def run_documents(works: list[DocumentWork], request: ExchangeRequest, source, d
         try:
             outcome = process_document(work, request, source, dest, engine)
         except PlatformError as exc:  # a corrupt or encrypted PDF: named, and the others go on
-            outcome = DocumentOutcome(work.document_id, work.source_document_id, work.exhibit_ids[0][1] if work.exhibit_ids else None,
-                                      problems=[str(exc) if isinstance(exc, DocumentError) else exc.user_message])
+            outcome = DocumentOutcome(
+                work.document_id,
+                work.source_document_id,
+                work.exhibit_ids[0][1] if work.exhibit_ids else None,
+                problems=[str(exc) if isinstance(exc, DocumentError) else exc.user_message],
+            )
         _announce(outcome, request, bus, exchange_id)
         dest.put_bytes(key, json.dumps(asdict(outcome)).encode("utf-8"), "application/json")
         return outcome
@@ -255,10 +325,21 @@ def run_documents(works: list[DocumentWork], request: ExchangeRequest, source, d
 
 def _announce(outcome: DocumentOutcome, request: ExchangeRequest, bus, exchange_id: str) -> None:
     """Per-document events; ids derive from the exchange and document, so a re-run repeats none."""
+
     def publish(event_type: str, **extra: Any) -> None:
-        bus.publish(make_event(event_type, request.destination_case_id, event_id=f"{exchange_id}-{event_type}-{outcome.document_id}",
-                               batch_id=request.batch_id, source_case_id=request.source_case_id, document_id=outcome.document_id,
-                               exhibit_id=outcome.exhibit_id, source_document_id=outcome.source_document_id, **extra))
+        bus.publish(
+            make_event(
+                event_type,
+                request.destination_case_id,
+                event_id=f"{exchange_id}-{event_type}-{outcome.document_id}",
+                batch_id=request.batch_id,
+                source_case_id=request.source_case_id,
+                document_id=outcome.document_id,
+                exhibit_id=outcome.exhibit_id,
+                source_document_id=outcome.source_document_id,
+                **extra,
+            )
+        )
 
     if outcome.missing:
         publish("DOCUMENT_NOT_FOUND", missing_keys=outcome.missing)

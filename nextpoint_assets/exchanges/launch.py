@@ -52,17 +52,25 @@ def run_copy(context: dg.AssetExecutionContext, settings: Settings, params: dict
     except dg.DagsterError as exc:  # the external process failed (DagsterPipesExecutionError)
         message = str(exc)
         if "ExchangeInputError" in message:
-            raise PermanentError("The exchange was refused: " + message.split("ExchangeInputError:")[-1].strip()[:500]) from None
+            raise PermanentError(
+                "The exchange was refused: " + message.split("ExchangeInputError:")[-1].strip()[:500]
+            ) from None
         # The copy is resumable through its id map: a retry picks up where this attempt stopped.
-        raise RetryableError("The Spark copy stopped before the end; it will resume where it stopped.") from exc
+        raise RetryableError(
+            "The Spark copy stopped before the end; it will resume where it stopped."
+        ) from exc
     return result.metadata["copy"].value
 
 
 def _subprocess(context, settings: Settings, params: dict[str, Any]):
-    env = {"NP_SPARK_MASTER": settings.spark_master, "NP_SPARK_JARS": ",".join(jdbc_jars(settings.spark_jars)),
-           "PYTHONPATH": str(REPO_ROOT)}
+    env = {
+        "NP_SPARK_MASTER": settings.spark_master,
+        "NP_SPARK_JARS": ",".join(jdbc_jars(settings.spark_jars)),
+        "PYTHONPATH": str(REPO_ROOT),
+    }
     return dg.PipesSubprocessClient(cwd=str(REPO_ROOT)).run(
-        command=[sys.executable, str(SCRIPT)], context=context, extras={"params": params}, env=env)
+        command=[sys.executable, str(SCRIPT)], context=context, extras={"params": params}, env=env
+    )
 
 
 def _glue(context, settings: Settings, params: dict[str, Any]):  # pragma: no cover - needs AWS Glue
@@ -71,7 +79,13 @@ def _glue(context, settings: Settings, params: dict[str, Any]):  # pragma: no co
 
     client = PipesGlueClient(
         client=boto3.client("glue", region_name=settings.aws_region),
-        context_injector=PipesS3ContextInjector(bucket=settings.s3_bucket, client=boto3.client("s3", region_name=settings.aws_region)),
-        message_reader=PipesCloudWatchMessageReader(client=boto3.client("logs", region_name=settings.aws_region)),
+        context_injector=PipesS3ContextInjector(
+            bucket=settings.s3_bucket, client=boto3.client("s3", region_name=settings.aws_region)
+        ),
+        message_reader=PipesCloudWatchMessageReader(
+            client=boto3.client("logs", region_name=settings.aws_region)
+        ),
     )
-    return client.run(context=context, start_job_run_params={"JobName": settings.glue_job_name}, extras={"params": params})
+    return client.run(
+        context=context, start_job_run_params={"JobName": settings.glue_job_name}, extras={"params": params}
+    )

@@ -9,16 +9,37 @@ from domain.exchange.request import ExchangeRequest
 from domain.schema import case_metadata, exhibits, label_categories, label_category_labels, npcases
 
 #: The contract tables an exchange reads from the source and writes to the destination.
-EXCHANGE_TABLES = ("documents", "document_variants", "exhibits", "custodians", "custodian_exhibits", "confidentiality_codes",
-                   "confidentiality_logs", "relevancy_logs", "privilege_logs", "label_categories", "label_category_labels",
-                   "folder_tags", "folder_taggings", "custom_fields", "custom_field_values", "annotations", "stamp_details")
+EXCHANGE_TABLES = (
+    "documents",
+    "document_variants",
+    "exhibits",
+    "custodians",
+    "custodian_exhibits",
+    "confidentiality_codes",
+    "confidentiality_logs",
+    "relevancy_logs",
+    "privilege_logs",
+    "label_categories",
+    "label_category_labels",
+    "folder_tags",
+    "folder_taggings",
+    "custom_fields",
+    "custom_field_values",
+    "annotations",
+    "stamp_details",
+)
 
 
 def check_request(databases, request: ExchangeRequest) -> int:
     """Raise PermanentError naming the problem; return how many exhibits the request selects."""
     with databases.core_reader().connect() as conn:
-        known = dict(conn.execute(select(npcases.c.id, npcases.c.status).where(
-            npcases.c.id.in_([request.source_case_id, request.destination_case_id]))).all())
+        known = dict(
+            conn.execute(
+                select(npcases.c.id, npcases.c.status).where(
+                    npcases.c.id.in_([request.source_case_id, request.destination_case_id])
+                )
+            ).all()
+        )
     for role, case_id in (("source", request.source_case_id), ("destination", request.destination_case_id)):
         if known.get(case_id) in (None, "deleted"):
             raise PermanentError(f"The {role} case {case_id} is unknown or deleted.", case_id=case_id)
@@ -33,18 +54,37 @@ def check_request(databases, request: ExchangeRequest) -> int:
             found: set[int] = set()
             ids = sorted(wanted)
             for start in range(0, len(ids), 10_000):
-                found.update(conn.execute(select(exhibits.c.id).where(exhibits.c.id.in_(ids[start:start + 10_000]))).scalars())
+                found.update(
+                    conn.execute(
+                        select(exhibits.c.id).where(exhibits.c.id.in_(ids[start : start + 10_000]))
+                    ).scalars()
+                )
             missing = sorted(wanted - found)
             if missing:
-                raise PermanentError(f"Exhibits {missing[:20]} are not in the source case {request.source_case_id}"
-                                     + (f" (and {len(missing) - 20} more)" if len(missing) > 20 else "") + ".")
+                raise PermanentError(
+                    f"Exhibits {missing[:20]} are not in the source case {request.source_case_id}"
+                    + (f" (and {len(missing) - 20} more)" if len(missing) > 20 else "")
+                    + "."
+                )
             return len(wanted)
-        if conn.execute(select(label_categories.c.id).where(label_categories.c.id == request.label_id)).first() is None:
-            raise PermanentError(f"Label {request.label_id} does not exist in the source case {request.source_case_id}.")
-        count = conn.execute(select(func.count(func.distinct(label_category_labels.c.exhibit_id))).where(
-            label_category_labels.c.label_category_id == request.label_id)).scalar()
+        if (
+            conn.execute(
+                select(label_categories.c.id).where(label_categories.c.id == request.label_id)
+            ).first()
+            is None
+        ):
+            raise PermanentError(
+                f"Label {request.label_id} does not exist in the source case {request.source_case_id}."
+            )
+        count = conn.execute(
+            select(func.count(func.distinct(label_category_labels.c.exhibit_id))).where(
+                label_category_labels.c.label_category_id == request.label_id
+            )
+        ).scalar()
         if not count:
-            raise PermanentError(f"Label {request.label_id} carries no exhibits in the source case {request.source_case_id}.")
+            raise PermanentError(
+                f"Label {request.label_id} carries no exhibits in the source case {request.source_case_id}."
+            )
         return int(count)
 
 
@@ -57,4 +97,6 @@ def _check_tables(engine, role: str, case_id: int) -> None:
         columns = {c["name"] for c in inspector.get_columns(name)}
         lacking = sorted({c.name for c in case_metadata.tables[name].columns} - columns)
         if lacking:
-            raise PermanentError(f"The {role} case {case_id} table {name} lacks columns {lacking}.", case_id=case_id)
+            raise PermanentError(
+                f"The {role} case {case_id} table {name} lacks columns {lacking}.", case_id=case_id
+            )

@@ -39,14 +39,24 @@ def _leak_profiles(store, state: ExportState, results) -> dict[int, tuple[bytes 
 
 
 @dg.multi_asset_check(
-    specs=[dg.AssetCheckSpec(name, asset="export_archive", blocking=True, description=text) for name, text in CHECKS.items()],
+    specs=[
+        dg.AssetCheckSpec(name, asset="export_archive", blocking=True, description=text)
+        for name, text in CHECKS.items()
+    ],
     description="Reads the production back (files, load files, archive) and checks it.",
 )
-def export_quality_checks(context: dg.AssetCheckExecutionContext, object_store: ObjectStoreResource, document_engine: DocumentEngineResource):
+def export_quality_checks(
+    context: dg.AssetCheckExecutionContext,
+    object_store: ObjectStoreResource,
+    document_engine: DocumentEngineResource,
+):
     case_id, export_id = parse_export_key(context.partition_key)
     store = object_store.case(case_id)
     engine = document_engine.engine()
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id), tempfile.TemporaryDirectory(prefix="np-qc-") as tmp:
+    with (
+        log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id),
+        tempfile.TemporaryDirectory(prefix="np-qc-") as tmp,
+    ):
         state = ExportState(store, export_id)
         export, docs = state.manifest.export, state.plan.documents
         root = Path(tmp) / export.safe_name
@@ -71,10 +81,23 @@ def export_quality_checks(context: dg.AssetCheckExecutionContext, object_store: 
             qc.check_loadfiles_parse(root, export, docs),
             qc.check_images(root, export),
             qc.check_archive(root, listed, test_output),
-            qc.check_redactions(root, export, docs, produced, profiles, pages, lambda image: engine.ocr(image, detect_orientation=True), engine.page_texts,
-                                lambda pdf, index: engine.render_page(pdf, index, imaging.DPI, grayscale=True)),
+            qc.check_redactions(
+                root,
+                export,
+                docs,
+                produced,
+                profiles,
+                pages,
+                lambda image: engine.ocr(image, detect_orientation=True),
+                engine.page_texts,
+                lambda pdf, index: engine.render_page(pdf, index, imaging.DPI, grayscale=True),
+            ),
         ]
-    put_json(store, state.paths.qc_json, [{"name": o.name, "passed": o.passed, "details": o.details} for o in outcomes])
+    put_json(
+        store,
+        state.paths.qc_json,
+        [{"name": o.name, "passed": o.passed, "details": o.details} for o in outcomes],
+    )
     for outcome in outcomes:
         yield dg.AssetCheckResult(
             check_name=outcome.name,

@@ -28,7 +28,11 @@ def production_asset(**kwargs: Any):
     from nextpoint_assets.errors import RETRY_POLICY
 
     return dg.asset(
-        partitions_def=exports_partitions, group_name="productions", owners=["team:productions"], retry_policy=RETRY_POLICY, **kwargs
+        partitions_def=exports_partitions,
+        group_name="productions",
+        owners=["team:productions"],
+        retry_policy=RETRY_POLICY,
+        **kwargs,
     )
 
 
@@ -39,8 +43,12 @@ def export_step(context, object_store) -> Iterator[tuple[int, int, CaseStore]]:
     from nextpoint_assets.errors import dagster_errors
 
     case_id, export_id = parse_export_key(context.partition_key)
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id), dagster_errors(context.log):
+    with (
+        log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id),
+        dagster_errors(context.log),
+    ):
         yield case_id, export_id, object_store.case(case_id)
+
 
 _KEY = re.compile(r"^(\d{1,12})-(\d{1,12})$")
 
@@ -58,7 +66,11 @@ def parse_export_key(key: str) -> tuple[int, int]:
 
 
 def put_json(store: CaseStore, key: str, data: Any) -> str:
-    return store.put_bytes(key, json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"), "application/json")
+    return store.put_bytes(
+        key,
+        json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
+        "application/json",
+    )
 
 
 def get_json(store: CaseStore, key: str) -> Any:
@@ -86,7 +98,9 @@ class ExportState:
         """Every volume's result file, read once per state."""
         if self._volume_results is None:
             self._volume_results = {
-                volume: get_json(self.store, self.paths.volume_json(self.plan.volume_documents(volume)[0].volume_label))
+                volume: get_json(
+                    self.store, self.paths.volume_json(self.plan.volume_documents(volume)[0].volume_label)
+                )
                 for volume in self.plan.volumes
             }
         return self._volume_results
@@ -103,7 +117,7 @@ def download_prefix(store: CaseStore, prefix: str, target: Path) -> list[Path]:
     """Copy every object under a relative prefix to target/, keeping the relative layout."""
     written = []
     for relative in store.list(prefix):
-        local = target / relative[len(prefix):]
+        local = target / relative[len(prefix) :]
         store.download(relative, local)
         written.append(local)
     return written

@@ -52,27 +52,38 @@ def export_completion(
         put_json(store, state.paths.summary_json, summary)
         error = None
         if summary["errors"]:
-            error = (f"{len({p['exhibit_id'] for p in summary['errors']})} document(s) could not be produced; "
-                     f"see {store.prefix}{state.paths.base}/error_logs/")
+            error = (
+                f"{len({p['exhibit_id'] for p in summary['errors']})} document(s) could not be produced; "
+                f"see {store.prefix}{state.paths.base}/error_logs/"
+            )
         if state.manifest.export.require_complete and summary["errors"]:
             # The run fails; export_failure_sensor announces EXPORT_FAILED with this message.
             raise PermanentError(f"The production must be complete, but {error}")
         # The same finished production always announces itself with the same event id.
         digest = hashlib.sha256(store.get_bytes(state.paths.volumes_json)).hexdigest()[:16]
         event = make_event(
-            "EXPORT_COMPLETED", case_id, event_id=f"export_completed-{case_id}-{export_id}-{digest}",
-            export_id=export_id, page_count=summary["pages"], archive_keys=keys, error=error,
+            "EXPORT_COMPLETED",
+            case_id,
+            event_id=f"export_completed-{case_id}-{export_id}-{digest}",
+            export_id=export_id,
+            page_count=summary["pages"],
+            archive_keys=keys,
+            error=error,
         )
         event_bus.bus().publish(event)
         api = backend_api.api()
         if api is not None:
-            api.post_export_callback(export_id, export_callback_body(export_id, case_id, "complete", summary["pages"], keys, error))
-        return dg.MaterializeResult(metadata={
-            "pages": summary["pages"],
-            "documents": summary["documents"],
-            "volumes": dg.MetadataValue.json(summary["volumes"]),
-            "bates_range": f"{summary['first_page']} - {summary['last_page']}",
-            "documents_with_errors": len({p["exhibit_id"] for p in summary["errors"]}),
-            "archive_keys": dg.MetadataValue.json(keys),
-            "event_id": event["event_id"],
-        })
+            api.post_export_callback(
+                export_id, export_callback_body(export_id, case_id, "complete", summary["pages"], keys, error)
+            )
+        return dg.MaterializeResult(
+            metadata={
+                "pages": summary["pages"],
+                "documents": summary["documents"],
+                "volumes": dg.MetadataValue.json(summary["volumes"]),
+                "bates_range": f"{summary['first_page']} - {summary['last_page']}",
+                "documents_with_errors": len({p["exhibit_id"] for p in summary["errors"]}),
+                "archive_keys": dg.MetadataValue.json(keys),
+                "event_id": event["event_id"],
+            }
+        )

@@ -55,11 +55,31 @@ def inspect_documents(manifest: ValidatedManifest, store, engine) -> dict[int, P
     wanted = []
     for row in manifest.rows:
         exhibit = manifest.exhibits[row.exhibit_id]
-        if exhibit.native_key and produces_native(row, exhibit, manifest.export.native_inclusion) and not store.exists(exhibit.native_key):
-            manifest.problems.append(Problem("native_not_found", f"the native {exhibit.native_key} is missing; page images produced instead", exhibit.id, row.volume, "warning"))
+        if (
+            exhibit.native_key
+            and produces_native(row, exhibit, manifest.export.native_inclusion)
+            and not store.exists(exhibit.native_key)
+        ):
+            manifest.problems.append(
+                Problem(
+                    "native_not_found",
+                    f"the native {exhibit.native_key} is missing; page images produced instead",
+                    exhibit.id,
+                    row.volume,
+                    "warning",
+                )
+            )
             manifest.exhibits[exhibit.id] = exhibit = replace(exhibit, native_key=None)
         if exhibit.text_key and not store.exists(exhibit.text_key):
-            manifest.problems.append(Problem("text_not_found", f"the extracted text {exhibit.text_key} is missing; text comes from the PDF or OCR", exhibit.id, row.volume, "warning"))
+            manifest.problems.append(
+                Problem(
+                    "text_not_found",
+                    f"the extracted text {exhibit.text_key} is missing; text comes from the PDF or OCR",
+                    exhibit.id,
+                    row.volume,
+                    "warning",
+                )
+            )
             manifest.exhibits[exhibit.id] = exhibit = replace(exhibit, text_key=None)
         if not row.withheld:
             wanted.append(exhibit)
@@ -94,16 +114,27 @@ def export_manifest(
             zip_path = store.download(paths.manifest_zip, Path(tmp) / "manifest.zip")
             tables = read_tables(extract_manifest(zip_path, Path(tmp) / "manifest.sqlite"))
         manifest = validate_manifest(tables, case_id, export_id)
-        event_bus.bus().publish(make_event(
-            "EXPORT_STARTED", case_id, event_id=f"export_started-{case_id}-{export_id}-{context.run_id}",
-            export_id=export_id, page_count=0, archive_keys=[], error=None,
-        ))
+        event_bus.bus().publish(
+            make_event(
+                "EXPORT_STARTED",
+                case_id,
+                event_id=f"export_started-{case_id}-{export_id}-{context.run_id}",
+                export_id=export_id,
+                page_count=0,
+                archive_keys=[],
+                error=None,
+            )
+        )
         infos = inspect_documents(manifest, store, document_engine.engine())
         plan = build_plan(manifest, infos)
         put_json(store, paths.manifest_json, manifest.to_json())
         put_json(store, paths.plan_json, plan.to_json())
         # Every manifest and planning problem, by exhibit; volume steps add their own logs beside it.
-        store.put_bytes(paths.error_log("manifest"), "".join(p.line() + "\n" for p in plan.problems).encode("utf-8"), "text/plain; charset=utf-8")
+        store.put_bytes(
+            paths.error_log("manifest"),
+            "".join(p.line() + "\n" for p in plan.problems).encode("utf-8"),
+            "text/plain; charset=utf-8",
+        )
         errors = [p for p in plan.problems if p.severity == "error"]
         for problem in plan.problems:
             log.warning(problem.line(), extra={"fields": {"exhibit_id": problem.exhibit_id}})
@@ -129,7 +160,9 @@ def _problem_table(problems: list[Problem]) -> str:
         return "No problems."
     lines = ["| exhibit | severity | problem | detail |", "|---|---|---|---|"]
     for p in problems[:200]:
-        lines.append(f"| {p.exhibit_id if p.exhibit_id is not None else ''} | {p.severity} | {p.code} | {p.message.replace('|', '/')} |")
+        lines.append(
+            f"| {p.exhibit_id if p.exhibit_id is not None else ''} | {p.severity} | {p.code} | {p.message.replace('|', '/')} |"
+        )
     if len(problems) > 200:
         lines.append(f"| | | | {len(problems) - 200} more in the error logs |")
     return "\n".join(lines)

@@ -31,19 +31,25 @@ class ArchiveConfig(dg.Config):
     kinds={"csv"},
     description="DAT, OPT, LFP, DII, LOG and CSV load files at the production root ({NAME}/), where their paths resolve.",
 )
-def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+def export_load_files(
+    context: dg.AssetExecutionContext, object_store: ObjectStoreResource
+) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         produced = state.produced()
         with tempfile.TemporaryDirectory(prefix="np-loadfiles-") as tmp:
-            written = loadfiles.write_all(Path(tmp), state.manifest.export, state.plan.documents, produced, state.manifest.exhibits)
+            written = loadfiles.write_all(
+                Path(tmp), state.manifest.export, state.plan.documents, produced, state.manifest.exhibits
+            )
             keys = {}
             for kind, info in written.items():
                 keys[kind] = store.put_file(state.production_prefix + info["path"].name, info["path"])
-        return dg.MaterializeResult(metadata={
-            **{f"{kind}_records": info["records"] for kind, info in written.items()},
-            "keys": dg.MetadataValue.json(keys),
-        })
+        return dg.MaterializeResult(
+            metadata={
+                **{f"{kind}_records": info["records"] for kind, info in written.items()},
+                "keys": dg.MetadataValue.json(keys),
+            }
+        )
 
 
 @production_asset(
@@ -51,7 +57,9 @@ def export_load_files(context: dg.AssetExecutionContext, object_store: ObjectSto
     kinds={"pdf"},
     description="When the manifest asks: one bookmarked PDF per volume, split every 1000 pages, with a cover page.",
 )
-def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: ObjectStoreResource) -> dg.MaterializeResult:
+def export_expansive_pdf(
+    context: dg.AssetExecutionContext, object_store: ObjectStoreResource
+) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         export = state.manifest.export
@@ -61,8 +69,12 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
         plan = state.plan
         labels = [plan.volume_documents(v)[0].volume_label for v in plan.volumes]
         facts = expansive.CoverFacts(
-            export.name, labels, len(plan.documents), plan.page_total,
-            plan.documents[0].begin if plan.documents else "", plan.documents[-1].end if plan.documents else "",
+            export.name,
+            labels,
+            len(plan.documents),
+            plan.page_total,
+            plan.documents[0].begin if plan.documents else "",
+            plan.documents[-1].end if plan.documents else "",
         )
         keys = []
         with tempfile.TemporaryDirectory(prefix="np-expansive-") as tmp:
@@ -70,7 +82,9 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
             for volume, label in zip(plan.volumes, labels, strict=True):
                 docs = plan.volume_documents(volume)
                 download_prefix(store, f"{state.production_prefix}{label}/", root / label)
-                for part in expansive.build(root, export, label, docs, produced, state.manifest.exhibits, facts):
+                for part in expansive.build(
+                    root, export, label, docs, produced, state.manifest.exhibits, facts
+                ):
                     keys.append(store.put_file(state.production_prefix + part.name, part, "application/pdf"))
                     part.unlink()
         return dg.MaterializeResult(metadata={"requested": True, "files": dg.MetadataValue.json(keys)})
@@ -80,10 +94,14 @@ def export_expansive_pdf(context: dg.AssetExecutionContext, object_store: Object
     deps=["export_load_files", "export_expansive_pdf", "export_pii_scan"],
     kinds={"7z"},
     description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json. "
-                "Held while its PII scan awaits approval (export_pii_gate).",
+    "Held while its PII scan awaits approval (export_pii_gate).",
 )
-def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, object_store: ObjectStoreResource,
-                   databases: DatabaseResource) -> dg.MaterializeResult:
+def export_archive(
+    context: dg.AssetExecutionContext,
+    config: ArchiveConfig,
+    object_store: ObjectStoreResource,
+    databases: DatabaseResource,
+) -> dg.MaterializeResult:
     with export_step(context, object_store) as (case_id, export_id, store):
         require_clearance(databases, context.partition_key)
         state = ExportState(store, export_id)
@@ -94,7 +112,12 @@ def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, obj
             for path in [*root.rglob("*"), root]:
                 os.utime(path, (FIXED_MTIME, FIXED_MTIME))
             (Path(tmp) / "out").mkdir()
-            parts = sevenzip.pack(root, Path(tmp) / "out" / export.safe_name, export.split_bytes, min(9, max(0, config.compression_level)))
+            parts = sevenzip.pack(
+                root,
+                Path(tmp) / "out" / export.safe_name,
+                export.split_bytes,
+                min(9, max(0, config.compression_level)),
+            )
             for stale in list(store.list(state.paths.zips)):
                 if Path(stale).name not in {p.name for p in parts}:
                     store.delete(stale)
@@ -102,14 +125,24 @@ def export_archive(context: dg.AssetExecutionContext, config: ArchiveConfig, obj
             for part in parts:
                 key = store.put_file(state.paths.zips + part.name, part, "application/x-7z-compressed")
                 volumes.append({"key": key, "bytes": part.stat().st_size})
-        put_json(store, state.paths.volumes_json, {"export_id": export_id, "name": export.safe_name, "volumes": volumes})
-        return dg.MaterializeResult(metadata={
-            "archive_parts": len(volumes),
-            "archive_bytes": sum(v["bytes"] for v in volumes),
-            "volumes_json": store.key(state.paths.volumes_json),
-            "keys": dg.MetadataValue.json([v["key"] for v in volumes]),
-            "production_folder": dg.MetadataValue.url(object_store.link(case_id, state.production_prefix.rstrip("/"))) if object_store.backend == "local" else "",
-        })
+        put_json(
+            store,
+            state.paths.volumes_json,
+            {"export_id": export_id, "name": export.safe_name, "volumes": volumes},
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "archive_parts": len(volumes),
+                "archive_bytes": sum(v["bytes"] for v in volumes),
+                "volumes_json": store.key(state.paths.volumes_json),
+                "keys": dg.MetadataValue.json([v["key"] for v in volumes]),
+                "production_folder": dg.MetadataValue.url(
+                    object_store.link(case_id, state.production_prefix.rstrip("/"))
+                )
+                if object_store.backend == "local"
+                else "",
+            }
+        )
 
 
 def archive_keys(store, state: ExportState) -> list[str]:

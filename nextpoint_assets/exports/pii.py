@@ -35,32 +35,60 @@ def export_texts(state: ExportState) -> list[ScanText]:
     deps=["export_volumes"],
     kinds={"python"},
     description="Personal data (SSN, card, IBAN, routing number, email, phone, date of birth; names with a NER model) "
-                "in the text the production delivers, per document and page, masked. Code: domain/pii/.",
+    "in the text the production delivers, per document and page, masked. Code: domain/pii/.",
 )
-def export_pii_scan(context: dg.AssetExecutionContext, config: PiiScanConfig, object_store: ObjectStoreResource,
-                    databases: DatabaseResource, event_bus: EventBusResource,
-                    document_engine: DocumentEngineResource) -> dg.MaterializeResult:
+def export_pii_scan(
+    context: dg.AssetExecutionContext,
+    config: PiiScanConfig,
+    object_store: ObjectStoreResource,
+    databases: DatabaseResource,
+    event_bus: EventBusResource,
+    document_engine: DocumentEngineResource,
+) -> dg.MaterializeResult:
     settings = get_settings()
     threshold = config.threshold_or(settings)
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         dbs = databases.databases()
-        outcome = run_scan(subject="export", subject_key=context.partition_key, case_id=case_id, store=store,
-                           texts=export_texts(state), findings_prefix=f"{state.paths.base}/pii/", threshold=threshold,
-                           settings=settings, platform=dbs.platform(), bus=event_bus.bus(),
-                           extra_event={"export_id": export_id})
+        outcome = run_scan(
+            subject="export",
+            subject_key=context.partition_key,
+            case_id=case_id,
+            store=store,
+            texts=export_texts(state),
+            findings_prefix=f"{state.paths.base}/pii/",
+            threshold=threshold,
+            settings=settings,
+            platform=dbs.platform(),
+            bus=event_bus.bus(),
+            extra_event={"export_id": export_id},
+        )
         suggested = {}
-        if outcome.findings and (settings.pii_suggest_redactions if config.suggest_redactions is None
-                                 else config.suggest_redactions):
-            suggested = suggest_redactions(dbs, case_id, store, outcome, threshold, document_engine.engine(),
-                                           hold_types(settings))
-        return dg.MaterializeResult(metadata=scan_metadata(
-            outcome, threshold, suggested_redactions=dg.MetadataValue.json(suggested) if suggested else "not asked"))
+        if outcome.findings and (
+            settings.pii_suggest_redactions
+            if config.suggest_redactions is None
+            else config.suggest_redactions
+        ):
+            suggested = suggest_redactions(
+                dbs, case_id, store, outcome, threshold, document_engine.engine(), hold_types(settings)
+            )
+        return dg.MaterializeResult(
+            metadata=scan_metadata(
+                outcome,
+                threshold,
+                suggested_redactions=dg.MetadataValue.json(suggested) if suggested else "not asked",
+            )
+        )
 
 
-@dg.asset_check(asset=export_pii_scan, blocking=True,
-                description="Holds export_archive and export_completion while findings at or above the threshold "
-                            "await approval, or when the review rejected the production.")
-def export_pii_gate(context: dg.AssetCheckExecutionContext, databases: DatabaseResource) -> dg.AssetCheckResult:
+@dg.asset_check(
+    asset=export_pii_scan,
+    blocking=True,
+    description="Holds export_archive and export_completion while findings at or above the threshold "
+    "await approval, or when the review rejected the production.",
+)
+def export_pii_gate(
+    context: dg.AssetCheckExecutionContext, databases: DatabaseResource
+) -> dg.AssetCheckResult:
     parse_export_key(context.partition_key)
     return gate_result(databases, context.partition_key)

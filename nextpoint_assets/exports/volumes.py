@@ -44,7 +44,9 @@ class VolumeConfig(dg.Config):
     force: bool = False  # redo the volume even if its result matches the plan
 
 
-def _prepare(job_dir: Path, store, state: ExportState, doc, leak_key: bytes = b"") -> tuple[DocJob, list[Problem]]:
+def _prepare(
+    job_dir: Path, store, state: ExportState, doc, leak_key: bytes = b""
+) -> tuple[DocJob, list[Problem]]:
     """Download what one document needs; a vanished input becomes a placeholder, not a crash."""
     exhibit = state.manifest.exhibits[doc.exhibit_id]
     problems: list[Problem] = []
@@ -61,7 +63,15 @@ def _prepare(job_dir: Path, store, state: ExportState, doc, leak_key: bytes = b"
             local[kind] = str(store.download(key, job_dir / f"{doc.exhibit_id}.{kind}"))
         except ObjectNotFound:
             # A missing PDF or native becomes placeholder pages (reported); missing text falls back to OCR.
-            problems.append(Problem("document_not_found", f"{key} is missing", doc.exhibit_id, doc.volume, "warning" if kind == "text" else "error"))
+            problems.append(
+                Problem(
+                    "document_not_found",
+                    f"{key} is missing",
+                    doc.exhibit_id,
+                    doc.volume,
+                    "warning" if kind == "text" else "error",
+                )
+            )
     job = DocJob(
         doc=doc,
         exhibit=exhibit,
@@ -78,11 +88,18 @@ def _prepare(job_dir: Path, store, state: ExportState, doc, leak_key: bytes = b"
 
 def _files_of(outcome: DocOutcome) -> list[str]:
     produced = outcome.produced
-    paths = [p.path for p in produced.pages] + [produced.text_path, produced.fulltext_path, produced.native_path, produced.pdf_path]
+    paths = [p.path for p in produced.pages] + [
+        produced.text_path,
+        produced.fulltext_path,
+        produced.native_path,
+        produced.pdf_path,
+    ]
     return list(dict.fromkeys(p for p in paths if p))
 
 
-def produce_volume(store, engine_resource: DocumentEngineResource, export_id: int, volume: int, workers: int, force: bool) -> dict:
+def produce_volume(
+    store, engine_resource: DocumentEngineResource, export_id: int, volume: int, workers: int, force: bool
+) -> dict:
     state = ExportState(store, export_id)
     docs = state.plan.volume_documents(volume)
     label = docs[0].volume_label
@@ -129,8 +146,12 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
                     finish(doc, worker.run(job), job_dir)
         else:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(workers, mp_context=context, initializer=worker.init,
-                                     initargs=(engine_resource.tessdata_prefix, engine_resource.language)) as pool:
+            with ProcessPoolExecutor(
+                workers,
+                mp_context=context,
+                initializer=worker.init,
+                initargs=(engine_resource.tessdata_prefix, engine_resource.language),
+            ) as pool:
                 pending: dict[Future, tuple] = {}
                 for doc in docs:
                     job_dir = root / str(doc.exhibit_id)
@@ -154,18 +175,44 @@ def produce_volume(store, engine_resource: DocumentEngineResource, export_id: in
         "plan_digest": digest,
         "documents": [outcomes[d.exhibit_id].produced.to_json() for d in docs],
         "leak_key_id": leak_key_id,
-        "leak_profiles": {str(d.exhibit_id): outcomes[d.exhibit_id].leak_profile for d in docs if outcomes[d.exhibit_id].leak_profile is not None},
-        "redacted_pages": {str(d.exhibit_id): sorted({r.page_number for r in state.manifest.redactions.get(d.exhibit_id, []) if r.page_number <= d.pages}) for d in docs if d.redacted},
+        "leak_profiles": {
+            str(d.exhibit_id): outcomes[d.exhibit_id].leak_profile
+            for d in docs
+            if outcomes[d.exhibit_id].leak_profile is not None
+        },
+        "redacted_pages": {
+            str(d.exhibit_id): sorted(
+                {
+                    r.page_number
+                    for r in state.manifest.redactions.get(d.exhibit_id, [])
+                    if r.page_number <= d.pages
+                }
+            )
+            for d in docs
+            if d.redacted
+        },
         "problems": [asdict(p) for p in problems],
         "pages": sum(d.pages for d in docs),
         "seconds": seconds,
     }
-    store.put_bytes(state.paths.error_log(label), "".join(p.line() + "\n" for p in problems).encode("utf-8"), "text/plain; charset=utf-8")
+    store.put_bytes(
+        state.paths.error_log(label),
+        "".join(p.line() + "\n" for p in problems).encode("utf-8"),
+        "text/plain; charset=utf-8",
+    )
     put_json(store, result_key, result)
-    return {"volume": label, "skipped": False, "pages": result["pages"], "problems": len(problems), "seconds": seconds}
+    return {
+        "volume": label,
+        "skipped": False,
+        "pages": result["pages"],
+        "problems": len(problems),
+        "seconds": seconds,
+    }
 
 
-@dg.op(ins={"start": dg.In(dg.Nothing)}, out=dg.DynamicOut(int), description="One output per volume of the plan.")
+@dg.op(
+    ins={"start": dg.In(dg.Nothing)}, out=dg.DynamicOut(int), description="One output per volume of the plan."
+)
 def export_volume_fanout(context: dg.OpExecutionContext, object_store: ObjectStoreResource):
     # Before the volumes claim pool slots: free those that dead runs hold (docs/operations.md, "Recover").
     release_dead_slot_holders(context.instance, context.dagster_run, ["export_volumes"], context.log)
@@ -186,8 +233,13 @@ def export_volume(
     record_this_machine(context.instance, context.dagster_run)  # a re-execution may not pass the fan-out
     case_id, export_id = parse_export_key(context.partition_key)
     summary: dict = {"volume": volume, "skipped": True}
-    with log_context(case_id=case_id, export_id=export_id, run_id=context.run_id, job=f"volume {volume}"), dagster_errors(context.log):
-        summary = produce_volume(object_store.case(case_id), document_engine, export_id, volume, config.workers, config.force)
+    with (
+        log_context(case_id=case_id, export_id=export_id, run_id=context.run_id, job=f"volume {volume}"),
+        dagster_errors(context.log),
+    ):
+        summary = produce_volume(
+            object_store.case(case_id), document_engine, export_id, volume, config.workers, config.force
+        )
         context.log.info(f"volume {summary['volume']}: {summary}")
     return summary
 
@@ -195,7 +247,13 @@ def export_volume(
 @dg.op(description="Every volume is produced.")
 def export_volumes_done(context: dg.OpExecutionContext, summaries: list[dict]) -> dict:
     pages = sum(s.get("pages", 0) for s in summaries)
-    context.add_output_metadata({"volumes": len(summaries), "pages_produced_now": pages, "summaries": dg.MetadataValue.json(summaries)})
+    context.add_output_metadata(
+        {
+            "volumes": len(summaries),
+            "pages_produced_now": pages,
+            "summaries": dg.MetadataValue.json(summaries),
+        }
+    )
     return {"volumes": len(summaries)}
 
 

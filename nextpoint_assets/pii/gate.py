@@ -15,7 +15,15 @@ def clearance(platform: Engine, partition_key: str) -> tuple[bool, str, dict | N
     if scan is None:
         return False, "No PII scan is recorded for this work; materialize its scan first.", None
     ok = cleared(scan["status"])
-    return ok, ("cleared" if ok else hold_message(scan["status"], scan["findings"], scan["scan_id"], scan["deadline"])), scan
+    return (
+        ok,
+        (
+            "cleared"
+            if ok
+            else hold_message(scan["status"], scan["findings"], scan["scan_id"], scan["deadline"])
+        ),
+        scan,
+    )
 
 
 def require_clearance(databases: DatabaseResource, partition_key: str) -> None:
@@ -31,10 +39,16 @@ def gate_result(databases: DatabaseResource, partition_key: str) -> dg.AssetChec
     ok, why, scan = clearance(databases.databases().platform(), partition_key)
     metadata = {}
     if scan is not None:
-        metadata = {"scan_id": scan["scan_id"], "status": scan["status"], "findings": scan["findings"],
-                    "counts": dg.MetadataValue.json(scan["counts"])}
+        metadata = {
+            "scan_id": scan["scan_id"],
+            "status": scan["status"],
+            "findings": scan["findings"],
+            "counts": dg.MetadataValue.json(scan["counts"]),
+        }
         if scan["status"] == AWAITING and scan["deadline"]:
             metadata["deadline"] = str(scan["deadline"])
         if scan.get("decided_by"):
             metadata["decided_by"] = scan["decided_by"]
-    return dg.AssetCheckResult(passed=ok, severity=dg.AssetCheckSeverity.ERROR, description=why, metadata=metadata)
+    return dg.AssetCheckResult(
+        passed=ok, severity=dg.AssetCheckSeverity.ERROR, description=why, metadata=metadata
+    )

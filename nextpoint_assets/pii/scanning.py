@@ -60,7 +60,9 @@ class ScanOutcome:
 
 class PiiScanConfig(dg.Config):
     threshold: float | None = None  # findings scoring at least this count; default NP_PII_THRESHOLD (0.5)
-    suggest_redactions: bool | None = None  # write findings as redaction annotations; default NP_PII_SUGGEST_REDACTIONS
+    suggest_redactions: bool | None = (
+        None  # write findings as redaction annotations; default NP_PII_SUGGEST_REDACTIONS
+    )
 
     def threshold_or(self, settings) -> float:
         return settings.pii_threshold if self.threshold is None else self.threshold
@@ -70,10 +72,17 @@ def scan_metadata(outcome: ScanOutcome, threshold: float, **extra: Any) -> dict[
     """The scan asset's materialization metadata (export and exchange alike)."""
     row = outcome.row
     return {
-        "scan_id": row["scan_id"], "status": row["status"], "findings": outcome.findings, "threshold": threshold,
-        "counts": dg.MetadataValue.json(row["counts"]), "documents": row["documents"], "pages": row["pages"],
+        "scan_id": row["scan_id"],
+        "status": row["status"],
+        "findings": outcome.findings,
+        "threshold": threshold,
+        "counts": dg.MetadataValue.json(row["counts"]),
+        "documents": row["documents"],
+        "pages": row["pages"],
         "unscanned": dg.MetadataValue.md("\n".join(f"- {u}" for u in outcome.unscanned[:200]) or "none"),
-        "report_key": outcome.report_key, "deadline": str(row["deadline"] or ""), **extra,
+        "report_key": outcome.report_key,
+        "deadline": str(row["deadline"] or ""),
+        **extra,
     }
 
 
@@ -92,7 +101,9 @@ def hold_types(settings) -> set[str]:
 
 
 def scanner_for(settings, store) -> Scanner:
-    types = tuple(t.strip() for t in settings.pii_types.split(",") if t.strip()) or tuple(t for t in TYPES if t != PERSON)
+    types = tuple(t.strip() for t in settings.pii_types.split(",") if t.strip()) or tuple(
+        t for t in TYPES if t != PERSON
+    )
     ner = load_ner() if PERSON in types else None
     return Scanner(types=types, allowlist=allowlist(store), ner=ner)
 
@@ -113,18 +124,31 @@ def _read_one(store, doc: ScanText) -> tuple[ScanText, str | None, str | None]:
         return doc, None, exc.user_message
 
 
-def _read(store, texts: Iterable[ScanText], threads: int = 8,
-          chunk: int = 64) -> Iterator[tuple[ScanText, str | None, str | None]]:
+def _read(
+    store, texts: Iterable[ScanText], threads: int = 8, chunk: int = 64
+) -> Iterator[tuple[ScanText, str | None, str | None]]:
     """Every document's text, in order; fetched a few at a time (object store reads wait on the network),
     a chunk at a time (a case's texts need not all be in memory at once)."""
     items = list(texts)
     with ThreadPoolExecutor(threads) as pool:
         for start in range(0, len(items), chunk):
-            yield from pool.map(lambda doc: _read_one(store, doc), items[start:start + chunk])
+            yield from pool.map(lambda doc: _read_one(store, doc), items[start : start + chunk])
 
 
-def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iterable[ScanText], findings_prefix: str,
-             threshold: float, settings, platform, bus, extra_event: dict[str, Any]) -> ScanOutcome:
+def run_scan(
+    *,
+    subject: str,
+    subject_key: str,
+    case_id: int,
+    store,
+    texts: Iterable[ScanText],
+    findings_prefix: str,
+    threshold: float,
+    settings,
+    platform,
+    bus,
+    extra_event: dict[str, Any],
+) -> ScanOutcome:
     """Scan `texts` (relative keys in `store`, the case whose documents they are) and record the scan.
 
     `findings_prefix` is where this work keeps its PII files (e.g. exports/export_7/pii/)."""
@@ -138,8 +162,19 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
         if text is None:
             unscanned.append(f"{doc.label} (document {doc.document_id}): {problem}")
             digests.append(f"unscanned:{doc.document_id}:{problem}")
-            lines.append({"type": UNSCANNED, "document": doc.label, "document_id": doc.document_id, "page": 0,
-                          "start": 0, "end": 0, "masked": "", "snippet": problem, "score": 1.0})
+            lines.append(
+                {
+                    "type": UNSCANNED,
+                    "document": doc.label,
+                    "document_id": doc.document_id,
+                    "page": 0,
+                    "start": 0,
+                    "end": 0,
+                    "masked": "",
+                    "snippet": problem,
+                    "score": 1.0,
+                }
+            )
             continue
         digests.append(f"{doc.document_id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
         text_keys[doc.document_id] = doc.text_key
@@ -147,35 +182,74 @@ def run_scan(*, subject: str, subject_key: str, case_id: int, store, texts: Iter
         hidden = {page: normalize(t) for page, t in (doc.redacted() if doc.redacted else {}).items()}
         page_texts = text.split("\f") if hidden else []
         for finding in scanner.scan_document(doc.document_id, text):
-            if finding.page in hidden and normalize(page_texts[finding.page - 1][finding.start:finding.end]) in hidden[finding.page]:
+            if (
+                finding.page in hidden
+                and normalize(page_texts[finding.page - 1][finding.start : finding.end])
+                in hidden[finding.page]
+            ):
                 continue  # under a redaction that is burned in: it does not leave
-            lines.append({**finding.as_dict(), "document": doc.label, "text_key": doc.text_key})  # a text file, or the PDF read
+            lines.append(
+                {**finding.as_dict(), "document": doc.label, "text_key": doc.text_key}
+            )  # a text file, or the PDF read
     holds = hold_types(settings)
     found = [line for line in lines if line["score"] >= threshold]
     flagged = [line for line in found if line["type"] in holds]
-    scan = scan_id(subject_key, threshold, [*digests, *(f"allow:{v}" for v in scanner.allowed),
-                                            *(f"hold:{t}" for t in sorted(holds))])
+    scan = scan_id(
+        subject_key,
+        threshold,
+        [*digests, *(f"allow:{v}" for v in scanner.allowed), *(f"hold:{t}" for t in sorted(holds))],
+    )
     findings_key = f"{findings_prefix}{scan}/findings.jsonl"
-    store.put_bytes(findings_key, "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines).encode("utf-8"),
-                    "application/x-ndjson")
+    store.put_bytes(
+        findings_key,
+        "".join(json.dumps(line, sort_keys=True) + "\n" for line in lines).encode("utf-8"),
+        "application/x-ndjson",
+    )
     report_key = f"{findings_prefix}{scan}/findings.csv"
     store.put_bytes(report_key, report_csv(lines), "text/csv; charset=utf-8")
     type_counts = dict(sorted(Counter(line["type"] for line in found).items()))
-    row = record_scan(platform, {
-        "scan_id": scan, "subject": subject, "subject_key": subject_key, "case_id": case_id,
-        "status": status_of(len(flagged)), "threshold": threshold, "findings": len(flagged), "counts": type_counts,
-        "documents": documents, "pages": pages, "findings_key": store.key(findings_key)}, settings.pii_approval_hours)
-    log.info(f"PII scan {scan}: {len(found)} finding(s) at or above {threshold}, {len(flagged)} holding the work, "
-             f"in {documents} document(s), "
-             f"{pages} page(s); {row['status']}", extra={"fields": {"scan_id": scan, "subject_key": subject_key}})
+    row = record_scan(
+        platform,
+        {
+            "scan_id": scan,
+            "subject": subject,
+            "subject_key": subject_key,
+            "case_id": case_id,
+            "status": status_of(len(flagged)),
+            "threshold": threshold,
+            "findings": len(flagged),
+            "counts": type_counts,
+            "documents": documents,
+            "pages": pages,
+            "findings_key": store.key(findings_key),
+        },
+        settings.pii_approval_hours,
+    )
+    log.info(
+        f"PII scan {scan}: {len(found)} finding(s) at or above {threshold}, {len(flagged)} holding the work, "
+        f"in {documents} document(s), "
+        f"{pages} page(s); {row['status']}",
+        extra={"fields": {"scan_id": scan, "subject_key": subject_key}},
+    )
     event = None
     if row["decision"] is None:  # a re-run of a decided scan has nothing new to say
         event = make_event(
-            "PII_SCAN_COMPLETED", case_id, event_id=f"pii_scan_completed-{scan}", scan_id=scan, subject=subject,
-            status=row["status"], findings=len(flagged), counts=type_counts, holding_types=sorted(holds),
-            documents=documents, pages=pages,
-            unscanned=len(unscanned), report_key=store.key(report_key),
-            deadline=row["deadline"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["deadline"] else None, **extra_event)
+            "PII_SCAN_COMPLETED",
+            case_id,
+            event_id=f"pii_scan_completed-{scan}",
+            scan_id=scan,
+            subject=subject,
+            status=row["status"],
+            findings=len(flagged),
+            counts=type_counts,
+            holding_types=sorted(holds),
+            documents=documents,
+            pages=pages,
+            unscanned=len(unscanned),
+            report_key=store.key(report_key),
+            deadline=row["deadline"].strftime("%Y-%m-%dT%H:%M:%SZ") if row["deadline"] else None,
+            **extra_event,
+        )
         bus.publish(event)
     return ScanOutcome(row, len(flagged), unscanned, store.key(report_key), event, text_keys, lines)
 

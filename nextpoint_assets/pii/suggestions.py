@@ -34,18 +34,24 @@ def _pdf_keys(engine, exhibit_ids: list[int]) -> dict[int, str]:
             rows = conn.execute(
                 select(exhibits.c.id, document_variants.c.object_key)
                 .join(document_variants, document_variants.c.document_id == exhibits.c.document_id)
-                .where(exhibits.c.id.in_(exhibit_ids[start:start + 5_000]), document_variants.c.kind == "pdf")).mappings()
+                .where(
+                    exhibits.c.id.in_(exhibit_ids[start : start + 5_000]), document_variants.c.kind == "pdf"
+                )
+            ).mappings()
             keys.update({row["id"]: row["object_key"] for row in rows})
     return keys
 
 
-def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold: float, document_engine,
-                       types: set[str]) -> dict[str, Any]:
+def suggest_redactions(
+    dbs, case_id: int, store, outcome: ScanOutcome, threshold: float, document_engine, types: set[str]
+) -> dict[str, Any]:
     """Write the outcome's findings of `types` (those that hold the work) as redaction annotations;
     counts of what was written and skipped."""
     from domain.keys import relative_to_case
 
-    lines = [f for f in outcome.lines if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED]
+    lines = [
+        f for f in outcome.lines if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED
+    ]
     engine = dbs.case_writer(case_id)
     by_exhibit: dict[int, list[dict[str, Any]]] = {}
     for line in lines:
@@ -70,7 +76,7 @@ def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold
             pages = text.split("\f")
             for line in found:
                 page = int(line["page"])
-                value = pages[page - 1][line["start"]:line["end"]] if 0 < page <= len(pages) else ""
+                value = pages[page - 1][line["start"] : line["end"]] if 0 < page <= len(pages) else ""
                 boxes = document_engine.find_text(pdf, page - 1, value) if value.strip() else []
                 if not boxes:
                     not_placed += 1
@@ -85,12 +91,25 @@ def suggest_redactions(dbs, case_id: int, store, outcome: ScanOutcome, threshold
 
 def _annotate(engine, exhibit_id: int, page: int, box: tuple[float, float, float, float]) -> bool:
     rect = json.dumps([round(v, 2) for v in box])
-    where = and_(annotations.c.exhibit_id == exhibit_id, annotations.c.page_number == page,
-                 annotations.c.annotation_type == "redaction", annotations.c.rect == rect, annotations.c.content == LABEL)
+    where = and_(
+        annotations.c.exhibit_id == exhibit_id,
+        annotations.c.page_number == page,
+        annotations.c.annotation_type == "redaction",
+        annotations.c.rect == rect,
+        annotations.c.content == LABEL,
+    )
     with engine.begin() as conn:
         if conn.execute(select(annotations.c.id).where(where)).first() is not None:
             return False
-        conn.execute(insert(annotations).values(exhibit_id=exhibit_id, page_number=page, annotation_type="redaction",
-                                                rect=rect, content=LABEL, user_id=None,
-                                                created_at=datetime.now(UTC).replace(tzinfo=None)))
+        conn.execute(
+            insert(annotations).values(
+                exhibit_id=exhibit_id,
+                page_number=page,
+                annotation_type="redaction",
+                rect=rect,
+                content=LABEL,
+                user_id=None,
+                created_at=datetime.now(UTC).replace(tzinfo=None),
+            )
+        )
     return True

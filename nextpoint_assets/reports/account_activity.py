@@ -33,8 +33,14 @@ log = get_logger("reports.account_activity")
 
 months = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 
-SPEC = ReportSpec("user_activity", "Account user activity", user_activity.SPEC.description, "cases",
-                  user_activity.SPEC.columns, lambda ctx: user_activity.fan_out(ctx, ctx.params.case_ids))
+SPEC = ReportSpec(
+    "user_activity",
+    "Account user activity",
+    user_activity.SPEC.description,
+    "cases",
+    user_activity.SPEC.columns,
+    lambda ctx: user_activity.fan_out(ctx, ctx.params.case_ids),
+)
 
 
 class AccountActivityConfig(dg.Config):
@@ -46,9 +52,12 @@ class AccountActivityConfig(dg.Config):
 
 def _accounts(dbs, wanted: list[int]) -> list[tuple[int, str, list[int]]]:
     with dbs.core_reader().connect() as core:
-        q = (select(accounts.c.id, accounts.c.name, npcases.c.id)
-             .join(npcases, npcases.c.account_id == accounts.c.id)
-             .where(npcases.c.status != "deleted").order_by(accounts.c.id, npcases.c.id))
+        q = (
+            select(accounts.c.id, accounts.c.name, npcases.c.id)
+            .join(npcases, npcases.c.account_id == accounts.c.id)
+            .where(npcases.c.status != "deleted")
+            .order_by(accounts.c.id, npcases.c.id)
+        )
         if wanted:
             q = q.where(accounts.c.id.in_(wanted))
         grouped: dict[int, tuple[str, list[int]]] = {}
@@ -66,7 +75,7 @@ def _accounts(dbs, wanted: list[int]) -> list[tuple[int, str, list[int]]]:
     retry_policy=RETRY_POLICY,
     output_required=False,
     description="Per account and month: every user's activity in every case of the account (core database "
-                "plus each case database). Code: nextpoint_assets/reports/account_activity.py.",
+    "plus each case database). Code: nextpoint_assets/reports/account_activity.py.",
 )
 def account_user_activity_report(
     context: dg.AssetExecutionContext,
@@ -93,7 +102,9 @@ def account_user_activity_report(
                     with tempfile.TemporaryDirectory(prefix="np-report-ctx-") as tmp:
                         ctx = make_context(None, params, dbs, sinks.store, Path(tmp))
                         try:
-                            outcome, preview, header = run_report(SPEC, ctx, fmt, key, scope, sinks, list(config.email), None)
+                            outcome, preview, header = run_report(
+                                SPEC, ctx, fmt, key, scope, sinks, list(config.email), None
+                            )
                         except Exception as exc:
                             raise classify(exc) from exc
                 except RetryableError:
@@ -103,15 +114,27 @@ def account_user_activity_report(
                     report_failed(SPEC, scope, user_message(exc), sinks, list(config.email), None)
                     continue
                 yield dg.AssetMaterialization(
-                    asset_key=context.asset_key, partition=month,
-                    metadata={"account_id": account_id, "account": name, "cases": len(case_ids),
-                              "row_count": outcome.rows, "object_key": key, "link": dg.MetadataValue.url(outcome.link),
-                              "failed_cases": dg.MetadataValue.json({str(k): v for k, v in ctx.failed_cases.items()}),
-                              "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none")},
+                    asset_key=context.asset_key,
+                    partition=month,
+                    metadata={
+                        "account_id": account_id,
+                        "account": name,
+                        "cases": len(case_ids),
+                        "row_count": outcome.rows,
+                        "object_key": key,
+                        "link": dg.MetadataValue.url(outcome.link),
+                        "failed_cases": dg.MetadataValue.json(
+                            {str(k): v for k, v in ctx.failed_cases.items()}
+                        ),
+                        "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
+                    },
                 )
     if failures:
-        raise dg.Failure(description="The account activity report failed for "
-                         + "; ".join(f"{k}: {v}" for k, v in sorted(failures.items())), allow_retries=False)
+        raise dg.Failure(
+            description="The account activity report failed for "
+            + "; ".join(f"{k}: {v}" for k, v in sorted(failures.items())),
+            allow_retries=False,
+        )
 
 
 def _last_day(end) -> str:

@@ -62,10 +62,21 @@ class ReportConfig(ReportRequest):
 
 
 def parameters(report_type: str, config: ReportRequest) -> ReportParameters:
-    values = {"from": config.date_from, "to": config.date_to, "case_ids": config.case_ids, "columns": config.columns,
-              "actions": config.actions, "user_ids": config.user_ids, "relevancy": config.relevancy,
-              "overlay_key": config.overlay_key, "match_by": config.match_by, "dry_run": config.dry_run}
-    return parse_parameters(report_type, {k: v for k, v in values.items() if v not in (None, [], False, "auto")})
+    values = {
+        "from": config.date_from,
+        "to": config.date_to,
+        "case_ids": config.case_ids,
+        "columns": config.columns,
+        "actions": config.actions,
+        "user_ids": config.user_ids,
+        "relevancy": config.relevancy,
+        "overlay_key": config.overlay_key,
+        "match_by": config.match_by,
+        "dry_run": config.dry_run,
+    }
+    return parse_parameters(
+        report_type, {k: v for k, v in values.items() if v not in (None, [], False, "auto")}
+    )
 
 
 def _request_name(event_id: str | None) -> str | None:
@@ -82,7 +93,11 @@ def _preview_markdown(header: list[str], rows: list[list]) -> str:
 
 def _outcome_event(spec: ReportSpec, case_id: int, config: ReportRequest, run_id: str, status: str) -> dict:
     name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
-    return {"case_id": case_id, "event_id": f"report_{status}-{case_id}-{name}", "request_event_id": config.event_id}
+    return {
+        "case_id": case_id,
+        "event_id": f"report_{status}-{case_id}-{name}",
+        "request_event_id": config.event_id,
+    }
 
 
 def _is_active(dbs, case_id: int) -> bool:
@@ -105,15 +120,24 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequest, ca
     fmt = check_format(config.format)
     params = parameters(spec.report_type, config)
     if not dbs.case_exists(case_id):
-        raise PermanentError(f"The database {dbs.case_db_name(case_id)} does not exist: case {case_id} is not a known case.")
+        raise PermanentError(
+            f"The database {dbs.case_db_name(case_id)} does not exist: case {case_id} is not a known case."
+        )
     relative = report_key(spec.report_type, fmt, _request_name(config.event_id))
     full_key = f"case_{case_id}/{relative}"
     with tempfile.TemporaryDirectory(prefix="np-report-ctx-") as tmp:
         ctx = make_context(case_id, params, dbs, sinks.store, Path(tmp))
         try:
             outcome, preview, header = run_report(
-                spec, ctx, fmt, full_key, _scope(dbs, case_id), sinks, list(config.email),
-                _outcome_event(spec, case_id, config, context.run_id, "completed"))
+                spec,
+                ctx,
+                fmt,
+                full_key,
+                _scope(dbs, case_id),
+                sinks,
+                list(config.email),
+                _outcome_event(spec, case_id, config, context.run_id, "completed"),
+            )
         except Exception as exc:
             raise classify(exc) from exc
     log.info(f"{spec.report_type} report written: {outcome.rows} rows")
@@ -136,13 +160,18 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequest, ca
             "preview": dg.MetadataValue.md(_preview_markdown(header, preview)),
             "request_event_id": config.event_id or "",
             "emailed_to": ", ".join(config.email),
-            **({"failed_cases": dg.MetadataValue.json({str(k): v for k, v in ctx.failed_cases.items()})}
-               if ctx.failed_cases else {}),
+            **(
+                {"failed_cases": dg.MetadataValue.json({str(k): v for k, v in ctx.failed_cases.items()})}
+                if ctx.failed_cases
+                else {}
+            ),
         },
     )
 
 
-def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | None = None) -> dg.AssetsDefinition:
+def report_asset(
+    spec: ReportSpec, name: str | None = None, kinds: set[str] | None = None
+) -> dg.AssetsDefinition:
     @dg.asset(
         name=name or f"{spec.report_type}_report",
         partitions_def=cases_partitions,
@@ -169,7 +198,9 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
         keys = context.partition_keys
         requests = list(config.requests) or [config]
         if config.requests and len(keys) != 1:
-            raise dg.Failure("Report requests name one case: run them for exactly one partition.", allow_retries=False)
+            raise dg.Failure(
+                "Report requests name one case: run them for exactly one partition.", allow_retries=False
+            )
         alone = len(keys) == 1 and len(requests) == 1
         failures: dict[str, str] = {}
         for partition_key in keys:
@@ -179,8 +210,12 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
                 continue
             for request in requests:
                 label = partition_key if not config.requests else str(request.event_id)
-                with log_context(case_id=case_id, run_id=context.run_id, report_type=spec.report_type,
-                                 request_event_id=request.event_id):
+                with log_context(
+                    case_id=case_id,
+                    run_id=context.run_id,
+                    report_type=spec.report_type,
+                    request_event_id=request.event_id,
+                ):
                     try:
                         yield materialize_case_report(context, spec, request, case_id, dbs, sinks)
                     except RetryableError as exc:
@@ -189,24 +224,42 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
                         # Others in the run are done: a retry would make and deliver them twice.
                         failures[label] = "a service was briefly unavailable; ask for this report again"
                         if config.requests:
-                            report_failed(spec, _scope(dbs, case_id), f"{user_message(exc)} Ask for the report again.",
-                                          sinks, list(request.email),
-                                          _outcome_event(spec, case_id, request, context.run_id, "failed"))
+                            report_failed(
+                                spec,
+                                _scope(dbs, case_id),
+                                f"{user_message(exc)} Ask for the report again.",
+                                sinks,
+                                list(request.email),
+                                _outcome_event(spec, case_id, request, context.run_id, "failed"),
+                            )
                     except Exception as exc:
                         if not isinstance(exc, PlatformError) and not config.requests:
                             raise
                         # One request of a batch that breaks is announced; the others go on.
-                        log.error(f"{spec.report_type} report failed: {exc}", exc_info=not isinstance(exc, PlatformError))
+                        log.error(
+                            f"{spec.report_type} report failed: {exc}",
+                            exc_info=not isinstance(exc, PlatformError),
+                        )
                         failures[label] = user_message(exc)
-                        report_failed(spec, _scope(dbs, case_id), user_message(exc), sinks, list(request.email),
-                                      _outcome_event(spec, case_id, request, context.run_id, "failed"))
+                        report_failed(
+                            spec,
+                            _scope(dbs, case_id),
+                            user_message(exc),
+                            sinks,
+                            list(request.email),
+                            _outcome_event(spec, case_id, request, context.run_id, "failed"),
+                        )
         if failures:
             what = "request(s)" if config.requests else "case(s)"
             summary = "; ".join(f"{what[:-3]} {k}: {v}" for k, v in sorted(failures.items()))
             raise dg.Failure(
                 description=f"The {spec.title.lower()} report failed for {len(failures)} of "
-                            f"{len(keys) * len(requests)} {what}: {summary}"[:4000],
-                metadata={"failed_cases" if not config.requests else "failed_requests": dg.MetadataValue.json(failures)},
+                f"{len(keys) * len(requests)} {what}: {summary}"[:4000],
+                metadata={
+                    "failed_cases" if not config.requests else "failed_requests": dg.MetadataValue.json(
+                        failures
+                    )
+                },
                 allow_retries=False,
             )
 
@@ -214,6 +267,8 @@ def report_asset(spec: ReportSpec, name: str | None = None, kinds: set[str] | No
 
 
 REPORT_ASSETS = {
-    report_type: report_asset(spec, kinds={"csv", "xlsx", "sqlite"} if report_type != "coding_overlay" else {"csv", "xlsx", "dat"})
+    report_type: report_asset(
+        spec, kinds={"csv", "xlsx", "sqlite"} if report_type != "coding_overlay" else {"csv", "xlsx", "dat"}
+    )
     for report_type, spec in REPORTS.items()
 }

@@ -37,8 +37,13 @@ class Sinks:
 
 def sinks_from(object_store, mailer, event_bus, report_settings) -> Sinks:
     """Sinks from the Dagster resources (ObjectStoreResource, MailerResource, ...)."""
-    return Sinks(object_store.store(), mailer.mailer(), event_bus.bus(), object_store.presign_seconds,
-                 report_settings.attach_limit_bytes)
+    return Sinks(
+        object_store.store(),
+        mailer.mailer(),
+        event_bus.bus(),
+        object_store.presign_seconds,
+        report_settings.attach_limit_bytes,
+    )
 
 
 def overlay_relative(case_id: int, key: str) -> str:
@@ -49,7 +54,9 @@ def overlay_relative(case_id: int, key: str) -> str:
     return relative_to_case(case_id, key) if key.startswith("case_") else clean_relative_key(key)
 
 
-def make_context(case_id: int | None, params: ReportParameters, databases, store, scratch: Path) -> ReportContext:
+def make_context(
+    case_id: int | None, params: ReportParameters, databases, store, scratch: Path
+) -> ReportContext:
     """A ReportContext over the platform's databases and object store."""
 
     @contextlib.contextmanager
@@ -73,9 +80,14 @@ def make_context(case_id: int | None, params: ReportParameters, databases, store
             return readable(full)
         return store.download(full, scratch / "overlay" / Path(relative).name)
 
-    return ReportContext(case_id=case_id, params=params, case_connection=case_connection,
-                         core_connection=core_connection, case_writer=databases.case_writer,
-                         fetch_object=fetch_object)
+    return ReportContext(
+        case_id=case_id,
+        params=params,
+        case_connection=case_connection,
+        core_connection=core_connection,
+        case_writer=databases.case_writer,
+        fetch_object=fetch_object,
+    )
 
 
 def write_file(spec: ReportSpec, ctx: ReportContext, fmt: str, path: Path, rows_per_sheet: int | None = None):
@@ -86,16 +98,24 @@ def write_file(spec: ReportSpec, ctx: ReportContext, fmt: str, path: Path, rows_
         summary = write_csv(path, header, spec.rows(ctx), kinds=[c.kind for c in columns])
     else:
         extra = {"rows_per_sheet": rows_per_sheet} if rows_per_sheet else {}
-        summary = write_xlsx(path, header, spec.rows(ctx), [c.kind for c in columns], sheet_title=spec.title[:31], **extra)
+        summary = write_xlsx(
+            path, header, spec.rows(ctx), [c.kind for c in columns], sheet_title=spec.title[:31], **extra
+        )
         if summary.sheets > 1:
-            ctx.notes.append(f"The report has more rows than one Excel sheet holds: it goes on over {summary.sheets} "
-                             "sheets, each with the header row.")
+            ctx.notes.append(
+                f"The report has more rows than one Excel sheet holds: it goes on over {summary.sheets} "
+                "sheets, each with the header row."
+            )
         if summary.truncated_cells:
-            ctx.notes.append(f"{summary.truncated_cells} cell(s) were longer than Excel's 32,767 characters and are "
-                             "cut in the workbook; ask for CSV to get them whole.")
+            ctx.notes.append(
+                f"{summary.truncated_cells} cell(s) were longer than Excel's 32,767 characters and are "
+                "cut in the workbook; ask for CSV to get them whole."
+            )
         if summary.escaped_cells:
-            ctx.notes.append(f"{summary.escaped_cells} cell(s) hold control characters Excel cannot show; they are "
-                             "written as _xHHHH_ escapes. Ask for CSV to get them exactly.")
+            ctx.notes.append(
+                f"{summary.escaped_cells} cell(s) hold control characters Excel cannot show; they are "
+                "written as _xHHHH_ escapes. Ask for CSV to get them exactly."
+            )
     rows = ctx.summary.get("data_rows", summary.rows)
     return rows, summary.preview, header
 
@@ -112,7 +132,9 @@ def run_report(
 ) -> tuple[Outcome, list[list[Any]], list[str]]:
     """Make, store and deliver one report. `event` names the outcome event (event_id, case_id ...)."""
     scratch_root = getattr(sinks.store, "scratch_dir", None)
-    with tempfile.TemporaryDirectory(prefix="np-report-", dir=scratch_root() if scratch_root else None) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="np-report-", dir=scratch_root() if scratch_root else None
+    ) as tmp:
         path = Path(tmp) / f"report.{fmt}"
         rows, preview, header = write_file(spec, ctx, fmt, path)
         size = path.stat().st_size
@@ -120,26 +142,60 @@ def run_report(
         data = path.read_bytes() if attach else None
         sinks.store.move_file(full_key, path, CONTENT_TYPES[fmt])
     link = sinks.store.link(full_key, sinks.presign_seconds)
-    outcome = Outcome(spec.title, scope, full_key, link, fmt, rows, size, ctx.params.window_text(), list(ctx.notes),
-                      ctx.summary.get("email_body", ""), dict(ctx.summary))
+    outcome = Outcome(
+        spec.title,
+        scope,
+        full_key,
+        link,
+        fmt,
+        rows,
+        size,
+        ctx.params.window_text(),
+        list(ctx.notes),
+        ctx.summary.get("email_body", ""),
+        dict(ctx.summary),
+    )
     if emails:
         subject, body = email(outcome, attach)
         name = f"{spec.report_type}.{fmt}"
-        sinks.mailer.send(emails, subject, body, [(name, data, CONTENT_TYPES[fmt].split(";")[0])] if attach else None)
+        sinks.mailer.send(
+            emails, subject, body, [(name, data, CONTENT_TYPES[fmt].split(";")[0])] if attach else None
+        )
     if event is not None:
         extra = {"failed_case_ids": sorted(ctx.failed_cases)} if ctx.failed_cases else {}
-        sinks.bus.publish(make_event("REPORT_COMPLETED", event["case_id"], event_id=event["event_id"],
-                                     report_type=spec.report_type, object_key=full_key, row_count=rows,
-                                     format=fmt, request_event_id=event.get("request_event_id"), **extra))
+        sinks.bus.publish(
+            make_event(
+                "REPORT_COMPLETED",
+                event["case_id"],
+                event_id=event["event_id"],
+                report_type=spec.report_type,
+                object_key=full_key,
+                row_count=rows,
+                format=fmt,
+                request_event_id=event.get("request_event_id"),
+                **extra,
+            )
+        )
     return outcome, preview, header
 
 
-def report_failed(spec: ReportSpec, scope: str, message: str, sinks: Sinks, emails: list[str], event: dict | None) -> None:
+def report_failed(
+    spec: ReportSpec, scope: str, message: str, sinks: Sinks, emails: list[str], event: dict | None
+) -> None:
     """Tell the requester: a REPORT_FAILED event and, when asked for by email, a failure email."""
     if event is not None:
-        sinks.bus.publish(make_event("REPORT_FAILED", event["case_id"], event_id=event["event_id"],
-                                     report_type=spec.report_type, object_key=None, row_count=0, error=message,
-                                     request_event_id=event.get("request_event_id")))
+        sinks.bus.publish(
+            make_event(
+                "REPORT_FAILED",
+                event["case_id"],
+                event_id=event["event_id"],
+                report_type=spec.report_type,
+                object_key=None,
+                row_count=0,
+                error=message,
+                request_event_id=event.get("request_event_id"),
+            )
+        )
     if emails:
         try:
             subject, body = failure_email(spec.title, scope, message)

@@ -77,12 +77,19 @@ def _request(item: StampRequestConfig, case_id: int) -> StampRequest:
 
 def _unreadable(item: StampRequestConfig) -> StampRequest:
     """A request that failed its checks, as far as its announcement needs (the failure sensor does the same)."""
-    return StampRequest.model_construct(event_id=item.event_id, type=item.type, action=item.action,
-                                        exhibit_ids=list(item.exhibit_ids))
+    return StampRequest.model_construct(
+        event_id=item.event_id, type=item.type, action=item.action, exhibit_ids=list(item.exhibit_ids)
+    )
 
 
-def _announce(bus, case_id: int, request: StampRequest, result: service.StampResult | None, sync: SyncSummary | None,
-              error: str | None = None) -> list[dict]:
+def _announce(
+    bus,
+    case_id: int,
+    request: StampRequest,
+    result: service.StampResult | None,
+    sync: SyncSummary | None,
+    error: str | None = None,
+) -> list[dict]:
     """STAMP_COMPLETED for what is stamped, STAMP_FAILED for what is not; ids derive from the request."""
     events = []
     failed = dict(result.failed) if result else {}
@@ -91,16 +98,37 @@ def _announce(bus, case_id: int, request: StampRequest, result: service.StampRes
     done = [e for e in (result.exhibit_ids if result else []) if e not in failed]
     common = {"stamp_type": request.type, "action": request.action, "request_event_id": request.event_id}
     if done:
-        events.append(make_event(
-            "STAMP_COMPLETED", case_id, event_id=f"stamp_completed-{case_id}-{request.receipt_name}",
-            exhibit_ids=done, bates_range=result.bates_range, pages=result.pages,
-            skipped={str(k): v for k, v in result.skipped.items()}, **common))
+        events.append(
+            make_event(
+                "STAMP_COMPLETED",
+                case_id,
+                event_id=f"stamp_completed-{case_id}-{request.receipt_name}",
+                exhibit_ids=done,
+                bates_range=result.bates_range,
+                pages=result.pages,
+                skipped={str(k): v for k, v in result.skipped.items()},
+                **common,
+            )
+        )
     if failed or error:
         ids = sorted(failed) if failed else list(request.exhibit_ids)
-        message = error or f"{len(failed)} exhibit(s) could not be stamped: " + "; ".join(failed[e] for e in sorted(failed))[:2000]
-        events.append(make_event(
-            "STAMP_FAILED", case_id, event_id=f"stamp_failed-{case_id}-{request.receipt_name}",
-            exhibit_ids=ids, bates_range=None, error=message, errors={str(k): v for k, v in failed.items()}, **common))
+        message = (
+            error
+            or f"{len(failed)} exhibit(s) could not be stamped: "
+            + "; ".join(failed[e] for e in sorted(failed))[:2000]
+        )
+        events.append(
+            make_event(
+                "STAMP_FAILED",
+                case_id,
+                event_id=f"stamp_failed-{case_id}-{request.receipt_name}",
+                exhibit_ids=ids,
+                bates_range=None,
+                error=message,
+                errors={str(k): v for k, v in failed.items()},
+                **common,
+            )
+        )
     for event in events:
         bus.publish(event)
     return events
@@ -115,7 +143,7 @@ def _announce(bus, case_id: int, request: StampRequest, result: service.StampRes
     retry_policy=RETRY_POLICY,
     output_required=False,
     description="Every stamped exhibit's pages with their Bates, confidentiality and exhibit stamps, "
-                "as an annotation layer and burned in (stamped_pages/ of each case).",
+    "as an annotation layer and burned in (stamped_pages/ of each case).",
 )
 def stamped_page_set(
     context: dg.AssetExecutionContext,
@@ -127,14 +155,17 @@ def stamped_page_set(
     settings = _settings(config)
     items = ([config.request] if config.request is not None else []) + list(config.requests)
     if items and len(context.partition_keys) != 1:
-        raise dg.Failure("A stamp request names one case: run it for exactly one partition.", allow_retries=False)
+        raise dg.Failure(
+            "A stamp request names one case: run it for exactly one partition.", allow_retries=False
+        )
     failures: dict[str, str] = {}
     for partition_key in context.partition_keys:
         case_id = case_id_of(partition_key)
         with log_context(case_id=case_id, run_id=context.run_id, job="stamped_page_set"):
             try:
-                materialization, refused = _materialize(context, config, items, settings, case_id, databases,
-                                                        object_store, event_bus)
+                materialization, refused = _materialize(
+                    context, config, items, settings, case_id, databases, object_store, event_bus
+                )
                 yield materialization
                 failures.update({f"request {e}": m for e, m in refused.items()})
             except RetryableError:
@@ -144,12 +175,16 @@ def stamped_page_set(
                 failures[f"case {partition_key}"] = user_message(exc)
     if failures:
         summary = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
-        raise dg.Failure(description=f"Stamping failed: {summary}"[:4000],
-                         metadata={"failed": dg.MetadataValue.json(failures)}, allow_retries=False)
+        raise dg.Failure(
+            description=f"Stamping failed: {summary}"[:4000],
+            metadata={"failed": dg.MetadataValue.json(failures)},
+            allow_retries=False,
+        )
 
 
-def _materialize(context, config, items, settings, case_id, databases, object_store,
-                 event_bus) -> tuple[dg.AssetMaterialization, dict[str, str]]:
+def _materialize(
+    context, config, items, settings, case_id, databases, object_store, event_bus
+) -> tuple[dg.AssetMaterialization, dict[str, str]]:
     """Apply the requests, re-stamp the case, announce each request. Returns the materialization and
     the requests of a batch that failed ({event id: message}); a single request's failure raises."""
     dbs = databases.databases()
@@ -160,15 +195,21 @@ def _materialize(context, config, items, settings, case_id, databases, object_st
     handled: list[tuple[StampRequest, service.StampResult]] = []
     refused: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="np-stamp-") as tmp:
-        sources = SourceCache(store, Path(tmp))  # PDFs fetched to check a request are stamped from the same copy
+        sources = SourceCache(
+            store, Path(tmp)
+        )  # PDFs fetched to check a request are stamped from the same copy
         for item in items:
             request = None
             try:
                 request = _request(item, case_id)
                 with log_context(event_id=request.event_id):
-                    result = service.handle(request, engine, store, sources.count_pages, config.max_document_pages)
-                    log.info(f"stamp request: {len(result.exhibit_ids)} exhibit(s), {len(result.failed)} failed, "
-                             f"already done: {result.already_done}")
+                    result = service.handle(
+                        request, engine, store, sources.count_pages, config.max_document_pages
+                    )
+                    log.info(
+                        f"stamp request: {len(result.exhibit_ids)} exhibit(s), {len(result.failed)} failed, "
+                        f"already done: {result.already_done}"
+                    )
                 handled.append((request, result))
             except PermanentError as exc:
                 _announce(bus, case_id, request or _unreadable(item), None, None, error=exc.user_message)
@@ -176,13 +217,16 @@ def _materialize(context, config, items, settings, case_id, databases, object_st
                     raise
                 refused[item.event_id] = exc.user_message
         with dbs.case_lock(case_id, "stamped_pages"):
-            summary = sync_page_set(store, engine, settings, config.workers, config.force, sources,
-                                    progress=context.log.info)
+            summary = sync_page_set(
+                store, engine, settings, config.workers, config.force, sources, progress=context.log.info
+            )
         events = [e for request, result in handled for e in _announce(bus, case_id, request, result, summary)]
     for request, result in handled:
         if not result.exhibit_ids and result.failed and not result.skipped:
-            message = ("No exhibit of the request could be stamped: "
-                       + "; ".join(result.failed[e] for e in sorted(result.failed))[:1500])
+            message = (
+                "No exhibit of the request could be stamped: "
+                + "; ".join(result.failed[e] for e in sorted(result.failed))[:1500]
+            )
             if single:
                 raise PermanentError(message)
             refused[request.event_id] = message
@@ -199,25 +243,40 @@ def _materialize(context, config, items, settings, case_id, databases, object_st
     }
     if single and handled:
         request, result = handled[0]
-        metadata.update({
-            "request_event_id": request.event_id,
-            "request_exhibits": dg.MetadataValue.json(result.exhibit_ids),
-            "request_failed": dg.MetadataValue.json({str(k): v for k, v in result.failed.items()}),
-            "bates_range": dg.MetadataValue.json(result.bates_range),
-            "already_done": result.already_done,
-            "events": dg.MetadataValue.json([e["event_type"] for e in events]),
-        })
+        metadata.update(
+            {
+                "request_event_id": request.event_id,
+                "request_exhibits": dg.MetadataValue.json(result.exhibit_ids),
+                "request_failed": dg.MetadataValue.json({str(k): v for k, v in result.failed.items()}),
+                "bates_range": dg.MetadataValue.json(result.bates_range),
+                "already_done": result.already_done,
+                "events": dg.MetadataValue.json([e["event_type"] for e in events]),
+            }
+        )
     elif items:
         # Every request here was announced by this step (the failure sensor reads this list).
-        metadata.update({
-            "request_event_ids": dg.MetadataValue.json([item.event_id for item in items]),
-            "requests": dg.MetadataValue.json({request.event_id: {
-                "exhibits": result.exhibit_ids, "failed": {str(k): v for k, v in result.failed.items()},
-                "bates_range": result.bates_range, "already_done": result.already_done}
-                for request, result in handled}),
-            "refused": dg.MetadataValue.json(refused),
-            "events": dg.MetadataValue.json([e["event_type"] for e in events]),
-        })
-    materialization = dg.AssetMaterialization(asset_key=context.asset_key, partition=str(case_id), metadata=metadata,
-                                              tags={DATA_VERSION_TAG: summary.version})
+        metadata.update(
+            {
+                "request_event_ids": dg.MetadataValue.json([item.event_id for item in items]),
+                "requests": dg.MetadataValue.json(
+                    {
+                        request.event_id: {
+                            "exhibits": result.exhibit_ids,
+                            "failed": {str(k): v for k, v in result.failed.items()},
+                            "bates_range": result.bates_range,
+                            "already_done": result.already_done,
+                        }
+                        for request, result in handled
+                    }
+                ),
+                "refused": dg.MetadataValue.json(refused),
+                "events": dg.MetadataValue.json([e["event_type"] for e in events]),
+            }
+        )
+    materialization = dg.AssetMaterialization(
+        asset_key=context.asset_key,
+        partition=str(case_id),
+        metadata=metadata,
+        tags={DATA_VERSION_TAG: summary.version},
+    )
     return materialization, refused

@@ -132,7 +132,11 @@ def sync_page_set(
                 for name, local in outcome.files.items():
                     store.move_file(prefix + name, Path(local))
                 if not outcome.error:  # written last: a manifest means its files are all there
-                    store.put_bytes(prefix + MANIFEST, json.dumps(outcome.manifest, sort_keys=True).encode("utf-8"), "application/json")
+                    store.put_bytes(
+                        prefix + MANIFEST,
+                        json.dumps(outcome.manifest, sort_keys=True).encode("utf-8"),
+                        "application/json",
+                    )
                 if entry.exhibit_id in previously or outcome.error:
                     # Files of an earlier state (or of a failure) never outlive it: they would show stale stamps.
                     _clear(store, entry.exhibit_id, keep=keys)
@@ -155,19 +159,31 @@ def sync_page_set(
     return summary
 
 
-def _job(entry: ExhibitStamps, sources: SourceCache, root: Path, settings: PageSetSettings) -> tuple[ExhibitJob, ExhibitOutcome | None]:
+def _job(
+    entry: ExhibitStamps, sources: SourceCache, root: Path, settings: PageSetSettings
+) -> tuple[ExhibitJob, ExhibitOutcome | None]:
     job = ExhibitJob(entry, None, str(root), settings)
     if entry.pdf_key is None:
-        return job, ExhibitOutcome(entry.exhibit_id, entry.digest, error=f"Exhibit {entry.exhibit_id} has no PDF rendition to stamp.")
+        return job, ExhibitOutcome(
+            entry.exhibit_id, entry.digest, error=f"Exhibit {entry.exhibit_id} has no PDF rendition to stamp."
+        )
     try:
         job.source = str(sources.path(entry.pdf_key))
     except PlatformError as exc:
-        return job, ExhibitOutcome(entry.exhibit_id, entry.digest, error=f"Exhibit {entry.exhibit_id}: {exc.user_message}")
+        return job, ExhibitOutcome(
+            entry.exhibit_id, entry.digest, error=f"Exhibit {entry.exhibit_id}: {exc.user_message}"
+        )
     return job, None
 
 
-def _run(stale: list[int], wanted: dict[int, ExhibitStamps], sources: SourceCache, root: Path,
-         settings: PageSetSettings, workers: int) -> Iterator[tuple[ExhibitStamps, ExhibitOutcome]]:
+def _run(
+    stale: list[int],
+    wanted: dict[int, ExhibitStamps],
+    sources: SourceCache,
+    root: Path,
+    settings: PageSetSettings,
+    workers: int,
+) -> Iterator[tuple[ExhibitStamps, ExhibitOutcome]]:
     """(entry, outcome) for every stale exhibit, in worker processes when it pays."""
     workers = workers or os.cpu_count() or 1
     pages = sum(len(wanted[e].pages) for e in stale)

@@ -34,14 +34,27 @@ def _ghostscript(postscript: str, target: Path, *extra: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.ps"
         source.write_text(postscript)
-        subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-sDEVICE=pdfwrite", *extra,
-                        f"-sOutputFile={target}", str(source)], check=True)
+        subprocess.run(
+            [
+                "gs",
+                "-q",
+                "-dNOPAUSE",
+                "-dBATCH",
+                "-dSAFER",
+                "-sDEVICE=pdfwrite",
+                *extra,
+                f"-sOutputFile={target}",
+                str(source),
+            ],
+            check=True,
+        )
 
 
 def poster_200_inches() -> None:
     """A 200 x 200 inch page (the largest a PDF page may be without UserUnit): a site plan."""
     size = 200 * 72
-    _ghostscript(f"""%!PS
+    _ghostscript(
+        f"""%!PS
 << /PageSize [{size} {size}] >> setpagedevice
 /Helvetica findfont 400 scalefont setfont
 0.5 0.1 0.1 setrgbcolor
@@ -52,19 +65,26 @@ def poster_200_inches() -> None:
 1500 3000 moveto (North gate) show
 {size - 5000} 3000 moveto (Loading dock) show
 showpage
-""", HERE / "gs-poster-200in.pdf")
+""",
+        HERE / "gs-poster-200in.pdf",
+    )
 
 
 def a0_cmyk_poster() -> None:
     """An A0 poster drawn in CMYK (print shops' colour model), rotated 90 degrees in /Rotate."""
-    _ghostscript("""%!PS
+    _ghostscript(
+        """%!PS
 << /PageSize [2384 3370] >> setpagedevice
 /Helvetica findfont 120 scalefont setfont
 0 0.9 0.9 0 setcmykcolor 200 3000 moveto (A0 CMYK POSTER) show
 0.9 0.1 0 0 setcmykcolor 200 200 1984 1200 rectfill
 0 0 0 1 setcmykcolor 200 1600 moveto (Quarterly results, printed large) show
 showpage
-""", HERE / "gs-a0-cmyk-poster.pdf", "-dProcessColorModel=/DeviceCMYK", "-sColorConversionStrategy=CMYK")
+""",
+        HERE / "gs-a0-cmyk-poster.pdf",
+        "-dProcessColorModel=/DeviceCMYK",
+        "-sColorConversionStrategy=CMYK",
+    )
     with pikepdf.open(HERE / "gs-a0-cmyk-poster.pdf", allow_overwriting_input=True) as pdf:
         pdf.pages[0].obj.Rotate = 90
         pdf.save(HERE / "gs-a0-cmyk-poster.pdf", deterministic_id=True)
@@ -104,12 +124,19 @@ def _scan_image(mode: str, lines: list[str], size=(1275, 1650)) -> Image.Image:
 
 def img2pdf_scans() -> None:
     """Scanner-style image-only PDFs (no text layer: the production must OCR them)."""
-    lines = ["MEMORANDUM", "To: Records department", "Re: Invoice 4471 for the Harbor project",
-             "Please file the attached invoice with the other", "papers of the Harbor project."]
+    lines = [
+        "MEMORANDUM",
+        "To: Records department",
+        "Re: Invoice 4471 for the Harbor project",
+        "Please file the attached invoice with the other",
+        "papers of the Harbor project.",
+    ]
     cmyk = _scan_image("CMYK", lines)
     buffer = io.BytesIO()
     cmyk.save(buffer, format="JPEG", quality=60, dpi=(150, 150))
-    (HERE / "img2pdf-cmyk-scan.pdf").write_bytes(img2pdf.convert(buffer.getvalue(), creationdate=None, moddate=None, nodate=True))
+    (HERE / "img2pdf-cmyk-scan.pdf").write_bytes(
+        img2pdf.convert(buffer.getvalue(), creationdate=None, moddate=None, nodate=True)
+    )
     bilevel = _scan_image("L", lines).point(lambda v: 0 if v < 128 else 255).convert("1")
     buffer = io.BytesIO()
     bilevel.save(buffer, format="TIFF", compression="group4", dpi=(150, 150))
@@ -126,7 +153,7 @@ def cairo_document() -> None:
     """cairo's PDF surface (as GTK applications and Inkscape print): pages in portrait and landscape."""
     script = f"""
 import cairo
-surface = cairo.PDFSurface("{HERE / 'cairo-mixed-orientation.pdf'}", 612, 792)
+surface = cairo.PDFSurface("{HERE / "cairo-mixed-orientation.pdf"}", 612, 792)
 surface.set_metadata(cairo.PDFMetadata.CREATE_DATE, "2026-01-01T00:00:00Z")
 ctx = cairo.Context(surface)
 ctx.select_font_face("DejaVu Sans")
@@ -145,7 +172,10 @@ surface.finish()
 
 def groff_memo() -> None:
     """groff's PDF driver (gropdf): man pages and Unix memos."""
-    source = ".TL\nProduction memo\n.AU\nRecords team\n.PP\nThis memo was typeset by groff with the ms macros.\n" * 1
+    source = (
+        ".TL\nProduction memo\n.AU\nRecords team\n.PP\nThis memo was typeset by groff with the ms macros.\n"
+        * 1
+    )
     result = subprocess.run(["groff", "-ms", "-Tpdf"], input=source.encode(), capture_output=True, check=True)
     (HERE / "groff-memo.pdf").write_bytes(result.stdout)
 
@@ -160,9 +190,18 @@ def chromium_rtl() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "letter.html"
         source.write_text(html, encoding="utf-8")
-        subprocess.run(["chromium-headless-shell", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                        f"--print-to-pdf={HERE / 'chromium-hebrew-arabic.pdf'}", source.as_uri()],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [
+                "chromium-headless-shell",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={HERE / 'chromium-hebrew-arabic.pdf'}",
+                source.as_uri(),
+            ],
+            check=True,
+            capture_output=True,
+        )
 
 
 def encrypted_variants() -> None:
@@ -171,10 +210,14 @@ def encrypted_variants() -> None:
     source = HERE / "pdflatex-4-pages.pdf"
     with pikepdf.open(source) as pdf:
         permissions = pikepdf.Permissions(extract=False, modify_other=False)
-        pdf.save(HERE / "qpdf-owner-password-only.pdf",
-                 encryption=pikepdf.Encryption(owner="owner-only-made-up", user="", R=6, allow=permissions))
-        pdf.save(HERE / "qpdf-user-password-aes256.pdf",
-                 encryption=pikepdf.Encryption(owner="owner-made-up", user="user-made-up", R=6))
+        pdf.save(
+            HERE / "qpdf-owner-password-only.pdf",
+            encryption=pikepdf.Encryption(owner="owner-only-made-up", user="", R=6, allow=permissions),
+        )
+        pdf.save(
+            HERE / "qpdf-user-password-aes256.pdf",
+            encryption=pikepdf.Encryption(owner="owner-made-up", user="user-made-up", R=6),
+        )
 
 
 def damaged() -> None:
@@ -186,14 +229,21 @@ def damaged() -> None:
     # Cut short earlier (the trailer is gone too): nothing can rebuild it.
     (HERE / "damaged-truncated.pdf").write_bytes(good[: int(len(good) * 0.55)])
     # `curl -i` saved the HTTP response headers in front of %PDF (more than the 1024 bytes readers skip).
-    headers = ("HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Security-Policy: default-src 'self'; "
-               + "; ".join(f"script-src-elem https://cdn{n}.example.com" for n in range(30)) + "\r\n"
-               "Set-Cookie: session=made-up-session-value; Path=/; Secure; HttpOnly\r\n\r\n")
-    (HERE / "damaged-http-headers-in-front.pdf").write_bytes(headers.encode() + (HERE / "pdftex-minimal.pdf").read_bytes())
+    headers = (
+        "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Security-Policy: default-src 'self'; "
+        + "; ".join(f"script-src-elem https://cdn{n}.example.com" for n in range(30))
+        + "\r\n"
+        "Set-Cookie: session=made-up-session-value; Path=/; Secure; HttpOnly\r\n\r\n"
+    )
+    (HERE / "damaged-http-headers-in-front.pdf").write_bytes(
+        headers.encode() + (HERE / "pdftex-minimal.pdf").read_bytes()
+    )
     # An edit that shifted bytes without fixing the xref: startxref points to the wrong place.
     start = good.rindex(b"startxref")
     offset = int(re.search(rb"startxref\s+(\d+)", good[start:]).group(1))
-    (HERE / "damaged-broken-xref.pdf").write_bytes(good[:start] + b"startxref\n" + str(offset - 97).encode() + b"\n%%EOF\n")
+    (HERE / "damaged-broken-xref.pdf").write_bytes(
+        good[:start] + b"startxref\n" + str(offset - 97).encode() + b"\n%%EOF\n"
+    )
     # A file whose end marker is gone (an uploader that trims the last line).
     (HERE / "damaged-no-eof.pdf").write_bytes(good[: good.rindex(b"%%EOF")])
     # A mail gateway appended its footer after %%EOF.
@@ -202,13 +252,25 @@ def damaged() -> None:
     (HERE / "damaged-garbage-appended.pdf").write_bytes(good + garbage)
     (HERE / "zero-bytes.pdf").write_bytes(b"")
     # A web page saved under a .pdf name (a portal's "session expired" page).
-    (HERE / "not-a-pdf.pdf").write_bytes(b"<!DOCTYPE html>\n<html><head><title>Session expired</title></head>"
-                                         b"<body><p>Your session has expired. Please sign in again.</p></body></html>\n")
+    (HERE / "not-a-pdf.pdf").write_bytes(
+        b"<!DOCTYPE html>\n<html><head><title>Session expired</title></head>"
+        b"<body><p>Your session has expired. Please sign in again.</p></body></html>\n"
+    )
 
 
 def main() -> None:
-    for make in (poster_200_inches, a0_cmyk_poster, reportlab_tiny_pages, img2pdf_scans, pillow_greyscale,
-                 cairo_document, groff_memo, chromium_rtl, encrypted_variants, damaged):
+    for make in (
+        poster_200_inches,
+        a0_cmyk_poster,
+        reportlab_tiny_pages,
+        img2pdf_scans,
+        pillow_greyscale,
+        cairo_document,
+        groff_memo,
+        chromium_rtl,
+        encrypted_variants,
+        damaged,
+    ):
         make()
 
 
