@@ -233,9 +233,9 @@ def _ours(args: dict, export_id: int, workers: int) -> dict:
     """Every volume of one export produced (render, endorse, encode, text, upload) with `workers` processes."""
     import dagster as dg
 
-    from nextpoint_assets.exports.common import ExportState
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.volumes import produce_volume
+    from nextpoint_assets.productions.common import ExportState
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.volumes import produce_volume
     from resources.dagster_resources import DocumentEngineResource, EventBusResource, ObjectStoreResource
     from resources.settings import load_settings
 
@@ -266,13 +266,13 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     """The whole export job: manifest, volumes, load files, archive, QC, completion."""
     import dagster as dg
 
-    from jobs.exports import export_job
-    from nextpoint_assets.exports.checks import export_quality_checks
-    from nextpoint_assets.exports.completion import export_completion
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.exports.volumes import export_volumes
+    from jobs.productions import production_job
+    from nextpoint_assets.productions.checks import export_quality_checks
+    from nextpoint_assets.productions.completion import export_completion
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
+    from nextpoint_assets.productions.volumes import export_volumes
     from resources.dagster_resources import build_resources
     from resources.settings import load_settings
 
@@ -290,7 +290,7 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
             export_completion,
         ],
         asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[export_job],
+        jobs=[production_job],
         resources=build_resources(settings),
     )
     instance = dg.DagsterInstance.ephemeral()
@@ -304,11 +304,11 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
         }
     }
     start = time.perf_counter()
-    result = defs.resolve_job_def("export_job").execute_in_process(
+    result = defs.resolve_job_def("production_job").execute_in_process(
         instance=instance, partition_key=key, run_config=config
     )
     seconds = time.perf_counter() - start
-    from nextpoint_assets.exports.common import ExportState
+    from nextpoint_assets.productions.common import ExportState
     from resources.dagster_resources import ObjectStoreResource
 
     state = ExportState(ObjectStoreResource.from_settings(settings).case(PRODUCTION_CASE), export_id)

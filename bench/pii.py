@@ -29,7 +29,7 @@ TARGET_KINDS = ("US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS")
 def prepare_pii(size: dict) -> dict:
     from bench.cases import DATA_DIR, PRODUCTION_CASE, prepare_production
     from demo.pii_corpus import document
-    from resources.document_engine import LocalDocumentEngine
+    from imaging.engine import LocalDocumentEngine
 
     pages = size.get("pages") or 10_000
     production = prepare_production({"pages": pages})

@@ -67,8 +67,8 @@ def _ours(args: dict, output: str, workers: int) -> dict:
     import tempfile
 
     from domain.stamping import service
-    from domain.stamping.pageset import PageSetSettings
     from domain.stamping.request import parse_request
+    from imaging.pageset import PageSetSettings
     from nextpoint_assets.stamps.sync import SourceCache, sync_page_set
     from resources.databases import DatabaseConfig, Databases
     from resources.object_store import CaseStore, build_object_store

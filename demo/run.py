@@ -12,23 +12,23 @@ import sys
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from definitions import defs
 from demo.generate import DEFAULT_CASES, generate
-from domain.production.paths import ExportPaths
+from domain.productions.paths import ExportPaths
 from domain.reports.delivery import report_key
-from nextpoint_assets.definitions import defs
-from nextpoint_assets.exports.common import export_partition_key, exports_partitions
 from nextpoint_assets.partitions import cases_partitions
 from nextpoint_assets.pii.records import latest_scan
+from nextpoint_assets.productions.common import export_partition_key, exports_partitions
 from resources.dagster_resources import DatabaseResource
 from resources.object_store import LocalObjectStore, build_object_store
 from resources.settings import get_settings
 
 
-def export_job():
+def production_job():
     """The production job, rebuilt in each step process (multiprocess executor)."""
-    from nextpoint_assets.definitions import defs as definitions
+    from definitions import defs as definitions
 
-    return definitions.resolve_job_def("export_job")
+    return definitions.resolve_job_def("production_job")
 
 
 def run_production(instance: dg.DagsterInstance, case_id: int, export_id: int = 1) -> bool:
@@ -36,7 +36,7 @@ def run_production(instance: dg.DagsterInstance, case_id: int, export_id: int = 
     key = export_partition_key(case_id, export_id)
     instance.add_dynamic_partitions(exports_partitions.name, [key])
     with dg.execute_job(
-        dg.reconstructable(export_job), instance=instance, tags={"dagster/partition": key}
+        dg.reconstructable(production_job), instance=instance, tags={"dagster/partition": key}
     ) as result:
         return result.success
 

@@ -33,9 +33,9 @@ from dagster._core.storage.tags import (
 
 from domain import housekeeping as hk
 from nextpoint_assets.exchanges.assets import exchanges_partitions
-from nextpoint_assets.exports.common import exports_partitions
 from nextpoint_assets.partitions import cases_partitions
 from nextpoint_assets.pii.records import awaiting_subjects
+from nextpoint_assets.productions.common import exports_partitions
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.object_store import LocalObjectStore, S3ObjectStore
 from resources.settings import get_settings

@@ -16,13 +16,13 @@ from pydantic import ValidationError
 from domain.errors import RetryableError, validation_problems
 from domain.exchange.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
-from domain.production.paths import ExportPaths
+from domain.productions.paths import ExportPaths
 from domain.requests import Rejected, rejection_event_fields
 from domain.tabular import write_csv, write_xlsx
 from nextpoint_assets.exchanges.state import set_state
-from nextpoint_assets.exports.common import parse_export_key
 from nextpoint_assets.pii.records import decide, get_scan
 from nextpoint_assets.pii.scanning import REPORT_COLUMNS, read_findings
+from nextpoint_assets.productions.common import parse_export_key
 from resources.backend_api import export_callback_body
 from resources.dagster_resources import (
     BackendApiResource,

@@ -22,12 +22,12 @@ import dagster as dg
 from domain.requests import BATCHED_KINDS, Accepted, batch_work_key
 from domain.stamping.request import parse_request
 from jobs.exchanges import exchange_run_request
-from jobs.exports import export_job
+from jobs.productions import production_job
 from jobs.reports import report_run_request
 from jobs.stamps import stamp_job, stamp_run_config
 from nextpoint_assets.exchanges.assets import exchanges_partitions
-from nextpoint_assets.exports.common import export_partition_key, exports_partitions
 from nextpoint_assets.partitions import cases_partitions
+from nextpoint_assets.productions.common import export_partition_key, exports_partitions
 
 WORK_TAG = "np/work"
 REQUEST_TAG = "np/request"
@@ -57,7 +57,7 @@ def export_run_request(
     key = export_partition_key(case_id, export_id)
     return dg.RunRequest(
         run_key=work_key,
-        job_name=export_job.name,
+        job_name=production_job.name,
         partition_key=key,
         tags=request_tags("export", case_id, work_key, f"export-{key}", event_id),
     )

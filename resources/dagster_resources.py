@@ -12,9 +12,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import PrivateAttr
 
+from imaging.engine import LocalDocumentEngine
 from resources.backend_api import BackendApi
 from resources.databases import DatabaseConfig, Databases
-from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
 from resources.mailer import LocalMailer, Mailer, SmtpMailer
 from resources.object_store import CaseStore, LocalObjectStore, ObjectStore, S3ObjectStore

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from domain.production.manifest import ManifestRejected
+from domain.productions.manifest import ManifestRejected
 
 MAX_MANIFEST_BYTES = 4 * 1024**3
 TABLES = ("export", "exhibits", "exhibits_for_export", "redactions")

@@ -8,7 +8,7 @@ from jobs.exchanges import exchange_job
 from nextpoint_assets.exchanges.state import set_state
 from resources.dagster_resources import DatabaseResource, EventBusResource
 from resources.event_bus import make_event
-from sensors.export_outcomes import held_for_review, step_failure_message
+from sensors.production_outcomes import held_for_review, step_failure_message
 
 
 @dg.run_failure_sensor(

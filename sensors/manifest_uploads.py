@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 import dagster as dg
 
 from domain.requests import decode_ids, encode_ids, export_work_key
-from jobs.exports import export_job
+from jobs.productions import production_job
 from jobs.requests import export_run_request
-from nextpoint_assets.exports.common import exports_partitions
+from nextpoint_assets.productions.common import exports_partitions
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.settings import get_settings
 from sensors.work import work_with_runs, workable_cases
@@ -94,7 +94,7 @@ def scan(context, store, databases, budget_seconds: float, now: datetime | None 
 @dg.sensor(
     minimum_interval_seconds=get_settings().manifest_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    job=export_job,
+    job=production_job,
     description="Starts an export when its manifest.zip is uploaded under case_{id}/exports/export_{id}/ "
     "(once per manifest; an EXPORT_REQUESTED event for the same manifest starts nothing more).",
 )

@@ -12,8 +12,8 @@ Each tick (every NP_PII_REVIEW_POLL_SECONDS, 60):
 import dagster as dg
 
 from jobs.exchanges import exchange_job
-from jobs.exports import export_job
 from jobs.pii import pii_rejection_job
+from jobs.productions import production_job
 from jobs.requests import CASE_TAG, SERIAL_TAG
 from nextpoint_assets.pii.records import decided_not_resumed, expire, mark_resumed
 from resources.dagster_resources import DatabaseResource
@@ -44,7 +44,7 @@ def follow_up(row: dict) -> dg.RunRequest:
     if row["subject"] == "export":
         return dg.RunRequest(
             run_key=run_key,
-            job_name=export_job.name,
+            job_name=production_job.name,
             partition_key=row["subject_key"],
             asset_selection=EXPORT_HELD,
             tags=tags,
@@ -87,7 +87,7 @@ def evaluate(context, databases) -> dg.SensorResult | dg.SkipReason:
 @dg.sensor(
     minimum_interval_seconds=get_settings().pii_review_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[export_job, exchange_job, pii_rejection_job],
+    jobs=[production_job, exchange_job, pii_rejection_job],
     description="Rejects PII scans past their review deadline; starts the held work of approved scans and the "
     "clean-up of rejected ones.",
 )

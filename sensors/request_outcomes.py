@@ -15,7 +15,7 @@ from jobs.reports import REPORT_JOBS
 from jobs.stamps import stamp_job
 from resources.dagster_resources import EventBusResource
 from resources.event_bus import make_event
-from sensors.export_outcomes import step_failure_message
+from sensors.production_outcomes import step_failure_message
 
 _REPORT_JOB_TYPES = {job.name: report_type for report_type, job in REPORT_JOBS.items()}
 

@@ -43,8 +43,8 @@ from domain.requests import (
     rejection_event_fields,
 )
 from jobs.exchanges import exchange_job
-from jobs.exports import export_job
 from jobs.pii import pii_decision_job
+from jobs.productions import production_job
 from jobs.reports import REPORT_JOBS
 from jobs.requests import batch_run_request, run_request_for
 from jobs.stamps import stamp_job
@@ -390,7 +390,7 @@ def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
 @dg.sensor(
     minimum_interval_seconds=get_settings().request_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[export_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job],
+    jobs=[production_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job],
     description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED and PII_DECISION_SUBMITTED event on the "
     "request queue; "
     "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",

@@ -1,7 +1,7 @@
 """Readers of review-platform load files, written for the tests from the public format descriptions.
 
 Deliberately independent of the platform's own writer and reader code
-(domain/production/loadfiles.py): a misreading of a format there must not be
+(domain/productions/loadfiles.py): a misreading of a format there must not be
 repeated here. Each reader is strict where the receiving tools are strict and
 returns plain values; path resolution is from the load file's own folder, the
 way Relativity, Concordance, Summation and IPRO loaders resolve relative paths.

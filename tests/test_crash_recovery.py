@@ -164,13 +164,13 @@ def _manifest(template: Path) -> bytes:
 
 
 def _production_defs() -> dg.Definitions:
-    from jobs.exports import export_job
-    from nextpoint_assets.exports.checks import export_quality_checks
-    from nextpoint_assets.exports.completion import export_completion
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.exports.volumes import export_volumes
+    from jobs.productions import production_job
+    from nextpoint_assets.productions.checks import export_quality_checks
+    from nextpoint_assets.productions.completion import export_completion
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
+    from nextpoint_assets.productions.volumes import export_volumes
     from resources.dagster_resources import build_resources
 
     return dg.Definitions(
@@ -184,7 +184,7 @@ def _production_defs() -> dg.Definitions:
             export_completion,
         ],
         asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[export_job],
+        jobs=[production_job],
         resources=build_resources(load_settings()),
     )
 
@@ -240,7 +240,7 @@ def reference_output(demo_template, production_manifest, tmp_path_factory) -> di
             instance.add_dynamic_partitions("exports", [KEY])
             result = (
                 _production_defs()
-                .resolve_job_def("export_job")
+                .resolve_job_def("production_job")
                 .execute_in_process(instance=instance, partition_key=KEY, raise_on_error=False)
             )
         assert result.success
@@ -264,9 +264,9 @@ def _execute(env: dict, log: Path) -> subprocess.Popen:
                 "job",
                 "execute",
                 "-m",
-                "nextpoint_assets.definitions",
+                "definitions",
                 "-j",
-                "export_job",
+                "production_job",
                 "--tags",
                 json.dumps({"dagster/partition": KEY}),
             ],
@@ -536,7 +536,7 @@ def test_sigkill_mid_stamp_run_then_a_plain_rerun(tmp_path, monkeypatch):
         "job",
         "execute",
         "-m",
-        "nextpoint_assets.definitions",
+        "definitions",
         "-j",
         "stamp_job",
         "-c",
@@ -664,7 +664,7 @@ def test_sigkill_mid_exchange_then_a_plain_rerun(demo_template, tmp_path, monkey
         "job",
         "execute",
         "-m",
-        "nextpoint_assets.definitions",
+        "definitions",
         "-j",
         "exchange_job",
         "-c",

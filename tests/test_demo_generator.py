@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from demo.generate import DEFAULT_CASES, CaseSpec, generate
 from domain import schema
+from imaging.engine import LocalDocumentEngine
 from resources.databases import DatabaseConfig, Databases
-from resources.document_engine import LocalDocumentEngine
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import load_settings
 

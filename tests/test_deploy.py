@@ -157,7 +157,7 @@ def test_image_matches_setup_and_project():
 
 def test_tag_limits_name_tags_the_jobs_carry():
     """`kind` limits name kinds that jobs/*.py really set; every pool of an op is known to the docs."""
-    from nextpoint_assets.definitions import defs
+    from definitions import defs
 
     limits = _load("dagster.yaml")["concurrency"]["runs"]["tag_concurrency_limits"]
     job_kinds = {job.tags.get("kind") for job in defs.resolve_all_job_defs()} - {None}

@@ -7,7 +7,7 @@ from PIL import Image
 
 from demo import documents as docs
 from domain.errors import DocumentEncrypted, DocumentUnreadable
-from resources.document_engine import LocalDocumentEngine
+from imaging.engine import LocalDocumentEngine
 
 
 @pytest.fixture(scope="module")

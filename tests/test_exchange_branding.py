@@ -11,9 +11,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from domain.errors import DocumentEncrypted, DocumentUnreadable
-from domain.exchange.branding import BrandResult, Markup, brand_in
-from domain.stamping.pdf import Stamp
-from resources.document_engine import LocalDocumentEngine
+from imaging.branding import BrandResult, Markup, brand_in
+from imaging.engine import LocalDocumentEngine
+from imaging.stamp_pdf import Stamp
 
 PAGE = (420, 300)  # small pages: OCR at 300 dpi stays quick
 SIZE = 24

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from domain import schema
-from domain.production.leaks import tokens
+from domain.productions.leaks import tokens
+from imaging.engine import LocalDocumentEngine
 from jobs.exchanges import exchange_run_config
 from resources.dagster_resources import build_resources
 from resources.databases import DatabaseConfig, Databases
-from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import LocalEventBus
 from resources.object_store import CaseStore, build_object_store
 from resources.search_index import build_search_index

@@ -25,8 +25,8 @@ from jobs.housekeeping import (
     housekeeping_work_files_job,
 )
 from nextpoint_assets.exchanges.assets import exchanges_partitions
-from nextpoint_assets.exports.common import exports_partitions
 from nextpoint_assets.partitions import cases_partitions
+from nextpoint_assets.productions.common import exports_partitions
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.object_store import LocalObjectStore, S3ObjectStore, build_object_store
 from sensors.housekeeping import HOUSEKEEPING_SCHEDULES
@@ -209,7 +209,7 @@ def _run(
     key: str | None,
     status: str,
     ended: datetime | None = None,
-    job_name: str = "export_job",
+    job_name: str = "production_job",
     tags: dict | None = None,
 ) -> str:
     """A run of `key` in the instance: live runs are added in that status; finished ones get start and end
@@ -639,7 +639,7 @@ def test_schedules_are_daily_utc_running_from_settings_and_run_once_a_day(settin
 
 
 def test_the_definitions_carry_the_housekeeping_jobs_and_schedules():
-    from nextpoint_assets.definitions import defs
+    from definitions import defs
 
     for job in HOUSEKEEPING_JOBS:
         assert defs.resolve_job_def(job.name).name == job.name

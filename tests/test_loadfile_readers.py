@@ -48,13 +48,13 @@ MIXED_LINE_ENDS = "first line\nsecond line\rthird line\r\nfourth line"
 
 
 def _defs(settings) -> dg.Definitions:
-    from jobs.exports import export_job
-    from nextpoint_assets.exports.checks import export_quality_checks
-    from nextpoint_assets.exports.completion import export_completion
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.exports.volumes import export_volumes
+    from jobs.productions import production_job
+    from nextpoint_assets.productions.checks import export_quality_checks
+    from nextpoint_assets.productions.completion import export_completion
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
+    from nextpoint_assets.productions.volumes import export_volumes
 
     return dg.Definitions(
         assets=[
@@ -67,7 +67,7 @@ def _defs(settings) -> dg.Definitions:
             export_completion,
         ],
         asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[export_job],
+        jobs=[production_job],
         resources=build_resources(settings),
     )
 
@@ -170,7 +170,7 @@ def production(request, env, tmp_path_factory):
     )
     key = f"{CASE}-{export_id}"
     env["instance"].add_dynamic_partitions("exports", [key])
-    job = _defs(settings).resolve_job_def("export_job")
+    job = _defs(settings).resolve_job_def("production_job")
     result = job.execute_in_process(instance=env["instance"], partition_key=key, raise_on_error=False)
     # Download the production as a receiving party gets it: every object under production/{NAME}/.
     safe = name.replace(" ", "_")

@@ -6,13 +6,13 @@ from PIL import Image
 from reportlab.pdfgen import canvas
 
 from domain.geometry import PageGeometry
-from domain.production import loadfiles
-from domain.production.g4 import write_g4
-from domain.production.loadfiles import ProducedDocument, ProducedPage
-from domain.production.manifest import sent_date_time, validate_manifest
-from domain.production.plan import PdfInfo, build_plan
+from domain.productions import loadfiles
+from domain.productions.loadfiles import ProducedDocument, ProducedPage
+from domain.productions.manifest import sent_date_time, validate_manifest
+from domain.productions.plan import PdfInfo, build_plan
 from domain.stamp_layout import layout
-from resources.document_engine import LocalDocumentEngine
+from imaging.engine import LocalDocumentEngine
+from imaging.g4 import write_g4
 from tests.production_fixtures import exhibit, export_row, order, tables
 
 

@@ -29,7 +29,7 @@ def resources() -> dict:
 
 class Sensor:
     def __init__(self, instance, cursor=None):
-        from nextpoint_assets.definitions import defs
+        from definitions import defs
 
         self.instance, self.defs, self.cursor = instance, defs, cursor
 
@@ -75,7 +75,7 @@ def test_each_upload_starts_its_export_once_even_out_of_order(demo_home):
         upload(store, 999, 1)  # a folder of a case the core database does not know: nothing starts
         assert restarted.tick() == []
         runs = instance.get_runs()
-        assert len(runs) == 4 and all(r.job_name == "export_job" for r in runs)
+        assert len(runs) == 4 and all(r.job_name == "production_job" for r in runs)
         assert all(r.tags["np/request"] == "export" and r.tags["np/work"].startswith("export:") for r in runs)
         assert set(instance.get_dynamic_partitions("exports")) == {"202-10", "202-9", "101-2", "101-20"}
         assert "101-3" not in instance.get_dynamic_partitions("exports")

@@ -131,7 +131,7 @@ def test_cli_registers_and_materializes_a_partition(demo_home, tmp_path):
     (tmp_path / "dh").mkdir()
     dagster = os.path.join(os.path.dirname(sys.executable), "dagster")
     subprocess.run(
-        [dagster, "job", "execute", "-m", "nextpoint_assets.definitions", "-j", "register_cases_job"],
+        [dagster, "job", "execute", "-m", "definitions", "-j", "register_cases_job"],
         env=env,
         check=True,
         capture_output=True,
@@ -142,7 +142,7 @@ def test_cli_registers_and_materializes_a_partition(demo_home, tmp_path):
             "asset",
             "materialize",
             "-m",
-            "nextpoint_assets.definitions",
+            "definitions",
             "--select",
             "page_count_report",
             "--partition",

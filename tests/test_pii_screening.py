@@ -18,27 +18,27 @@ from sqlalchemy import select, update
 
 from domain.pii.review import Decision, DecisionRefused
 from domain.schema import annotations, pii_scans
+from imaging.engine import LocalDocumentEngine
 from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from nextpoint_assets.pii.records import decide, get_scan, latest_scan, now, record_scan
 from resources.dagster_resources import DatabaseResource, build_resources
-from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import LocalEventBus
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings
-from sensors.export_outcomes import export_failure_sensor
 from sensors.pii_review import evaluate as review_tick
+from sensors.production_outcomes import export_failure_sensor
 
 EXPORT = "101-1"
 
 
 def defs():
-    from jobs.exports import export_job
-    from nextpoint_assets.exports.checks import export_quality_checks
-    from nextpoint_assets.exports.completion import export_completion
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.exports.volumes import export_volumes
+    from jobs.productions import production_job
+    from nextpoint_assets.productions.checks import export_quality_checks
+    from nextpoint_assets.productions.completion import export_completion
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
+    from nextpoint_assets.productions.volumes import export_volumes
 
     return dg.Definitions(
         assets=[
@@ -51,7 +51,7 @@ def defs():
             export_completion,
         ],
         asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[export_job, pii_decision_job, pii_rejection_job, pii_findings_report_job],
+        jobs=[production_job, pii_decision_job, pii_rejection_job, pii_findings_report_job],
         resources={k: v for k, v in build_resources(get_settings()).items() if k != "pyspark"},
     )
 
@@ -81,7 +81,7 @@ def held_export(demo_home, monkeypatch):
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("exports", [EXPORT])
     d = defs()
-    result = d.resolve_job_def("export_job").execute_in_process(
+    result = d.resolve_job_def("production_job").execute_in_process(
         instance=instance,
         partition_key=EXPORT,
         raise_on_error=False,
@@ -190,7 +190,7 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     # A run that selects the archive without the gate is held all the same.
     sneaky = (
         env["defs"]
-        .resolve_job_def("export_job")
+        .resolve_job_def("production_job")
         .execute_in_process(
             instance=env["instance"],
             partition_key=EXPORT,
@@ -216,11 +216,11 @@ def test_an_export_with_personal_data_waits_for_approval_then_completes(held_exp
     # The review sensor starts what was held, once.
     first_tick = tick(env)
     [resume] = first_tick.run_requests
-    assert resume.job_name == "export_job" and resume.partition_key == EXPORT
+    assert resume.job_name == "production_job" and resume.partition_key == EXPORT
     assert resume.asset_selection == [dg.AssetKey("export_archive"), dg.AssetKey("export_completion")]
     finished = (
         env["defs"]
-        .resolve_job_def("export_job")
+        .resolve_job_def("production_job")
         .execute_in_process(
             instance=env["instance"],
             partition_key=EXPORT,

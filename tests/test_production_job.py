@@ -18,17 +18,17 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from domain.production import loadfiles
-from domain.production.paths import ExportPaths
-from nextpoint_assets.exports import worker
-from nextpoint_assets.exports.volumes import produce_volume
+from domain.productions import loadfiles
+from domain.productions.paths import ExportPaths
+from imaging.engine import LocalDocumentEngine
+from nextpoint_assets.productions import worker
+from nextpoint_assets.productions.volumes import produce_volume
 from resources.backend_api import SIGNATURE_HEADER, sign
 from resources.dagster_resources import DocumentEngineResource, build_resources
-from resources.document_engine import LocalDocumentEngine
 from resources.event_bus import LocalEventBus
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings, load_settings
-from sensors.export_outcomes import export_failure_sensor
+from sensors.production_outcomes import export_failure_sensor
 from tests.production_fixtures import exhibit, export_row, manifest_zip, order, tables
 
 SECRET = "test-callback-secret-made-up-here"
@@ -58,13 +58,13 @@ class Callbacks:
 
 
 def export_defs(settings):
-    from jobs.exports import export_job
-    from nextpoint_assets.exports.checks import export_quality_checks
-    from nextpoint_assets.exports.completion import export_completion
-    from nextpoint_assets.exports.manifest_asset import export_manifest
-    from nextpoint_assets.exports.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.exports.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.exports.volumes import export_volumes
+    from jobs.productions import production_job
+    from nextpoint_assets.productions.checks import export_quality_checks
+    from nextpoint_assets.productions.completion import export_completion
+    from nextpoint_assets.productions.manifest_asset import export_manifest
+    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
+    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
+    from nextpoint_assets.productions.volumes import export_volumes
 
     return dg.Definitions(
         assets=[
@@ -77,7 +77,7 @@ def export_defs(settings):
             export_completion,
         ],
         asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[export_job],
+        jobs=[production_job],
         sensors=[export_failure_sensor],
         resources=build_resources(settings),
     )
@@ -85,7 +85,7 @@ def export_defs(settings):
 
 def run_export(settings, instance, key, workers=1):
     instance.add_dynamic_partitions("exports", [key])
-    job = export_defs(settings).resolve_job_def("export_job")
+    job = export_defs(settings).resolve_job_def("production_job")
     config = {"ops": {"export_volumes": {"ops": {"export_volume": {"config": {"workers": workers}}}}}}
     return job.execute_in_process(
         instance=instance, partition_key=key, run_config=config, raise_on_error=False

@@ -2,9 +2,9 @@
 
 import pytest
 
-from domain.production.manifest import ManifestRejected, validate_manifest
-from domain.production.naming import safe_extension, safe_name
-from domain.production.plan import PdfInfo, build_plan
+from domain.productions.manifest import ManifestRejected, validate_manifest
+from domain.productions.naming import safe_extension, safe_name
+from domain.productions.plan import PdfInfo, build_plan
 from tests.production_fixtures import exhibit, export_row, order, rect, tables
 
 
@@ -221,8 +221,8 @@ def test_hostile_rows_never_escape():
 
 
 def test_plan_round_trips_through_json():
-    from domain.production.manifest import ValidatedManifest
-    from domain.production.plan import Plan
+    from domain.productions.manifest import ValidatedManifest
+    from domain.productions.plan import Plan
 
     manifest, plan = plan_of(
         tables(redactions=[{"exhibit_id": 1, "page_number": 1, "rect": rect(1, 2, 3, 4), "label": "X"}])

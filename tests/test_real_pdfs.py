@@ -15,11 +15,11 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from domain.production import loadfiles
-from domain.production.manifest import Exhibit
-from domain.production.plan import PlannedDocument
-from domain.production.render import DocJob, produce_document_safely
-from resources.document_engine import LocalDocumentEngine
+from domain.productions import loadfiles
+from domain.productions.manifest import Exhibit
+from domain.productions.plan import PlannedDocument
+from imaging.engine import LocalDocumentEngine
+from imaging.render import DocJob, produce_document_safely
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings, load_settings
 from tests.production_fixtures import exhibit, export_row, manifest_zip, tables
@@ -255,7 +255,7 @@ def test_engine_errors_carry_no_local_path(tmp_path):
 
 
 def _manifest_settings():
-    from domain.production.manifest import validate_manifest
+    from domain.productions.manifest import validate_manifest
 
     data = tables(export_row(image_format="tiff"), [exhibit(7)])
     return validate_manifest(data, 101, 1).export
@@ -266,14 +266,14 @@ def test_repaired_and_huge_pages_render_within_the_pixel_cap():
     assert engine.repair_note(CORPUS / "libreoffice-writer.pdf") is None
     note = engine.repair_note(CORPUS / "damaged-truncated-repairable.pdf")
     assert note and "rebuilt" in note and str(CORPUS) not in note
-    from domain.production import imaging
+    from imaging import raster
 
     width, height, _ = engine.page_sizes(CORPUS / "gs-poster-200in.pdf")[0]
-    dpi = imaging.render_dpi(width, height)
+    dpi = raster.render_dpi(width, height)
     assert dpi < 40
-    (image,) = engine.iter_render(CORPUS / "gs-poster-200in.pdf", [(0, True)], imaging.DPI, {0: dpi})
-    assert image.width * image.height <= imaging.MAX_PAGE_PIXELS
-    assert image.info["dpi"] == (imaging.DPI, imaging.DPI)
+    (image,) = engine.iter_render(CORPUS / "gs-poster-200in.pdf", [(0, True)], raster.DPI, {0: dpi})
+    assert image.width * image.height <= raster.MAX_PAGE_PIXELS
+    assert image.info["dpi"] == (raster.DPI, raster.DPI)
 
 
 def test_paths_are_replaced_but_object_keys_are_kept():

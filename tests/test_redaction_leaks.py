@@ -16,11 +16,13 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
-from domain.production import imaging, leaks, qc
-from domain.production.paths import ExportPaths
-from nextpoint_assets.exports.checks import _leak_profiles
-from nextpoint_assets.exports.common import ExportState
-from resources.document_engine import LocalDocumentEngine
+from domain.productions import leaks
+from domain.productions.paths import ExportPaths
+from imaging import production_qc as qc
+from imaging import raster
+from imaging.engine import LocalDocumentEngine
+from nextpoint_assets.productions.checks import _leak_profiles
+from nextpoint_assets.productions.common import ExportState
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings, load_settings
 from tests.production_fixtures import exhibit, export_row, manifest_zip, rect, tables
@@ -59,7 +61,7 @@ def text_pdf(path: Path) -> list[dict]:
     and which is redacted in the text below it."""
     pdf = canvas.Canvas(str(path), pagesize=letter)
     logo = Image.new("L", (700, 170), 255)
-    ImageDraw.Draw(logo).text((20, 30), "STRICTLY", fill=0, font=imaging.font(110))
+    ImageDraw.Draw(logo).text((20, 30), "STRICTLY", fill=0, font=raster.font(110))
     redactions = []
     for number, lines in enumerate(TEXT_PAGES, start=1):
         pdf.setFont("Helvetica", FONT)
@@ -85,9 +87,9 @@ def text_pdf(path: Path) -> list[dict]:
 
 def scanned_pdf(path: Path) -> list[dict]:
     """A one-page image-only PDF (a scan at 300 dpi, no text layer); returns its redactions."""
-    image = Image.new("L", imaging.LETTER_PX, 255)
+    image = Image.new("L", raster.LETTER_PX, 255)
     draw = ImageDraw.Draw(image)
-    font = imaging.font(48)
+    font = raster.font(48)
     redactions = []
     for row, (line, redacted) in enumerate(SCAN_LINES):
         x, y = 300, 500 + row * 120
@@ -321,7 +323,7 @@ def test_a_pdf_production_of_the_same_redactions_passes_too(env):
 
 def test_the_same_production_without_burn_in_fails_naming_the_documents(env, monkeypatch):
     for name in ("burn_redactions", "redact_array", "label_redactions_bilevel"):
-        monkeypatch.setattr(imaging, name, lambda *args, **kwargs: None)
+        monkeypatch.setattr(raster, name, lambda *args, **kwargs: None)
     result, _ = _produce(env, 2, workers=1)  # in-process, so the patched burn-in is the one used
     assert not result.success
     passed, failures = _checks(result)["no_redacted_text"]
@@ -372,7 +374,7 @@ def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
     page = tampered / "VOL001/IMAGES/0001/ACME0000003.tif"
     with Image.open(page) as image:
         drawn = image.convert("L")
-    ImageDraw.Draw(drawn).text((300, 2600), f"Postscript {SECRET} again", fill=0, font=imaging.font(48))
+    ImageDraw.Draw(drawn).text((300, 2600), f"Postscript {SECRET} again", fill=0, font=raster.font(48))
     buffer = io.BytesIO()
     drawn.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(300, 300))
     page.write_bytes(buffer.getvalue())

@@ -4,11 +4,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from domain.production import loadfiles
-from domain.production.manifest import validate_manifest
-from domain.production.plan import PdfInfo, build_plan
-from domain.production.render import DocJob, produce_document_safely
-from resources.document_engine import LocalDocumentEngine
+from domain.productions import loadfiles
+from domain.productions.manifest import validate_manifest
+from domain.productions.plan import PdfInfo, build_plan
+from imaging.engine import LocalDocumentEngine
+from imaging.render import DocJob, produce_document_safely
 from tests.production_fixtures import exhibit, export_row, tables
 
 

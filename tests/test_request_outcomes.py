@@ -14,7 +14,7 @@ from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
 from resources.event_bus import LocalEventBus
 from resources.settings import get_settings
-from sensors.export_outcomes import step_failure_message
+from sensors.production_outcomes import step_failure_message
 from sensors.request_outcomes import request_failure_sensor
 from tests.test_request_sensor import report_body, stamp_body
 

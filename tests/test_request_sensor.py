@@ -206,7 +206,7 @@ def sensor_resources() -> dict:
 
 class Harness:
     def __init__(self, instance, resources=None):
-        from nextpoint_assets.definitions import defs
+        from definitions import defs
 
         self.instance = instance
         self.defs = defs
@@ -242,8 +242,8 @@ def test_every_request_type_becomes_one_run_and_duplicates_start_nothing(demo_ho
         result, runs = harness.tick()
         assert sorted(r.job_name for r in runs) == [
             "exchange_job",
-            "export_job",
             "page_count_report_job",
+            "production_job",
             "stamp_job",
         ]
         by_kind = {r.tags["np/request"]: r for r in runs}

@@ -51,7 +51,7 @@ def test_bad_setting_stops_the_code_location_with_a_clear_message(tmp_path):
     import sys
 
     proc = subprocess.run(
-        [sys.executable, "-c", "import nextpoint_assets.definitions"],
+        [sys.executable, "-c", "import definitions"],
         env={"PATH": "/usr/bin:/bin", "NP_HOME": str(tmp_path), "NP_DB_BACKEND": "oracle"},
         capture_output=True,
         text=True,

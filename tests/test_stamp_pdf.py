@@ -9,8 +9,8 @@ import pytest
 
 from domain.geometry import PageGeometry
 from domain.stamp_layout import plan_page
-from domain.stamping.images import stamp_image
-from domain.stamping.pdf import Stamp, measure, stamp_pdf, strip_stamps
+from imaging.stamp_images import stamp_image
+from imaging.stamp_pdf import Stamp, measure, stamp_pdf, strip_stamps
 from tests.stamp_fixtures import Doc, make_pdf
 
 STAMPS = [

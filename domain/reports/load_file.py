@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from domain.errors import PermanentError
-from domain.production.loadfiles import DAT_NEWLINE, DAT_QUOTE, DAT_SEPARATOR
+from domain.productions.loadfiles import DAT_NEWLINE, DAT_QUOTE, DAT_SEPARATOR
 
 MAX_COLUMNS = 500
 MAX_VALUE = 1_000_000

@@ -194,8 +194,8 @@ def process_document(work: DocumentWork, request: ExchangeRequest, source, dest,
 def _brand(
     work: DocumentWork, request: ExchangeRequest, source, dest, engine, outcome: DocumentOutcome
 ) -> None:
-    from domain.exchange.branding import Markup, brand_in
-    from domain.stamping.pdf import Stamp
+    from imaging.branding import Markup, brand_in
+    from imaging.stamp_pdf import Stamp
 
     source_key, dest_key = work.variants["pdf"]
     with tempfile.TemporaryDirectory(prefix="np-exchange-") as tmp:

@@ -1,7 +1,7 @@
 """One PII scan over a set of document texts: findings written masked to the case's store, the
 scan recorded in the platform database, a masked CSV report, PII_SCAN_COMPLETED announced.
 
-The export and exchange scan assets (nextpoint_assets/exports/pii.py, exchanges/pii.py) gather the
+The export and exchange scan assets (nextpoint_assets/productions/pii.py, exchanges/pii.py) gather the
 texts; this module is what they share. A document whose text cannot be read is not skipped: it
 becomes an UNSCANNED finding, so the gate holds the work until someone has looked.
 """

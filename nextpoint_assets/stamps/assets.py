@@ -18,8 +18,8 @@ from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.stamp_layout import MODES
 from domain.stamping import service
-from domain.stamping.pageset import OUTPUTS, PageSetSettings
 from domain.stamping.request import StampRequest, parse_request
+from imaging.pageset import OUTPUTS, PageSetSettings
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import case_id_of, cases_partitions
 from nextpoint_assets.stamps.sync import SourceCache, SyncSummary, sync_page_set

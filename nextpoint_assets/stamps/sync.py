@@ -21,7 +21,8 @@ from pathlib import Path
 from domain.errors import PlatformError
 from domain.log import get_logger, log_context
 from domain.stamping import ledger
-from domain.stamping.pageset import (
+from domain.stamping.service import read_style
+from imaging.pageset import (
     INDEX_KEY,
     MANIFEST,
     ExhibitJob,
@@ -36,8 +37,7 @@ from domain.stamping.pageset import (
     set_version,
     write_index,
 )
-from domain.stamping.pdf import open_pdf
-from domain.stamping.service import read_style
+from imaging.stamp_pdf import open_pdf
 from nextpoint_assets.stamps import worker
 
 log = get_logger("stamps.sync")

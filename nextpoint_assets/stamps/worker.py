@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from domain.stamping.pageset import ExhibitJob, ExhibitOutcome, stamp_exhibit
-from resources.document_engine import LocalDocumentEngine
+from imaging.engine import LocalDocumentEngine
+from imaging.pageset import ExhibitJob, ExhibitOutcome, stamp_exhibit
 
 _engine: LocalDocumentEngine | None = None
 

@@ -14,10 +14,10 @@ import dagster as dg
 
 from domain.errors import PermanentError
 from domain.keys import validate_case_id
-from domain.production.loadfiles import ProducedDocument
-from domain.production.manifest import ValidatedManifest
-from domain.production.paths import ExportPaths
-from domain.production.plan import Plan
+from domain.productions.loadfiles import ProducedDocument
+from domain.productions.manifest import ValidatedManifest
+from domain.productions.paths import ExportPaths
+from domain.productions.plan import Plan
 from resources.object_store import CaseStore
 
 exports_partitions = dg.DynamicPartitionsDefinition(name="exports")

@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from domain.production.manifest import DEFAULT_DAT_FIELDS, Exhibit, ExportSettings, sent_date_time
-from domain.production.plan import PlannedDocument
+from domain.productions.manifest import DEFAULT_DAT_FIELDS, Exhibit, ExportSettings, sent_date_time
+from domain.productions.plan import PlannedDocument
 
 DAT_SEPARATOR = "\x14"
 DAT_QUOTE = "\u00fe"

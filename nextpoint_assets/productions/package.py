@@ -7,15 +7,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from domain.production import expansive, loadfiles
-from nextpoint_assets.exports.common import (
+from domain.productions import loadfiles
+from imaging import expansive
+from nextpoint_assets.pii.gate import require_clearance
+from nextpoint_assets.productions.common import (
     ExportState,
     download_prefix,
     export_step,
     production_asset,
     put_json,
 )
-from nextpoint_assets.pii.gate import require_clearance
 from resources import sevenzip
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from domain.errors import PlatformError, without_paths
 from domain.stamping.ledger import StampRow
-from domain.stamping.pdf import Stamp, stamp_pdf
 from domain.stamping.service import DEFAULT_FONT_SIZE, PREFIX
+from imaging.stamp_pdf import Stamp, stamp_pdf
 
 RENDERER = "stamps-1"  # bump when the drawing changes: every exhibit is then re-stamped
 INDEX_KEY = f"{PREFIX}index.json"
@@ -171,7 +171,7 @@ def stamp_exhibit(job: ExhibitJob, render_pages=None) -> ExhibitOutcome:
 
 
 def _images(job: ExhibitJob, out: Path, render_pages) -> dict[str, str]:
-    from domain.stamping.images import stamp_image
+    from imaging.stamp_images import stamp_image
 
     numbers = sorted(n for n, stamps in job.exhibit.pages.items() if stamps)
     folder = out / f"exhibit_{job.exhibit.exhibit_id}.images"

@@ -15,10 +15,10 @@ from domain.errors import (
     without_paths,
 )
 from domain.log import get_logger
-from domain.production.manifest import Problem, ValidatedManifest, produces_native, validate_manifest
-from domain.production.paths import ExportPaths
-from domain.production.plan import PdfInfo, build_plan
-from nextpoint_assets.exports.common import export_step, production_asset, put_json
+from domain.productions.manifest import Problem, ValidatedManifest, produces_native, validate_manifest
+from domain.productions.paths import ExportPaths
+from domain.productions.plan import PdfInfo, build_plan
+from nextpoint_assets.productions.common import export_step, production_asset, put_json
 from resources.dagster_resources import DocumentEngineResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event
 from resources.manifest_reader import extract_manifest, read_tables

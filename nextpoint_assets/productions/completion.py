@@ -6,8 +6,8 @@ from dataclasses import asdict
 import dagster as dg
 
 from domain.errors import PermanentError
-from nextpoint_assets.exports.common import ExportState, export_step, production_asset, put_json
-from nextpoint_assets.exports.package import archive_keys
+from nextpoint_assets.productions.common import ExportState, export_step, production_asset, put_json
+from nextpoint_assets.productions.package import archive_keys
 from resources.backend_api import export_callback_body
 from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event

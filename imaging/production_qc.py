@@ -15,11 +15,11 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from domain.production import leaks, loadfiles
-from domain.production.loadfiles import ProducedDocument
-from domain.production.manifest import ExportSettings
-from domain.production.naming import parse_bates
-from domain.production.plan import PlannedDocument
+from domain.productions import leaks, loadfiles
+from domain.productions.loadfiles import ProducedDocument
+from domain.productions.manifest import ExportSettings
+from domain.productions.naming import parse_bates
+from domain.productions.plan import PlannedDocument
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 
-from domain.production.render import DocJob, DocOutcome, produce_document_safely
-from resources.document_engine import LocalDocumentEngine
+from imaging.engine import LocalDocumentEngine
+from imaging.render import DocJob, DocOutcome, produce_document_safely
 
 _engine: LocalDocumentEngine | None = None
 

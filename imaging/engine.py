@@ -431,7 +431,3 @@ def _recognised(api, level) -> list[tuple[str, tuple[int, int, int, int]]]:
             if value and box:
                 found.append((value, box))
     return found
-
-
-def build_document_engine(settings) -> DocumentEngine:
-    return LocalDocumentEngine(tessdata=settings.tessdata_prefix, language=settings.ocr_language)

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 from PIL import Image, ImageDraw
 
-from domain.production.imaging import font, measure
 from domain.stamp_layout import PageLayout, plan_page
-from domain.stamping.pdf import MARGIN, PAD, Stamp
+from imaging.raster import font, measure
+from imaging.stamp_pdf import MARGIN, PAD, Stamp
 
 
 def stamp_image(

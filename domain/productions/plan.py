@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from domain.production.manifest import (
+from domain.productions.manifest import (
     BATES_PREFIX,
     ExportSettings,
     Problem,
@@ -19,7 +19,7 @@ from domain.production.manifest import (
     family_root,
     produces_native,
 )
-from domain.production.naming import (
+from domain.productions.naming import (
     bates_key,
     control_page_key,
     folder_label,

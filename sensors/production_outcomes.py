@@ -5,9 +5,9 @@ import json
 import dagster as dg
 
 from domain.errors import PlatformError
-from domain.production.paths import ExportPaths
-from jobs.exports import export_job
-from nextpoint_assets.exports.common import parse_export_key
+from domain.productions.paths import ExportPaths
+from jobs.productions import production_job
+from nextpoint_assets.productions.common import parse_export_key
 from resources.backend_api import export_callback_body
 from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event
@@ -61,7 +61,7 @@ def failure_message(context: dg.RunFailureSensorContext, store, export_id: int) 
 
 
 @dg.run_failure_sensor(
-    monitored_jobs=[export_job],
+    monitored_jobs=[production_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Publishes EXPORT_FAILED (and the failed callback) when a production run fails.",
 )

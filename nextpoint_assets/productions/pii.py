@@ -4,10 +4,10 @@ while findings at or above the threshold have no approval (docs/pii.md)."""
 
 import dagster as dg
 
-from nextpoint_assets.exports.common import ExportState, export_step, parse_export_key, production_asset
 from nextpoint_assets.pii.gate import gate_result
 from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, hold_types, run_scan, scan_metadata
 from nextpoint_assets.pii.suggestions import suggest_redactions
+from nextpoint_assets.productions.common import ExportState, export_step, parse_export_key, production_asset
 from resources.dagster_resources import (
     DatabaseResource,
     DocumentEngineResource,

@@ -18,11 +18,12 @@ from PIL import Image
 
 from domain.errors import PlatformError, without_paths
 from domain.geometry import PageGeometry
-from domain.production import imaging, leaks
-from domain.production.loadfiles import ProducedDocument, ProducedPage, fulltext_copy_path, text_file_bytes
-from domain.production.manifest import Exhibit, ExportSettings, Problem, Redaction
-from domain.production.plan import PlannedDocument
-from domain.production.raster_pdf import write_raster_pdf
+from domain.productions import leaks
+from domain.productions.loadfiles import ProducedDocument, ProducedPage, fulltext_copy_path, text_file_bytes
+from domain.productions.manifest import Exhibit, ExportSettings, Problem, Redaction
+from domain.productions.plan import PlannedDocument
+from imaging import raster
+from imaging.raster_pdf import write_raster_pdf
 
 WITHHELD_TEXT = "WITHHELD - PRIVILEGED"
 
@@ -107,8 +108,8 @@ def _single_page(job: DocJob, lines: list[str], text: str, timer: _Timer) -> Doc
     out = ProducedDocument(job.doc.exhibit_id)
     start = time.perf_counter()
     if job.export.image_format != "none":
-        image = imaging.text_page(lines)
-        imaging.burn_endorsements(image, _endorsements(job, 0))
+        image = raster.text_page(lines)
+        raster.burn_endorsements(image, _endorsements(job, 0))
         if job.export.image_format == "pdf":
             _raster_pdf(job, [(image, [])], out, searchable=False)
         else:
@@ -143,8 +144,8 @@ def _unavailable(job: DocJob, timer: _Timer) -> DocOutcome:
     start = time.perf_counter()
     images = []
     for index in range(job.doc.pages):
-        image = imaging.text_page(["DOCUMENT COULD NOT BE PRODUCED", job.doc.page_keys[index]])
-        imaging.burn_endorsements(image, _endorsements(job, index))
+        image = raster.text_page(["DOCUMENT COULD NOT BE PRODUCED", job.doc.page_keys[index]])
+        raster.burn_endorsements(image, _endorsements(job, index))
         if job.export.image_format in ("tiff", "jpeg"):
             _save_image(job, index, image, False, out)
         images.append((image, []))
@@ -230,11 +231,11 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
     if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
         start = time.perf_counter()
         thumbs = {
-            i: imaging.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
+            i: raster.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
             for i, g in enumerate(geometries)
         }
         colour = [
-            imaging.is_colour(im)
+            raster.is_colour(im)
             for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)
         ]
         timer.add("render", start)
@@ -249,7 +250,7 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         dpis = _page_dpis(job, geometries, outcome)
         greys = _safe_render(
             engine.iter_render_bilevel_gray(
-                pdf, [i for i in range(doc.pages) if bilevel[i]], imaging.DPI, dpis
+                pdf, [i for i in range(doc.pages) if bilevel[i]], raster.DPI, dpis
             ),
             outcome,
             job,
@@ -257,7 +258,7 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
         )
         pictures = _safe_render(
             engine.iter_render(
-                pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], imaging.DPI, dpis
+                pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], raster.DPI, dpis
             ),
             outcome,
             job,
@@ -268,7 +269,7 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
             image = None if bilevel[index] else next(pictures)
             timer.add("render", start)
             boxes = [
-                (geometries[index].rect_to_pixels(r.rect, dpis.get(index, imaging.DPI)), r.label)
+                (geometries[index].rect_to_pixels(r.rect, dpis.get(index, raster.DPI)), r.label)
                 for r in redactions_by_page.get(index, [])
             ]
             if profile is not None and index in profile.ocr_boxes:
@@ -282,9 +283,9 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
                 )
                 timer.add("ocr", start)
             if grey is not None:
-                imaging.redact_array(grey, boxes)
+                raster.redact_array(grey, boxes)
             else:
-                imaging.burn_redactions(image, boxes, labels=False)
+                raster.burn_redactions(image, boxes, labels=False)
             words: list = []
             if need_ocr:
                 start = time.perf_counter()
@@ -306,14 +307,14 @@ def _image_document(job: DocJob, engine, timer: _Timer) -> DocOutcome:
                     )
             start = time.perf_counter()
             if grey is not None:
-                black = grey < imaging.BW_THRESHOLD
-                imaging.label_redactions_bilevel(black, boxes)
-                imaging.endorse_bilevel(black, _endorsements(job, index))
+                black = grey < raster.BW_THRESHOLD
+                raster.label_redactions_bilevel(black, boxes)
+                raster.endorse_bilevel(black, _endorsements(job, index))
                 _save_bilevel(job, index, black, out)
             else:
-                imaging.burn_redactions(image, boxes, labels=True)
+                raster.burn_redactions(image, boxes, labels=True)
                 if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
-                    imaging.burn_endorsements(image, _endorsements(job, index))
+                    raster.burn_endorsements(image, _endorsements(job, index))
                 if export.image_format in ("tiff", "jpeg"):
                     _save_image(job, index, image, colour[index], out)
                 elif doc.redacted and export.image_format == "pdf":
@@ -369,28 +370,28 @@ def _source_profile(
 
 
 def _page_dpis(job: DocJob, geometries: list[PageGeometry], outcome: DocOutcome) -> dict[int, float]:
-    """Pages too large to image at 300 dpi within imaging.MAX_PAGE_PIXELS, or too small to carry a
+    """Pages too large to image at 300 dpi within raster.MAX_PAGE_PIXELS, or too small to carry a
     legible endorsement: the resolution each is drawn at (the image is labelled 300 dpi, so it
     prints smaller or larger than the page), each reported as a warning."""
     dpis = {}
     for index, geometry in enumerate(geometries):
         width, height = geometry.display_size
-        dpi = imaging.render_dpi(width, height)
-        if dpi != imaging.DPI:
+        dpi = raster.render_dpi(width, height)
+        if dpi != raster.DPI:
             dpis[index] = dpi
             code, why = (
-                ("page_reduced", f"to stay within {imaging.MAX_PAGE_PIXELS:,} pixels a page")
-                if dpi < imaging.DPI
+                ("page_reduced", f"to stay within {raster.MAX_PAGE_PIXELS:,} pixels a page")
+                if dpi < raster.DPI
                 else (
                     "page_enlarged",
-                    f"so its shorter side is {imaging.MIN_PAGE_INCHES} inches and the endorsement fits",
+                    f"so its shorter side is {raster.MIN_PAGE_INCHES} inches and the endorsement fits",
                 )
             )
             outcome.problems.append(
                 Problem(
                     code,
                     f"page {index + 1} of {job.exhibit.pdf_key} is {width / 72:.2f} x {height / 72:.2f} inches; imaged at "
-                    f"{100 * dpi / imaging.DPI:.0f}% of its size {why}",
+                    f"{100 * dpi / raster.DPI:.0f}% of its size {why}",
                     job.doc.exhibit_id,
                     job.doc.volume,
                     "warning",
@@ -425,20 +426,20 @@ def _safe_render(pages, outcome: DocOutcome, job: DocJob, array: bool = False):
             )
         )
     while True:
-        placeholder = imaging.text_page(["THIS PAGE COULD NOT BE RENDERED"])
+        placeholder = raster.text_page(["THIS PAGE COULD NOT BE RENDERED"])
         yield np.asarray(placeholder).copy() if array else placeholder
 
 
 def _save_bilevel(job: DocJob, index: int, black, out: ProducedDocument) -> None:
     key, folder = job.doc.page_keys[index], job.doc.page_folders[index]
-    kind = imaging.save_bilevel(black, Path(job.out_root) / job.doc.volume_label / "IMAGES" / folder / key)
+    kind = raster.save_bilevel(black, Path(job.out_root) / job.doc.volume_label / "IMAGES" / folder / key)
     out.pages.append(ProducedPage(key, _rel(job, "IMAGES", folder, f"{key}.{kind}"), kind))
 
 
 def _save_image(job: DocJob, index: int, image: Image.Image, colour: bool, out: ProducedDocument) -> None:
     key, folder = job.doc.page_keys[index], job.doc.page_folders[index]
     base = Path(job.out_root) / job.doc.volume_label / "IMAGES" / folder / key
-    kind = imaging.save_page(image, base, job.export.image_format, colour)
+    kind = raster.save_page(image, base, job.export.image_format, colour)
     out.pages.append(ProducedPage(key, _rel(job, "IMAGES", folder, f"{key}.{kind}"), kind))
 
 
@@ -506,15 +507,15 @@ def _stamp_pdf_page(pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry
     from domain.stamp_layout import layout
 
     width, height = geometry.display_size
-    # On a page under imaging.MIN_PAGE_INCHES the endorsement shrinks with the page: the same share
+    # On a page under raster.MIN_PAGE_INCHES the endorsement shrinks with the page: the same share
     # of it as on the enlarged page image, instead of falling off the page.
-    shrink = min(1.0, min(width, height) / (imaging.MIN_PAGE_INCHES * 72)) or 1.0
+    shrink = min(1.0, min(width, height) / (raster.MIN_PAGE_INCHES * 72)) or 1.0
     boxes = layout(
         width,
         height,
         stamps,
-        imaging.ENDORSEMENT_POINTS * shrink,
-        imaging.MARGIN_POINTS * shrink,
+        raster.ENDORSEMENT_POINTS * shrink,
+        raster.MARGIN_POINTS * shrink,
         lambda t, s: stringWidth(t, "Helvetica", s),
     )
     a, b, c, d, e, f = geometry.display_matrix()

@@ -21,13 +21,13 @@ import dagster as dg
 
 from domain.errors import ObjectNotFound
 from domain.log import get_logger, log_context
-from domain.production import leaks
-from domain.production.manifest import Problem
-from domain.production.render import DocJob, DocOutcome
+from domain.productions import leaks
+from domain.productions.manifest import Problem
+from imaging.render import DocJob, DocOutcome
 from nextpoint_assets.dead_runs import record_this_machine, release_dead_slot_holders
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
-from nextpoint_assets.exports import worker
-from nextpoint_assets.exports.common import (
+from nextpoint_assets.productions import worker
+from nextpoint_assets.productions.common import (
     ExportState,
     exports_partitions,
     get_json,

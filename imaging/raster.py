@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from domain.production.g4 import write_g4
 from domain.stamp_layout import layout
+from imaging.g4 import write_g4
 
 DPI = 300
 LETTER_PX = (int(8.5 * DPI), int(11 * DPI))

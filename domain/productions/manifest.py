@@ -18,7 +18,7 @@ from typing import Any
 
 from domain.errors import InvalidKeyError, PermanentError
 from domain.keys import clean_relative_key
-from domain.production.naming import safe_name
+from domain.productions.naming import safe_name
 
 IMAGE_FORMATS = ("tiff", "jpeg", "pdf", "none")
 COLOR_MODES = ("auto", "bw", "color")

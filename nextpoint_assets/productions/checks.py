@@ -9,8 +9,9 @@ import dagster as dg
 
 from domain.errors import ObjectNotFound
 from domain.log import log_context
-from domain.production import imaging, qc
-from nextpoint_assets.exports.common import ExportState, download_prefix, parse_export_key, put_json
+from imaging import production_qc as qc
+from imaging import raster
+from nextpoint_assets.productions.common import ExportState, download_prefix, parse_export_key, put_json
 from resources import sevenzip
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
 
@@ -90,7 +91,7 @@ def export_quality_checks(
                 pages,
                 lambda image: engine.ocr(image, detect_orientation=True),
                 engine.page_texts,
-                lambda pdf, index: engine.render_page(pdf, index, imaging.DPI, grayscale=True),
+                lambda pdf, index: engine.render_page(pdf, index, raster.DPI, grayscale=True),
             ),
         ]
     put_json(

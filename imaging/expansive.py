@@ -12,9 +12,9 @@ import pikepdf
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
-from domain.production.loadfiles import ProducedDocument
-from domain.production.manifest import Exhibit, ExportSettings
-from domain.production.plan import PlannedDocument
+from domain.productions.loadfiles import ProducedDocument
+from domain.productions.manifest import Exhibit, ExportSettings
+from domain.productions.plan import PlannedDocument
 
 SPLIT_PAGES = 1000
 

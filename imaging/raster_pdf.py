@@ -14,7 +14,7 @@ from typing import BinaryIO
 
 from PIL import Image
 
-from domain.production.imaging import DPI
+from imaging.raster import DPI
 
 # A line of OCR text and its pixel box (x0, y0, x1, y1), origin top-left, as engine.ocr_words gives it.
 OcrLine = tuple[str, tuple[int, int, int, int]]

@@ -31,15 +31,15 @@ from pikepdf import Array, Dictionary, Name
 from PIL import Image, UnidentifiedImageError
 
 from domain.geometry import PageGeometry
-from domain.production import imaging
-from domain.production.raster_pdf import OcrLine, write_raster_pdf
 from domain.stamp_layout import fit
-from domain.stamping.pdf import Stamp, measure, open_pdf, page_geometry, pdf_string, stamp_pdf
+from imaging import raster
+from imaging.raster_pdf import OcrLine, write_raster_pdf
+from imaging.stamp_pdf import Stamp, measure, open_pdf, page_geometry, pdf_string, stamp_pdf
 
 REDACTION, HIGHLIGHT, NOTE, STICKER = "redaction", "highlight", "note", "sticker"
 DRAWN = (HIGHLIGHT, NOTE, STICKER)  # drawn after redactions, in this order
 KINDS = (REDACTION, *DRAWN)
-DPI = imaging.DPI  # the production's resolution: the same redacted pages either way
+DPI = raster.DPI  # the production's resolution: the same redacted pages either way
 
 HIGHLIGHT_RGB = (1.0, 0.92, 0.23)
 HIGHLIGHT_ALPHA = (
@@ -69,7 +69,7 @@ class BrandResult:
 
 
 class BrandingEngine(Protocol):
-    """What branding needs of resources.document_engine.DocumentEngine."""
+    """What branding needs of imaging.engine.DocumentEngine."""
 
     def page_geometries(self, pdf: Path) -> list[PageGeometry]: ...
     def page_texts(self, pdf: Path) -> list[str]: ...
@@ -199,11 +199,11 @@ def _redacted_images(
         ]
         # As the production does: OCR reads the boxes without their labels (white on black reads
         # as noise), then the labels are drawn.
-        imaging.burn_redactions(image, boxes, labels=False)
+        raster.burn_redactions(image, boxes, labels=False)
         text, lines = engine.ocr_words(image)
-        imaging.burn_redactions(image, boxes, labels=True)
+        raster.burn_redactions(image, boxes, labels=True)
         texts[number] = text
-        yield (image if imaging.is_colour(image.reduce(8)) else image.convert("L")), lines
+        yield (image if raster.is_colour(image.reduce(8)) else image.convert("L")), lines
 
 
 def _replace_with_raster(
