@@ -1,7 +1,9 @@
 """The platform's one `Definitions`: every asset, check, job, sensor and resource.
 
 Resources are built from NP_* settings, validated here at load time so a bad
-setting stops the code location with a message that names it.
+setting stops the code location with a message that names it; a variable that
+is set reaches Dagster as `dg.EnvVar` (resources/dagster_resources.py), so the
+UI shows which variable feeds each value.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_jo
 from jobs.productions import production_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
+from nextpoint_assets.code_references import linked_to_code
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
 from nextpoint_assets.productions.checks import export_quality_checks
@@ -42,20 +45,22 @@ settings = get_settings()
 configure_logging(settings.log_format, settings.log_level)
 
 defs = dg.Definitions(
-    assets=[
-        *REPORT_ASSETS.values(),
-        account_user_activity_report,
-        export_manifest,
-        export_volumes,
-        export_load_files,
-        export_expansive_pdf,
-        export_pii_scan,
-        export_archive,
-        export_completion,
-        stamped_page_set,
-        *EXCHANGE_ASSETS,
-        exchange_pii_scan,
-    ],
+    assets=linked_to_code(
+        [
+            *REPORT_ASSETS.values(),
+            account_user_activity_report,
+            export_manifest,
+            export_volumes,
+            export_load_files,
+            export_expansive_pdf,
+            export_pii_scan,
+            export_archive,
+            export_completion,
+            stamped_page_set,
+            *EXCHANGE_ASSETS,
+            exchange_pii_scan,
+        ]
+    ),
     asset_checks=[export_quality_checks, export_pii_gate, exchange_pii_gate],
     jobs=[
         register_cases_job,

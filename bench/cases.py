@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import exchange, intake, pii, reports, stamping
+from bench import exchange, intake, pii, production, reports, stamping
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -45,13 +45,13 @@ def prepare_report(size: dict) -> dict:
     from sqlalchemy import insert
 
     from domain import schema
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
     rows = size["rows"]
     folder = DATA_DIR / f"report-{rows}"
     path = folder / "np_case_1.sqlite"
     if not path.exists():
-        dbs = Databases(DatabaseConfig(sqlite_dir=folder))
+        dbs = DatabaseResource(sqlite_dir=str(folder)).databases()
         engine = dbs.create_case_database(1)
         base = datetime(2024, 1, 1)
         with engine.begin() as conn:
@@ -79,9 +79,9 @@ def prepare_report(size: dict) -> dict:
 def report_ours(args: dict) -> dict:
     from domain.reports import page_count
     from domain.tabular import write_csv
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
-    dbs = Databases(DatabaseConfig(sqlite_dir=Path(args["sqlite_dir"])))
+    dbs = DatabaseResource(sqlite_dir=args["sqlite_dir"]).databases()
     out = Path(tempfile.mkdtemp()) / "ours.csv"
     start = time.perf_counter()
     with dbs.case_reader(1).connect() as conn:
@@ -94,9 +94,9 @@ def report_pandas(args: dict) -> dict:
     import pandas as pd
 
     from domain.reports import page_count
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
-    dbs = Databases(DatabaseConfig(sqlite_dir=Path(args["sqlite_dir"])))
+    dbs = DatabaseResource(sqlite_dir=args["sqlite_dir"]).databases()
     out = Path(tempfile.mkdtemp()) / "pandas.csv"
     start = time.perf_counter()
     with dbs.case_reader(1).connect() as conn:
@@ -125,224 +125,9 @@ def demo_generation(args: dict) -> dict:
     return _result(summary[0].pages, "pages", time.perf_counter() - start)
 
 
-# --- productions: ours beside Ghostscript and poppler on the same pages ----------------------------
-
-PRODUCTION_CASE = 301
-
-
-def prepare_production(size: dict) -> dict:
-    """A text-only demo case of `pages` pages, with manifests for TIFF, PDF and OCR productions."""
-    import shutil
-    import sqlite3
-    import zipfile
-
-    from demo.generate import CaseSpec, generate
-    from resources.settings import load_settings
-
-    pages = size["pages"]
-    home = DATA_DIR / f"production-{pages}"
-    settings = load_settings({"NP_HOME": str(home)})
-    marker = home / "ready"
-    if not marker.exists():
-        shutil.rmtree(home, ignore_errors=True)
-        generate(settings, [CaseSpec(PRODUCTION_CASE, "bench", 1, pages, "BM", text_only=True)])
-        case_dir = settings.object_store_root / f"case_{PRODUCTION_CASE}"
-        source = zipfile.ZipFile(case_dir / "exports/export_1/manifest.zip").read("manifest.sqlite")
-        # Every page imaged (no slip sheets), so ours and the peers draw the same pages.
-        for export_id, image_format, text_mode in (
-            (1, "tiff", "extracted_then_ocr"),
-            (2, "pdf", "extracted_then_ocr"),
-            (3, "tiff", "ocr"),
-        ):
-            work = home / f"m{export_id}.sqlite"
-            work.write_bytes(source)
-            db = sqlite3.connect(work)
-            db.execute(
-                "UPDATE export SET export_id = ?, image_format = ?, text_mode = ?",
-                (export_id, image_format, text_mode),
-            )
-            db.execute("UPDATE exhibits_for_export SET withheld = 0, produce_native = 0")
-            db.commit()
-            db.close()
-            target = case_dir / f"exports/export_{export_id}/manifest.zip"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(target, "w") as archive:
-                archive.write(work, "manifest.sqlite")
-        marker.write_text("ok")
-    pdfs = sorted(
-        str(p)
-        for p in (settings.object_store_root / f"case_{PRODUCTION_CASE}" / "documents").glob(
-            "*/rendition.pdf"
-        )
-    )
-    return {"home": str(home), "pdfs": pdfs}
-
-
-def _peer(args: dict, commands) -> dict:
-    import subprocess
-    from concurrent.futures import ThreadPoolExecutor
-
-    out = Path(tempfile.mkdtemp(prefix="np-peer-"))
-    workers = args.get("workers", 1)
-    start = time.perf_counter()
-
-    def one(item):
-        index, pdf = item
-        target = out / str(index)
-        target.mkdir()
-        for command in commands(pdf, target):
-            subprocess.run(command, check=True, capture_output=True, shell=isinstance(command, str))
-
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(one, enumerate(args["pdfs"])))
-    seconds = time.perf_counter() - start
-    pages = sum(1 for p in out.rglob("*.tif"))
-    return _result(pages, "pages", seconds, peer=True)
-
-
-def peer_ghostscript(args: dict) -> dict:
-    return _peer(
-        args,
-        lambda pdf, out: [
-            [
-                "gs",
-                "-q",
-                "-dNOPAUSE",
-                "-dBATCH",
-                "-dSAFER",
-                "-sDEVICE=tiffg4",
-                "-r300",
-                f"-sOutputFile={out}/p%04d.tif",
-                pdf,
-            ]
-        ],
-    )
-
-
-def peer_pdftoppm_tiffcp(args: dict) -> dict:
-    def commands(pdf, out):
-        return [
-            ["pdftoppm", "-r", "300", "-mono", "-tiff", pdf, f"{out}/raw"],
-            f'for f in {out}/raw*.tif; do tiffcp -c g4 "$f" "${{f%.tif}}.g4.tif" && rm "$f"; done',
-        ]
-
-    return _peer(args, commands)
-
-
-def _ours(args: dict, export_id: int, workers: int) -> dict:
-    """Every volume of one export produced (render, endorse, encode, text, upload) with `workers` processes."""
-    import dagster as dg
-
-    from nextpoint_assets.productions.common import ExportState
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.volumes import produce_volume
-    from resources.dagster_resources import DocumentEngineResource, EventBusResource, ObjectStoreResource
-    from resources.settings import load_settings
-
-    settings = load_settings({"NP_HOME": args["home"]})
-    os.environ["NP_HOME"] = args["home"]
-    store = ObjectStoreResource.from_settings(settings).case(PRODUCTION_CASE)
-    instance = dg.DagsterInstance.ephemeral()
-    key = f"{PRODUCTION_CASE}-{export_id}"
-    instance.add_dynamic_partitions("exports", [key])
-    resources = {
-        "object_store": ObjectStoreResource.from_settings(settings),
-        "document_engine": DocumentEngineResource(),
-        "event_bus": EventBusResource.from_settings(settings),
-    }
-    dg.materialize([export_manifest], instance=instance, partition_key=key, resources=resources)
-    state = ExportState(store, export_id)
-    pages = state.plan.page_total
-    split: dict[str, float] = {}
-    start = time.perf_counter()
-    for volume in state.plan.volumes:
-        summary = produce_volume(store, DocumentEngineResource(), export_id, volume, workers, force=True)
-        for name, value in summary.get("seconds", {}).items():
-            split[name] = round(split.get(name, 0.0) + value, 2)
-    return _result(pages, "pages", time.perf_counter() - start, split=split)
-
-
-def _ours_end_to_end(args: dict, export_id: int) -> dict:
-    """The whole export job: manifest, volumes, load files, archive, QC, completion."""
-    import dagster as dg
-
-    from jobs.productions import production_job
-    from nextpoint_assets.productions.checks import export_quality_checks
-    from nextpoint_assets.productions.completion import export_completion
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.productions.volumes import export_volumes
-    from resources.dagster_resources import build_resources
-    from resources.settings import load_settings
-
-    os.environ["NP_HOME"] = args["home"]
-    settings = load_settings({"NP_HOME": args["home"]})
-    defs = dg.Definitions(
-        # The PII scan and its gate are part of every production: the bench case's text is clean.
-        assets=[
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
-        ],
-        asset_checks=[export_quality_checks, export_pii_gate],
-        jobs=[production_job],
-        resources=build_resources(settings),
-    )
-    instance = dg.DagsterInstance.ephemeral()
-    key = f"{PRODUCTION_CASE}-{export_id}"
-    instance.add_dynamic_partitions("exports", [key])
-    config = {
-        "ops": {
-            "export_volumes": {
-                "ops": {"export_volume": {"config": {"workers": os.cpu_count() or 1, "force": True}}}
-            }
-        }
-    }
-    start = time.perf_counter()
-    result = defs.resolve_job_def("production_job").execute_in_process(
-        instance=instance, partition_key=key, run_config=config
-    )
-    seconds = time.perf_counter() - start
-    from nextpoint_assets.productions.common import ExportState
-    from resources.dagster_resources import ObjectStoreResource
-
-    state = ExportState(ObjectStoreResource.from_settings(settings).case(PRODUCTION_CASE), export_id)
-    assert result.success
-    return _result(state.plan.page_total, "pages", seconds)
-
-
-def ours_e2e_tiff_all_cores(args: dict) -> dict:
-    return _ours_end_to_end(args, 1)
-
-
-def ours_e2e_pdf_all_cores(args: dict) -> dict:
-    return _ours_end_to_end(args, 2)
-
-
-def ours_tiff_1proc(args: dict) -> dict:
-    return _ours(args, 1, 1)
-
-
-def ours_tiff_all_cores(args: dict) -> dict:
-    return _ours(args, 1, os.cpu_count() or 1)
-
-
-def ours_pdf_all_cores(args: dict) -> dict:
-    return _ours(args, 2, os.cpu_count() or 1)
-
-
-def ours_tiff_ocr_all_cores(args: dict) -> dict:
-    return _ours(args, 3, os.cpu_count() or 1)
-
-
 BENCHMARKS: dict[str, Benchmark] = {
     "production": Benchmark(
-        prepare_production,
+        production.prepare_production,
         (
             "peer_ghostscript",
             "peer_pdftoppm_tiffcp",
@@ -355,12 +140,12 @@ BENCHMARKS: dict[str, Benchmark] = {
     ),
     # The fastest peer only, for the long (10,000-page) runs.
     "production_large": Benchmark(
-        prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores")
+        production.prepare_production, ("peer_ghostscript", "ours_tiff_1proc", "ours_tiff_all_cores")
     ),
     "production_parallel_peers": Benchmark(
-        prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")
+        production.prepare_production, ("peer_ghostscript_all_cores", "ours_tiff_all_cores")
     ),
-    "production_ocr": Benchmark(prepare_production, ("ours_tiff_ocr_all_cores",)),
+    "production_ocr": Benchmark(production.prepare_production, ("ours_tiff_ocr_all_cores",)),
     "report_csv": Benchmark(prepare_report, ("pandas_read_sql_to_csv", "streaming_csv")),
     "review_log": Benchmark(reports.prepare_review_log, reports.VARIANTS),
     "review_log_csv": Benchmark(reports.prepare_review_log, reports.VARIANTS[:2]),
@@ -386,26 +171,26 @@ BENCHMARKS: dict[str, Benchmark] = {
 DEFAULT = ("report_csv", "demo_generation", "production")
 
 VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
-    ("production", "peer_ghostscript"): peer_ghostscript,
-    ("production", "peer_pdftoppm_tiffcp"): peer_pdftoppm_tiffcp,
-    ("production", "ours_tiff_1proc"): ours_tiff_1proc,
-    ("production", "ours_tiff_all_cores"): ours_tiff_all_cores,
-    ("production", "ours_pdf_all_cores"): ours_pdf_all_cores,
-    ("production", "ours_e2e_tiff_all_cores"): ours_e2e_tiff_all_cores,
-    ("production", "ours_e2e_pdf_all_cores"): ours_e2e_pdf_all_cores,
+    ("production", "peer_ghostscript"): production.peer_ghostscript,
+    ("production", "peer_pdftoppm_tiffcp"): production.peer_pdftoppm_tiffcp,
+    ("production", "ours_tiff_1proc"): production.ours_tiff_1proc,
+    ("production", "ours_tiff_all_cores"): production.ours_tiff_all_cores,
+    ("production", "ours_pdf_all_cores"): production.ours_pdf_all_cores,
+    ("production", "ours_e2e_tiff_all_cores"): production.ours_e2e_tiff_all_cores,
+    ("production", "ours_e2e_pdf_all_cores"): production.ours_e2e_pdf_all_cores,
     **{
         ("production_large", name): VARIANT
         for name, VARIANT in (
-            ("peer_ghostscript", peer_ghostscript),
-            ("ours_tiff_1proc", ours_tiff_1proc),
-            ("ours_tiff_all_cores", ours_tiff_all_cores),
+            ("peer_ghostscript", production.peer_ghostscript),
+            ("ours_tiff_1proc", production.ours_tiff_1proc),
+            ("ours_tiff_all_cores", production.ours_tiff_all_cores),
         )
     },
-    ("production_parallel_peers", "peer_ghostscript_all_cores"): lambda a: peer_ghostscript(
+    ("production_parallel_peers", "peer_ghostscript_all_cores"): lambda a: production.peer_ghostscript(
         {**a, "workers": os.cpu_count() or 1}
     ),
-    ("production_parallel_peers", "ours_tiff_all_cores"): ours_tiff_all_cores,
-    ("production_ocr", "ours_tiff_ocr_all_cores"): ours_tiff_ocr_all_cores,
+    ("production_parallel_peers", "ours_tiff_all_cores"): production.ours_tiff_all_cores,
+    ("production_ocr", "ours_tiff_ocr_all_cores"): production.ours_tiff_ocr_all_cores,
     ("report_csv", "pandas_read_sql_to_csv"): report_pandas,
     ("report_csv", "streaming_csv"): report_ours,
     ("demo_generation", "text_case"): demo_generation,

@@ -25,6 +25,10 @@ version) are the expectation, written to a file the variants read.
   verifies: one run per expected work key (run key = work key, none missing, none extra, none
   twice), exactly the expected EVENT_REJECTED. Then, the queue idle, the latency of one request:
   published on SNS until its run exists (5 times; median and max).
+
+Here: `prepare`, the peer and the daemon run. The requests and their mix:
+bench/intake_messages.py; the daemon's instance: bench/intake_instance.py; what is read back
+and verified: bench/intake_checks.py.
 """
 
 from __future__ import annotations
@@ -33,23 +37,27 @@ import atexit
 import json
 import os
 import random
-import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+from bench.intake_checks import (
+    Backend,
+    evaluation_seconds,
+    tick_figures,
+    verify_runs,
+    work_with_runs,
+)
+from bench.intake_instance import queued_instance_home
+from bench.intake_messages import attributes_of, make_messages, publish, report_body
 
 ROOT = Path(__file__).resolve().parent.parent
 VARIANTS = ("peer_boto3_receive_delete", "ours")
 POSTGRES_VARIANTS = ("peer_boto3_receive_delete", "ours_postgres")
-CASES = (101, 202)
-UNKNOWN_CASE = 999
-NOW = "2026-11-22T10:00:00Z"
 DRAIN_TIMEOUT = float(os.environ.get("NP_BENCH_INTAKE_TIMEOUT", 3600))
 LATENCY_SAMPLES = 5
 AWS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -87,151 +95,6 @@ def _demo_template() -> Path:
     return home
 
 
-def _report(event_id: str, case_id: int) -> dict:
-    return {
-        "event_type": "REPORT_REQUESTED",
-        "event_id": event_id,
-        "case_id": case_id,
-        "occurred_at": NOW,
-        "report_type": "page_count",
-        "user_id": 55,
-        "delivery": {"format": "csv"},
-    }
-
-
-def _stamp(event_id: str, case_id: int, rng: random.Random) -> dict:
-    return {
-        "event_type": "STAMP_REQUESTED",
-        "event_id": event_id,
-        "case_id": case_id,
-        "occurred_at": NOW,
-        "type": "exhibit_stamp",
-        "action": "apply",
-        "exhibit_ids": sorted(rng.sample(range(1, 40), 3)),
-        "template": {
-            "position": "bottom_left",
-            "font_size": 10,
-            "text": "PLAINTIFF EXHIBIT {exhibit_number}",
-        },
-        "requested_by": 55,
-    }
-
-
-def _exchange(event_id: str, key: str, batch_id: int) -> dict:
-    return {
-        "event_type": "EXCHANGE_REQUESTED",
-        "event_id": event_id,
-        "case_id": 202,
-        "occurred_at": NOW,
-        "idempotency_key": key,
-        "source_case_id": 101,
-        "destination_case_id": 202,
-        "batch_id": batch_id,
-        "exhibit_ids": [1, 2, 3],
-        "label_id": None,
-        "include_natives": True,
-        "requires_annotations": False,
-    }
-
-
-def _export(event_id: str, case_id: int, export_id: int) -> dict:
-    return {
-        "event_type": "EXPORT_REQUESTED",
-        "event_id": event_id,
-        "case_id": case_id,
-        "occurred_at": NOW,
-        "export_id": export_id,
-        "manifest_key": f"case_{case_id}/exports/export_{export_id}/manifest.zip",
-        "requested_by": 55,
-    }
-
-
-def make_messages(total: int, seed: int = 11) -> tuple[list[tuple[str, dict]], dict]:
-    """(body text, SNS message attributes) per message, shuffled; and what they are, by category."""
-    rng = random.Random(seed)
-    malformed, unknown_type, unknown_case = round(total * 0.01), round(total * 0.005), round(total * 0.005)
-    duplicates = round(total * 0.01)
-    valid = total - malformed - unknown_type - unknown_case - duplicates
-    bodies: list[dict] = []
-    exchange_keys: list[str] = []
-    exports: list[tuple[int, int]] = []
-    for i in range(valid):
-        case_id = CASES[i % 2]
-        pick = rng.random()
-        if pick < 0.45:
-            bodies.append(_report(f"rep-{i:06d}", case_id))
-        elif pick < 0.85:
-            bodies.append(_stamp(f"st-{i:06d}", case_id, rng))
-        elif pick < 0.95:
-            reuse = exchange_keys and rng.random() < 0.05  # a new event with an earlier idempotency key
-            key = rng.choice(exchange_keys) if reuse else f"exch-101-202-{i:06d}"
-            exchange_keys.append(key)
-            bodies.append(_exchange(f"ex-{i:06d}", key, 9000 + exchange_keys.index(key)))
-        else:
-            export_id = 100 + len(exports)
-            exports.append((case_id, export_id))
-            bodies.append(_export(f"exp-{i:06d}", case_id, export_id))
-    messages = [(json.dumps(b), _attributes(b)) for b in bodies]
-    messages += [
-        messages[i] for i in rng.sample(range(len(messages)), duplicates)
-    ]  # exact duplicate deliveries
-    invalid: list[tuple[str, dict]] = []
-    for i in range(malformed):
-        text = json.dumps(_report(f"bad-{i:05d}", 101))[: 20 + i % 40]  # cut short: not JSON
-        invalid.append((text, {"eventType": {"DataType": "String", "StringValue": "REPORT_REQUESTED"}}))
-    for i in range(unknown_type):
-        body = {**_report(f"unk-{i:05d}", 101), "event_type": "ARCHIVE_REQUESTED"}
-        invalid.append((json.dumps(body), _attributes(body)))
-    for i in range(unknown_case):
-        body = (
-            _report(f"nocase-{i:05d}", UNKNOWN_CASE)
-            if i % 2
-            else _stamp(f"nocase-{i:05d}", UNKNOWN_CASE, rng)
-        )
-        invalid.append((json.dumps(body), _attributes(body)))
-    messages += invalid
-    rng.shuffle(messages)
-    kinds = Counter(b["event_type"] for b in bodies)
-    return messages, {
-        "valid": valid,
-        "duplicates": duplicates,
-        "malformed": malformed,
-        "unknown_type": unknown_type,
-        "unknown_case": unknown_case,
-        "invalid": len(invalid),
-        "kinds": dict(kinds),
-        "exports": exports,
-        "bodies": bodies,
-    }
-
-
-def _attributes(body: dict) -> dict:
-    attributes = {
-        "eventType": {"DataType": "String", "StringValue": str(body["event_type"])},
-        "caseId": {"DataType": "String", "StringValue": str(body["case_id"])},
-    }
-    if body.get("batch_id") is not None:
-        attributes["batchId"] = {"DataType": "String", "StringValue": str(body["batch_id"])}
-    return attributes
-
-
-def publish(sns, topic: str, messages: list[tuple[str, dict]], threads: int = 8) -> None:
-    """Through SNS, ten per PublishBatch call, a few calls at a time."""
-    batches = [messages[i : i + 10] for i in range(0, len(messages), 10)]
-
-    def one(batch):
-        entries = [
-            {"Id": str(k), "Message": text, "MessageAttributes": attrs}
-            for k, (text, attrs) in enumerate(batch)
-        ]
-        response = sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=entries)
-        if response.get("Failed"):
-            raise RuntimeError(f"SNS refused {len(response['Failed'])} messages: {response['Failed'][0]}")
-
-    with ThreadPoolExecutor(threads) as pool:
-        list(pool.map(one, batches))
-
-
 def _linear_moto() -> None:
     """moto 5's SQS reads the clock through datetime arithmetic for every message on every call, and
     re-computes every queue attribute (three scans of the queue) to check one message's retention: a
@@ -262,7 +125,7 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
     from domain.requests import Accepted, export_work_key, read_message
     from resources.object_store import build_object_store
     from resources.settings import load_settings
-    from tests.services import start_moto
+    from scripts.services import start_moto
 
     for name, value in AWS.items():
         os.environ.setdefault(name, value)
@@ -289,7 +152,7 @@ def prepare_intake(size: dict, postgres: bool = False) -> dict:
         queues[role] = url
 
     if postgres:  # for ours_postgres; the password reaches the variant through the environment
-        from tests.services import external_postgres, start_postgres
+        from scripts.services import external_postgres, start_postgres
 
         postgres = external_postgres() or start_postgres()
         if postgres.process is not None:
@@ -399,73 +262,6 @@ def peer_boto3_receive_delete(args: dict) -> dict:
 # --- ours: the daemon ---------------------------------------------------------------------------------
 
 
-def _dagster_home(scratch: Path, postgres: dict | None = None) -> tuple[Path, dict]:
-    """The instance every run stays queued in (the queued run coordinator, `max_concurrent_runs: 0`):
-    deploy/dagster.local.yaml (SQLite), or with `postgres` deploy/dagster.yaml, production's, on a fresh
-    database with the default run launcher and local step logs (as tests/test_deploy.py runs it).
-    Returns the folder and the environment its `env:` values come from."""
-    import yaml
-
-    home = Path(tempfile.mkdtemp(prefix="dagster-home-", dir=scratch))
-    env: dict[str, str] = {}
-    if postgres:
-        import psycopg2
-
-        database = f"np_bench_intake_{os.getpid()}"
-        admin = psycopg2.connect(
-            host=postgres["host"],
-            port=postgres["port"],
-            user=postgres["user"],
-            password=os.environ["NP_BENCH_PG_PASSWORD"],
-            dbname="postgres",
-        )
-        admin.autocommit = True
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            cur.execute(f'CREATE DATABASE "{database}"')
-        admin.close()
-        env = {
-            "DAGSTER_PG_USERNAME": postgres["user"],
-            "DAGSTER_PG_PASSWORD": os.environ["NP_BENCH_PG_PASSWORD"],
-            "DAGSTER_PG_HOST": postgres["host"],
-            "DAGSTER_PG_PORT": str(postgres["port"]),
-            "DAGSTER_PG_DB": database,
-            "PGSSLMODE": "disable",
-        }
-        config = yaml.safe_load((ROOT / "deploy" / "dagster.yaml").read_text())
-        config.pop("run_launcher", None)
-        config.pop("compute_logs", None)
-        config.get("run_monitoring", {})["max_resume_run_attempts"] = 0
-        config.get("run_retries", {})["enabled"] = False
-    else:
-        config = yaml.safe_load((ROOT / "deploy" / "dagster.local.yaml").read_text())
-        config["run_coordinator"] = {"module": "dagster", "class": "QueuedRunCoordinator"}
-    config.setdefault("concurrency", {}).setdefault("runs", {})["max_concurrent_runs"] = 0
-    # Experiments: e.g. NP_BENCH_INTAKE_INSTANCE='{"sensors": {"num_submit_workers": 4}}'
-    config.update(json.loads(os.environ.get("NP_BENCH_INTAKE_INSTANCE") or "{}"))
-    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
-    return home, env
-
-
-class Backend:
-    """The EVENT_REJECTED the backend's queue received so far."""
-
-    def __init__(self, sqs, url: str) -> None:
-        self.sqs, self.url = sqs, url
-        self.events: list[dict] = []
-
-    def poll(self) -> int:
-        while True:
-            messages = self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10).get("Messages", [])
-            if not messages:
-                return len(self.events)
-            self.events += [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
-            self.sqs.delete_message_batch(
-                QueueUrl=self.url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
-            )
-
-
 def ours(args: dict) -> dict:
     """The laptop instance (deploy/dagster.local.yaml: SQLite, one event-log file per run)."""
     return _ours(args, "ours", postgres=None)
@@ -482,14 +278,14 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     import dagster as dg
 
     from bench.cases import _result
-    from tests.services import stop_process
+    from scripts.services import stop_process
 
     expected = json.loads(Path(args["expected"]).read_text())
     want_runs, want_rejected = len(expected["work_keys"]), expected["invalid"]
     sns, sqs = _clients(args["endpoint"])
     queue = args["queues"][role]
     backend = Backend(sqs, args["queues"]["backend"])
-    dagster_home, instance_env = _dagster_home(Path(args["scratch"]), postgres)
+    dagster_home, instance_env = queued_instance_home(Path(args["scratch"]), postgres)
     os.environ.update(instance_env)
     os.environ["DAGSTER_HOME"] = str(dagster_home)  # the instance file's `env: DAGSTER_HOME`
     instance = dg.DagsterInstance.from_config(str(dagster_home))
@@ -539,25 +335,25 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
             if (
                 depth == 0
                 and rejected >= want_rejected
-                and _work_with_runs(instance, runs_filter) >= want_runs
+                and work_with_runs(instance, runs_filter) >= want_runs
             ):
                 break
             if time.perf_counter() - started > DRAIN_TIMEOUT:
                 raise AssertionError(
                     f"not drained after {DRAIN_TIMEOUT:.0f}s: queue {depth}, "
-                    f"work with runs {_work_with_runs(instance, runs_filter)}/{want_runs}, "
+                    f"work with runs {work_with_runs(instance, runs_filter)}/{want_runs}, "
                     f"rejected {rejected}/{want_rejected}; daemon log {log_path}"
                 )
             time.sleep(0.5)
         seconds = time.perf_counter() - started
         time.sleep(5)  # one more tick: nothing may arrive late
-        verdict = _verify(instance, expected, backend)
-        ticks = _ticks(instance, started_wall)
+        verdict = verify_runs(instance, expected, backend)
+        ticks = tick_figures(instance, started_wall)
         latencies = _latencies(instance, sns, args["topic"], role)
     finally:
         stop_process(daemon, group=True)
         log.close()
-    evaluation = _evaluation_seconds(log_path)
+    evaluation = evaluation_seconds(log_path)
     split = {
         "first_tick": ticks["first_tick"],
         "ticks": ticks["count"],
@@ -586,100 +382,6 @@ def _ours(args: dict, role: str, postgres: dict | None) -> dict:
     )
 
 
-def _work_with_runs(instance, runs_filter) -> int:
-    """Pieces of work the sensor's runs carry (a batch run carries `np/requests` of them)."""
-    return sum(int(r.tags.get("np/requests", "1")) for r in instance.get_runs(runs_filter))
-
-
-def _members(run, by_event: dict[str, str]) -> list[str]:
-    """The work keys a run carries: its own, or a batch's requests (their event ids, from its config)."""
-    if "np/requests" not in run.tags:
-        return [run.tags.get("dagster/run_key")]
-    (op,) = run.run_config["ops"].values()
-    return [
-        by_event.get(item["event_id"], f"unexpected event {item['event_id']}")
-        for item in op["config"]["requests"]
-    ]
-
-
-def _verify(instance, expected: dict, backend: Backend) -> dict:
-    """Every expected piece of work in exactly one run, nothing else; one EVENT_REJECTED per invalid message."""
-    import dagster as dg
-
-    runs = instance.get_runs()
-    problems = []
-    keys = Counter(k for r in runs for k in _members(r, expected["by_event"]))
-    twice = [k for k, n in keys.items() if n > 1]
-    missing = set(expected["work_keys"]) - set(keys)
-    extra = set(keys) - set(expected["work_keys"])
-    if twice:
-        problems.append(f"{len(twice)} pieces of work in more than one run, e.g. {twice[:3]}")
-    if missing:
-        problems.append(f"{len(missing)} pieces of work without a run (lost), e.g. {sorted(missing)[:3]}")
-    if extra:
-        problems.append(f"{len(extra)} runs for work nobody asked for, e.g. {sorted(extra, key=str)[:3]}")
-    if any(r.tags.get("np/work") != r.tags.get("dagster/run_key") for r in runs):
-        problems.append("a run whose np/work tag is not its run key")
-    if len({r.tags.get("dagster/run_key") for r in runs}) != len(runs):
-        problems.append("two runs with one run key")
-    if any(r.status != dg.DagsterRunStatus.QUEUED for r in runs):
-        problems.append(f"runs not queued: {Counter(r.status.value for r in runs)}")
-    backend.poll()
-    rejected = backend.events
-    if len(rejected) != expected["invalid"]:
-        problems.append(f"{len(rejected)} EVENT_REJECTED for {expected['invalid']} invalid messages")
-    if len({e["event_id"] for e in rejected}) != len(rejected):
-        problems.append("an EVENT_REJECTED announced twice")
-    reasons = Counter(_reason(e["reason"]) for e in rejected)
-    want = {
-        "not JSON": expected["malformed"],
-        "unknown event type": expected["unknown_type"],
-        "no such case": expected["unknown_case"],
-    }
-    if reasons != Counter({k: v for k, v in want.items() if v}):
-        problems.append(f"rejection reasons {dict(reasons)}, expected {want}")
-    if problems:
-        raise AssertionError("; ".join(problems))
-    return {
-        "runs": len(runs),
-        "batch_runs": sum("np/requests" in r.tags for r in runs),
-        "work_keys": len(expected["work_keys"]),
-        "rejected": len(rejected),
-        "reasons": dict(reasons),
-    }
-
-
-def _reason(text: str) -> str:
-    if "not JSON" in text:
-        return "not JSON"
-    if "Unknown event type" in text:
-        return "unknown event type"
-    if "does not exist" in text:
-        return "no such case"
-    return text[:60]
-
-
-def _sensor_state(instance):
-    return next(s for s in instance.all_instigator_state() if s.name == "request_sensor")
-
-
-def _ticks(instance, started_wall: float) -> dict:
-    state = _sensor_state(instance)
-    ticks = sorted(
-        instance.get_ticks(state.instigator_origin_id, state.selector_id), key=lambda t: t.timestamp
-    )
-    durations = [t.end_timestamp - t.timestamp for t in ticks if t.end_timestamp]
-    with_runs = [t for t in ticks if t.run_ids]
-    return {
-        "count": len(ticks),
-        "with_runs": len(with_runs),
-        "first_tick": round(ticks[0].timestamp - started_wall, 1) if ticks else None,
-        "max_tick": round(max(durations), 1) if durations else None,
-        "seconds": [round(d, 1) for d in durations[:40]],
-        "runs_per_tick": [len(t.run_ids) for t in with_runs[:40]],
-    }
-
-
 def _latencies(instance, sns, topic: str, role: str) -> list[float]:
     """The queue idle: one request published on SNS until its run exists, LATENCY_SAMPLES times."""
     import dagster as dg
@@ -687,8 +389,8 @@ def _latencies(instance, sns, topic: str, role: str) -> list[float]:
     out = []
     for i in range(LATENCY_SAMPLES):
         event_id = f"latency-{os.getpid()}-{i}"
-        body = _report(event_id, 101)
-        attributes = {**_attributes(body), "benchTarget": {"DataType": "String", "StringValue": role}}
+        body = report_body(event_id, 101)
+        attributes = {**attributes_of(body), "benchTarget": {"DataType": "String", "StringValue": role}}
         began = time.perf_counter()
         sns.publish(TopicArn=topic, Message=json.dumps(body), MessageAttributes=attributes)
         while not instance.get_runs(dg.RunsFilter(tags={"np/event_id": event_id}), limit=1):
@@ -698,16 +400,3 @@ def _latencies(instance, sns, topic: str, role: str) -> list[float]:
         out.append(time.perf_counter() - began)
         time.sleep(random.Random(i).uniform(0, 3))  # publish at another point of the sensor's cycle
     return out
-
-
-_EVAL = re.compile(r"nextpoint\.sensors\.requests request intake: .*? in (\d+(?:\.\d+)?)s")
-
-
-def _evaluation_seconds(log_path: Path) -> dict:
-    """The sensor's own evaluation time per tick, from its log lines (sensors/requests.py)."""
-    seconds = [float(m[1]) for m in _EVAL.finditer(log_path.read_text(errors="replace"))]
-    return {
-        "ticks": len(seconds),
-        "total": round(sum(seconds), 1),
-        "max": round(max(seconds), 1) if seconds else None,
-    }

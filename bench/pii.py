@@ -27,7 +27,8 @@ TARGET_KINDS = ("US_SSN", "CREDIT_CARD", "IBAN_CODE", "EMAIL_ADDRESS")
 
 
 def prepare_pii(size: dict) -> dict:
-    from bench.cases import DATA_DIR, PRODUCTION_CASE, prepare_production
+    from bench.cases import DATA_DIR
+    from bench.production import PRODUCTION_CASE, prepare_production
     from demo.pii_corpus import document
     from imaging.engine import LocalDocumentEngine
 
@@ -62,7 +63,8 @@ def _texts(args: dict) -> list[str]:
 
 
 def _score(find, corpus: list[dict]) -> dict:
-    """Recall per kind and precision overall: a finding counts when it overlaps a planted value of its kind."""
+    """Recall per kind and precision overall: a finding counts when it overlaps a planted value of its
+    kind."""
     found = dict.fromkeys(KINDS, 0)
     total = dict.fromkeys(KINDS, 0)
     true = false = 0

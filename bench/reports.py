@@ -16,7 +16,7 @@ def prepare_review_log(size: dict) -> dict:
 
     from bench.cases import DATA_DIR
     from domain import schema
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
     rows = size["rows"]
     folder = DATA_DIR / DATA_DIR_NAME.format(rows=rows)
@@ -25,7 +25,7 @@ def prepare_review_log(size: dict) -> dict:
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.sqlite*"):
             stale.unlink()
-        dbs = Databases(DatabaseConfig(sqlite_dir=folder))
+        dbs = DatabaseResource(sqlite_dir=str(folder)).databases()
         base = datetime(2024, 1, 1)
         with dbs.create_core_database().begin() as core:
             core.execute(insert(schema.accounts), [{"id": 1, "name": "Bench LLP"}])
@@ -110,9 +110,9 @@ def prepare_review_log(size: dict) -> dict:
 
 
 def _databases(args: dict):
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
-    return Databases(DatabaseConfig(sqlite_dir=Path(args["sqlite_dir"]), core_db_name="np_core"))
+    return DatabaseResource(sqlite_dir=args["sqlite_dir"], core_db_name="np_core").databases()
 
 
 def _ours(args: dict, fmt: str) -> dict:

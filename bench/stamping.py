@@ -1,4 +1,5 @@
-"""Stamping benchmarks: ours (numbering + layout + database writes + files) beside two peers on the same pages.
+"""Stamping benchmarks: ours (numbering + layout + database writes + files) beside two peers on the
+same pages.
 
 Peers: pypdf + reportlab overlay merged per page (the usual choice), and a bare
 pikepdf append of one small content stream per page (the practical limit).
@@ -70,11 +71,11 @@ def _ours(args: dict, output: str, workers: int) -> dict:
     from domain.stamping.request import parse_request
     from imaging.pageset import PageSetSettings
     from nextpoint_assets.stamps.sync import SourceCache, sync_page_set
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
     from resources.object_store import CaseStore, build_object_store
 
     settings, scratch = _fresh_copy(args, f"{output}-{workers}")
-    engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
+    engine = DatabaseResource.from_settings(settings).databases().case_writer(STAMP_CASE)
     store = CaseStore(build_object_store(settings), STAMP_CASE)
     body = {
         "event_id": "bench",
@@ -175,7 +176,10 @@ def peer_pikepdf_bare_append(args: dict, **save) -> dict:
                 page.add_resource(font, pikepdf.Name.Font, pikepdf.Name("/FStamp"))
                 page.contents_add(
                     pdf.make_stream(
-                        b"BT /FStamp 10 Tf 520 18 Td (ST%07d) Tj ET BT /FStamp 10 Tf 18 18 Td (CONFIDENTIAL) Tj ET"
+                        (
+                            b"BT /FStamp 10 Tf 520 18 Td (ST%07d) Tj ET "
+                            b"BT /FStamp 10 Tf 18 18 Td (CONFIDENTIAL) Tj ET"
+                        )
                         % (number + offset)
                     )
                 )
@@ -196,13 +200,13 @@ def _allocate_group(payload: tuple[str, list[int], int, float]) -> tuple[float, 
     from domain.stamping import service
     from domain.stamping.request import parse_request
     from nextpoint_assets.stamps.sync import SourceCache
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
     from resources.object_store import CaseStore, build_object_store
     from resources.settings import load_settings
 
     home, ids, worker, go = payload
     settings = load_settings({"NP_HOME": home})
-    engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
+    engine = DatabaseResource.from_settings(settings).databases().case_writer(STAMP_CASE)
     store = CaseStore(build_object_store(settings), STAMP_CASE)
     body = {
         "event_id": f"alloc-{worker}",
@@ -221,16 +225,17 @@ def _allocate_group(payload: tuple[str, list[int], int, float]) -> tuple[float, 
 
 
 def ours_8_concurrent_requests(args: dict) -> dict:
-    """8 processes each numbering ~1/8 of the case at once on one pattern; then proof of no gap, no duplicate."""
+    """8 processes each numbering ~1/8 of the case at once on one pattern; then proof of no gap, no
+    duplicate."""
     import multiprocessing
 
     from sqlalchemy import select
 
     from domain.schema import exhibits, stamp_details
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
     settings, scratch = _fresh_copy(args, "alloc")
-    engine = Databases(DatabaseConfig.from_settings(settings)).case_writer(STAMP_CASE)
+    engine = DatabaseResource.from_settings(settings).databases().case_writer(STAMP_CASE)
     with engine.connect() as conn:
         counted = [
             (r.id, r.page_count or 0)

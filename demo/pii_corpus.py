@@ -123,12 +123,16 @@ def distractor(rng: random.Random) -> str:
     bad_card = digits + str((int(luhn.calc_check_digit(digits)) + 1) % 10)
     return rng.choice(
         [
-            f"Invoice {rng.randint(10**8, 10**9 - 1)} was paid on {rng.randint(1, 12)}/{rng.randint(1, 28)}/2023.",
+            f"Invoice {rng.randint(10**8, 10**9 - 1)} was paid on "
+            f"{rng.randint(1, 12)}/{rng.randint(1, 28)}/2023.",
             f"Order reference {bad_card} is still open.",
-            f"See case no. {rng.randint(1, 9)}:{rng.randint(10, 24)}-cv-{rng.randint(1000, 9999)} for the docket.",
-            f"ISBN 978-{rng.randint(0, 9)}-{rng.randint(100, 999)}-{rng.randint(10000, 99999)}-{rng.randint(0, 9)} was cited.",
+            f"See case no. {rng.randint(1, 9)}:{rng.randint(10, 24)}-cv-{rng.randint(1000, 9999)} "
+            "for the docket.",
+            f"ISBN 978-{rng.randint(0, 9)}-{rng.randint(100, 999)}-"
+            f"{rng.randint(10000, 99999)}-{rng.randint(0, 9)} was cited.",
             f"The meeting on {rng.randint(1, 12):02d}/{rng.randint(1, 28):02d}/2024 ran long.",
-            f"Version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)} of the software was deployed.",
+            f"Version {rng.randint(1, 9)}.{rng.randint(0, 20)}.{rng.randint(0, 99)} "
+            "of the software was deployed.",
             f"Bates range ACME{rng.randint(1, 99999):07d} to ACME{rng.randint(100000, 999999):07d}.",
             f"Account summary: balance 1,{rng.randint(100, 999)},{rng.randint(100, 999)}.00 USD.",
         ]

@@ -15,13 +15,16 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 from definitions import defs
 from demo.generate import DEFAULT_CASES, generate
 from domain.productions.paths import ExportPaths
+from domain.productions.request import export_partition_key
 from domain.reports.delivery import report_key
 from nextpoint_assets.partitions import cases_partitions
 from nextpoint_assets.pii.records import latest_scan
-from nextpoint_assets.productions.common import export_partition_key, exports_partitions
+from nextpoint_assets.productions.common import exports_partitions
 from resources.dagster_resources import DatabaseResource
-from resources.object_store import LocalObjectStore, build_object_store
+from resources.local_object_store import LocalObjectStore
+from resources.object_store import build_object_store
 from resources.settings import get_settings
+from resources.spark import spark_log_file
 
 
 def production_job():
@@ -46,7 +49,7 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
     from sqlalchemy import select
 
     from domain.schema import exhibits
-    from jobs.stamps import stamp_run_config
+    from domain.stamping.request import stamp_run_config
     from resources.dagster_resources import DatabaseResource
 
     with DatabaseResource.from_settings(get_settings()).databases().case_reader(case_id).connect() as conn:
@@ -69,7 +72,7 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
 
 def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) -> dg.ExecuteInProcessResult:
     """The first 12 exhibits of one demo case exchanged into the other, redactions and Bates branded in."""
-    from jobs.exchanges import exchange_run_config
+    from domain.exchange.request import exchange_run_config
 
     body = {
         "event_id": f"demo-exchange-{source}-{destination}",
@@ -178,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     for s in summaries:
         key = f"case_{s.case_id}/{report_key('review_log', 'xlsx')}"
         print(
-            f"  review log, case {s.case_id}: {store.local_path(key) if isinstance(store, LocalObjectStore) else key}"
+            f"  review log, case {s.case_id}: "
+            f"{store.local_path(key) if isinstance(store, LocalObjectStore) else key}"
         )
     platform = DatabaseResource.from_settings(settings).databases().platform()
     for case_id, ok in productions.items():
@@ -192,12 +196,14 @@ def main(argv: list[str] | None = None) -> int:
         scan = latest_scan(platform, export_partition_key(case_id, 1))
         if scan is not None:  # docs/pii.md: the parties' mail domains are allowlisted for the demo
             print(
-                f"  PII scan:            {scan['status']}, {scan['findings']} finding(s) in {scan['pages']} pages "
+                f"  PII scan:            {scan['status']}, {scan['findings']} finding(s) "
+                f"in {scan['pages']} pages "
                 f"(scan {scan['scan_id']})"
             )
     stamped = f"case_{summaries[0].case_id}/stamped_pages"
     print(
-        f"Stamped page set, case {summaries[0].case_id} (stamp_job): {'succeeded' if stamping.success else 'FAILED'}"
+        f"Stamped page set, case {summaries[0].case_id} (stamp_job): "
+        f"{'succeeded' if stamping.success else 'FAILED'}"
     )
     if isinstance(store, LocalObjectStore):
         print(f"  annotated and burned-in PDFs: {store.local_path(stamped)}")
@@ -213,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
     print(f"Events:          {settings.events_file}")
+    print(f"Spark log:       {spark_log_file(settings)}  (Spark's full log; its errors only are shown here)")
     print(f"Request queue:   {settings.queue_dir}  (drop request JSON here; scripts/ui.sh's daemon takes it)")
     print(f"Dagster home:    {instance.root_directory}")
     print("Open the UI:     scripts/ui.sh   then browse http://127.0.0.1:3000")

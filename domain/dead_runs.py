@@ -9,8 +9,8 @@ A holder is dead only when that is certain from this machine:
 - it ran on this machine (same host name) before the last boot (the boot id changed): every
   process it had is gone;
 - or it ran on this machine since the last boot, in this pid namespace, and none of the processes
-  Dagster recorded for it (run worker, step workers) is alive. A pid now used by a process started after the run
-  recorded it is a reused pid, not the run's process.
+  Dagster recorded for it (run worker, step workers) is alive. A pid now used by a process started
+  after the run recorded it is a reused pid, not the run's process.
 A run of another machine, or one that never recorded where it ran, is never judged here: the
 instance's daemon (run monitoring, `free_slots_after_run_end_seconds`) is the one that can.
 """
@@ -55,7 +55,8 @@ class DeadRun:
     reason: str
 
 
-# pid -> epoch seconds the live process with that pid started (0.0 when unknown), None when no live process has it.
+# pid -> epoch seconds the live process with that pid started (0.0 when unknown), None when no live
+# process has it.
 ProcessStart = Callable[[int], float | None]
 
 

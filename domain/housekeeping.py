@@ -1,7 +1,7 @@
 """Housekeeping rules: what may be deleted, given listings, run states and the time.
 
-Pure: no Dagster, no boto3, no I/O. The jobs (jobs/housekeeping.py) list the
-object store and read run storage, ask these functions, and delete.
+Pure: no Dagster, no boto3, no I/O. The clean-ups (nextpoint_assets/housekeeping.py, run by
+jobs/housekeeping.py) list the object store and read run storage, ask these functions, and delete.
 
 The rules (docs/operations.md, "Housekeeping"):
 
@@ -43,7 +43,7 @@ _EXCHANGE_KEY = re.compile(rf"^{_ID}-{_ID}-{_ID}$")
 _CASE_PREFIX = re.compile(rf"^case_{_ID}/")
 _EXPORT_PREFIX = re.compile(rf"^case_{_ID}/exports/export_{_ID}/")
 
-#: What a production writes under `exports/export_{id}/` that is only a partial result while it never completed.
+#: What a production writes under `exports/export_{id}/`: only a partial result while it never completed.
 PARTIAL_OUTPUT_PREFIXES = ("production/", "zips/", "work/")
 PARTIAL_OUTPUT_FILES = ("volumes.json",)
 #: Never deleted by any rule: the export's input, and the record of why it failed.
@@ -238,7 +238,8 @@ def last_run(runs: Sequence[RunInfo]) -> RunInfo | None:
 
 def export_verdict(runs: Sequence[RunInfo], completed: bool, now: datetime, retention_days: int) -> str:
     """'orphaned' when the export's outputs are partial leftovers of dead runs; otherwise why not:
-    'completed' (a finished production: kept), 'no_runs', 'live', 'not_dead' (last run succeeded), 'recent'."""
+    'completed' (a finished production: kept), 'no_runs', 'live', 'not_dead' (last run succeeded),
+    'recent'."""
     if completed:
         return "completed"
     if not runs:
@@ -256,7 +257,8 @@ def export_verdict(runs: Sequence[RunInfo], completed: bool, now: datetime, rete
 def orphaned_objects(
     export_prefix: str, objects: Iterable[Listed], now: datetime, retention_days: int, scope: LiveScope
 ) -> list[Listed]:
-    """Of an orphaned export's objects (keys under `export_prefix`), the partial outputs old enough to delete."""
+    """Of an orphaned export's objects (keys under `export_prefix`), the partial outputs old enough to
+    delete."""
     if scope.holds_prefix(export_prefix):
         return []
     limit = cutoff(now, retention_days)

@@ -1,4 +1,9 @@
-"""Requests that arrive as events (docs/events.md): unwrap, validate, name the work.
+"""Requests that arrive as events (docs/events.md): one table, from a queue message to the run.
+
+`REQUEST_TYPES` has one row per request type: its body model (each capability's own, all sharing the
+event header of domain/event_header.py), the cases it touches, its *work key*, and the run that does
+it (`Target`: job name, partition, run config, in plain data; sensors/run_requests.py makes it a
+Dagster run request). Each body is parsed once, by `read_message`, and the parsed request travels on.
 
 A queue message is hostile until this module has read it: the body may be raw or
 wrapped in an SNS envelope, may not be JSON, may name an event type nobody asked
@@ -6,12 +11,13 @@ for, or may fail its contract. `read_message` turns any body into either an
 `Accepted` request, a `Rejected` one (with a reason a person can act on), or an
 `Ignored` one (the platform's own outcome events, which come back when a queue is
 subscribed to the whole topic: rejecting those would loop forever). A body that nests
-deeper than `MAX_DEPTH` is refused before anything walks it (recursion limits), and
-what a refusal echoes of the body is cut at `MAX_ECHOED_BODY` (`rejection_event_fields`).
+deeper than `MAX_DEPTH` is refused before anything walks it (recursion limits); what a
+refusal echoes of the body is cut in domain/rejections.py.
 
-Every accepted request names its *work key*: the identity of the work it asks
-for. A request delivered twice, or a second request with the same idempotency
-key, has the same work key, and the sensor starts no second run for it.
+The work key is the identity of the work a request asks for. A request delivered twice, or a
+second request with the same idempotency key, has the same work key, and the sensor starts no
+second run for it. Stamp and report requests for one case may share a run (`batch_run`): its config
+lists them (`requests`), its work key is the batch's, and `np/requests` says how many it carries.
 Pure: no Dagster, boto3 or SQL driver.
 """
 
@@ -19,23 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ValidationError
 
 from domain.errors import PermanentError, validation_problems
-from domain.event_size import MAX_FIELD_BYTES, cut_utf8, field_text, utf8_size
-
-#: Request types the platform consumes, and the kind of work each starts.
-REQUEST_KINDS = {
-    "EXPORT_REQUESTED": "export",
-    "STAMP_REQUESTED": "stamp",
-    "REPORT_REQUESTED": "report",
-    "EXCHANGE_REQUESTED": "exchange",
-    "PII_DECISION_SUBMITTED": "pii_decision",
-}
+from domain.event_header import MAX_ID, EventHeader, QueuedEvent, parse_body
+from domain.exchange.request import ExchangeRequest, exchange_run_config, parse_exchange_request
+from domain.pii.review import Decision
+from domain.productions.request import ExportRequest, export_partition_key, parse_export_request
+from domain.rejections import Rejected, message_digest, refused
+from domain.reports.request import parse_report_request, report_job_name, report_run_config
+from domain.stamping.request import parse_request, stamp_run_config
 
 #: Events the platform itself publishes (events.md, "Outcomes"): never work, never rejected.
 OUTCOME_TYPES = frozenset(
@@ -60,95 +63,189 @@ OUTCOME_TYPES = frozenset(
     }
 )
 
-#: A rejected body is echoed in EVENT_REJECTED; beyond this it is cut (SNS messages stop at 256 KiB).
-MAX_ECHOED_BODY = MAX_FIELD_BYTES
-#: A refusal's reason, and the rejected event's type and id it names, are cut beyond these (UTF-8 bytes):
-#: a list of 50,000 invalid ids gives 50,000 validation messages.
-MAX_REASON_BYTES = 4096
-MAX_ECHOED_ID_BYTES = 1024
 #: No request nests deeper than a few levels; a hostile body nested thousands deep would exhaust the
 #: recursion limit of whatever walks it next (validation, the echo, Dagster's run config).
 MAX_DEPTH = 32
 
 
-#: Ids are positive and below this (a database BIGINT holds them all).
-MAX_ID = 10**12
+# ---------------------------------------------------------------- the runs requests ask for
+
+#: The tags every run started for a request carries (docs/events.md, "Run tags"): people find the run
+#: in the UI by them, and the run coordinator limits runs by them (deploy/dagster.yaml).
+WORK_TAG = "np/work"  # the work key, also the run key
+REQUEST_TAG = "np/request"  # export, stamp, report, exchange, pii_decision
+CASE_TAG = "np/case_id"
+EVENT_TAG = "np/event_id"
+SERIAL_TAG = "np/serial"  # serializes the runs that must not overlap (one export, one case's stamps)
+COUNT_TAG = "np/requests"  # how many requests a batch run carries
 
 
-class EventHeader(BaseModel):
-    """The fields every event carries."""
+@dataclass(frozen=True)
+class Target:
+    """What one request's run does: job, partition (and the dynamic partition set it belongs to),
+    run config; `serial` names the runs it must not overlap (None: none but its own work)."""
 
-    model_config = ConfigDict(extra="allow")
-
-    event_type: str = Field(min_length=1, max_length=100)
-    event_id: str = Field(min_length=1, max_length=200)
-    case_id: int = Field(gt=0, lt=MAX_ID)
-    occurred_at: str = Field(min_length=1, max_length=64)
-
-    @field_validator("case_id", mode="before")
-    @classmethod
-    def _strict_id(cls, value: Any) -> Any:
-        # "101" or 101.0 are not the integer the contract promises; bool is an int in Python.
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError("case_id must be an integer")
-        return value
-
-    @field_validator("occurred_at")
-    @classmethod
-    def _iso_time(cls, value: str) -> str:
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError("occurred_at must be an ISO 8601 time") from None
-        return value
+    job_name: str
+    partition_key: str | None
+    partitions: str | None
+    run_config: dict[str, Any]
+    serial: str | None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
-class ExportRequest(EventHeader):
-    """An EXPORT_REQUESTED body: the manifest must be the export's own, under its case."""
+@dataclass(frozen=True)
+class Run:
+    """A run to start, in plain data; sensors/run_requests.py makes it a Dagster run request."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    event_type: Literal["EXPORT_REQUESTED"] = "EXPORT_REQUESTED"
-    export_id: int = Field(gt=0, lt=10**12)
-    manifest_key: str = Field(min_length=1, max_length=1024)
-    requested_by: int | None = Field(default=None, gt=0)
-
-    @model_validator(mode="after")
-    def _own_manifest(self) -> ExportRequest:
-        expected = manifest_key(self.case_id, self.export_id)
-        if self.manifest_key != expected:
-            raise ValueError(f"manifest_key must be {expected!r}, the export's own manifest under its case")
-        return self
+    kind: str
+    work_key: str  # also the run key: a second request for the same work starts nothing
+    job_name: str
+    partition_key: str | None
+    #: The dynamic partition set `partition_key` is registered in before the run is asked for.
+    partitions: str | None
+    run_config: dict[str, Any]
+    tags: dict[str, str]
 
 
-def manifest_key(case_id: int, export_id: int) -> str:
-    return f"case_{case_id}/exports/export_{export_id}/manifest.zip"
+def _event_tag(event_id: str) -> str:
+    # Event ids are untrusted and unbounded: tags carry them only when short and plain.
+    if len(event_id) <= 63 and all(c.isalnum() or c in "-_." for c in event_id):
+        return event_id
+    return "sha-" + hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:40]
+
+
+def request_tags(kind: str, case_id: int, work_key: str, serial: str, event_id: str | None) -> dict[str, str]:
+    tags = {WORK_TAG: work_key, REQUEST_TAG: kind, CASE_TAG: str(case_id), SERIAL_TAG: serial}
+    if event_id:
+        tags[EVENT_TAG] = _event_tag(event_id)
+    return tags
+
+
+def _run(kind: str, work_key: str, case_id: int, event_id: str | None, target: Target) -> Run:
+    serial = target.serial or work_key
+    tags = {**target.tags, **request_tags(kind, case_id, work_key, serial, event_id)}
+    return Run(
+        kind, work_key, target.job_name, target.partition_key, target.partitions, target.run_config, tags
+    )
+
+
+# ---------------------------------------------------------------- one row per request type
+
+
+def _export_target(case_id: int, export_id: int) -> Target:
+    key = export_partition_key(case_id, export_id)
+    return Target("production_job", key, "exports", {}, f"export-{key}")
+
+
+def _parse_decision(body: dict[str, Any]) -> Decision:
+    return parse_body(Decision, body, "PII decision")
+
+
+def _decision_target(decision: Decision, event_id: str) -> Target:
+    config = {**decision.model_dump(), "event_id": event_id}
+    run_config = {"ops": {"record_pii_decision": {"config": config}}}
+    return Target("pii_decision_job", None, None, run_config, f"pii-{decision.scan_id}")
+
+
+def _exchange_target(exchange: ExchangeRequest, body: dict[str, Any]) -> Target:
+    key = exchange.exchange_id
+    tags = {"exchange/idempotency_key": exchange.key[:63]}
+    return Target("exchange_job", key, "exchanges", exchange_run_config(body), f"exchange-{key}", tags)
+
+
+@dataclass(frozen=True)
+class RequestType:
+    """How the platform takes one type of request: its body model, the cases it touches, the identity
+    of its work, and the run that does it. Each body is parsed once, by `parse`."""
+
+    kind: str
+    #: The body as its model, or a PermanentError naming every problem.
+    parse: Callable[[dict[str, Any]], BaseModel]
+    #: Every case the work touches (an exchange: destination and source); each must exist.
+    case_ids: Callable[[Any, EventHeader], tuple[int, ...]]
+    #: The work's identity (a request delivered twice, or with the same idempotency key, has one).
+    work_key: Callable[[Any, EventHeader], str]
+    #: The run, from the parsed request, the body as it came and its event id.
+    target: Callable[[Any, dict[str, Any], str], Target]
+    #: Requests of this type for one case and job may share a run (light work that runs one after
+    #: the other anyway): how a run's config becomes one item of the batch's `requests`.
+    batch_item: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+#: Request event types the platform consumes, in the order a refusal lists them.
+REQUEST_TYPES: dict[str, RequestType] = {
+    "EXPORT_REQUESTED": RequestType(
+        kind="export",
+        parse=parse_export_request,
+        case_ids=lambda r, _: (r.case_id,),
+        work_key=lambda r, _: f"export:{r.case_id}-{r.export_id}",  # completed by the manifest's version
+        target=lambda r, _, __: _export_target(r.case_id, r.export_id),
+    ),
+    "STAMP_REQUESTED": RequestType(
+        kind="stamp",
+        parse=parse_request,
+        case_ids=lambda r, _: (r.case_id,),
+        work_key=lambda r, _: f"stamp:{r.case_id}:{r.receipt_name}",
+        target=lambda r, _, __: Target(
+            "stamp_job",
+            str(r.case_id),
+            "cases",
+            stamp_run_config(r.model_dump(mode="json")),
+            f"stamp-{r.case_id}",
+        ),
+        batch_item=lambda config: config["request"],
+    ),
+    "REPORT_REQUESTED": RequestType(
+        kind="report",
+        parse=parse_report_request,
+        # user_activity over many cases runs in its home case; every named case must exist too.
+        case_ids=lambda r, _: tuple(dict.fromkeys([r.case_id, *r.parameters.case_ids])),
+        work_key=lambda r, _: f"report:{r.case_id}:{r.request_name}",
+        target=lambda r, _, __: Target(
+            report_job_name(r.report_type), str(r.case_id), "cases", report_run_config(r), None
+        ),
+        batch_item=lambda config: config,
+    ),
+    "EXCHANGE_REQUESTED": RequestType(
+        kind="exchange",
+        parse=parse_exchange_request,
+        case_ids=lambda r, _: (r.destination_case_id, r.source_case_id),
+        work_key=lambda r, _: f"exchange:{_hash(r.key)}",
+        target=lambda r, body, _: _exchange_target(r, body),
+    ),
+    "PII_DECISION_SUBMITTED": RequestType(
+        kind="pii_decision",
+        parse=_parse_decision,
+        case_ids=lambda _, header: (header.case_id,),
+        # Each event is its own attempt: a second decision on a scan runs, and is refused by name.
+        work_key=lambda _, header: f"pii-decision:{_hash(header.event_id)}",
+        target=lambda r, _, event_id: _decision_target(r, event_id),
+    ),
+}
+#: Kinds whose requests for one case may share a run; exports and exchanges each have their own.
+BATCHED_KINDS = frozenset(row.kind for row in REQUEST_TYPES.values() if row.batch_item)
+_BY_KIND = {row.kind: row for row in REQUEST_TYPES.values()}
 
 
 @dataclass(frozen=True)
 class Accepted:
-    """A valid request: what kind of work, for which cases, under which work key."""
+    """A valid request: what kind of work, for which cases, under which work key; `request` is its
+    body as its model (parsed once, here)."""
 
     kind: str
     event_type: str
     event_id: str
     case_id: int
     body: dict[str, Any]
+    request: BaseModel
     #: Every case the work touches (an exchange: destination and source); each must exist.
     case_ids: tuple[int, ...]
     #: The work's identity; exports complete it with the manifest's version (`export_work_key`).
     work_key: str
-    export_id: int | None = None
 
-
-@dataclass(frozen=True)
-class Rejected:
-    reason: str
-    body: Any
-    event_type: str | None = None
-    event_id: str | None = None
-    case_id: int | None = None
-    digest: str = ""
+    @property
+    def export_id(self) -> int | None:
+        return self.request.export_id if isinstance(self.request, ExportRequest) else None
 
 
 @dataclass(frozen=True)
@@ -156,10 +253,6 @@ class Ignored:
     reason: str
     event_type: str = ""
     event_id: str = ""
-
-
-def message_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _hash(text: str, size: int = 32) -> str:
@@ -217,82 +310,70 @@ def read_message(raw: str) -> Accepted | Rejected | Ignored:
     if isinstance(event_type, str) and event_type in OUTCOME_TYPES:
         return Ignored("an outcome event of the platform's own", event_type, str(body.get("event_id", "")))
     try:
-        header = EventHeader.model_validate(body)
+        header = QueuedEvent.model_validate(body)
     except ValidationError as exc:
-        return _rejected(f"The event is invalid: {validation_problems(exc)}", body, digest)
-    kind = REQUEST_KINDS.get(header.event_type)
-    if kind is None:
-        known = ", ".join(REQUEST_KINDS)
-        return _rejected(f"Unknown event type {header.event_type!r}; this queue takes {known}.", body, digest)
+        return refused(f"The event is invalid: {validation_problems(exc)}", body, digest)
+    row = REQUEST_TYPES.get(header.event_type)
+    if row is None:
+        known = ", ".join(REQUEST_TYPES)
+        return refused(f"Unknown event type {header.event_type!r}; this queue takes {known}.", body, digest)
     try:
-        accepted = _accept(kind, header, body)
+        request = row.parse(body)
     except PermanentError as exc:
-        return _rejected(exc.user_message, body, digest)
+        return refused(exc.user_message, body, digest)
+    accepted = Accepted(
+        kind=row.kind,
+        event_type=header.event_type,
+        event_id=header.event_id,
+        case_id=header.case_id,
+        body=body,
+        request=request,
+        case_ids=row.case_ids(request, header),
+        work_key=row.work_key(request, header),
+    )
     # Every case named is looked up in the core database: an id beyond any database integer (10**30)
     # would fail the lookup of the whole tick, not just this request.
     if any(isinstance(c, bool) or not 0 < c < MAX_ID for c in accepted.case_ids):
-        return _rejected(f"A case id must be a whole number from 1 to {MAX_ID - 1}.", body, digest)
+        return refused(f"A case id must be a whole number from 1 to {MAX_ID - 1}.", body, digest)
     return accepted
 
 
-def _accept(kind: str, header: EventHeader, body: dict[str, Any]) -> Accepted:
-    # Each capability's own model validates its body: one contract reading, shared with the jobs.
-    common = {
-        "kind": kind,
-        "event_type": header.event_type,
-        "event_id": header.event_id,
-        "case_id": header.case_id,
-        "body": body,
+def run_of(accepted: Accepted, work_key: str) -> Run:
+    """The run of one accepted request (its work key completed, for an export, by the manifest's)."""
+    target = REQUEST_TYPES[accepted.event_type].target(accepted.request, accepted.body, accepted.event_id)
+    return _run(accepted.kind, work_key, accepted.case_id, accepted.event_id, target)
+
+
+def export_run(case_id: int, export_id: int, work_key: str, event_id: str | None = None) -> Run:
+    """The production run of one export: an EXPORT_REQUESTED event's, or its manifest upload's."""
+    return _run("export", work_key, case_id, event_id, _export_target(case_id, export_id))
+
+
+def batch_run(runs: list[Run]) -> Run:
+    """One run for several requests of one batched kind, job and case: the asset gets them in order as
+    `requests` (each request's item of its own run config)."""
+    first = runs[0]
+    row = _BY_KIND.get(first.kind)
+    if (
+        row is None
+        or row.batch_item is None
+        or any(
+            (r.kind, r.job_name, r.partition_key) != (first.kind, first.job_name, first.partition_key)
+            for r in runs
+        )
+    ):
+        raise ValueError("a batch holds requests of one batched kind, one job and one case")
+    (op_name,) = first.run_config["ops"]
+    items = [row.batch_item(r.run_config["ops"][op_name]["config"]) for r in runs]
+    work_key = batch_work_key(first.job_name, first.partition_key, [r.work_key for r in runs])
+    # A request serialized by its own work (a report) is serialized by the batch's.
+    serial = first.tags[SERIAL_TAG] if first.tags[SERIAL_TAG] != first.work_key else work_key
+    tags = {
+        **request_tags(first.kind, int(first.tags[CASE_TAG]), work_key, serial, None),
+        COUNT_TAG: str(len(runs)),
     }
-    if kind == "export":
-        try:
-            request = ExportRequest.model_validate(body)
-        except ValidationError as exc:
-            raise PermanentError(f"The export request is invalid: {validation_problems(exc)}") from None
-        return Accepted(
-            **common,
-            case_ids=(request.case_id,),
-            export_id=request.export_id,
-            work_key=f"export:{request.case_id}-{request.export_id}",
-        )
-    if kind == "stamp":
-        from domain.stamping.request import parse_request
-
-        stamp = parse_request(body)
-        return Accepted(
-            **common, case_ids=(stamp.case_id,), work_key=f"stamp:{stamp.case_id}:{stamp.receipt_name}"
-        )
-    if kind == "report":
-        from domain.reports.request import parse_report_request
-
-        report = parse_report_request(body)
-        # user_activity over many cases runs in its home case; every named case must exist too.
-        cases = tuple(dict.fromkeys([report.case_id, *report.parameters.case_ids]))
-        return Accepted(**common, case_ids=cases, work_key=f"report:{report.case_id}:{report.request_name}")
-    if kind == "pii_decision":
-        from domain.pii.review import Decision
-
-        try:
-            Decision.model_validate(body)
-        except ValidationError as exc:
-            raise PermanentError(f"The PII decision is invalid: {validation_problems(exc)}") from None
-        # Each event is its own attempt: a second decision on a scan runs, and is refused by name.
-        return Accepted(
-            **common, case_ids=(header.case_id,), work_key=f"pii-decision:{_hash(header.event_id)}"
-        )
-    from domain.exchange.request import parse_exchange_request
-
-    exchange = parse_exchange_request(body)
-    return Accepted(
-        **common,
-        case_ids=(exchange.destination_case_id, exchange.source_case_id),
-        work_key=f"exchange:{_hash(exchange.key)}",
-    )
-
-
-#: Request kinds whose requests for one case may share a run (a batch): light, case-scoped work that
-#: runs one after the other anyway. Exports and exchanges each have their own partition and run.
-BATCHED_KINDS = frozenset({"stamp", "report"})
+    config = {"ops": {op_name: {"config": {"requests": items}}}}
+    return Run(first.kind, work_key, first.job_name, first.partition_key, first.partitions, config, tags)
 
 
 def batch_work_key(job_name: str, partition_key: str, work_keys: list[str]) -> str:
@@ -304,74 +385,3 @@ def export_work_key(case_id: int, export_id: int, manifest_version: str) -> str:
     """One export run per manifest version: the event and the upload of the same manifest are one request,
     and a new manifest uploaded for the export is a new one."""
     return f"export:{case_id}-{export_id}:{_hash(manifest_version, 16)}"
-
-
-def _rejected(reason: str, body: dict[str, Any], digest: str) -> Rejected:
-    case_id = body.get("case_id")
-    return Rejected(
-        reason,
-        body,
-        event_type=body.get("event_type") if isinstance(body.get("event_type"), str) else None,
-        event_id=body.get("event_id") if isinstance(body.get("event_id"), str) else None,
-        case_id=case_id
-        if isinstance(case_id, int) and not isinstance(case_id, bool) and 0 < case_id < 10**12
-        else None,
-        digest=digest,
-    )
-
-
-def echo_body(body: Any) -> tuple[Any, bool, int]:
-    """What EVENT_REJECTED echoes of a body: (the body as it came when small, else its text cut at
-    MAX_ECHOED_BODY bytes on a character boundary; whether it was cut; its size in UTF-8 bytes)."""
-    text = field_text(body)
-    size = utf8_size(text)
-    if size <= MAX_ECHOED_BODY:
-        return body, False, size
-    return cut_utf8(text, MAX_ECHOED_BODY)[0], True, size
-
-
-def rejection_event_fields(rejected: Rejected) -> dict[str, Any]:
-    """The fields of EVENT_REJECTED, on every refusal path: the body, reason and ids are cut here
-    (`body_truncated`, `body_bytes` tell it; the event bus then guarantees the whole event fits). Its
-    event id is derived from the message's bytes, so the same bad message delivered twice is announced
-    under one id (consumers drop the second)."""
-    body, truncated, size = echo_body(rejected.body)
-    fields: dict[str, Any] = {
-        "event_id": f"event_rejected-{rejected.digest[:40]}",
-        "body": body,
-        "body_truncated": truncated,
-        "body_bytes": size,
-    }
-    for name, value, limit in (
-        ("reason", rejected.reason, MAX_REASON_BYTES),
-        ("rejected_event_type", rejected.event_type, MAX_ECHOED_ID_BYTES),
-        ("rejected_event_id", rejected.event_id, MAX_ECHOED_ID_BYTES),
-    ):
-        text, cut = cut_utf8(value, limit) if isinstance(value, str) else (value, False)
-        fields[name] = text
-        if cut:
-            fields[f"{name}_truncated"], fields[f"{name}_bytes"] = True, utf8_size(value)
-    return fields
-
-
-def encode_ids(ids: set[int]) -> str:
-    """A set of ids as compact ranges, '1-5,7,9-12': a cursor that stays small over years of exports."""
-    out: list[str] = []
-    ordered = sorted(ids)
-    start = prev = None
-    for value in ordered + [None]:
-        if start is not None and (value is None or value != prev + 1):
-            out.append(str(start) if start == prev else f"{start}-{prev}")
-            start = None
-        if value is not None and start is None:
-            start = value
-        prev = value
-    return ",".join(out)
-
-
-def decode_ids(text: str) -> set[int]:
-    ids: set[int] = set()
-    for part in filter(None, (text or "").split(",")):
-        low, _, high = part.partition("-")
-        ids.update(range(int(low), int(high or low) + 1))
-    return ids

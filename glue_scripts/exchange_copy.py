@@ -7,6 +7,13 @@ One script, three ways to run it, unchanged:
 - as an AWS Glue job (Dagster's PipesGlueClient; `--params` is the job argument).
 
 It needs only pyspark (and dagster_pipes when Pipes launched it): Glue ships the file alone.
+That is also why it is one file of some 1,000 lines rather than a package: an AWS Glue job
+runs one script (its ScriptLocation), and modules beside it would have to be zipped and
+uploaded apart (`--extra-py-files`) and kept in step with it by the deployment; the copy is
+one class (`Copier`) whose steps share the run's id maps, so it reads best in one place.
+
+Spark's own logging: beside the script, `spark-log4j2.properties` sends Spark's full log
+to a file (NP_SPARK_LOG_FILE) and only errors to the console (NP_SPARK_LOG_LEVEL to change).
 
 Idempotent and resumable, through an id map in the platform database
 (`exchange_id_map`, one row per copied row: source case, destination case, table,
@@ -30,12 +37,14 @@ import argparse
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-# What hangs on an exhibit: (table, columns). Column lists are the contract's
-# (../shared/contracts/case_db.sql); DATETIME columns travel as text so no time zone can
+# What hangs on an exhibit: (table, columns). Column lists are those of the case database
+# (docs/interfaces/case_db.sql); DATETIME columns travel as text so no time zone can
 # shift them and SQLite's text dates survive as they are.
 EXHIBIT_CHILDREN: dict[str, list[str]] = {
     "custodian_exhibits": ["id", "custodian_id", "exhibit_id"],
@@ -318,10 +327,9 @@ class Copier:
             .option("dbtable", table)
             .option("batchsize", self.p.batch_size)
         )
-        if (
-            not conn.sqlite
-        ):  # SQLite knows only serializable (its default): asking for another just logs a warning
-            writer = writer.option("isolationLevel", "READ_COMMITTED")
+        # Spark asks for READ_UNCOMMITTED unless told; SQLite's driver supports only SERIALIZABLE
+        # (its default, which Spark then falls back to with a warning per partition written).
+        writer = writer.option("isolationLevel", "SERIALIZABLE" if conn.sqlite else "READ_COMMITTED")
         writer.mode("append").save()
 
     # Checks -----------------------------------------------------------------
@@ -331,7 +339,8 @@ class Copier:
             catalogue = (
                 "SELECT name FROM sqlite_master WHERE type = 'table'"
                 if conn.sqlite
-                else "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = DATABASE()"
+                else "SELECT table_name AS name FROM information_schema.tables "
+                "WHERE table_schema = DATABASE()"
             )
             present = {row[0] for row in self.read(conn, catalogue).collect()}
             missing = [t for t in REQUIRED_TABLES if t not in present]
@@ -356,7 +365,8 @@ class Copier:
     def existing_map(self, table: str):
         return self.read(
             self.p.ledger,
-            f"SELECT source_id, destination_id FROM {MAP_TABLE} WHERE source_case_id = {self.p.source_case_id}"
+            f"SELECT source_id, destination_id FROM {MAP_TABLE} "
+            f"WHERE source_case_id = {self.p.source_case_id}"
             f" AND destination_case_id = {self.p.destination_case_id} AND table_name = '{table}'",
         )
 
@@ -388,7 +398,6 @@ class Copier:
 
     def map_ids(self, table: str, source_ids):
         """(source_id, destination_id, new) for every source id; new ids are recorded before use."""
-        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         # Materialised now: read lazily, it would also see the rows written just below.
@@ -399,8 +408,7 @@ class Copier:
         reused = existing.count()
         missing = source_ids.join(self.hint(existing.select("source_id"), reused), "source_id", "left_anti")
         base = self.next_base(table)
-        order = Window.orderBy("source_id")
-        fresh = missing.withColumn("destination_id", (F.row_number().over(order) + F.lit(base)).cast("long"))
+        fresh = numbered(missing, "source_id", base, "destination_id")
         fresh = fresh.withColumn("new", F.lit(True)).localCheckpoint(eager=True)
         allocated = fresh.count()
         if allocated:
@@ -791,6 +799,32 @@ class Copier:
         self.log(f"{table}: nothing selected")
 
 
+def numbered(frame, order: str, base: int, column: str):
+    """`frame` with `column` = base + the row's place (1, 2, ...) in `order`: what row_number() over
+    Window.orderBy(order) gives, without a window that pulls every row into one partition.
+
+    A global sort leaves ranges of `order` in partition order, each sorted; a row's place is the
+    count of rows in the partitions before its own plus its place within its own, which
+    monotonically_increasing_id() holds in its low 33 bits (the partition id is above them).
+    """
+    from pyspark.sql import functions as F
+
+    part = F.spark_partition_id().cast("long")
+    ordered = frame.orderBy(order).withColumns(
+        {"_part": part, "_at": F.monotonically_increasing_id() - F.shiftleft(part, 33)}
+    )
+    ordered = ordered.localCheckpoint(eager=True)  # the positions of this one evaluation, fixed
+    sizes = sorted(tuple(row) for row in ordered.groupBy("_part").count().collect())
+    if not sizes:
+        return ordered.drop("_part", "_at").withColumn(column, F.lit(None).cast("long"))
+    starts, total = [], base + 1
+    for partition, size in sizes:
+        starts += [F.lit(partition).cast("long"), F.lit(total).cast("long")]
+        total += size
+    start = F.element_at(F.create_map(*starts), F.col("_part"))
+    return ordered.withColumn(column, (start + F.col("_at")).cast("long")).drop("_part", "_at")
+
+
 def _integers(frame):
     """SQLite's driver describes some integer columns as DECIMAL: every whole-number column is a long."""
     from pyspark.sql import functions as F
@@ -847,7 +881,33 @@ def sticker_key(key, source_case_id: int):
     )
 
 
-def spark_session(master: str | None = None, jars: str | None = None):
+#: Spark's log configuration, beside this script (not on AWS Glue, which keeps its own).
+LOG_CONFIG = Path(__file__).with_name("spark-log4j2.properties")
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF")
+
+
+def log_java_options(log_file: str | None = None, console_level: str | None = None) -> str | None:
+    """Driver JVM options that load LOG_CONFIG: Spark's full log to `log_file` (NP_SPARK_LOG_FILE, else
+    nextpoint-spark.log in the temporary folder), to the console only what reaches `console_level`
+    (NP_SPARK_LOG_LEVEL, else ERROR). None where the configuration is not beside the script."""
+    if not LOG_CONFIG.is_file():
+        return None
+    path = Path(
+        log_file or os.environ.get("NP_SPARK_LOG_FILE") or Path(tempfile.gettempdir()) / "nextpoint-spark.log"
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    level = (console_level or os.environ.get("NP_SPARK_LOG_LEVEL") or "ERROR").upper()
+    if level not in LOG_LEVELS:
+        raise ExchangeInputError(f"NP_SPARK_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+    # Spark splits these options at spaces outside double quotes.
+    return (
+        f'"-Dlog4j2.configurationFile={LOG_CONFIG.resolve().as_uri()}" '
+        f'"-Dnp.spark.log.file={path.resolve()}" -Dnp.spark.console.level={level}'
+    )
+
+
+def spark_session(master: str | None = None, jars: str | None = None, log_file: str | None = None):
+    """A Spark session for the copy; the JVM's options (memory, logging) apply when it starts here."""
     from pyspark.sql import SparkSession
 
     # Python workers (createDataFrame) must be this interpreter, not whatever `python3` is first on PATH.
@@ -857,6 +917,9 @@ def spark_session(master: str | None = None, jars: str | None = None):
         builder = builder.master(master)
     if jars:
         builder = builder.config("spark.jars", jars)
+    java_options = log_java_options(log_file)
+    if java_options:
+        builder = builder.config("spark.driver.extraJavaOptions", java_options)
     # Local mode on a small machine: few shuffle partitions, no UI, UTC everywhere.
     return (
         builder.config("spark.sql.shuffle.partitions", os.environ.get("NP_SPARK_SHUFFLE_PARTITIONS", "8"))
@@ -883,7 +946,8 @@ def main(argv: list[str] | None = None) -> int:
         log = pipes.log.info if pipes else (lambda m: print(m, file=sys.stderr))
         params = Params.from_json(pipes.get_extra("params") if pipes else _load(args.params))
         spark = spark_session(os.environ.get("NP_SPARK_MASTER"), os.environ.get("NP_SPARK_JARS"))
-        spark.sparkContext.setLogLevel(os.environ.get("NP_SPARK_LOG_LEVEL", "WARN"))
+        if not LOG_CONFIG.is_file():  # AWS Glue: its logging, at most warnings from Spark
+            spark.sparkContext.setLogLevel(os.environ.get("NP_SPARK_LOG_LEVEL", "WARN"))
         spark_seconds = round(time.monotonic() - started, 3)
         result = run_copy(spark, params, log)
         result["spark_start_seconds"] = spark_seconds

@@ -12,8 +12,10 @@ import pikepdf
 from reportlab.lib.pagesizes import letter
 from reportlab.pdfgen import canvas
 
+from domain.batches import batched
+from domain.productions.export_settings import ExportSettings
 from domain.productions.loadfiles import ProducedDocument
-from domain.productions.manifest import Exhibit, ExportSettings
+from domain.productions.manifest import Exhibit
 from domain.productions.plan import PlannedDocument
 
 SPLIT_PAGES = 1000
@@ -78,7 +80,7 @@ def build(
     pages: list[tuple[PlannedDocument, int]] = [
         (d, i) for d in docs for i in range(len(produced[d.exhibit_id].pages))
     ]
-    chunks = [pages[i : i + SPLIT_PAGES] for i in range(0, len(pages), SPLIT_PAGES)] or [[]]
+    chunks = list(batched(pages, SPLIT_PAGES)) or [()]
     names = part_names(export.safe_name, volume_label, len(chunks))
     written = []
     for part, (chunk, name) in enumerate(zip(chunks, names, strict=True)):

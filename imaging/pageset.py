@@ -165,7 +165,10 @@ def stamp_exhibit(job: ExhibitJob, render_pages=None) -> ExhibitOutcome:
         outcome.files = {}
     except Exception as exc:  # a PDF that breaks the stamper is that exhibit's problem, not the run's
         reason = without_paths(str(exc), job.source, job.out_dir, name=entry.pdf_key or "its PDF")[:200]
-        outcome.error = f"Exhibit {entry.exhibit_id}: its PDF{' ' + entry.pdf_key if entry.pdf_key else ''} could not be stamped ({type(exc).__name__}: {reason})."
+        outcome.error = (
+            f"Exhibit {entry.exhibit_id}: its PDF{' ' + entry.pdf_key if entry.pdf_key else ''} "
+            f"could not be stamped ({type(exc).__name__}: {reason})."
+        )
         outcome.files = {}
     return outcome
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-from domain.productions import leaks, loadfiles
+from domain.productions import leaks, loadfile_parsers, loadfiles
+from domain.productions.export_settings import ExportSettings
 from domain.productions.loadfiles import ProducedDocument
-from domain.productions.manifest import ExportSettings
 from domain.productions.naming import parse_bates
 from domain.productions.plan import PlannedDocument
 
@@ -62,20 +62,20 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
     if export.image_format != "none":
         for kind, separator in (("opt", ","), ("log", "\t")):
             if kind in export.loadfiles:
-                lines = len(loadfiles.read_opt(root / f"{name}.{kind}", separator))
+                lines = len(loadfile_parsers.read_opt(root / f"{name}.{kind}", separator))
                 if lines != expected:
                     failures.append(f"{lines} {kind.upper()} lines for {expected} pages")
     if "lfp" in export.loadfiles and export.image_format != "none":
-        lines = len(loadfiles.read_lfp(root / f"{name}.lfp"))
+        lines = len(loadfile_parsers.read_lfp(root / f"{name}.lfp"))
         if lines != expected:
             failures.append(f"{lines} LFP lines for {expected} pages")
     if "dat" in export.loadfiles and "PGCOUNT" in export.dat_fields:
-        header, rows = loadfiles.read_dat(root / f"{name}.dat")
+        header, rows = loadfile_parsers.read_dat(root / f"{name}.dat")
         total = sum(int(r[header.index("PGCOUNT")]) for r in rows)
         if total != expected:
             failures.append(f"the DAT's PGCOUNT adds up to {total}, not {expected}")
     if "dii" in export.loadfiles:
-        total = sum(r.get("pages", 0) for r in loadfiles.read_dii(root / f"{name}.dii"))
+        total = sum(r.get("pages", 0) for r in loadfile_parsers.read_dii(root / f"{name}.dii"))
         if total != expected:
             failures.append(f"the DII's PGCOUNT adds up to {total}, not {expected}")
     return _outcome(
@@ -130,7 +130,7 @@ def check_documents(
                         f"{where} has no copy of its text beside its first image (DII @FULLTEXT DOC)"
                     )
     if "dat" in export.loadfiles and {"BEGATTACH", "ENDATTACH"} <= set(export.dat_fields):
-        header, rows = loadfiles.read_dat(root / f"{export.safe_name}.dat")
+        header, rows = loadfile_parsers.read_dat(root / f"{export.safe_name}.dat")
         families = [(r[header.index("BEGATTACH")], r[header.index("ENDATTACH")]) for r in rows]
         closed: set[tuple[str, str]] = set()
         for index, family in enumerate(families):
@@ -140,7 +140,8 @@ def check_documents(
                 closed.add(family)
     return _outcome(
         "documents_complete",
-        "every document has its text file (BOM, CRLF; beside its first image with a DII) and families are contiguous",
+        "every document has its text file (BOM, CRLF; beside its first image with a DII) "
+        "and families are contiguous",
         failures,
     )
 
@@ -155,23 +156,24 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
         path = root / f"{name}.{kind}"
         try:
             if kind in ("dat", "csv"):
-                header, rows = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
+                header, rows = loadfile_parsers.read_table(path, kind)
                 if list(header) != list(export.dat_fields) or len(rows) != len(docs):
                     failures.append(
                         f"{path.name}: {len(rows)} rows for {len(docs)} documents, fields {header}"
                     )
             elif kind == "dii":
-                records = loadfiles.read_dii(path)
+                records = loadfile_parsers.read_dii(path)
                 if [r["begin"] for r in records] != begins:
                     failures.append(f"{path.name}: records do not match the documents")
             unresolved = [
                 p
-                for p in loadfiles.referenced_paths(root, kind, name)
-                if not loadfiles.resolve(root, p).is_file()
+                for p in loadfile_parsers.referenced_paths(root, kind, name)
+                if not loadfile_parsers.resolve(root, p).is_file()
             ]
             if unresolved:
                 failures.append(
-                    f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, e.g. {unresolved[0]}"
+                    f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, "
+                    f"e.g. {unresolved[0]}"
                 )
         except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
             failures.append(f"{path.name}: {exc}")
@@ -228,7 +230,7 @@ def _load_file_rows(root: Path, export: ExportSettings) -> tuple[dict[str, dict[
         if kind not in export.loadfiles:
             continue
         try:
-            header, table = loadfiles.read_dat(path) if kind == "dat" else loadfiles.read_csv(path)
+            header, table = loadfile_parsers.read_table(path, kind)
         except (OSError, ValueError, UnicodeDecodeError, csv.Error) as exc:
             failures.append(f"{path.name} could not be read, so its rows were not checked ({str(exc)[:120]})")
             continue

@@ -17,7 +17,7 @@ from domain.errors import RetryableError, validation_problems
 from domain.exchange.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
 from domain.productions.paths import ExportPaths
-from domain.requests import Rejected, rejection_event_fields
+from domain.rejections import Rejected, rejection_event_fields
 from domain.tabular import write_csv, write_xlsx
 from nextpoint_assets.exchanges.state import set_state
 from nextpoint_assets.pii.records import decide, get_scan
@@ -106,7 +106,8 @@ class PiiScanRef(dg.Config):
 
 
 @dg.op(
-    description="Deletes a rejected production's files (manifest, work files, PII records and error logs stay) "
+    description="Deletes a rejected production's files "
+    "(manifest, work files, PII records and error logs stay) "
     "and announces EXPORT_FAILED; marks a rejected exchange failed and announces EXCHANGER_FAILED."
 )
 def apply_pii_rejection(

@@ -82,7 +82,8 @@ def release_dead_slot_holders(
     pools: Iterable[str],
     log: dg.DagsterLogManager | None = None,
 ) -> list[DeadRun]:
-    """Record this run's machine, then mark failed and free the slots of every provably dead holder of `pools`."""
+    """Record this run's machine, then mark failed and free the slots of every provably dead holder of
+    `pools`."""
     here = this_machine()
     record_machine(instance, run, here)
     storage = instance.event_log_storage

@@ -1,4 +1,9 @@
-"""Partition sets. Per-case assets use `cases`; one-off work uses sets keyed by case id first."""
+"""Every partition set of the platform, in one place.
+
+`cases` (per-case assets: stamps, reports), `exports` ('{case_id}-{export_id}', the production
+assets), `exchanges` ('{destination}-{source}-{batch}', the exchange assets) and `months` (the
+account activity report). Keys of the dynamic sets are parsed in `domain/` (keys, exchange request).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,9 @@ from domain.keys import validate_case_id
 from domain.schema import npcases
 
 cases_partitions = dg.DynamicPartitionsDefinition(name="cases")
+exports_partitions = dg.DynamicPartitionsDefinition(name="exports")
+exchanges_partitions = dg.DynamicPartitionsDefinition(name="exchanges")
+months_partitions = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 
 REGISTERED_STATUSES = ("active", "archived")
 

@@ -14,7 +14,7 @@ from xml.etree import ElementTree as ET
 
 from domain.errors import PermanentError, RetryableError
 from resources.resilience import guard
-from resources.secrets import read_secret
+from resources.secrets import Secret
 
 SIGNATURE_HEADER = "X-Nextpoint-Signature"
 
@@ -39,9 +39,9 @@ def sign(body: bytes, secret: str) -> str:
 
 
 class BackendApi:
-    def __init__(self, base_url: str, secret_env: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, secret: Secret, timeout: float = 30.0) -> None:
         self.base_url = base_url.rstrip("/")
-        self.secret_env = secret_env
+        self.secret = secret  # read at each callback: a rotated secret needs no restart
         self.timeout = timeout
 
     def post_export_callback(self, export_id: int, body: bytes) -> int:
@@ -55,7 +55,7 @@ class BackendApi:
             method="POST",
             headers={
                 "Content-Type": "application/xml; charset=utf-8",
-                SIGNATURE_HEADER: sign(body, read_secret(self.secret_env)),
+                SIGNATURE_HEADER: sign(body, self.secret.get()),
             },
         )
         try:

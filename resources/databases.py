@@ -13,8 +13,8 @@ import fcntl
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL
@@ -24,7 +24,9 @@ from sqlalchemy.pool import NullPool
 from domain.errors import CaseDatabaseMissing, RetryableError
 from domain.keys import validate_case_id
 from domain.schema import case_metadata, core_metadata, platform_metadata
-from resources.secrets import read_secret
+
+if TYPE_CHECKING:  # the resource declares the configuration; this module only reads it
+    from resources.dagster_resources import DatabaseResource
 
 _MYSQL_UNKNOWN_DATABASE = 1049
 _MYSQL_RETRYABLE = {1205, 1213, 2003, 2006, 2013}  # lock wait, deadlock, gone away, lost connection
@@ -37,42 +39,13 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-@dataclass(frozen=True)
-class DatabaseConfig:
-    backend: str = "sqlite"
-    sqlite_dir: Path = Path(".nextpoint/databases")
-    host: str = "127.0.0.1"
-    reader_host: str | None = None
-    port: int = 3306
-    user: str = "nextpoint"
-    password_env: str = "NP_DB_PASSWORD"
-    name_prefix: str = "np_case"
-    core_db_name: str = "np_core"
-    platform_db_name: str = "np_platform"
-    pool_size: int = 5
-
-    @classmethod
-    def from_settings(cls, s) -> DatabaseConfig:
-        return cls(
-            backend=s.db_backend,
-            sqlite_dir=s.sqlite_dir,
-            host=s.db_host,
-            reader_host=s.db_reader_host,
-            port=s.db_port,
-            user=s.db_user,
-            password_env=s.db_password_env,
-            name_prefix=s.db_name_prefix,
-            core_db_name=s.core_db_name,
-            platform_db_name=s.platform_db_name,
-            pool_size=s.db_pool_size,
-        )
-
-
 class Databases:
     """Engines for the core database and every case database, cached per name."""
 
-    def __init__(self, config: DatabaseConfig) -> None:
+    def __init__(self, config: DatabaseResource) -> None:
+        """`config` is a `DatabaseResource` with its values read (see `DatabaseResource.databases`)."""
         self.config = config
+        self.password = config.secret_of("password")  # read per new connection (rotation: no restart)
         self._engines: dict[tuple[str, str], Engine] = {}
         self._lock = threading.Lock()
 
@@ -85,7 +58,7 @@ class Databases:
         return self.config.core_db_name
 
     def sqlite_path(self, db_name: str) -> Path:
-        return self.config.sqlite_dir / f"{db_name}.sqlite"
+        return Path(self.config.sqlite_dir) / f"{db_name}.sqlite"
 
     # Engines ---------------------------------------------------------------
     def case_writer(self, case_id: object) -> Engine:
@@ -108,14 +81,16 @@ class Databases:
         return engine if engine is not None else self._create(name, platform_metadata)
 
     def jdbc(self, db_name: str, role: str = "writer") -> dict[str, str | None]:
-        """Where Spark finds a database: JDBC url, driver, user and the *name* of the password's
-        environment variable (the password itself never leaves this process's environment)."""
+        """Where Spark finds a database: JDBC url, driver, user, the *name* of the password's
+        environment variable and its Secrets Manager id (the password itself never leaves this
+        process's environment)."""
         if self.config.backend == "sqlite":
             return {
                 "url": f"jdbc:sqlite:{self.sqlite_path(db_name)}",
                 "driver": "org.sqlite.JDBC",
                 "user": None,
                 "password_env": None,
+                "password_secret_id": None,
             }
         host = self.config.reader_host if role == "reader" and self.config.reader_host else self.config.host
         options = "useUnicode=true&characterEncoding=utf8&rewriteBatchedStatements=true&useBulkStmts=true"
@@ -123,7 +98,8 @@ class Databases:
             "url": f"jdbc:mysql://{host}:{self.config.port}/{db_name}?{options}",
             "driver": "org.mariadb.jdbc.Driver",
             "user": self.config.user,
-            "password_env": self.config.password_env,
+            "password_env": self.password.name,
+            "password_secret_id": self.password.secret_id,
         }
 
     def _engine(self, db_name: str, role: str, case_id: object | None = None) -> Engine:
@@ -164,7 +140,7 @@ class Databases:
         return URL.create(
             "mysql+pymysql",
             username=self.config.user,
-            password=read_secret(self.config.password_env, required=False) or None,
+            password=self.password.get_if_set() or None,
             host=host,
             port=self.config.port,
             database=db_name,
@@ -261,7 +237,8 @@ class Databases:
                 # db_name is built from validated settings and an int case id, never user text.
                 conn.execute(
                     text(
-                        f"CREATE DATABASE IF NOT EXISTS `{db_name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+                        f"CREATE DATABASE IF NOT EXISTS `{db_name}`"
+                        " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                     )
                 )
             server.dispose()

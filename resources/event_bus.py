@@ -63,7 +63,8 @@ class LocalEventBus:
     def read_all(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        # split("\n"), not splitlines(): an event's text may hold U+2028 or U+0085, which JSON leaves as they are.
+        # split("\n"), not splitlines(): an event's text may hold U+2028 or U+0085, which JSON leaves
+        # as they are.
         return [
             json.loads(line) for line in self.path.read_text(encoding="utf-8").split("\n") if line.strip()
         ]
@@ -147,7 +148,7 @@ def build_event_bus(settings) -> EventBus:
     if settings.event_bus == "sns":
         import boto3
 
-        endpoint = os.environ.get("NP_SNS_ENDPOINT_URL") or None
+        endpoint = settings.sns_endpoint_url  # declared by EventBusResource.endpoint_url
         return SnsEventBus(
             settings.sns_topic_arn,
             boto3.client("sns", region_name=settings.aws_region, endpoint_url=endpoint),

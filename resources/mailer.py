@@ -10,7 +10,7 @@ from typing import Protocol
 
 from domain.errors import PermanentError, RetryableError
 from resources.resilience import guard
-from resources.secrets import read_secret
+from resources.secrets import Secret, secret_from_settings
 
 
 class Mailer(Protocol):
@@ -51,10 +51,10 @@ class LocalMailer:
 
 class SmtpMailer:
     def __init__(
-        self, host: str, port: int, sender: str, user: str | None, password_env: str, starttls: bool
+        self, host: str, port: int, sender: str, user: str | None, password: Secret, starttls: bool
     ) -> None:
         self.host, self.port, self.sender = host, port, sender
-        self.user, self.password_env, self.starttls = user, password_env, starttls
+        self.user, self.password, self.starttls = user, password, starttls
 
     def send(self, to, subject, body, attachments=None) -> str:
         """Send through the mail server's circuit breaker (a connection fault is retried with backoff)."""
@@ -67,7 +67,7 @@ class SmtpMailer:
                 if self.starttls:
                     smtp.starttls()
                 if self.user:
-                    smtp.login(self.user, read_secret(self.password_env))
+                    smtp.login(self.user, self.password.get())
                 smtp.send_message(message)
         except (
             smtplib.SMTPServerDisconnected,
@@ -88,7 +88,7 @@ def build_mailer(settings) -> Mailer:
             settings.smtp_port,
             settings.mail_from,
             settings.smtp_user,
-            settings.smtp_password_env,
+            secret_from_settings(settings, "NP_SMTP_PASSWORD"),
             settings.smtp_starttls,
         )
     return LocalMailer(settings.outbox_dir, settings.mail_from)

@@ -17,7 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from domain.batches import batched
 from domain.errors import RetryableError
+
+SQS_BATCH = 10  # entries per SQS batch call: the most SQS accepts
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class SqsRequestQueue:
     def delete(self, handles: Iterable[str]) -> list[str]:
         """Delete in batches of ten; returns the handles SQS refused (stale after a redelivery)."""
         failed: list[str] = []
-        for batch in _chunks(list(dict.fromkeys(handles)), 10):
+        for batch in batched(dict.fromkeys(handles), SQS_BATCH):
             entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(batch)]
             response = self._call(self.client.delete_message_batch, Entries=entries)
             failed += [batch[int(f["Id"])] for f in response.get("Failed", [])]
@@ -143,7 +146,7 @@ class SqsRequestQueue:
 
     def release(self, handles: Iterable[str]) -> None:
         """Make messages visible again at once (a tick that could not finish them)."""
-        for batch in _chunks(list(dict.fromkeys(handles)), 10):
+        for batch in batched(dict.fromkeys(handles), SQS_BATCH):
             entries = [
                 {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0} for i, h in enumerate(batch)
             ]
@@ -161,11 +164,6 @@ class SqsRequestQueue:
         return int(values["ApproximateNumberOfMessages"]) + int(
             values["ApproximateNumberOfMessagesNotVisible"]
         )
-
-
-def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def build_request_queue(

@@ -93,7 +93,8 @@ class Guard:
             return self.breaker.call(fn, *args, **kwargs)
         except pybreaker.CircuitBreakerError:
             raise RetryableError(
-                f"The {_NAMES.get(self.service, self.service)} is unavailable (it failed {self.policy.failures} times "
+                f"The {_NAMES.get(self.service, self.service)} is unavailable "
+                f"(it failed {self.policy.failures} times "
                 f"in a row); the work will be retried.",
                 service=self.service,
             ) from None

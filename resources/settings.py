@@ -1,8 +1,18 @@
-"""Platform settings, read from NP_* environment variables and validated at start-up.
+"""Platform settings: `NP_*` environment variables, read once and validated at start-up.
 
-Secrets are never settings values: a setting names where a secret lives
-(an environment variable, or a Secrets Manager id) and `resources.secrets`
-reads it when a connection is made.
+Two kinds of setting, each declared once:
+
+- a resource's configuration is declared as a field of that resource
+  (`resources/dagster_resources.py`, with `resources.config.setting`);
+- the knobs no resource holds (sensor intervals, schedules, retention, PII screening, retries,
+  Spark and the exchange launcher, logging) are declared in `Knobs` below.
+
+`Settings` is one flat, frozen view of both, generated from those declarations (the resource
+field fed by `NP_DB_HOST` is `Settings.db_host`), for code that runs outside Dagster: sensors'
+intervals, schedules, scripts, the demo and the tests. An environment preset
+(`resources/presets.py`, chosen by `NP_ENVIRONMENT`) gives values the variables have not set.
+A secret (`resources.secrets.secret`) is a field here too, hidden from `repr()`; the Definitions
+only ever hand it to Dagster as its variable.
 """
 
 from __future__ import annotations
@@ -10,12 +20,15 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, create_model, field_validator
+from pydantic import model_validator as _model_validator
 
 from domain.errors import SettingsError
+from resources.config import env_name, flat_name
+from resources.dagster_resources import RESOURCE_CLASSES
+from resources.presets import PRESETS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -25,48 +38,23 @@ def default_home() -> Path:
     return REPO_ROOT / ".nextpoint"
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NP_", extra="ignore", frozen=True)
+class Knobs(BaseModel):
+    """The settings no resource holds; each field is fed by `NP_<NAME>`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     home: Path = Field(default_factory=default_home, description="Folder of all embedded-default state.")
+    #: Chooses the preset (resources/presets.py): `local` is the laptop's embedded defaults.
     environment: Literal["local", "staging", "production"] = "local"
     region: Literal["c2", "c4", "c5"] = "c2"
+    #: Code links in the UI (nextpoint_assets/code_references.py): into this repository when set.
+    git_url: str = ""
+    git_branch: str = "main"
 
-    # Object store
-    object_store: Literal["local", "s3"] = "local"
-    s3_bucket: str | None = None
-    s3_endpoint_url: str | None = None
-    aws_region: str = "us-east-1"
-    presign_seconds: int = Field(default=7 * 24 * 3600, ge=60, le=7 * 24 * 3600)
-
-    # Databases
-    db_backend: Literal["sqlite", "mysql"] = "sqlite"
-    db_host: str = "127.0.0.1"
-    db_reader_host: str | None = None
-    db_port: int = Field(default=3306, ge=1, le=65535)
-    db_user: str = "nextpoint"
-    db_password_env: str = "NP_DB_PASSWORD"
-    db_name_prefix: str = Field(default="np_case", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,40}$")
-    core_db_name: str = Field(default="np_core", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
-    db_pool_size: int = Field(default=5, ge=1, le=100)
-    #: The platform's own database (exchange state and id maps); never a case or the core database.
-    platform_db_name: str = Field(default="np_platform", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,60}$")
-
-    # Events and mail
-    event_bus: Literal["local", "sns"] = "local"
-    sns_topic_arn: str | None = None
-    #: Where requests arrive (sensors/requests.py): SQS subscribed to the topic, or a local folder.
-    request_queue: Literal["local", "sqs"] = "local"
-    sqs_queue_url: str | None = None
-    sqs_endpoint_url: str | None = None
+    # Sensor intervals (a sensor's interval is fixed when the code location loads).
     request_poll_seconds: int = Field(default=10, ge=1, le=3600)
-    request_tick_messages: int = Field(default=1000, ge=10, le=10_000)
-    request_tick_seconds: float = Field(default=25.0, ge=1, le=50)
-    request_visibility_seconds: int = Field(default=300, ge=30, le=43_200)
-    request_max_receives: int = Field(default=5, ge=2, le=100)
-    #: Stamp and report requests for one case in one tick share a run, up to this many (1: a run each).
-    request_batch_max: int = Field(default=100, ge=1, le=1000)
     manifest_poll_seconds: int = Field(default=60, ge=5, le=3600)
+
     #: PII screening (docs/pii.md): what is looked for, what holds work back, how long a review may take.
     pii_types: str = (
         "US_SSN,CREDIT_CARD,IBAN_CODE,US_BANK_ROUTING,EMAIL_ADDRESS,PHONE_NUMBER,DATE_OF_BIRTH,PERSON"
@@ -78,6 +66,7 @@ class Settings(BaseSettings):
     pii_approval_hours: float = Field(default=72.0, gt=0, le=24 * 365)
     pii_suggest_redactions: bool = False
     pii_review_poll_seconds: int = Field(default=60, ge=5, le=3600)
+
     #: resources/resilience.py: circuit breakers and backoff around the object store, backend API and mail.
     circuit_failures: int = Field(default=5, ge=1, le=1000)
     circuit_reset_seconds: float = Field(default=60.0, ge=0.1, le=3600)
@@ -85,30 +74,17 @@ class Settings(BaseSettings):
     retry_attempts: int = Field(default=3, ge=1, le=20)
     retry_base_seconds: float = Field(default=0.5, ge=0, le=60)
     retry_max_seconds: float = Field(default=8.0, ge=0, le=600)
-    mailer: Literal["local", "smtp"] = "local"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_user: str | None = None
-    smtp_password_env: str = "NP_SMTP_PASSWORD"
-    smtp_starttls: bool = True
-    mail_from: str = "reports@nextpoint.local"
 
-    # Reports
-    report_attach_limit_bytes: int = Field(default=10 * 1024 * 1024, ge=0, le=40 * 1024 * 1024)
     #: Recurring reports (sensors/report_schedules.py); the schedules start stopped either way.
     report_weekly_review_log_cron: str = "0 6 * * 1"
     report_monthly_user_activity_cron: str = "0 7 1 * *"
     report_schedule_format: Literal["csv", "xlsx"] = "xlsx"
     report_schedule_recipients: str = ""  # comma-separated addresses for scheduled reports
 
-    # Housekeeping (jobs/housekeeping.py, sensors/housekeeping.py): daily clean-ups, cron in UTC, running by default.
-    cleanup_work_retention_days: int = Field(
-        default=7, ge=1, le=3650
-    )  # work files, temp, scratch, dead exports' outputs
+    # Housekeeping (jobs/housekeeping.py, sensors/housekeeping.py): daily clean-ups, cron in UTC.
+    cleanup_work_retention_days: int = Field(default=7, ge=1, le=3650)  # work, temp, dead exports' outputs
     cleanup_archive_retention_days: int = Field(default=14, ge=1, le=3650)  # export archives (zips/)
-    partition_retention_days: int = Field(
-        default=90, ge=1, le=36_500
-    )  # finished exports/exchanges partitions
+    partition_retention_days: int = Field(default=90, ge=1, le=36_500)  # finished exports/exchanges
     cleanup_work_cron: str = "0 3 * * *"
     cleanup_archive_cron: str = "15 3 * * *"
     cleanup_orphan_cron: str = "30 3 * * *"
@@ -122,24 +98,18 @@ class Settings(BaseSettings):
     glue_job_name: str | None = None
     exchange_jdbc_batch_size: int = Field(default=10_000, ge=100, le=1_000_000)
     exchange_jdbc_partitions: int = Field(default=4, ge=1, le=256)
-    tessdata_prefix: Path | None = None
-    ocr_language: str = Field(default="eng", pattern=r"^[a-z_+]{3,40}$")
-
-    # Full-text search of document text (resources/search_index.py)
-    search_backend: Literal["fts5", "opensearch"] = "fts5"
-    opensearch_url: str | None = None
-    #: Case indexes are `{prefix}-case-{case_id}`; OpenSearch index names must be lower case.
-    opensearch_index_prefix: str = Field(default="nextpoint", pattern=r"^[a-z][a-z0-9_-]{0,40}$")
-    opensearch_user: str | None = None
-    opensearch_password_env: str = "NP_OPENSEARCH_PASSWORD"
-
-    # Backend API
-    backend_api_url: str | None = None
-    backend_api_secret_env: str = "NP_BACKEND_API_SECRET"
 
     # Logging
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    #: The NP_* variables this view was read from in the process environment (not a setting):
+    #: `build_resources` hands these to Dagster as `dg.EnvVar`.
+    _from_environment: frozenset[str] = PrivateAttr(default=frozenset())
+
+    @property
+    def from_environment(self) -> frozenset[str]:
+        return self._from_environment
 
     @field_validator("home", mode="after")
     @classmethod
@@ -157,18 +127,10 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown personal data types {unknown}; choose from {', '.join(TYPES)}")
         return ",".join(names)
 
-    @model_validator(mode="after")
-    def _production_needs(self) -> Settings:
-        if self.object_store == "s3" and not self.s3_bucket:
-            raise ValueError("NP_OBJECT_STORE=s3 needs NP_S3_BUCKET")
+    @_model_validator(mode="after")
+    def _glue_needs_a_job(self) -> Knobs:
         if self.exchange_launcher == "glue" and not self.glue_job_name:
             raise ValueError("NP_EXCHANGE_LAUNCHER=glue needs NP_GLUE_JOB_NAME")
-        if self.request_queue == "sqs" and not self.sqs_queue_url:
-            raise ValueError("NP_REQUEST_QUEUE=sqs needs NP_SQS_QUEUE_URL")
-        if self.event_bus == "sns" and not self.sns_topic_arn:
-            raise ValueError("NP_EVENT_BUS=sns needs NP_SNS_TOPIC_ARN")
-        if self.search_backend == "opensearch" and not self.opensearch_url:
-            raise ValueError("NP_SEARCH_BACKEND=opensearch needs NP_OPENSEARCH_URL")
         return self
 
     # Where embedded defaults keep their state.
@@ -205,16 +167,62 @@ class Settings(BaseSettings):
         return self.home / "search"
 
 
+def _resource_fields() -> dict[str, Any]:
+    """Every env-fed resource field as a `Settings` field: same type, default, limits, description."""
+    fields: dict[str, Any] = {}
+    for cls in RESOURCE_CLASSES.values():
+        for info in cls.model_fields.values():
+            env = env_name(info)
+            if env is None:
+                continue
+            name = flat_name(env)
+            if name in Knobs.model_fields:
+                raise TypeError(f"{env} is declared both by {cls.__name__} and by Knobs")
+            if name in fields and (fields[name][1].default, fields[name][1].description) != (
+                info.default,
+                info.description,
+            ):
+                raise TypeError(f"{env} is declared twice, differently ({cls.__name__})")
+            fields[name] = (info.annotation, info)
+    return fields
+
+
+Settings = create_model("Settings", __base__=Knobs, __module__=__name__, **_resource_fields())
+Settings.__doc__ = "All platform settings, flat: `Knobs` plus every env-fed resource field (read-only)."
+
+
+def preset_values(environment: str) -> dict[str, Any]:
+    """The preset of an environment as `Settings` values ({} for an unknown one: validation names it)."""
+    values: dict[str, Any] = {}
+    for key, fields in PRESETS.get(environment, {}).items():
+        for field, value in fields.items():
+            if key == "settings":
+                name = field
+            else:
+                env = env_name(RESOURCE_CLASSES[key].model_fields[field])
+                if env is None:
+                    raise KeyError(f"preset {environment}: {key}.{field} is not fed by a variable")
+                name = flat_name(env)
+            if name not in Settings.model_fields:
+                raise KeyError(f"preset {environment}: no setting {key}.{field}")
+            values[name] = value
+    return values
+
+
 def load_settings(env: dict[str, str] | None = None) -> Settings:
-    """Read and validate settings; a bad value raises SettingsError naming the variable."""
+    """Read and validate settings (the process environment, or `env`); a bad value raises
+    SettingsError naming the variable."""
     source = os.environ if env is None else env
-    values = {
-        k[3:].lower(): v
+    given = {
+        flat_name(k): v
         for k, v in source.items()
-        if k.startswith("NP_") and k[3:].lower() in Settings.model_fields
+        if k.startswith("NP_") and flat_name(k) in Settings.model_fields
     }
+    environment = given.get("environment", Knobs.model_fields["environment"].default)
     try:
-        return Settings(_env_file=None, **values) if env is not None else Settings()
+        settings = Settings(**{**preset_values(environment), **given})
+        for cls in RESOURCE_CLASSES.values():  # the resources' own cross-field checks
+            cls.from_settings(settings)
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
@@ -222,6 +230,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
             name = f"NP_{field.upper()}" if field in Settings.model_fields else field
             problems.append(f"{name}: {err['msg']}")
         raise SettingsError("Invalid platform settings: " + "; ".join(problems)) from None
+    if env is None:
+        settings._from_environment = frozenset(f"NP_{name.upper()}" for name in given)
+    return settings
 
 
 @lru_cache(maxsize=1)

@@ -5,5 +5,7 @@ cd "$ROOT"
 bash scripts/setup.sh base test
 say "Lint (ruff)"
 .venv/bin/ruff check .
+say "Layers (import-linter contracts in pyproject.toml)"
+.venv/bin/lint-imports --no-cache
 say "Tests"
 exec .venv/bin/pytest "$@"

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
-from domain.requests import decode_ids, encode_ids, export_work_key
+from domain.id_ranges import decode_ids, encode_ids
+from domain.requests import export_run, export_work_key
 from jobs.productions import production_job
-from jobs.requests import export_run_request
-from nextpoint_assets.productions.common import exports_partitions
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.settings import get_settings
+from sensors.run_requests import partition_requests, run_request
 from sensors.work import work_with_runs, workable_cases
 
 CASE_FOLDER = re.compile(r"^case_([1-9]\d{0,11})/$")
@@ -57,7 +57,7 @@ class ManifestCursor:
 
 
 def scan(context, store, databases, budget_seconds: float, now: datetime | None = None):
-    """One tick: (run requests, partition keys to add, new cursor)."""
+    """One tick: (run requests, the partitions they need added, new cursor)."""
     now = now or datetime.now(UTC)
     cursor = ManifestCursor(context.cursor, now)
     cases = sorted(int(m[1]) for m in (CASE_FOLDER.match(f) for f in store.list_folders("")) if m)
@@ -87,8 +87,8 @@ def scan(context, store, databases, budget_seconds: float, now: datetime | None 
             found.append((case_id, export_id, export_work_key(case_id, export_id, manifest.version)))
     cursor.next_case = (cursor.next_case + visited) % len(cases) if cases else 0
     started = work_with_runs(context.instance, {w for _, _, w in found})
-    requests = [export_run_request(c, e, w) for c, e, w in found if w not in started]
-    return requests, [r.partition_key for r in requests], cursor.dump()
+    runs = [export_run(c, e, w) for c, e, w in found if w not in started]
+    return [run_request(run) for run in runs], partition_requests(runs), cursor.dump()
 
 
 @dg.sensor(
@@ -102,7 +102,7 @@ def manifest_upload_sensor(
     context: dg.SensorEvaluationContext, object_store: ObjectStoreResource, databases: DatabaseResource
 ):
     try:
-        requests, keys, cursor = scan(context, object_store.store(), databases.databases(), budget_seconds=30)
+        requests, adds, cursor = scan(context, object_store.store(), databases.databases(), budget_seconds=30)
     except Exception as exc:  # noqa: BLE001 - a store or database fault skips the tick; the cursor stays
         context.log.warning(f"manifest scan skipped: {type(exc).__name__}: {str(exc)[:300]}")
         return dg.SkipReason(
@@ -110,7 +110,7 @@ def manifest_upload_sensor(
         )
     return dg.SensorResult(
         run_requests=requests,
-        dynamic_partitions_requests=[exports_partitions.build_add_request(keys)] if keys else [],
+        dynamic_partitions_requests=adds,
         cursor=cursor,
         skip_reason=None if requests else "no new manifests",
     )

@@ -11,10 +11,10 @@ Each tick (every NP_PII_REVIEW_POLL_SECONDS, 60):
 
 import dagster as dg
 
+from domain.requests import CASE_TAG, SERIAL_TAG
 from jobs.exchanges import exchange_job
 from jobs.pii import pii_rejection_job
 from jobs.productions import production_job
-from jobs.requests import CASE_TAG, SERIAL_TAG
 from nextpoint_assets.pii.records import decided_not_resumed, expire, mark_resumed
 from resources.dagster_resources import DatabaseResource
 from resources.settings import get_settings
@@ -88,7 +88,8 @@ def evaluate(context, databases) -> dg.SensorResult | dg.SkipReason:
     minimum_interval_seconds=get_settings().pii_review_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
     jobs=[production_job, exchange_job, pii_rejection_job],
-    description="Rejects PII scans past their review deadline; starts the held work of approved scans and the "
+    description="Rejects PII scans past their review deadline; "
+    "starts the held work of approved scans and the "
     "clean-up of rejected ones.",
 )
 def pii_review_sensor(context: dg.SensorEvaluationContext, databases: DatabaseResource):

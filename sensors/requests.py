@@ -5,7 +5,7 @@ One tick:
    (a message is deleted only once its run exists: at-least-once in);
 2. takes up to `tick_messages` messages, or what `tick_seconds` allows, or fewer when the daemon
    took long to create the last tick's runs (`tick_limit`);
-3. reads each (domain/requests.py): a bad one is announced as EVENT_REJECTED
+3. reads each (domain/requests.py, the request table): a bad one is announced as EVENT_REJECTED
    with its reason and deleted, so it never blocks the queue; the platform's own
    outcome events are dropped;
 4. checks every case exists, and that an export's manifest is there;
@@ -30,24 +30,20 @@ import traceback
 
 import dagster as dg
 
+from domain.batches import batched
 from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger
+from domain.rejections import Rejected, message_digest, rejection_event_fields
 from domain.requests import (
     BATCHED_KINDS,
     Accepted,
     Ignored,
-    Rejected,
+    Run,
+    batch_run,
     export_work_key,
-    message_digest,
     read_message,
-    rejection_event_fields,
+    run_of,
 )
-from jobs.exchanges import exchange_job
-from jobs.pii import pii_decision_job
-from jobs.productions import production_job
-from jobs.reports import REPORT_JOBS
-from jobs.requests import batch_run_request, run_request_for
-from jobs.stamps import stamp_job
 from resources.dagster_resources import (
     DatabaseResource,
     EventBusResource,
@@ -57,6 +53,7 @@ from resources.dagster_resources import (
 from resources.event_bus import make_event
 from resources.request_queue import QueueMessage
 from resources.settings import get_settings
+from sensors.run_requests import REQUEST_JOBS, partition_requests, run_request
 from sensors.work import record_batches, work_with_runs, workable_cases
 
 log = get_logger("sensors.requests")
@@ -227,7 +224,7 @@ class Tick:
             work_key = request.work_key
             if request.kind == "export":
                 try:
-                    manifest = store.head(request.body["manifest_key"])
+                    manifest = store.head(request.request.manifest_key)
                 except RetryableError:
                     raise  # the store cannot be reached: the tick is skipped, every message comes back
                 except PermanentError as exc:
@@ -242,7 +239,7 @@ class Tick:
                         _refused(
                             message,
                             request,
-                            f"The manifest {request.body['manifest_key']} is not in the object store.",
+                            f"The manifest {request.request.manifest_key} is not in the object store.",
                         ),
                     )
                     continue
@@ -255,8 +252,7 @@ class Tick:
     ) -> tuple[list, list, list[tuple[str, str]]]:
         """Run requests for work without a run; the handles to delete once those runs are recorded."""
         existing = work_with_runs(self.context.instance, {w for _, _, w in checked})
-        runs: dict[str, tuple[str, dg.RunRequest]] = {}
-        partitions: dict[str, set[str]] = {}
+        runs: dict[str, Run] = {}
         pending: list[tuple[str, str]] = []
         for message, request, work_key in checked:
             if work_key in existing:
@@ -279,7 +275,7 @@ class Tick:
                 self.outcome["duplicates"] += 1
                 continue
             try:
-                run, partition = run_request_for(request, work_key)
+                run = run_of(request, work_key)
             except PlatformError as exc:
                 pending.pop()
                 self.reject(message, _refused(message, request, exc.user_message))
@@ -288,35 +284,29 @@ class Tick:
                 pending.pop()
                 self.failed(message, exc, request)
                 continue
-            runs[work_key] = (request.kind, run)
-            if partition is not None:
-                partitions.setdefault(partition.partitions_def_name, set()).update(partition.partition_keys)
+            runs[work_key] = run
         self.outcome["requested"] = len(runs)
-        adds = [
-            dg.AddDynamicPartitionsRequest(name, sorted(keys)) for name, keys in sorted(partitions.items())
-        ]
-        return self.batch(runs), adds, pending
+        adds = partition_requests(runs.values())
+        return [run_request(run) for run in self.batch(runs)], adds, pending
 
-    def batch(self, runs: dict[str, tuple[str, dg.RunRequest]]) -> list[dg.RunRequest]:
+    def batch(self, runs: dict[str, Run]) -> list[Run]:
         """Stamp and report requests for one job and case share a run, up to `batch_max` each (in the
         order they came); which batch holds each request is recorded before the runs are asked for."""
         groups: dict[tuple[str, str | None], list[str]] = {}
-        out: list[dg.RunRequest] = []
-        for work_key, (kind, run) in runs.items():
-            if kind in BATCHED_KINDS and self.settings.batch_max > 1:
+        out: list[Run] = []
+        for work_key, run in runs.items():
+            if run.kind in BATCHED_KINDS and self.settings.batch_max > 1:
                 groups.setdefault((run.job_name, run.partition_key), []).append(work_key)
             else:
                 out.append(run)
         batch_of: dict[str, str] = {}
         for members in groups.values():
-            for start in range(0, len(members), self.settings.batch_max):
-                chunk = members[start : start + self.settings.batch_max]
+            for chunk in map(list, batched(members, self.settings.batch_max)):
                 if len(chunk) == 1:
-                    out.append(runs[chunk[0]][1])
+                    out.append(runs[chunk[0]])
                     continue
-                kind = runs[chunk[0]][0]
-                batch = batch_run_request(kind, [runs[w][1] for w in chunk], chunk)
-                batch_of.update(dict.fromkeys(chunk, batch.run_key))
+                batch = batch_run([runs[w] for w in chunk])
+                batch_of.update(dict.fromkeys(chunk, batch.work_key))
                 out.append(batch)
         if batch_of:
             record_batches(self.context.instance, batch_of)
@@ -390,10 +380,10 @@ def _give_back(tick: Tick, messages: list[QueueMessage]) -> None:
 @dg.sensor(
     minimum_interval_seconds=get_settings().request_poll_seconds,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    jobs=[production_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job],
-    description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED and PII_DECISION_SUBMITTED event on the "
-    "request queue; "
-    "rejects bad ones with EVENT_REJECTED. At-least-once in, one run per piece of work.",
+    jobs=list(REQUEST_JOBS.values()),
+    description="Starts a run for every EXPORT/STAMP/REPORT/EXCHANGE_REQUESTED and PII_DECISION_SUBMITTED "
+    "event on the request queue; rejects bad ones with EVENT_REJECTED. At-least-once in, one run per "
+    "piece of work.",
 )
 def request_sensor(
     context: dg.SensorEvaluationContext,

@@ -1,6 +1,6 @@
 """What the request sensors share: which work already has a run, and which cases may be worked on.
 
-A run carries its work key as the `np/work` tag. A batch run (jobs/requests.py) carries the
+A run carries its work key as the `np/work` tag. A batch run (domain/requests.py, `batch_run`) carries the
 batch's key; which requests it holds is kept in the instance's key-value store, beside the runs
 (run storage's cursor values: SQLite or Postgres, whatever the instance uses), written before the
 run is asked for. A request whose batch never became a run is free again: the next delivery puts
@@ -15,12 +15,10 @@ from collections.abc import Iterable
 import dagster as dg
 from sqlalchemy import select
 
+from domain.batches import IN_LIST_SIZE, batched
+from domain.requests import WORK_TAG
 from domain.schema import npcases
-from jobs.requests import WORK_TAG
 from nextpoint_assets.partitions import REGISTERED_STATUSES
-
-_CHUNK = 500  # keys per IN (...) query
-
 
 _BATCH_PREFIX = "np/batch-of/"
 
@@ -32,11 +30,10 @@ def _name(work_key: str) -> str:
 
 def _batches(instance: dg.DagsterInstance, keys: list[str]) -> dict[str, str]:
     names = {_name(k): k for k in keys}
-    hashed = list(names)
     found: dict[str, str] = {}
-    for start in range(0, len(hashed), _CHUNK):
-        chunk = set(hashed[start : start + _CHUNK])
-        found.update({names[n]: batch for n, batch in instance.run_storage.get_cursor_values(chunk).items()})
+    for chunk in batched(names, IN_LIST_SIZE):
+        values = instance.run_storage.get_cursor_values(set(chunk))
+        found.update({names[n]: batch for n, batch in values.items()})
     return found
 
 
@@ -45,10 +42,8 @@ def record_batches(instance: dg.DagsterInstance, batch_of: dict[str, str]) -> No
     known = _batches(instance, sorted(batch_of))
     # The store's upsert of a mix of new and known keys writes only the known ones: two calls.
     for part in ([k for k in batch_of if k not in known], [k for k in batch_of if k in known]):
-        for start in range(0, len(part), _CHUNK):
-            instance.run_storage.set_cursor_values(
-                {_name(k): batch_of[k] for k in part[start : start + _CHUNK]}
-            )
+        for chunk in batched(part, IN_LIST_SIZE):
+            instance.run_storage.set_cursor_values({_name(k): batch_of[k] for k in chunk})
 
 
 def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> set[str]:
@@ -58,9 +53,8 @@ def work_with_runs(instance: dg.DagsterInstance, work_keys: Iterable[str]) -> se
     batch_of = _batches(instance, keys)
     carriers = sorted(set(keys) | set(batch_of.values()))
     with_runs: set[str] = set()
-    for start in range(0, len(carriers), _CHUNK):
-        chunk = carriers[start : start + _CHUNK]
-        for record in instance.get_run_records(dg.RunsFilter(tags={WORK_TAG: chunk})):
+    for chunk in batched(carriers, IN_LIST_SIZE):
+        for record in instance.get_run_records(dg.RunsFilter(tags={WORK_TAG: list(chunk)})):
             with_runs.add(record.dagster_run.tags.get(WORK_TAG, ""))
     return {k for k in keys if k in with_runs or batch_of.get(k) in with_runs}
 
@@ -70,11 +64,9 @@ def workable_cases(databases, case_ids: Iterable[int]) -> set[int]:
     ids = sorted(set(case_ids))
     found: set[int] = set()
     with databases.core_reader().connect() as conn:
-        for start in range(0, len(ids), _CHUNK):
+        for chunk in batched(ids, IN_LIST_SIZE):
             rows = conn.execute(
-                select(npcases.c.id).where(
-                    npcases.c.id.in_(ids[start : start + _CHUNK]), npcases.c.status.in_(REGISTERED_STATUSES)
-                )
+                select(npcases.c.id).where(npcases.c.id.in_(chunk), npcases.c.status.in_(REGISTERED_STATUSES))
             )
             found.update(int(row[0]) for row in rows)
     return found

@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated settings, real MariaDB and PostgreSQL servers, the moto server over HTTP, demo data."""
+"""Shared fixtures: isolated settings, real MariaDB and PostgreSQL servers (scripts/services.py),
+the moto server over HTTP, demo data."""
 
 from __future__ import annotations
 
@@ -10,11 +11,7 @@ import pytest
 
 from resources.resilience import reset_guards
 from resources.settings import get_settings, load_settings
-from tests.services import external_mariadb, external_postgres, start_mariadb, start_moto, start_postgres
-
-CONTRACTS = Path(__file__).resolve().parents[2] / "shared" / "contracts"
-if not CONTRACTS.is_dir():  # CI clones next to shared/; a worktree elsewhere may set NP_CONTRACTS
-    CONTRACTS = Path(os.environ.get("NP_CONTRACTS", "../shared/contracts")).resolve()
+from scripts.services import external_mariadb, external_postgres, start_mariadb, start_moto, start_postgres
 
 
 @pytest.fixture(autouse=True)
@@ -23,11 +20,7 @@ def np_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "np_home"
     monkeypatch.setenv("NP_HOME", str(home))
     for name in list(os.environ):
-        if (
-            name.startswith("NP_")
-            and name not in ("NP_HOME", "NP_CONTRACTS")
-            and not name.startswith("NP_TEST_")
-        ):
+        if name.startswith("NP_") and name != "NP_HOME" and not name.startswith("NP_TEST_"):
             monkeypatch.delenv(name)
     get_settings.cache_clear()
     reset_guards()  # circuit breakers are per process: one test's outage must not open the next test's

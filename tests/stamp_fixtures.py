@@ -11,7 +11,8 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import insert
 
 from domain import schema
-from resources.databases import DatabaseConfig, Databases
+from resources.dagster_resources import DatabaseResource
+from resources.databases import Databases
 from resources.object_store import CaseStore, build_object_store
 
 CODES = [("CONFIDENTIAL", 1), ("HIGHLY CONFIDENTIAL - ATTORNEYS' EYES ONLY", 2)]
@@ -83,7 +84,7 @@ def build_case(
     settings, case_id: int, docs: list[Doc], patterns: list[tuple[str, str, int, int]] | None = None
 ) -> StampCase:
     """A case database with one document, PDF rendition and exhibit per Doc (ids shared)."""
-    databases = Databases(DatabaseConfig.from_settings(settings))
+    databases = DatabaseResource.from_settings(settings).databases()
     store = CaseStore(build_object_store(settings), case_id)
     if databases.case_exists(case_id):
         databases.drop_database(databases.case_db_name(case_id))

@@ -33,9 +33,9 @@ import yaml
 
 from domain.dead_runs import DeadRun, Machine, SlotHolder, dead_slot_holders
 from resources.settings import get_settings, load_settings
+from scripts.services import stop_process
 from tests import test_deploy
 from tests.production_fixtures import manifest_zip, read_manifest_zip
-from tests.services import stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 DAGSTER = str(Path(sys.executable).parent / "dagster")
@@ -85,7 +85,8 @@ def test_only_provably_dead_runs_of_this_machine_are_judged_dead():
 
 
 def test_a_live_pid_recorded_moments_after_its_process_started_is_alive():
-    # Process start times are read in clock ticks from a whole-second boot time: a little later is the same process.
+    # Process start times are read in clock ticks from a whole-second boot time: a little later is the
+    # same process.
     holder = _holder("run", pids=((100, 1000.0),))
     assert dead_slot_holders([holder], HERE, "other", {100: 1001.5}.get) == []
     assert [d.run_id for d in dead_slot_holders([holder], HERE, "other", {100: 1010.0}.get)] == ["run"]
@@ -299,7 +300,8 @@ def _wait(
 
 
 def _kill_mid_volume(env: dict, np_home: Path, instance: dg.DagsterInstance, log: Path) -> dg.DagsterRun:
-    """Start the production, SIGKILL its whole process group once volume 1 has its first file, return the run."""
+    """Start the production, SIGKILL its whole process group once volume 1 has its first file, return
+    the run."""
     process = _execute(env, log)
     volume = _export_dir(np_home) / "production" / NAME / "VOL001"
     try:
@@ -330,7 +332,8 @@ def _rerun(env: dict, log: Path) -> None:
         assert process.wait(timeout=RUN_SECONDS) == 0, log.read_text()[-3000:]
     except subprocess.TimeoutExpired:
         pytest.fail(
-            f"the re-run did not finish in {RUN_SECONDS}s (waiting for the dead run's slot?):\n{log.read_text()[-3000:]}"
+            f"the re-run did not finish in {RUN_SECONDS}s (waiting for the dead run's slot?):\n"
+            f"{log.read_text()[-3000:]}"
         )
     finally:
         stop_process(process, signal.SIGKILL, group=True)
@@ -393,7 +396,8 @@ def test_sigkill_mid_volume_then_the_daemon_frees_the_slot_on_the_production_ins
         config["run_monitoring"]["enabled"]
         and config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
     )
-    # Seconds, not minutes, for the test; run_retries off: the re-run here is the plain one, not the daemon's retry.
+    # Seconds, not minutes, for the test; run_retries off: the re-run here is the plain one, not the
+    # daemon's retry.
     config["run_monitoring"].update(free_slots_after_run_end_seconds=2, poll_interval_seconds=1)
     config["run_retries"]["enabled"] = False
     (dagster_home / "dagster.yaml").write_text(yaml.safe_dump(config))
@@ -444,8 +448,9 @@ STAMP_DOCS = 120
 
 
 def _stamp_case(home: Path, template: Path | None = None):
-    """A case of STAMP_DOCS three-page PDFs; a copy of `template`'s when given (the PDFs carry their making time)."""
-    from resources.databases import DatabaseConfig, Databases
+    """A case of STAMP_DOCS three-page PDFs; a copy of `template`'s when given (the PDFs carry their
+    making time)."""
+    from resources.dagster_resources import DatabaseResource
     from resources.object_store import CaseStore, build_object_store
     from tests.stamp_fixtures import Doc, StampCase, build_case
 
@@ -461,7 +466,7 @@ def _stamp_case(home: Path, template: Path | None = None):
             shutil.copytree(template, home)
             case = StampCase(
                 CASE,
-                Databases(DatabaseConfig.from_settings(settings)),
+                DatabaseResource.from_settings(settings).databases(),
                 CaseStore(build_object_store(settings), CASE),
             )
     get_settings.cache_clear()
@@ -469,7 +474,7 @@ def _stamp_case(home: Path, template: Path | None = None):
 
 
 def _stamp_request() -> dict:
-    from jobs.stamps import stamp_run_config
+    from domain.stamping.request import stamp_run_config
     from tests.stamp_fixtures import request
 
     return stamp_run_config(
@@ -577,14 +582,14 @@ def test_sigkill_mid_stamp_run_then_a_plain_rerun(tmp_path, monkeypatch):
     assert len(_events(np_home, "STAMP_COMPLETED")) == 1
 
 
-# ---- an exchange run ----------------------------------------------------------------------------------------
+# ---- an exchange run ------------------------------------------------------------------------------------
 
 SOURCE, DESTINATION, BATCH = 101, 202, 31
 EXCHANGE_KEY = f"{DESTINATION}-{SOURCE}-{BATCH}"
 
 
 def _exchange_config() -> dict:
-    from jobs.exchanges import exchange_run_config
+    from domain.exchange.request import exchange_run_config
 
     return exchange_run_config(
         {

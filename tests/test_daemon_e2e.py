@@ -29,9 +29,9 @@ import pytest
 from dagster._core.scheduler.instigation import TickStatus
 
 from domain.event_size import field_text
-from domain.requests import message_digest
+from domain.rejections import message_digest
 from resources.event_bus import SnsEventBus
-from tests.services import stop_process
+from scripts.services import stop_process
 from tests.test_request_sensor import (
     depth,
     drain,
@@ -134,8 +134,9 @@ def test_the_daemon_turns_a_published_request_into_one_successful_run(
                         _sensor_origin_id(instance), _sensor_selector_id(instance), limit=5
                     )
                     pytest.fail(
-                        f"not done after {DEADLINE_SECONDS}s: runs {[(r.run_id[:8], r.status) for r in runs]}, "
-                        f"backend events {types}, request queue depth {depth(sqs, queues['requests'])}, last ticks "
+                        f"not done after {DEADLINE_SECONDS}s: "
+                        f"runs {[(r.run_id[:8], r.status) for r in runs]}, backend events {types}, "
+                        f"request queue depth {depth(sqs, queues['requests'])}, last ticks "
                         f"{[(t.status, t.skip_reason, t.error and t.error.message[:200]) for t in ticks]}\n"
                         f"daemon log:\n{log_path.read_text()[-3000:]}"
                     )

@@ -6,13 +6,13 @@ from sqlalchemy.exc import OperationalError
 
 from domain import schema
 from domain.errors import CaseDatabaseMissing
-from resources.databases import DatabaseConfig, Databases
+from resources.dagster_resources import DatabaseResource
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
 def databases(request, settings):
     s = request.getfixturevalue("mysql_env") if request.param == "mariadb" else settings
-    dbs = Databases(DatabaseConfig.from_settings(s))
+    dbs = DatabaseResource.from_settings(s).databases()
     yield dbs
     for case_id in (101, 202):
         dbs.drop_database(dbs.case_db_name(case_id))
@@ -58,7 +58,7 @@ def test_case_databases_are_separate(databases):
 
 
 def test_sqlite_reader_cannot_write(settings):
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     dbs.create_case_database(101)
     with pytest.raises(OperationalError), dbs.case_reader(101).begin() as conn:
         conn.execute(insert(schema.custodians), [{"name": "x"}])
@@ -66,7 +66,7 @@ def test_sqlite_reader_cannot_write(settings):
 
 
 def test_mysql_database_name_follows_the_contract(mysql_env):
-    dbs = Databases(DatabaseConfig.from_settings(mysql_env))
+    dbs = DatabaseResource.from_settings(mysql_env).databases()
     assert dbs.case_db_name(101) == f"{mysql_env.db_name_prefix}_101"
     dbs.create_case_database(101)
     with dbs.case_reader(101).connect() as conn:

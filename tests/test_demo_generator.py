@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from demo.generate import DEFAULT_CASES, CaseSpec, generate
 from domain import schema
 from imaging.engine import LocalDocumentEngine
-from resources.databases import DatabaseConfig, Databases
+from resources.dagster_resources import DatabaseResource
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import load_settings
 
@@ -21,7 +21,7 @@ def _fingerprint(home):
         digest.update(str(path.relative_to(home)).encode())
         digest.update(path.read_bytes())
     s = load_settings({"NP_HOME": str(home)})
-    dbs = Databases(DatabaseConfig.from_settings(s))
+    dbs = DatabaseResource.from_settings(s).databases()
     for case_id in (101, 202):
         with dbs.case_reader(case_id).connect() as conn:
             for table in schema.case_metadata.sorted_tables:
@@ -42,7 +42,7 @@ def test_same_seed_same_data(demo_template, tmp_path):
 
 
 def test_cases_follow_the_contracts(demo_home, settings):
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     store = build_object_store(settings)
     engine = LocalDocumentEngine()
     for case_id in (101, 202):
@@ -138,7 +138,8 @@ def test_export_manifest_follows_the_contract(demo_home, settings):
     export = db.execute("SELECT export_id, case_id, name, image_format, loadfiles FROM export").fetchall()
     assert export == [(1, 101, "ACME_PROD001", "tiff", "dat,opt,lfp,dii,log,csv")]
     order = db.execute(
-        "SELECT position, exhibit_id, volume, withheld, produce_native FROM exhibits_for_export ORDER BY position"
+        "SELECT position, exhibit_id, volume, withheld, produce_native FROM exhibits_for_export "
+        "ORDER BY position"
     ).fetchall()
     parents = dict(db.execute("SELECT id, parent_exhibit_id FROM exhibits").fetchall())
     assert [p for p, *_ in order] == list(range(1, len(order) + 1))

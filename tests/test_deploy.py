@@ -1,4 +1,5 @@
-"""The production Dagster instance files (deploy/): valid for Dagster's schemas, and working on a real PostgreSQL.
+"""The production Dagster instance files (deploy/): valid for Dagster's schemas, and working on a real
+PostgreSQL.
 
 The Postgres tests load deploy/dagster.yaml as production does (every `env:` value from the
 environment), with only the ECS run launcher and the S3 compute log manager swapped for Dagster's
@@ -131,7 +132,8 @@ def test_grpc_workspace_points_at_the_code_server(monkeypatch):
 
 
 def test_image_matches_setup_and_project():
-    """The Dockerfile installs setup.sh's base packages, serves the project's module under its location name."""
+    """The Dockerfile installs setup.sh's base packages, serves the project's module under its location
+    name."""
     import re
     import tomllib
 
@@ -163,7 +165,7 @@ def test_tag_limits_name_tags_the_jobs_carry():
     job_kinds = {job.tags.get("kind") for job in defs.resolve_all_job_defs()} - {None}
     assert {lim["value"] for lim in limits if lim["key"] == "kind"} <= job_kinds
     assert {"production", "exchange", "housekeeping"} <= job_kinds
-    from jobs.requests import CASE_TAG, REQUEST_TAG, SERIAL_TAG
+    from domain.requests import CASE_TAG, REQUEST_TAG, SERIAL_TAG
 
     assert {lim["key"] for lim in limits} == {"kind", REQUEST_TAG, CASE_TAG, SERIAL_TAG}
     assert {lim["value"] for lim in limits if lim["key"] == "np/request"} <= {
@@ -319,7 +321,8 @@ def test_instance_on_postgres_runs_a_platform_job(pg_home, demo_home, settings):
         ) == [("101",), ("202",)]
         assert (
             query(
-                "SELECT count(*) FROM event_logs WHERE asset_key = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
+                "SELECT count(*) FROM event_logs "
+                "WHERE asset_key = %s AND dagster_event_type = 'ASSET_MATERIALIZATION'",
                 dg.AssetKey("page_count_report").to_string(),
             )[0][0]
             == 1
@@ -363,7 +366,9 @@ PROBE = textwrap.dedent('''
         if context.cursor:
             return dg.SkipReason("already requested")
         return dg.SensorResult(
-            run_requests=[dg.RunRequest(run_key="probe-1", tags={"np/request": "report", "np/case_id": "101"})],
+            run_requests=[
+                dg.RunRequest(run_key="probe-1", tags={"np/request": "report", "np/case_id": "101"})
+            ],
             dynamic_partitions_requests=[probes.build_add_request(["p1", "p2"])],
             cursor="requested-1",
         )
@@ -428,7 +433,8 @@ def test_daemon_on_postgres_keeps_sensor_state_and_runs_queued_runs(pg_home, tmp
         == 1
     )
     assert query(
-        "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe' ORDER BY partition"
+        "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = 'deploy_probe' "
+        "ORDER BY partition"
     ) == [("p1",), ("p2",)]
     # Sensor state: the cursor and the ticks, in Postgres.
     [(body,)] = query("SELECT instigator_body FROM instigators WHERE instigator_type = 'SENSOR'")

@@ -5,7 +5,7 @@ import dagster as dg
 
 from domain.errors import AlreadyDoneError, CaseDatabaseMissing, RetryableError
 from domain.log import JsonFormatter, configure_logging, get_logger, log_context
-from nextpoint_assets.errors import RETRY_POLICY, dagster_errors, user_message
+from nextpoint_assets.errors import RETRY_POLICY, dagster_errors, retry_wait_seconds, user_message
 
 
 def _op_that_raises(error):
@@ -14,7 +14,7 @@ def _op_that_raises(error):
     @dg.op(retry_policy=RETRY_POLICY)
     def flaky(context):
         attempts.append(context.retry_number)
-        with dagster_errors(context.log):
+        with dagster_errors(context):
             raise error
 
     @dg.job
@@ -32,15 +32,38 @@ def test_permanent_error_fails_once_with_the_user_message():
     assert "np_case_9 does not exist" in str(failure.event_specific_data.error.message)
 
 
-def test_retryable_error_is_retried_then_fails(monkeypatch):
+def test_retryable_error_is_retried_with_growing_random_waits_then_fails(monkeypatch):
     import nextpoint_assets.errors as errors_module
 
-    monkeypatch.setattr(errors_module, "MAX_RETRIES", 2)
-    monkeypatch.setattr(errors_module, "RETRY_WAIT_SECONDS", 0)
+    monkeypatch.setattr(errors_module, "MAX_RETRIES", 3)
+    monkeypatch.setattr(errors_module, "RETRY_BASE_SECONDS", 0.001)
     job, attempts = _op_that_raises(RetryableError("busy"))
     result = job.execute_in_process(raise_on_error=False)
     assert not result.success
-    assert attempts == [0, 1, 2]
+    assert attempts == [0, 1, 2, 3]
+    waits = [
+        e.event_specific_data.seconds_to_wait
+        for e in result.all_events
+        if e.event_type_value == "STEP_UP_FOR_RETRY"
+    ]
+    assert len(waits) == 3
+    assert all(0 <= wait <= 0.001 * 2**retry for retry, wait in enumerate(waits))
+
+
+def test_retry_waits_are_exponential_with_full_jitter_and_capped(monkeypatch):
+    import nextpoint_assets.errors as errors_module
+
+    monkeypatch.setattr(errors_module, "RETRY_BASE_SECONDS", 10.0)
+    monkeypatch.setattr(errors_module, "RETRY_MAX_SECONDS", 120.0)
+    samples = {retry: [retry_wait_seconds(retry) for _ in range(400)] for retry in (0, 1, 2, 3, 4, 60)}
+    for retry, waits in samples.items():
+        window = min(120.0, 10.0 * 2**retry)
+        assert all(0 <= w <= window for w in waits)
+        assert len(set(waits)) > 300  # jittered, not one fixed wait
+    # The window doubles: the largest of 400 uniform draws sits in the top tenth of its window.
+    assert [max(samples[r]) > 0.9 * min(120.0, 10.0 * 2**r) for r in (0, 1, 2, 3, 4)] == [True] * 5
+    assert max(samples[2]) > 20.0 and max(samples[0]) <= 10.0
+    assert max(samples[60]) <= 120.0  # capped, however many retries came before
 
 
 def test_already_done_counts_as_success():

@@ -16,7 +16,8 @@ from domain.event_size import (
     serialize_event,
     utf8_size,
 )
-from domain.requests import MAX_ECHOED_BODY, Rejected, read_message, rejection_event_fields
+from domain.rejections import MAX_ECHOED_BODY, Rejected, rejection_event_fields
+from domain.requests import read_message
 from resources.event_bus import LocalEventBus, SnsEventBus, attributes_size, make_event, message_attributes
 
 

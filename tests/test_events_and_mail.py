@@ -8,6 +8,7 @@ import pytest
 from domain.errors import PermanentError
 from resources.event_bus import LocalEventBus, SnsEventBus, build_event_bus, make_event
 from resources.mailer import LocalMailer, SmtpMailer, build_mailer
+from resources.secrets import Secret
 
 
 def test_local_bus_appends_whole_json_lines_from_many_threads(settings):
@@ -88,14 +89,14 @@ def test_smtp_mailer_delivers_to_a_real_smtp_server():
             received.append(envelope)
             return "250 OK"
 
-    from tests.services import free_port
+    from scripts.services import free_port
 
     controller = Controller(Capture(), hostname="127.0.0.1", port=free_port())
     controller.start()
     try:
-        SmtpMailer("127.0.0.1", controller.port, "reports@np.example", None, "UNUSED", starttls=False).send(
-            ["analyst@example.com"], "Weekly review log", "Link inside"
-        )
+        SmtpMailer(
+            "127.0.0.1", controller.port, "reports@np.example", None, Secret("UNUSED"), starttls=False
+        ).send(["analyst@example.com"], "Weekly review log", "Link inside")
     finally:
         controller.stop()
     assert received and received[0].rcpt_tos == ["analyst@example.com"]

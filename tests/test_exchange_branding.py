@@ -11,8 +11,9 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 
 from domain.errors import DocumentEncrypted, DocumentUnreadable
-from imaging.branding import BrandResult, Markup, brand_in
+from imaging.branding import BrandResult, brand_in
 from imaging.engine import LocalDocumentEngine
+from imaging.markup import Markup
 from imaging.stamp_pdf import Stamp
 
 PAGE = (420, 300)  # small pages: OCR at 300 dpi stays quick

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from domain import schema
+from domain.exchange.request import exchange_run_config
 from domain.productions.leaks import tokens
 from imaging.engine import LocalDocumentEngine
-from jobs.exchanges import exchange_run_config
-from resources.dagster_resources import build_resources
-from resources.databases import DatabaseConfig, Databases
+from resources.dagster_resources import DatabaseResource, build_resources
+from resources.databases import Databases
 from resources.event_bus import LocalEventBus
 from resources.object_store import CaseStore, build_object_store
 from resources.search_index import build_search_index
@@ -115,7 +115,7 @@ def hidden_words(dbs: Databases, store: CaseStore, exhibit_ids: list[int], tmp_p
 
 
 def test_exchange_copies_brands_indexes_and_is_a_no_op_the_second_time(demo_home, settings, tmp_path):
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     source_store = CaseStore(build_object_store(settings), SOURCE)
     redacted = sorted({e for e, _, _ in redacted_exhibits(dbs)})
     with dbs.case_reader(SOURCE).connect() as conn:
@@ -190,7 +190,8 @@ def test_exchange_copies_brands_indexes_and_is_a_no_op_the_second_time(demo_home
         kinds = dict(
             d.execute(
                 text(
-                    "SELECT annotation_type, COUNT(*) FROM annotations a JOIN exhibits e ON e.id = a.exhibit_id "
+                    "SELECT annotation_type, COUNT(*) FROM annotations a "
+                    "JOIN exhibits e ON e.id = a.exhibit_id "
                     "WHERE e.number IS NOT NULL GROUP BY annotation_type"
                 )
             ).all()
@@ -198,7 +199,8 @@ def test_exchange_copies_brands_indexes_and_is_a_no_op_the_second_time(demo_home
         assert "redaction" not in kinds
         replies = d.execute(
             text(
-                "SELECT r.parent_id, p.exhibit_id, r.exhibit_id FROM annotations r JOIN annotations p ON p.id = r.parent_id "
+                "SELECT r.parent_id, p.exhibit_id, r.exhibit_id FROM annotations r "
+                "JOIN annotations p ON p.id = r.parent_id "
                 "JOIN exhibits e ON e.id = r.exhibit_id WHERE e.number IS NOT NULL"
             )
         ).all()
@@ -256,7 +258,7 @@ def test_exchange_copies_brands_indexes_and_is_a_no_op_the_second_time(demo_home
     ],
 )
 def test_bad_requests_are_refused_before_anything_is_written(demo_home, settings, change, message):
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     before = counts(dbs, DEST)
     request = body(**{"exhibit_ids": [1, 2], **change})
     with dg.instance_for_test() as instance:
@@ -276,7 +278,7 @@ def test_bad_requests_are_refused_before_anything_is_written(demo_home, settings
 
 
 def test_a_destination_missing_a_table_is_refused(demo_home, settings):
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     with dbs.case_writer(DEST).begin() as conn:
         conn.execute(text("DROP TABLE folder_taggings"))
     with dg.instance_for_test() as instance:
@@ -320,7 +322,7 @@ def test_exchange_by_label_on_mariadb_and_s3(mysql_env, s3_env, np_home):
         for s in DEFAULT_CASES
     ]
     generate(settings, specs, seed=5)
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     with dbs.case_reader(SOURCE).connect() as conn:
         label, carried = conn.execute(
             text(
@@ -341,7 +343,8 @@ def test_exchange_by_label_on_mariadb_and_s3(mysql_env, s3_env, np_home):
         keys = (
             conn.execute(
                 text(
-                    "SELECT v.object_key FROM document_variants v JOIN exhibits e ON e.document_id = v.document_id "
+                    "SELECT v.object_key FROM document_variants v "
+                    "JOIN exhibits e ON e.document_id = v.document_id "
                     "WHERE e.number IS NOT NULL AND v.kind = 'pdf'"
                 )
             )

@@ -1,4 +1,5 @@
-"""Housekeeping: the pure rules, then the jobs for real against the local store, moto's S3 and a Dagster instance."""
+"""Housekeeping: the pure rules, then the jobs for real against the local store, moto's S3 and a
+Dagster instance."""
 
 import os
 import tempfile
@@ -15,7 +16,7 @@ from dagster._core.storage.tags import (
     PARTITION_NAME_TAG,
 )
 
-import jobs.housekeeping as jobs_hk
+import nextpoint_assets.housekeeping as sweeps
 from domain import housekeeping as hk
 from jobs.housekeeping import (
     HOUSEKEEPING_JOBS,
@@ -24,11 +25,11 @@ from jobs.housekeeping import (
     housekeeping_partitions_job,
     housekeeping_work_files_job,
 )
-from nextpoint_assets.exchanges.assets import exchanges_partitions
-from nextpoint_assets.partitions import cases_partitions
-from nextpoint_assets.productions.common import exports_partitions
+from nextpoint_assets.partitions import cases_partitions, exchanges_partitions, exports_partitions
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
-from resources.object_store import LocalObjectStore, S3ObjectStore, build_object_store
+from resources.local_object_store import LocalObjectStore
+from resources.object_store import build_object_store
+from resources.s3_object_store import S3ObjectStore
 from sensors.housekeeping import HOUSEKEEPING_SCHEDULES
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -487,7 +488,7 @@ def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_ev
         assert store.exists("case_101/exports/export_1/work/plan.json")
 
         # Eight days on: S3 dates objects itself, so the clean-up's "now" moves instead.
-        monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 8 * DAY)
+        monkeypatch.setattr(sweeps, "_now", lambda: real_now + 8 * DAY)
         _, metadata = _execute(housekeeping_work_files_job, instance, settings)
         assert not store.exists("case_101/exports/export_1/work/plan.json")
         assert store.exists("case_101/exports/export_2/work/plan.json")
@@ -509,7 +510,7 @@ def test_on_s3_old_work_uploads_and_pipes_contexts_go_and_a_live_export_keeps_ev
 
         # Fifteen days on, archives expire, except the live export's.
         store.put_bytes("case_101/exports/export_3/zips/N.7z.001", b"archive")
-        monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 15 * DAY)
+        monkeypatch.setattr(sweeps, "_now", lambda: real_now + 15 * DAY)
         _, metadata = _execute(housekeeping_export_archives_job, instance, settings)
         assert not store.exists("case_101/exports/export_3/zips/N.7z.001")
         assert store.exists("case_101/exports/export_2/zips/N.7z.001") and store.exists(
@@ -548,7 +549,7 @@ def test_finished_partitions_are_pruned_and_their_history_survives(settings, mon
         _run(instance, "101-202-2", "CANCELING", job_name="exchange_job")
         _run(instance, "101", "SUCCESS", real_now, job_name="stamp_job")  # cases are never pruned
 
-        monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 100 * DAY)
+        monkeypatch.setattr(sweeps, "_now", lambda: real_now + 100 * DAY)
         _, dry = _execute(housekeeping_partitions_job, instance, settings, dry_run=True)
         assert dry["pruned"] == 3 and len(instance.get_dynamic_partitions(exports_partitions.name)) == 5
 
@@ -578,7 +579,7 @@ def test_pruning_is_bounded_and_reads_run_storage_in_batches(settings, monkeypat
         instance.add_dynamic_partitions(exports_partitions.name, keys)
         for key in keys[:5]:
             _run(instance, key, "FAILURE", real_now)
-        monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 100 * DAY)
+        monkeypatch.setattr(sweeps, "_now", lambda: real_now + 100 * DAY)
         calls = []
         original = instance.get_run_records
         monkeypatch.setattr(instance, "get_run_records", lambda *a, **k: calls.append(1) or original(*a, **k))
@@ -607,7 +608,7 @@ def test_a_live_backfill_over_a_range_of_exports_holds_its_partitions(settings, 
             "STARTED",
             tags={ASSET_PARTITION_RANGE_START_TAG: "9-2", ASSET_PARTITION_RANGE_END_TAG: "9-3"},
         )
-        monkeypatch.setattr(jobs_hk, "_now", lambda: real_now + 100 * DAY)
+        monkeypatch.setattr(sweeps, "_now", lambda: real_now + 100 * DAY)
         _, metadata = _execute(housekeeping_partitions_job, instance, settings)
     assert metadata["exports_pruned_sample"] == ["9-1"] and metadata["exports_verdicts"] == {
         "finished": 1,

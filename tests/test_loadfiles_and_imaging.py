@@ -6,7 +6,7 @@ from PIL import Image
 from reportlab.pdfgen import canvas
 
 from domain.geometry import PageGeometry
-from domain.productions import loadfiles
+from domain.productions import loadfile_parsers, loadfiles
 from domain.productions.loadfiles import ProducedDocument, ProducedPage
 from domain.productions.manifest import sent_date_time, validate_manifest
 from domain.productions.plan import PdfInfo, build_plan
@@ -65,19 +65,24 @@ def test_opt_lfp_log_dii_match_the_contract(production, tmp_path):
         b"IM,ABC0000005,D,0,@VOL001;IMAGES\\0001;ABC0000005.tif;2,0\r\n"
     )
     assert (tmp_path / "ABC.dii").read_bytes() == (
-        b"@T ABC0000001\r\n@C ENDDOC ABC0000003\r\n@C PGCOUNT 3\r\n@FULLTEXT DOC\r\n@D @I\\VOL001\\IMAGES\\0001\\\r\n"
+        b"@T ABC0000001\r\n@C ENDDOC ABC0000003\r\n@C PGCOUNT 3\r\n@FULLTEXT DOC\r\n"
+        b"@D @I\\VOL001\\IMAGES\\0001\\\r\n"
         b"ABC0000001.tif\r\nABC0000002.tif\r\nABC0000003.tif\r\n\r\n"
-        b"@T ABC0000004\r\n@C ENDDOC ABC0000004\r\n@C PGCOUNT 1\r\n@FULLTEXT DOC\r\n@EDOC \\VOL001\\NATIVES\\0001\\ABC0000004.xlsx\r\n"
+        b"@T ABC0000004\r\n@C ENDDOC ABC0000004\r\n@C PGCOUNT 1\r\n@FULLTEXT DOC\r\n"
+        b"@EDOC \\VOL001\\NATIVES\\0001\\ABC0000004.xlsx\r\n"
         b"@D @I\\VOL001\\IMAGES\\0001\\\r\nABC0000004.tif\r\n\r\n"
-        b"@T ABC0000005\r\n@C ENDDOC ABC0000005\r\n@C PGCOUNT 1\r\n@FULLTEXT DOC\r\n@D @I\\VOL001\\IMAGES\\0001\\\r\nABC0000005.tif\r\n"
+        b"@T ABC0000005\r\n@C ENDDOC ABC0000005\r\n@C PGCOUNT 1\r\n@FULLTEXT DOC\r\n"
+        b"@D @I\\VOL001\\IMAGES\\0001\\\r\nABC0000005.tif\r\n"
     )
-    records = loadfiles.read_dii(tmp_path / "ABC.dii")
+    records = loadfile_parsers.read_dii(tmp_path / "ABC.dii")
     assert [r["pages"] for r in records] == [3, 1, 1]
     assert [r["edoc"] for r in records] == [None, "\\VOL001\\NATIVES\\0001\\ABC0000004.xlsx", None] and all(
         r["fulltext"] for r in records
     )
-    assert loadfiles.referenced_paths(tmp_path, "lfp", "ABC")[0] == "VOL001\\IMAGES\\0001\\ABC0000001.tif"
-    assert "VOL001\\IMAGES\\0001\\ABC0000004.txt" in loadfiles.referenced_paths(tmp_path, "dii", "ABC")
+    assert (
+        loadfile_parsers.referenced_paths(tmp_path, "lfp", "ABC")[0] == "VOL001\\IMAGES\\0001\\ABC0000001.tif"
+    )
+    assert "VOL001\\IMAGES\\0001\\ABC0000004.txt" in loadfile_parsers.referenced_paths(tmp_path, "dii", "ABC")
 
 
 def test_a_multi_page_pdf_is_one_lfp_file_with_page_offsets(production, tmp_path):
@@ -105,7 +110,7 @@ def test_dat_and_csv(production, tmp_path):
     raw = (tmp_path / "ABC.dat").read_bytes()
     assert raw.startswith("\ufeffþBEGBATESþ\x14þENDBATESþ".encode())
     assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == 4
-    header, rows = loadfiles.read_dat(tmp_path / "ABC.dat")
+    header, rows = loadfile_parsers.read_dat(tmp_path / "ABC.dat")
     assert header == list(manifest.export.dat_fields)
     first = dict(zip(header, rows[0], strict=True))
     assert (
@@ -136,7 +141,7 @@ def test_dat_and_csv(production, tmp_path):
     assert (
         b'"Memo, ""draft""\nline two"' in raw_csv
     )  # RFC 4180: quotes doubled, the line break kept inside quotes
-    assert loadfiles.read_csv(tmp_path / "ABC.csv") == (header, table[1:])
+    assert loadfile_parsers.read_csv(tmp_path / "ABC.csv") == (header, table[1:])
 
 
 @pytest.mark.parametrize(
@@ -191,16 +196,16 @@ def test_a_date_that_is_not_iso_8601_is_refused(value):
 def test_parsers_refuse_broken_files(tmp_path):
     (tmp_path / "x.opt").write_bytes(b"A,VOL001,p,Y,,,1\n")
     with pytest.raises(ValueError):
-        loadfiles.read_opt(tmp_path / "x.opt")
+        loadfile_parsers.read_opt(tmp_path / "x.opt")
     (tmp_path / "x.lfp").write_bytes(b"IM,A,D,0,@VOL001;IMAGES\\0001;A.tif;2\r\n")  # no rotation field
     with pytest.raises(ValueError, match="rotation"):
-        loadfiles.read_lfp(tmp_path / "x.lfp")
+        loadfile_parsers.read_lfp(tmp_path / "x.lfp")
     (tmp_path / "nobom.dat").write_bytes("þAþ\r\nþ1þ\r\n".encode())
     with pytest.raises(ValueError, match="BOM"):
-        loadfiles.read_dat(tmp_path / "nobom.dat")
+        loadfile_parsers.read_dat(tmp_path / "nobom.dat")
     (tmp_path / "x.dat").write_bytes("\ufeffþAþ\x14þBþ\r\nþ1þ\r\n".encode())
     with pytest.raises(ValueError, match="line 2"):
-        loadfiles.read_dat(tmp_path / "x.dat")
+        loadfile_parsers.read_dat(tmp_path / "x.dat")
 
 
 @pytest.mark.parametrize("rotation", [0, 90, 180, 270])

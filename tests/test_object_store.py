@@ -1,7 +1,9 @@
 import pytest
 
 from domain.errors import InvalidKeyError, ObjectNotFound
-from resources.object_store import CaseStore, LocalObjectStore, S3ObjectStore, build_object_store
+from resources.local_object_store import LocalObjectStore
+from resources.object_store import CaseStore, build_object_store
+from resources.s3_object_store import S3ObjectStore
 
 
 @pytest.fixture(params=["local", "s3"])

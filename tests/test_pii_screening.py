@@ -355,7 +355,8 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     """The exchange reads the source documents; the SSNs under redactions it burns in do not count, the
     addresses do. The copy (Spark) never starts. A PII_DECISION_SUBMITTED event rejects it through the
     request queue; the rejection marks the exchange failed and announces it."""
-    from jobs.exchanges import exchange_job, exchange_run_config
+    from domain.exchange.request import exchange_run_config
+    from jobs.exchanges import exchange_job
     from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
     from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
     from nextpoint_assets.exchanges.state import get_state

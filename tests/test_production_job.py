@@ -18,7 +18,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from domain.productions import loadfiles
+from domain.productions import loadfile_parsers
 from domain.productions.paths import ExportPaths
 from imaging.engine import LocalDocumentEngine
 from nextpoint_assets.productions import worker
@@ -162,9 +162,9 @@ def test_layout_and_counts_agree_everywhere(demo_export, env):
     root, name = demo_export["root"], demo_export["name"]
     # The DII's text copies sit beside the first images; they are not pages.
     images = sorted(p for p in root.glob("VOL*/IMAGES/*/*") if p.is_file() and p.suffix != ".txt")
-    opt = loadfiles.read_opt(root / f"{name}.opt")
-    lfp = loadfiles.read_lfp(root / f"{name}.lfp")
-    header, rows = loadfiles.read_dat(root / f"{name}.dat")
+    opt = loadfile_parsers.read_opt(root / f"{name}.opt")
+    lfp = loadfile_parsers.read_lfp(root / f"{name}.lfp")
+    header, rows = loadfile_parsers.read_dat(root / f"{name}.dat")
     pgcount = sum(int(r[header.index("PGCOUNT")]) for r in rows)
     events = LocalEventBus(env["settings"].events_file).read_all()
     completed = [e for e in events if e["event_type"] == "EXPORT_COMPLETED" and e["export_id"] == 1]
@@ -252,7 +252,7 @@ def test_no_redacted_word_survives_anywhere(demo_export, env):
     for secret in secrets:
         assert not any(secret in text for text in haystack), secret
     # The images: OCR every page that carried a redaction.
-    opt = {r[0]: r[2] for r in loadfiles.read_opt(root / "ACME_PROD001.opt")}
+    opt = {r[0]: r[2] for r in loadfile_parsers.read_opt(root / "ACME_PROD001.opt")}
     redacted_texts = [
         p for p in root.rglob("TEXT/*/*.txt") if "SSN" in p.read_text() or "Employee record" in p.read_text()
     ]
@@ -265,7 +265,7 @@ def test_no_redacted_word_survives_anywhere(demo_export, env):
 
 def test_withheld_slip_sheets_and_natives(demo_export):
     root = demo_export["root"]
-    header, rows = loadfiles.read_dat(root / "ACME_PROD001.dat")
+    header, rows = loadfile_parsers.read_dat(root / "ACME_PROD001.dat")
     by_begin = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
     withheld = [
         b
@@ -415,7 +415,7 @@ def test_bad_documents_are_named_and_the_rest_is_produced(env):
     ):
         assert f"exhibit {exhibit_id}: {code}" in log, (exhibit_id, code, log)
     root = Path(store.store.local_path("case_101/exports/export_2/production/Hostile_Prod"))
-    header, rows = loadfiles.read_dat(root / "Hostile_Prod.dat")
+    header, rows = loadfile_parsers.read_dat(root / "Hostile_Prod.dat")
     assert [r[0] for r in rows] == ["HOST0000001", rows[1][0]] and len(rows) == 2
     assert rows[0][header.index("FILENAME")].startswith(
         "../../Ünïcode"
@@ -516,6 +516,6 @@ def test_searchable_pdf_production_with_redactions(env):
     assert "page 1 of" in plain_text  # the original text layer is kept
     with pikepdf.open(pdfs[0]) as pdf:
         assert all("/Annots" not in page.obj for page in pdf.pages)
-    opt = loadfiles.read_opt(root / "PDF_PROD.opt")
+    opt = loadfile_parsers.read_opt(root / "PDF_PROD.opt")
     assert all(row[2].endswith(".pdf") for row in opt)
     assert (root / "PDF_PROD_VOL001.pdf").is_file()

@@ -15,11 +15,12 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from domain.productions import loadfiles
+from domain.productions import loadfile_parsers
 from domain.productions.manifest import Exhibit
 from domain.productions.plan import PlannedDocument
+from imaging.doc_job import DocJob
 from imaging.engine import LocalDocumentEngine
-from imaging.render import DocJob, produce_document_safely
+from imaging.render import produce_document_safely
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings, load_settings
 from tests.production_fixtures import exhibit, export_row, manifest_zip, tables
@@ -160,13 +161,13 @@ def test_every_format_produces_the_corpus_or_names_what_it_cannot(corpus_case, e
     root = Path(
         store.store.local_path(store.key(f"exports/export_{export_id}/production/Real_{image_format}"))
     )
-    header, rows = loadfiles.read_dat(root / f"Real_{image_format}.dat")
+    header, rows = loadfile_parsers.read_dat(root / f"Real_{image_format}.dat")
     produced = {row[header.index("FILENAME")]: row for row in rows}
     readable = {
         path.name: expected_pages(path) for path, _ in exhibits.values() if path.name not in UNREADABLE
     }
     assert {name: int(row[header.index("PGCOUNT")]) for name, row in produced.items()} == readable
-    opt = loadfiles.read_opt(root / f"Real_{image_format}.opt")
+    opt = loadfile_parsers.read_opt(root / f"Real_{image_format}.opt")
     assert len(opt) == sum(readable.values())
     files = {row[2].replace("\\", "/") for row in opt}
     with pikepdf.open(root / f"Real_{image_format}_VOL001.pdf") as expansive:

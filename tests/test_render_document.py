@@ -7,8 +7,9 @@ from PIL import Image
 from domain.productions import loadfiles
 from domain.productions.manifest import validate_manifest
 from domain.productions.plan import PdfInfo, build_plan
+from imaging.doc_job import DocJob
 from imaging.engine import LocalDocumentEngine
-from imaging.render import DocJob, produce_document_safely
+from imaging.render import produce_document_safely
 from tests.production_fixtures import exhibit, export_row, tables
 
 

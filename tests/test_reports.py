@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select, update
 
 from domain.errors import PermanentError
 from domain.reports.request import parse_report_request
+from domain.requests import read_message, run_of
 from domain.schema import (
     confidentiality_logs,
     custom_field_values,
@@ -25,7 +26,7 @@ from domain.schema import (
     privilege_logs,
     relevancy_logs,
 )
-from jobs.reports import REPORT_JOBS, account_user_activity_job, report_run_request
+from jobs.reports import REPORT_JOBS, account_user_activity_job
 from nextpoint_assets.reports.account_activity import account_user_activity_report
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from resources.dagster_resources import DatabaseResource, build_resources
@@ -154,8 +155,10 @@ def test_request_runs_with_its_window_and_delivers(demo_home, settings):
         "parameters": {"from": "2024-04-01", "to": "2024-06-30"},
         "delivery": {"email": "analyst@example.com", "format": "xlsx"},
     }
-    job_name, partition, run_config = report_run_request(body)
-    assert (job_name, partition) == ("review_log_report_job", "101")
+    request = read_message(json.dumps(body))
+    run = run_of(request, request.work_key)
+    job_name, partition, run_config = run.job_name, run.partition_key, run.run_config
+    assert (job_name, partition, run.partitions) == ("review_log_report_job", "101", "cases")
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("cases", ["101"])
     result = (
@@ -252,7 +255,7 @@ def test_a_large_report_is_linked_not_attached(demo_home, monkeypatch):
 def test_bad_requests_are_rejected_with_the_reason(body, problem):
     full = {"event_type": "REPORT_REQUESTED", "event_id": "e1", "case_id": 101, **body}
     with pytest.raises(PermanentError) as info:
-        report_run_request(full)
+        parse_report_request(full)
     assert problem in str(info.value)
 
 
@@ -404,7 +407,11 @@ def test_coding_overlay_from_a_dat(demo_home, settings):
 
 def test_coding_overlay_from_a_csv_and_a_dry_run(demo_home, settings):
     c1, c2 = _control_numbers(settings, 2)
-    text = f'Control Number,Reviewer Notes,Issue\r\n{c1},"Line one, ""quoted""\r\nline two — ü",Breach\r\n{c2},,Pricing\r\n'
+    text = (
+        "Control Number,Reviewer Notes,Issue\r\n"
+        f'{c1},"Line one, ""quoted""\r\nline two — ü",Breach\r\n'
+        f"{c2},,Pricing\r\n"
+    )
     key = _overlay(settings, "overlay.csv", text.encode("utf-8"))
     before = _coded(settings)
     dry = _metadata(_run(settings, "coding_overlay", overlay_key=key, dry_run=True))

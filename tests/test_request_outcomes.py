@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import dagster as dg
 
 from domain.reports.request import request_name
-from domain.stamping.request import StampRequest
-from jobs.reports import report_run_request
-from jobs.stamps import stamp_run_config
+from domain.requests import batch_run, read_message, run_of
+from domain.stamping.request import StampRequest, stamp_run_config
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
@@ -24,8 +25,8 @@ def resources() -> dict:
 
 
 def announce_as(instance, result, job_name: str) -> None:
-    """Evaluate the failure sensor on a failed run as if it were a run of `job_name` (materialize() names its own
-    job; the sensor reads what was asked for from the job it monitors)."""
+    """Evaluate the failure sensor on a failed run as if it were a run of `job_name` (materialize() names
+    its own job; the sensor reads what was asked for from the job it monitors)."""
     from dagster._core.storage.dagster_run import DagsterRun
 
     run = instance.get_run_by_id(result.run_id)
@@ -46,7 +47,8 @@ def events(kind: str) -> list[dict]:
 
 
 def run_once(asset, partition: str, run_config: dict, instance, monkeypatch) -> dg.ExecuteInProcessResult:
-    """The asset, in process, without its retry policy (retrying this crash would wait a minute for nothing)."""
+    """The asset, in process, without its retry policy (retrying this crash would wait a minute for
+    nothing)."""
     monkeypatch.setattr(asset.op, "_retry_policy", None)
     return dg.materialize(
         [asset],
@@ -64,7 +66,9 @@ def crash(*args, **kwargs):
 
 def test_a_report_run_that_crashes_is_announced_without_internals(demo_home, monkeypatch):
     monkeypatch.setattr("nextpoint_assets.reports.assets.materialize_case_report", crash)
-    job_name, partition, config = report_run_request(report_body("rep-crash"))
+    request = read_message(json.dumps(report_body("rep-crash")))
+    run = run_of(request, request.work_key)
+    job_name, partition, config = run.job_name, run.partition_key, run.run_config
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", ["101"])
         result = run_once(REPORT_ASSETS["page_count"], partition, config, instance, monkeypatch)
@@ -127,12 +131,7 @@ def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo
     """A batch of three: the first is made and announced, the second breaks while the event bus is down
     (so the step itself cannot say so, and the run fails), the third is never reached. The failure
     sensor announces the second and third, not the first."""
-    import json
-
     import nextpoint_assets.reports.assets as report_assets
-    from domain.requests import read_message
-    from jobs.requests import batch_run_request
-    from jobs.requests import run_request_for as one
 
     made = report_assets.materialize_case_report
 
@@ -144,9 +143,7 @@ def test_a_report_batch_that_crashes_announces_only_the_requests_it_did_not(demo
 
     monkeypatch.setattr(report_assets, "materialize_case_report", second_breaks)
     accepted = [read_message(json.dumps(report_body(f"b-{i}"))) for i in (1, 2, 3)]
-    batch = batch_run_request(
-        "report", [one(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted]
-    )
+    batch = batch_run([run_of(a, a.work_key) for a in accepted])
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", ["101"])
         result = run_once(REPORT_ASSETS["page_count"], "101", batch.run_config, instance, monkeypatch)

@@ -17,7 +17,8 @@ import dagster as dg
 import pytest
 
 from domain.event_size import field_text, utf8_size
-from domain.requests import Accepted, Ignored, Rejected, export_work_key, message_digest, read_message
+from domain.rejections import Rejected, message_digest
+from domain.requests import Accepted, Ignored, export_work_key, read_message
 from resources.dagster_resources import EventBusResource, build_resources
 from resources.event_bus import LocalEventBus, SnsEventBus
 from resources.request_queue import LocalRequestQueue
@@ -128,6 +129,11 @@ def test_raw_and_enveloped_bodies_read_the_same():
         (json.dumps({k: v for k, v in report_body().items() if k != "event_id"}), "event_id"),
         (json.dumps({**report_body(), "case_id": "101"}), "case_id must be an integer"),
         (json.dumps({**report_body(), "occurred_at": "yesterday"}), "ISO 8601"),
+        # A run started by hand may carry a request without its time; a message on the queue may not.
+        (
+            json.dumps({k: v for k, v in stamp_body().items() if k != "occurred_at"}),
+            "The event is invalid: occurred_at: Field required",
+        ),
         (json.dumps({**report_body(), "report_type": "horoscope"}), "report_type"),
         (
             json.dumps({**export_body(), "manifest_key": "case_202/exports/export_7/manifest.zip"}),
@@ -167,6 +173,39 @@ def test_work_keys_name_the_work_not_the_delivery():
     )
     assert export_work_key(101, 7, "etag-1") != export_work_key(101, 7, "etag-2")
     assert all(len(r.work_key) <= 63 for r in (first, other))
+
+
+def test_every_row_of_the_request_table_runs_a_job_the_sensor_starts_on_a_partition_set_it_knows():
+    """The table names jobs and partition sets as strings: a rename on one side only fails here."""
+    from definitions import defs
+    from domain.reports.request import REPORT_TYPES
+    from domain.requests import REQUEST_TYPES, run_of
+    from sensors.requests import request_sensor
+    from sensors.run_requests import REQUEST_PARTITIONS, run_request
+
+    decision = {
+        "event_type": "PII_DECISION_SUBMITTED",
+        "event_id": "dec-1",
+        "case_id": 101,
+        "occurred_at": NOW,
+        "scan_id": "pii-0a1b",
+        "decision": "approve",
+        "justification": "Public addresses.",
+        "decided_by": "partner@firm.example",
+    }
+    reports = [report_body(f"r-{t}", report_type=t, parameters={}) for t in REPORT_TYPES]
+    for body in reports:  # the report types that need a parameter get theirs
+        if body["report_type"] == "coding_overlay":
+            body["parameters"] = {"overlay_key": "overlays/coding.dat"}
+    bodies = [export_body(), stamp_body(), exchange_body(), decision, *reports]
+    accepted = [read_message(json.dumps(b)) for b in bodies]
+    assert all(isinstance(a, Accepted) for a in accepted), accepted
+    assert {a.event_type for a in accepted} == set(REQUEST_TYPES)
+    started = {job.name for job in request_sensor.jobs}
+    for a in accepted:
+        run = run_of(a, a.work_key)
+        assert run_request(run).job_name in started and defs.resolve_job_def(run.job_name)
+        assert run.partitions is None or REQUEST_PARTITIONS[run.partitions].name == run.partitions
 
 
 # ---------------------------------------------------------------- the sensor, local queue
@@ -410,7 +449,8 @@ def aws_queue(moto_endpoint, demo_home, monkeypatch):
 
 
 def drain(sqs, url, wait_seconds: int = 1) -> list[dict]:
-    """Every event on a queue (read and deleted); the malformed request the backend itself published is skipped."""
+    """Every event on a queue (read and deleted); the malformed request the backend itself published is
+    skipped."""
     events = []
     while True:
         messages = sqs.receive_message(
@@ -486,7 +526,7 @@ def test_raw_delivery_queue_and_an_unreachable_queue(aws_queue, monkeypatch):
         assert len(runs) == 1
         cursor = harness.cursor
 
-        from tests.services import free_port
+        from scripts.services import free_port
 
         monkeypatch.setenv("NP_SQS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")
         get_settings.cache_clear()
@@ -616,7 +656,7 @@ def test_batches_are_capped_and_a_batch_that_never_became_a_run_frees_its_reques
 
 
 def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stamped(demo_home):
-    from jobs.requests import batch_run_request, run_request_for
+    from domain.requests import batch_run, run_of
     from nextpoint_assets.stamps.assets import stamped_page_set
 
     bodies = [
@@ -625,9 +665,7 @@ def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stampe
         {**stamp_body("st-ok2"), "exhibit_ids": [3]},
     ]
     accepted = [read_message(json.dumps(b)) for b in bodies]
-    batch = batch_run_request(
-        "stamp", [run_request_for(a, a.work_key)[0] for a in accepted], [a.work_key for a in accepted]
-    )
+    batch = batch_run([run_of(a, a.work_key) for a in accepted])
     batch.run_config["ops"]["stamped_page_set"]["config"]["requests"][1]["template"]["position"] = "nowhere"
     resources = {k: v for k, v in build_resources(load_settings()).items() if k != "pyspark"}
     with dg.instance_for_test() as instance:
@@ -656,7 +694,7 @@ def test_one_bad_request_in_a_stamp_batch_is_announced_and_the_others_are_stampe
     assert "position" in next(e for e in events if e["event_type"] == "STAMP_FAILED")["error"]
 
 
-# ---------------------------------------------------------------- hostile bodies: one message never stops intake
+# ------------------------------------------------------------ hostile bodies: one message never stops intake
 
 
 def hostile_bodies() -> dict[str, str]:
@@ -819,9 +857,13 @@ def test_over_sqs_a_failed_refusal_leaves_only_its_own_message_and_nothing_valid
 
     resources = sensor_resources()
     resources["event_bus"] = FlakyEventBus(**resources["event_bus"].model_dump(), fail_for="big-300")
-    resources["request_queue"] = RequestQueueResource(
-        **{**resources["request_queue"].model_dump(), "visibility_seconds": 2}
-    )
+
+    class QuickRedelivery(RequestQueueResource):  # under the variable's 30 s floor: tests only
+        visibility_seconds: int = 2
+
+    queue_config = resources["request_queue"].model_dump()
+    queue_config.pop("visibility_seconds")
+    resources["request_queue"] = QuickRedelivery(**queue_config)
     with dg.instance_for_test() as instance:
         harness = Harness(instance, resources)
         result, runs = harness.tick()

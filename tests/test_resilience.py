@@ -11,9 +11,9 @@ import pytest
 from botocore.config import Config
 
 from domain.errors import ObjectNotFound, PermanentError, RetryableError
-from resources.object_store import S3ObjectStore
 from resources.resilience import Guard, Policy, guard
-from tests.services import free_port
+from resources.s3_object_store import S3ObjectStore
+from scripts.services import free_port
 
 
 class Flaky:
@@ -140,28 +140,29 @@ def test_the_object_store_on_moto_goes_away_and_comes_back(moto_endpoint, monkey
 
 
 def test_the_backend_api_and_the_mail_server_have_their_own_circuits(monkeypatch):
-    """Both unreachable (a closed port): each call is retried, then each service's circuit opens on its own."""
+    """Both unreachable (a closed port): each call is retried, then each service's circuit opens on its
+    own."""
     from resources.backend_api import BackendApi
     from resources.mailer import SmtpMailer
+    from resources.secrets import Secret
     from resources.settings import get_settings
 
     for name, value in {
         "NP_CIRCUIT_FAILURES": "2",
         "NP_RETRY_ATTEMPTS": "2",
         "NP_RETRY_BASE_SECONDS": "0.01",
-        "NP_TEST_CALLBACK_SECRET": "made-up-for-this-test",
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     port = free_port()
-    api = BackendApi(f"http://127.0.0.1:{port}", "NP_TEST_CALLBACK_SECRET", timeout=2)
+    api = BackendApi(f"http://127.0.0.1:{port}", Secret("NP_TEST_CALLBACK_SECRET", "made-up"), timeout=2)
     with pytest.raises(RetryableError, match="could not be reached"):
         api.post_export_callback(7, b"<export/>")
     assert guard("backend_api").state == "open" and guard("mail_server").state == "closed"
     with pytest.raises(RetryableError, match="backend API is unavailable"):
         api.post_export_callback(7, b"<export/>")
 
-    mailer = SmtpMailer("127.0.0.1", port, "reports@np.example", None, "NP_UNUSED", starttls=False)
+    mailer = SmtpMailer("127.0.0.1", port, "reports@np.example", None, Secret("NP_UNUSED"), starttls=False)
     with pytest.raises(RetryableError, match="mail server could not be reached"):
         mailer.send(["a@firm.example"], "subject", "body")
     assert guard("mail_server").state == "open"

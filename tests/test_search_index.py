@@ -1,4 +1,5 @@
-"""Per-case full-text search: the FTS5 files and the OpenSearch adapter against a stub server."""
+"""Per-case full-text search: the FTS5 files, and the OpenSearch adapter (opensearch-py) over real HTTP
+against a stub server that records every request."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from resources.search_index import (
     build_search_index,
     fts5_query,
 )
+from resources.secrets import Secret
 from resources.settings import load_settings
 
 CASE_A, CASE_B = 101, 202
@@ -222,6 +224,7 @@ class StubOpenSearch:
         self.requests: list[dict] = []
         self.indexes: dict[str, dict[str, dict]] = {}
         self.force_status: int | None = None
+        self.redirect_to: str | None = None  # with force_status 30x: where the answer points
         stub = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -232,11 +235,19 @@ class StubOpenSearch:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 stub.requests.append(
-                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        # HTTP header names are case-insensitive: kept lower-cased
+                        "headers": {k.lower(): v for k, v in self.headers.items()},
+                        "body": body,
+                    }
                 )
                 status, answer = stub.answer(self.command, self.path, body)
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
+                if stub.redirect_to:
+                    self.send_header("Location", stub.redirect_to + self.path)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -338,7 +349,7 @@ def test_opensearch_bulk_indexes_by_document_id(stub):
 
     (bulk,) = stub.of("POST", "/_bulk")
     assert "refresh=" in bulk["path"]
-    assert bulk["headers"]["Content-Type"] == "application/x-ndjson"
+    assert bulk["headers"]["content-type"] == "application/x-ndjson"
     assert bulk["body"].endswith(b"\n")
     lines = [json.loads(line) for line in bulk["body"].decode().splitlines()]
     assert lines == [
@@ -347,7 +358,7 @@ def test_opensearch_bulk_indexes_by_document_id(stub):
         {"index": {"_index": "np-case-101", "_id": "12"}},
         {"document_id": 12, "exhibit_id": None, "text": "line one\nline two", "source": ""},
     ]
-    assert "Authorization" not in bulk["headers"]
+    assert "authorization" not in bulk["headers"]
 
 
 def test_opensearch_bulk_requests_are_cut_by_count_and_size(stub):
@@ -387,7 +398,7 @@ def test_opensearch_search_request_and_hits(stub):
     assert body["size"] == 5
     assert body["highlight"]["encoder"] == "html" and body["highlight"]["pre_tags"] == ["<mark>"]
     assert "text" in body["highlight"]["fields"]
-    assert request["headers"]["Content-Type"] == "application/json"
+    assert request["headers"]["content-type"] == "application/json"
 
     stub.requests.clear()
     assert index.search(CASE_A, "") == [] and stub.requests == []  # empty query: no request at all
@@ -415,19 +426,18 @@ def test_opensearch_unknown_case_is_empty(stub):
 
 
 def test_opensearch_basic_auth_password_comes_from_the_environment(stub, monkeypatch, caplog):
-    monkeypatch.setenv("NP_TEST_OS_PASSWORD", "s3cret-pw")
-    index = OpenSearchIndex(stub.url, user="indexer", password_env="NP_TEST_OS_PASSWORD")
+    index = OpenSearchIndex(stub.url, user="indexer", password=Secret("NP_TEST_OS_PASSWORD", "s3cret-pw"))
     caplog.set_level(logging.DEBUG)
     index.upsert(CASE_A, [text(1, "words")])
     index.search(CASE_A, "words")
     expected = "Basic " + base64.b64encode(b"indexer:s3cret-pw").decode()
-    assert stub.requests and all(r["headers"]["Authorization"] == expected for r in stub.requests)
+    assert stub.requests and all(r["headers"]["authorization"] == expected for r in stub.requests)
     assert all("s3cret" not in r["path"] and "indexer" not in r["path"] for r in stub.requests)
     assert "s3cret" not in caplog.text and "s3cret" not in repr(vars(index))
 
 
 def test_opensearch_missing_password_is_a_settings_error(stub):
-    index = OpenSearchIndex(stub.url, user="indexer", password_env="NP_TEST_OS_PASSWORD_UNSET")
+    index = OpenSearchIndex(stub.url, user="indexer", password=Secret("NP_TEST_OS_PASSWORD_UNSET"))
     with pytest.raises(SettingsError, match="NP_TEST_OS_PASSWORD_UNSET"):
         index.count(CASE_A)
 
@@ -480,6 +490,41 @@ def test_opensearch_bulk_item_failures_are_errors(stub, monkeypatch):
         index.upsert(CASE_A, [text(1, "x"), text(2, "y")])
 
 
+def test_opensearch_failures_are_sent_once_and_stop_the_next_batch(stub, monkeypatch):
+    index = OpenSearchIndex(stub.url)
+    index.upsert(CASE_A, [text(1, "x")])
+    stub.requests.clear()
+    stub.force_status = 503
+    with pytest.raises(RetryableError):
+        index.search(CASE_A, "x")
+    assert len(stub.requests) == 1  # the client does not retry: the run's retry policy does
+    stub.force_status = None
+    stub.requests.clear()
+
+    def refusing_bulk(body):
+        return {"errors": True, "items": [{"index": {"_id": "1", "status": 400}}]}
+
+    monkeypatch.setattr(stub, "_bulk", refusing_bulk)
+    index.bulk_docs = 1
+    with pytest.raises(PermanentError) as raised:
+        index.upsert(CASE_A, [text(1, "x"), text(2, "y"), text(3, "z")])
+    assert raised.value.context["status"] == 400
+    assert len(stub.of("POST", "/_bulk")) == 1
+
+
+def test_opensearch_redirects_are_refused_and_credentials_stay(stub, monkeypatch):
+    elsewhere = StubOpenSearch()
+    try:
+        index = OpenSearchIndex(stub.url, user="indexer", password=Secret("NP_TEST_OS_PASSWORD", "s3cret-pw"))
+        stub.force_status, stub.redirect_to = 302, elsewhere.url
+        with pytest.raises(PermanentError) as raised:
+            index.count(CASE_A)
+        assert raised.value.context["status"] == 302
+        assert len(stub.requests) == 1 and elsewhere.requests == []
+    finally:
+        elsewhere.stop()
+
+
 def test_opensearch_unreachable_is_retryable(stub):
     url = stub.url
     stub.stop()
@@ -514,7 +559,7 @@ def test_build_search_index_follows_the_settings(tmp_path):
     )
     assert isinstance(chosen, OpenSearchIndex)
     assert chosen.index_name(CASE_A) == "np-c2-case-101"
-    assert (chosen.url, chosen.user, chosen.password_env) == (
+    assert (chosen.url, chosen.user, chosen.password.name) == (
         "https://search.example.com",
         "indexer",
         "NP_OPENSEARCH_PASSWORD",

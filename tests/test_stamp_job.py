@@ -1,4 +1,5 @@
-"""stamp_job and the stamped_page_set asset on a real Dagster instance, SQLite + local store and MariaDB + S3."""
+"""stamp_job and the stamped_page_set asset on a real Dagster instance, SQLite + local store and
+MariaDB + S3."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from domain import schema
-from jobs.stamps import stamp_run_config
+from domain.stamping.request import stamp_run_config
 from resources.dagster_resources import build_resources
 from resources.event_bus import LocalEventBus
 from tests.stamp_fixtures import Doc, build_case, request
@@ -205,9 +206,9 @@ def test_demo_case_numbers_every_good_exhibit_and_names_the_disagreeing_one(demo
     from resources.settings import load_settings
 
     settings = load_settings()
-    from resources.databases import DatabaseConfig, Databases
+    from resources.dagster_resources import DatabaseResource
 
-    dbs = Databases(DatabaseConfig.from_settings(settings))
+    dbs = DatabaseResource.from_settings(settings).databases()
     with dbs.case_reader(101).connect() as conn:
         ids = [r.id for r in conn.execute(select(schema.exhibits.c.id).order_by(schema.exhibits.c.id))]
     instance = dg.DagsterInstance.ephemeral()

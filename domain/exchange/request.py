@@ -1,4 +1,9 @@
-"""An EXCHANGE_REQUESTED body, validated, and what it asks of each part of the exchange."""
+"""An EXCHANGE_REQUESTED body (docs/events.md), validated, and what it asks of each part of the exchange.
+
+The exchange's own record (`ExchangeRequest`, kept in its state row) is the body without the event
+header (domain/event_header.py): the event's case is its destination case, and its id is optional,
+so an exchange started by hand needs neither.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.errors import PermanentError, validation_problems
+from domain.errors import PermanentError
+from domain.event_header import EventHeader, parse_body
 
 Mode = Literal["brand_in", "layer"]
 MAX_EXHIBITS = 1_000_000
@@ -106,25 +112,30 @@ class ExchangeRequest(BaseModel):
 
     @property
     def layer_stamp_types(self) -> list[str]:
-        """stamp_details rows copied as they are; exhibit stamps have no mode of their own and travel as a layer."""
+        """stamp_details rows copied as they are; exhibit stamps have no mode of their own and travel as
+        a layer."""
         if not self.requires_annotations:
             return []
         return [kind for name, kind in STAMP_FIELDS.items() if self._modes()[name] == "layer"] + ["exhibit"]
 
 
+#: The header fields the exchange's record leaves out (the event's type, case and time).
+_HEADER_ONLY = frozenset(EventHeader.model_fields) - frozenset(ExchangeRequest.model_fields)
+
+
 def parse_exchange_request(body: dict) -> ExchangeRequest:
     """The request, or a PermanentError that names every problem (nothing has been written)."""
-    from pydantic import ValidationError
-
-    fields = {k: v for k, v in (body or {}).items() if k not in ("event_type", "case_id", "occurred_at")}
+    fields = {k: v for k, v in (body or {}).items() if k not in _HEADER_ONLY}
     if "case_id" in (body or {}) and body.get("case_id") != body.get("destination_case_id"):
         raise PermanentError(
             "The request's case_id must be its destination case.", case_id=body.get("case_id")
         )
-    try:
-        return ExchangeRequest.model_validate(fields)
-    except ValidationError as exc:
-        raise PermanentError(f"The exchange request is invalid: {validation_problems(exc)}") from None
+    return parse_body(ExchangeRequest, fields, "exchange request")
+
+
+def exchange_run_config(body: dict) -> dict:
+    """Run config for exchange_job: the EXCHANGE_REQUESTED body as it came (the run validates it)."""
+    return {"ops": {"exchange_request": {"config": {"request": body}}}}
 
 
 def exchange_partition_key(destination_case_id: int, source_case_id: int, batch_id: int) -> str:

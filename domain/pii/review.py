@@ -36,7 +36,8 @@ def hold_message(status: str, findings: int, scan: str, deadline: datetime | Non
     if status == AWAITING:
         until = f" until {deadline:%Y-%m-%d %H:%M} UTC" if deadline else ""
         return (
-            f"{findings} possible personal data finding(s) await review (scan {scan}): approve or reject it with "
+            f"{findings} possible personal data finding(s) await review (scan {scan}): "
+            "approve or reject it with "
             f"pii_decision_job or a PII_DECISION_SUBMITTED event{until}."
         )
     if status == REJECTED:

@@ -1,4 +1,4 @@
-"""Validate an export manifest (../shared/contracts/export_manifest.sql).
+"""Validate an export manifest (its tables: docs/interfaces/export_manifest.sql).
 
 Everything in a manifest is untrusted. Export-level faults reject the whole
 manifest (`ManifestRejected`, naming the field); row-level faults become
@@ -11,57 +11,16 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 from domain.errors import InvalidKeyError, PermanentError
+from domain.families import family_root
 from domain.keys import clean_relative_key
-from domain.productions.naming import safe_name
+from domain.productions.export_settings import ExportSettings, InvalidExportSettings, read_export_settings
 
-IMAGE_FORMATS = ("tiff", "jpeg", "pdf", "none")
-COLOR_MODES = ("auto", "bw", "color")
-NATIVE_INCLUSION = ("none", "spreadsheets", "all", "natives_only")
-TEXT_MODES = ("extracted_then_ocr", "ocr", "none")
-NUMBERING = ("bates", "control_number")
-POSITIONS = ("top_left", "top_center", "top_right", "bottom_left", "bottom_center", "bottom_right")
-LOADFILES = ("dat", "opt", "lfp", "dii", "log", "csv")
-DEFAULT_DAT_FIELDS = (
-    "BEGBATES",
-    "ENDBATES",
-    "BEGATTACH",
-    "ENDATTACH",
-    "PGCOUNT",
-    "CUSTODIAN",
-    "FILENAME",
-    "FILEEXT",
-    "TITLE",
-    "AUTHOR",
-    "DATESENT",
-    "TIMESENT",
-    "MD5HASH",
-    "CONFIDENTIALITY",
-    "NATIVELINK",
-    "TEXTLINK",
-)
-EXHIBIT_COLUMNS = (
-    "id",
-    "document_id",
-    "parent_exhibit_id",
-    "control_number",
-    "filename",
-    "file_extension",
-    "md5",
-    "title",
-    "author",
-    "custodian",
-    "date_sent",
-    "page_count",
-    "confidentiality",
-)
 SPREADSHEET_EXTENSIONS = {"xls", "xlsx", "xlsm", "xlsb", "csv", "ods", "numbers", "tsv"}
-MIN_SPLIT_BYTES = 1024 * 1024
 
 
 class ManifestRejected(PermanentError):
@@ -79,31 +38,6 @@ class Problem:
     def line(self) -> str:
         where = f"exhibit {self.exhibit_id}: " if self.exhibit_id is not None else ""
         return f"[{self.severity.upper()}] {where}{self.code}: {self.message}"
-
-
-@dataclass(frozen=True)
-class ExportSettings:
-    export_id: int
-    case_id: int
-    name: str
-    safe_name: str
-    image_format: str
-    color_mode: str
-    native_inclusion: str
-    text_mode: str
-    numbering: str
-    bates_prefix: str | None
-    bates_start: int
-    bates_padding: int
-    endorse_bates: str | None
-    endorse_confidentiality: str | None
-    volume_prefix: str
-    images_per_folder: int
-    loadfiles: tuple[str, ...]
-    dat_fields: tuple[str, ...]
-    split_bytes: int
-    expansive_pdf: bool
-    require_complete: bool = False
 
 
 @dataclass
@@ -179,105 +113,8 @@ class ValidatedManifest:
         )
 
 
-BATES_PREFIX = re.compile(r"^[A-Za-z0-9_.-]{0,32}$")
-
-
-def _default(row: dict[str, Any], name: str, default: Any) -> Any:
-    return default if row.get(name) is None else row[name]
-
-
 def _reject(message: str, **context: Any) -> ManifestRejected:
     return ManifestRejected(f"The export manifest is invalid: {message}", **context)
-
-
-def _int(value: Any, name: str, minimum: int | None = None, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-            value = int(value)
-        else:
-            raise _reject(f"export.{name} must be a whole number, not {value!r}")
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
-        raise _reject(f"export.{name} must be between {minimum} and {maximum}, not {value}")
-    return value
-
-
-def _choice(value: Any, name: str, choices: tuple[str, ...], nullable: bool = False) -> str | None:
-    if value is None and nullable:
-        return None
-    if value not in choices:
-        raise _reject(f"export.{name} must be one of {', '.join(choices)}, not {value!r}")
-    return value
-
-
-def _export_settings(rows: list[dict[str, Any]], case_id: int, export_id: int) -> ExportSettings:
-    if len(rows) != 1:
-        raise _reject(f"the export table must hold exactly one row, it holds {len(rows)}")
-    row = rows[0]
-    if _int(row.get("case_id"), "case_id") != case_id:
-        raise _reject(f"export.case_id is {row.get('case_id')}, but this export belongs to case {case_id}")
-    if _int(row.get("export_id"), "export_id") != export_id:
-        raise _reject(f"export.export_id is {row.get('export_id')}, but this is export {export_id}")
-    name = row.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise _reject("export.name is empty")
-    loadfiles = tuple(
-        dict.fromkeys(x.strip().lower() for x in (row.get("loadfiles") or "dat,opt").split(",") if x.strip())
-    )
-    unknown = [x for x in loadfiles if x not in LOADFILES]
-    if unknown:
-        raise _reject(f"export.loadfiles names unknown load files: {', '.join(unknown)}")
-    dat_fields = _dat_fields(row.get("dat_fields"))
-    volume_prefix = row.get("volume_prefix") or "VOL"
-    if safe_name(volume_prefix, fallback="VOL") != volume_prefix or len(volume_prefix) > 16:
-        raise _reject(f"export.volume_prefix must be plain letters and digits, not {volume_prefix!r}")
-    prefix = row.get("bates_prefix")
-    if prefix is not None and (not isinstance(prefix, str) or not BATES_PREFIX.match(prefix)):
-        raise _reject(f"export.bates_prefix must be up to 32 letters, digits, '_', '-' or '.': {prefix!r}")
-    return ExportSettings(
-        export_id=export_id,
-        case_id=case_id,
-        name=name,
-        safe_name=safe_name(name),
-        image_format=_choice(row.get("image_format"), "image_format", IMAGE_FORMATS),
-        color_mode=_choice(row.get("color_mode") or "auto", "color_mode", COLOR_MODES),
-        native_inclusion=_choice(row.get("native_inclusion") or "none", "native_inclusion", NATIVE_INCLUSION),
-        text_mode=_choice(row.get("text_mode") or "extracted_then_ocr", "text_mode", TEXT_MODES),
-        numbering=_choice(row.get("numbering") or "bates", "numbering", NUMBERING),
-        bates_prefix=prefix,
-        bates_start=_int(
-            row.get("bates_start") if row.get("bates_start") is not None else 1, "bates_start", 0, 10**15
-        ),
-        bates_padding=_int(
-            row.get("bates_padding") if row.get("bates_padding") is not None else 7, "bates_padding", 1, 15
-        ),
-        endorse_bates=_choice(row.get("endorse_bates"), "endorse_bates", POSITIONS, nullable=True),
-        endorse_confidentiality=_choice(
-            row.get("endorse_confidentiality"), "endorse_confidentiality", POSITIONS, nullable=True
-        ),
-        volume_prefix=volume_prefix,
-        images_per_folder=_int(_default(row, "images_per_folder", 1000), "images_per_folder", 1, 100_000),
-        loadfiles=loadfiles,
-        dat_fields=dat_fields,
-        split_bytes=_int(_default(row, "split_bytes", 21474836480), "split_bytes", MIN_SPLIT_BYTES, 2**50),
-        expansive_pdf=bool(_int(_default(row, "expansive_pdf", 0), "expansive_pdf", 0, 1)),
-        require_complete=bool(row.get("require_complete") or 0),
-    )
-
-
-def _dat_fields(raw: Any) -> tuple[str, ...]:
-    if raw in (None, ""):
-        return DEFAULT_DAT_FIELDS
-    try:
-        fields = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        raise _reject("export.dat_fields is not a JSON list") from None
-    if not isinstance(fields, list) or not fields or not all(isinstance(f, str) for f in fields):
-        raise _reject("export.dat_fields must be a non-empty JSON list of field names")
-    known = {f.lower(): f for f in DEFAULT_DAT_FIELDS} | {c: c.upper() for c in EXHIBIT_COLUMNS}
-    unknown = [f for f in fields if f.lower() not in known]
-    if unknown:
-        raise _reject(f"export.dat_fields names unknown fields: {', '.join(unknown)}")
-    return tuple(known[f.lower()] for f in fields)
 
 
 def sent_date_time(value: Any) -> tuple[str, str]:
@@ -386,7 +223,10 @@ def validate_manifest(
     for table in ("export", "exhibits", "exhibits_for_export", "redactions"):
         if table not in tables:
             raise _reject(f"the table {table} is missing")
-    export = _export_settings(tables["export"], case_id, export_id)
+    try:
+        export = read_export_settings(tables["export"], case_id, export_id)
+    except InvalidExportSettings as exc:
+        raise _reject(str(exc)) from None
     problems: list[Problem] = []
 
     exhibits: dict[int, Exhibit] = {}
@@ -428,6 +268,7 @@ def _order(raw_rows, exhibits, unreadable_redactions, problems) -> list[ExportRo
     """Production order, keeping only rows that agree with each other."""
     rows: list[ExportRow] = []
     seen: set[int] = set()
+    parents = exhibit_parents(exhibits)
     for raw in sorted(
         raw_rows, key=lambda r: r.get("position") if isinstance(r.get("position"), int) else 1 << 62
     ):
@@ -480,24 +321,25 @@ def _order(raw_rows, exhibits, unreadable_redactions, problems) -> list[ExportRo
                 )
             )
             continue
-        if not _joins_family(row, rows, exhibits, problems):
+        if not _joins_family(row, rows, exhibits, parents, problems):
             continue
         seen.add(row.exhibit_id)
         rows.append(row)
     return rows
 
 
-def _root(exhibit_id: int, exhibits: dict[int, Exhibit]) -> int:
-    seen = set()
-    current = exhibit_id
-    while exhibits[current].parent_exhibit_id in exhibits and current not in seen:
-        seen.add(current)
-        current = exhibits[current].parent_exhibit_id
-    return current
+def exhibit_parents(exhibits: dict[int, Exhibit]) -> dict[int, int | None]:
+    """Each exhibit's parent for `family_root`; a parent the manifest does not describe is none (the
+    attachment is produced as its own family)."""
+    return {e.id: e.parent_exhibit_id if e.parent_exhibit_id in exhibits else None for e in exhibits.values()}
 
 
 def _joins_family(
-    row: ExportRow, rows: list[ExportRow], exhibits: dict[int, Exhibit], problems: list[Problem]
+    row: ExportRow,
+    rows: list[ExportRow],
+    exhibits: dict[int, Exhibit],
+    parents: dict[int, int | None],
+    problems: list[Problem],
 ) -> bool:
     """A family member must follow its family, in the same volume: families are contiguous."""
     exhibit = exhibits[row.exhibit_id]
@@ -507,18 +349,19 @@ def _joins_family(
         problems.append(
             Problem(
                 "unknown_parent",
-                f"parent exhibit {exhibit.parent_exhibit_id} is not in the manifest; produced as its own family",
+                f"parent exhibit {exhibit.parent_exhibit_id} is not in the manifest; "
+                "produced as its own family",
                 exhibit_id=row.exhibit_id,
                 severity="warning",
             )
         )
         return True
-    root = _root(row.exhibit_id, exhibits)
-    produced_members = [r for r in rows if _root(r.exhibit_id, exhibits) == root]
+    root = family_root(row.exhibit_id, parents)
+    produced_members = [r for r in rows if family_root(r.exhibit_id, parents) == root]
     if not produced_members:
         return True  # the parent is not produced: the attachment starts its own range
     last = rows[-1]
-    if _root(last.exhibit_id, exhibits) != root:
+    if family_root(last.exhibit_id, parents) != root:
         problems.append(
             Problem(
                 "family_not_contiguous",
@@ -538,10 +381,6 @@ def _joins_family(
         )
         return False
     return True
-
-
-def family_root(exhibit_id: int, exhibits: dict[int, Exhibit]) -> int:
-    return _root(exhibit_id, exhibits)
 
 
 def produces_native(row: ExportRow, exhibit: Exhibit, inclusion: str) -> bool:

@@ -11,14 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from domain.productions.manifest import (
-    BATES_PREFIX,
-    ExportSettings,
-    Problem,
-    ValidatedManifest,
-    family_root,
-    produces_native,
-)
+from domain.families import family_root
+from domain.productions.export_settings import BATES_PREFIX, ExportSettings
+from domain.productions.manifest import Problem, ValidatedManifest, exhibit_parents, produces_native
 from domain.productions.naming import (
     bates_key,
     control_page_key,
@@ -182,6 +177,7 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
     folders = _Folders(export.images_per_folder)
     per_page_files = export.image_format in ("tiff", "jpeg")
     documents: list[PlannedDocument] = []
+    parents = exhibit_parents(manifest.exhibits)
     for row in manifest.rows:
         exhibit = manifest.exhibits[row.exhibit_id]
         redacted = bool(manifest.redactions.get(row.exhibit_id))
@@ -214,7 +210,8 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
                 problems.append(
                     Problem(
                         "page_count_mismatch",
-                        f"the database says {exhibit.page_count} pages, the PDF has {info.pages}; {pages} produced",
+                        f"the database says {exhibit.page_count} pages, the PDF has {info.pages}; "
+                        f"{pages} produced",
                         exhibit.id,
                         row.volume,
                         "warning",
@@ -228,7 +225,7 @@ def build_plan(manifest: ValidatedManifest, pdfs: dict[int, PdfInfo]) -> Plan:
         page_folders = folders.assign(row.volume, pages if per_page_files else 1)
         if not per_page_files:
             page_folders = page_folders * pages
-        root = family_root(exhibit.id, manifest.exhibits)
+        root = family_root(exhibit.id, parents)
         documents.append(
             PlannedDocument(
                 position=row.position,

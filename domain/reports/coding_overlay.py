@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from sqlalchemy import insert, select, update
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import PermanentError
 from domain.reports.load_file import MalformedLoadFile, read_load_file
 from domain.reports.spec import Column, ReportContext, ReportSpec, fixed
@@ -52,7 +53,6 @@ CONTROL_FIELDS = {"controlnumber", "control", "docid", "documentid"}
 LABEL_FIELDS = {"labels", "label", "labelcategories", "tags"}
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 MAX_LINES = 1_000_000
-CHUNK = 500
 
 
 def norm(name: str) -> str:
@@ -171,8 +171,7 @@ def _read(ctx: ReportContext, p_fields) -> tuple[Plan, list[Line]]:
 def _match(conn, the_plan: Plan, lines: list[Line], label_ids: dict[str, int]) -> None:
     keys = sorted({x.key for x in lines if x.key})
     found: dict[str, list[int]] = {}
-    for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
+    for chunk in batched(keys, IN_LIST_SIZE):
         q = (
             select(the_plan.match_column, exhibits.c.id)
             .where(the_plan.match_column.in_(chunk))
@@ -218,8 +217,7 @@ def _apply(conn, lines: list[Line], label_ids: dict[str, int], summary: dict) ->
     ids = sorted(todo)
     current: dict[tuple[int, int], list[tuple[int, str | None]]] = {}
     linked: set[tuple[int, int]] = set()
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    for chunk in batched(ids, IN_LIST_SIZE):
         for row_id, field_id, exhibit_id, value in conn.execute(
             select(
                 custom_field_values.c.id,

@@ -130,7 +130,8 @@ def read_load_file(path: Path, kind: str | None = None) -> tuple[str, list[str],
         for record in records:
             if len(record.values) != len(header):
                 raise MalformedLoadFile(
-                    f"Line {record.line} of the load file has {len(record.values)} fields; the header has {len(header)}."
+                    f"Line {record.line} of the load file has {len(record.values)} fields; "
+                    f"the header has {len(header)}."
                 )
             if any(len(v) > MAX_VALUE for v in record.values):
                 raise MalformedLoadFile(

@@ -80,7 +80,8 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 SPEC = ReportSpec(
     "privilege_log",
     "Privilege log",
-    "One entry per privilege claim: the document's Bates, date, author, custodians, the privilege and its basis.",
+    "One entry per privilege claim: the document's Bates, date, author, custodians, "
+    "the privilege and its basis.",
     "case",
     fixed(*COLUMNS),
     rows,

@@ -1,7 +1,10 @@
-"""Report parameters and REPORT_REQUESTED events (../shared/contracts/events.md), validated first.
+"""Report parameters and REPORT_REQUESTED events (docs/events.md), validated first.
 
 Every parameter becomes a typed value here (a date, a whole number, a name from a
 fixed list); queries bind them as SQL parameters, so no request text reaches SQL.
+A report job's run config is flat (`report_run_config`): the delivery's and the parameters'
+fields side by side, with the request's `event_id` and `user_id`, so the UI and the
+schedules fill in the same fields an event does.
 """
 
 from __future__ import annotations
@@ -9,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.errors import PermanentError, validation_problems
+from domain.event_header import EventHeader, parse_body
 
 REPORT_TYPES = (
     "custom",
@@ -151,15 +155,12 @@ class Delivery(BaseModel):
         return values
 
 
-class ReportRequest(BaseModel):
+class ReportRequest(EventHeader):
     """A REPORT_REQUESTED event body."""
 
     model_config = ConfigDict(extra="ignore")
 
     event_type: Literal["REPORT_REQUESTED"] = "REPORT_REQUESTED"
-    event_id: str = Field(min_length=1, max_length=200)
-    case_id: int = Field(gt=0)
-    occurred_at: str | None = None
     report_type: Literal[REPORT_TYPES]  # type: ignore[valid-type]
     user_id: int | None = Field(default=None, gt=0)
     parameters: ReportParameters = Field(default_factory=ReportParameters)
@@ -211,13 +212,44 @@ def parse_report_request(body: dict, case_id: int | None = None) -> ReportReques
     """A validated request, or a PermanentError naming every problem."""
     if not isinstance(body, dict):
         raise PermanentError("The report request is not a JSON object.")
-    try:
-        request = ReportRequest.model_validate(body)
-    except ValidationError as exc:
-        raise PermanentError(f"The report request is invalid: {validation_problems(exc)}") from None
-    if case_id is not None and request.case_id != case_id:
-        raise PermanentError(f"The report request is for case {request.case_id}, not case {case_id}.")
-    return request
+    return parse_body(ReportRequest, body, "report request", case_id)
+
+
+def report_job_name(report_type: str) -> str:
+    return f"{report_type}_report_job"
+
+
+def report_asset_name(report_type: str) -> str:
+    return f"{report_type}_report"
+
+
+#: The request's own fields a report run carries besides the delivery's and the parameters'.
+RUN_FIELDS = ("event_id", "user_id")
+
+
+def report_run_config(request: ReportRequest) -> dict[str, Any]:
+    """The run config of the report job that makes `request`: only what differs from the defaults,
+    besides the format, recipients and event id (the failure sensor reads those)."""
+    p = request.parameters
+    config: dict[str, Any] = {
+        "format": request.delivery.format,
+        "email": list(request.delivery.email),
+        "event_id": request.event_id,
+        **({"user_id": request.user_id} if request.user_id else {}),
+        **({"date_from": p.date_from} if p.date_from else {}),
+        **({"date_to": p.date_to} if p.date_to else {}),
+        **{
+            name: getattr(p, name)
+            for name in ("case_ids", "columns", "actions", "user_ids", "relevancy")
+            if getattr(p, name)
+        },
+        **(
+            {"overlay_key": p.overlay_key, "match_by": p.match_by, "dry_run": p.dry_run}
+            if request.report_type == "coding_overlay"
+            else {}
+        ),
+    }
+    return {"ops": {report_asset_name(request.report_type): {"config": config}}}
 
 
 def parse_parameters(report_type: str, values: dict) -> ReportParameters:

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, String, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.reports.request import ReportParameters
 from domain.schema import confidentiality_codes, npcases, users
 
@@ -92,8 +93,7 @@ def user_directory(core: Connection, user_ids: Iterable[int]) -> dict[int, tuple
     """(name, email) of the given users, fetched in chunks of bound ids."""
     ids = sorted({int(i) for i in user_ids if i is not None})
     found: dict[int, tuple[str | None, str]] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
+    for chunk in batched(ids, IN_LIST_SIZE):
         for row in core.execute(select(users.c.id, users.c.name, users.c.email).where(users.c.id.in_(chunk))):
             found[row.id] = (row.name, row.email)
     return found

@@ -58,7 +58,8 @@ def rows(ctx: ReportContext) -> Iterator[tuple]:
 SPEC = ReportSpec(
     "transcript_metadata",
     "Transcript metadata",
-    "Each deposition volume (window on the volume's date): reporter, page count and the transcript's object key.",
+    "Each deposition volume (window on the volume's date): reporter, page count "
+    "and the transcript's object key.",
     "case",
     fixed(*COLUMNS),
     rows,

@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.schema import bates_patterns, confidentiality_codes, document_variants, exhibits, stamp_details
 from domain.stamping.request import bates_text
 
-CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
+INSERT_ROWS = 5000  # rows per multi-row INSERT: one statement stays well under a packet's size
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,6 @@ class StampRow:
 
 def now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-
-
-def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
-    ids = list(ids)
-    for start in range(0, len(ids), CHUNK):
-        yield ids[start : start + CHUNK]
 
 
 @contextlib.contextmanager
@@ -112,7 +107,7 @@ def exhibit_facts(conn: Connection, ids: Sequence[int]) -> dict[int, ExhibitFact
         exhibits.c.control_number,
         exhibits.c.confidentiality_status,
     )
-    for chunk in _chunks(ids):
+    for chunk in batched(ids, IN_LIST_SIZE):
         for r in conn.execute(select(*columns).where(exhibits.c.id.in_(chunk))):
             found[r.id] = ExhibitFacts(
                 r.id,
@@ -128,7 +123,7 @@ def exhibit_facts(conn: Connection, ids: Sequence[int]) -> dict[int, ExhibitFact
 def pdf_sources(conn: Connection, document_ids: Iterable[int]) -> dict[int, tuple[str, int | None]]:
     """Each document's PDF rendition (the first one stored, if several) and its recorded size."""
     found: dict[int, tuple[str, int | None]] = {}
-    for chunk in _chunks(sorted(set(document_ids))):
+    for chunk in batched(sorted(set(document_ids)), IN_LIST_SIZE):
         query = (
             select(document_variants.c.document_id, document_variants.c.object_key, document_variants.c.bytes)
             .where(document_variants.c.kind == "pdf", document_variants.c.document_id.in_(chunk))
@@ -178,7 +173,7 @@ def rows(
     if exhibit_ids is None:
         return [_row(r) for r in conn.execute(select(*columns).where(*where).order_by(*order))]
     out: list[StampRow] = []
-    for chunk in _chunks(exhibit_ids):
+    for chunk in batched(exhibit_ids, IN_LIST_SIZE):
         out.extend(
             _row(r)
             for r in conn.execute(
@@ -193,12 +188,12 @@ def insert_rows(conn: Connection, new_rows: Sequence[StampRow]) -> None:
         return
     created = now()
     payload = [{**r.__dict__, "created_at": created} for r in new_rows]
-    for start in range(0, len(payload), 5000):
-        conn.execute(insert(stamp_details), payload[start : start + 5000])
+    for rows in batched(payload, INSERT_ROWS):
+        conn.execute(insert(stamp_details), list(rows))
 
 
 def delete_rows(conn: Connection, exhibit_ids: Sequence[int], stamp_type: str) -> None:
-    for chunk in _chunks(exhibit_ids):
+    for chunk in batched(exhibit_ids, IN_LIST_SIZE):
         conn.execute(
             delete(stamp_details).where(
                 and_(stamp_details.c.exhibit_id.in_(chunk), stamp_details.c.stamp_type == stamp_type)

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-
-def family_root(exhibit_id: int, parents: Mapping[int, int | None]) -> int:
-    seen = {exhibit_id}
-    current = exhibit_id
-    while (parent := parents.get(current)) is not None and parent not in seen:
-        seen.add(parent)  # a cycle in hostile data ends the walk instead of looping
-        current = parent
-    return current
+from domain.families import family_root
 
 
 def family_order(exhibit_ids: Sequence[int], parents: Mapping[int, int | None]) -> list[int]:
@@ -60,7 +53,8 @@ def allocate(order: Sequence[int], pages: Mapping[int, int], start: int) -> dict
 
 
 def families(exhibit_ids: Sequence[int], parents: Mapping[int, int | None]) -> dict[int, list[int]]:
-    """Requested exhibits grouped by family root."""
+    """Requested exhibits grouped by family root (a parent that was not requested still roots its
+    attachments: `parents` maps each requested exhibit to its parent, requested or not)."""
     groups: dict[int, list[int]] = {}
     for exhibit_id in exhibit_ids:
         groups.setdefault(family_root(exhibit_id, parents), []).append(exhibit_id)

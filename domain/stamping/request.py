@@ -1,4 +1,5 @@
-"""A STAMP_REQUESTED event (../shared/contracts/events.md), validated before anything happens."""
+"""A STAMP_REQUESTED event (docs/events.md), validated before anything happens, and the run config
+of stamp_job that carries it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import hashlib
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from domain.errors import PermanentError, validation_problems
+from domain.errors import PermanentError
+from domain.event_header import EventHeader, parse_body
 from domain.stamp_layout import POSITIONS
 
 #: Request type -> the stamp_type written in stamp_details.
@@ -29,7 +31,9 @@ def encodable(text: str) -> bool:
     return True
 
 
-class Template(BaseModel):
+class StampTemplate(BaseModel):
+    """Where and how the stamp is set; empty fields take the stamp type's defaults."""
+
     model_config = ConfigDict(extra="ignore")
 
     position: Literal[POSITIONS] | None = None  # type: ignore[valid-type]
@@ -53,18 +57,17 @@ class Template(BaseModel):
         return value
 
 
-class StampRequest(BaseModel):
+class StampRequest(EventHeader):
+    """A STAMP_REQUESTED body."""
+
     model_config = ConfigDict(extra="ignore")
 
     event_type: Literal["STAMP_REQUESTED"] = "STAMP_REQUESTED"
-    event_id: str = Field(min_length=1, max_length=200)
-    case_id: int = Field(gt=0)
-    occurred_at: str | None = None
     type: Literal["bates_stamp", "confidentiality_stamp", "exhibit_stamp"]
     action: Literal["apply", "remove", "update"]
     exhibit_ids: list[int] = Field(min_length=1, max_length=100_000)
     pattern_id: int | None = Field(default=None, gt=0)
-    template: Template = Field(default_factory=Template)
+    template: StampTemplate = Field(default_factory=StampTemplate)
     #: remove only: give the removed Bates numbers back to the pattern (only possible at its end)
     reuse_numbers: bool = False
 
@@ -99,13 +102,24 @@ class StampRequest(BaseModel):
 
 def parse_request(body: dict, case_id: int | None = None) -> StampRequest:
     """A validated request, or a PermanentError naming every problem."""
-    try:
-        request = StampRequest.model_validate(body)
-    except ValidationError as exc:
-        raise PermanentError(f"The stamp request is invalid: {validation_problems(exc)}") from None
-    if case_id is not None and request.case_id != case_id:
-        raise PermanentError(f"The stamp request is for case {request.case_id}, not case {case_id}.")
-    return request
+    return parse_body(StampRequest, body, "stamp request", case_id)
+
+
+#: What a stamp_job run supplies itself: the job names the event type, the partition the case.
+SUPPLIED_BY_RUN = ("event_type", "case_id")
+
+
+def stamp_run_config(request: dict, **settings) -> dict:
+    """Run config for stamp_job from a STAMP_REQUESTED body (case_id travels as the partition key).
+
+    Only the fields the job reads are passed on: an event may carry more than the contract names,
+    and run config refuses unknown fields. Nothing is checked here: the run checks it and announces
+    a bad request as STAMP_FAILED."""
+    body = {k: v for k, v in request.items() if k in StampRequest.model_fields and k not in SUPPLIED_BY_RUN}
+    template = body.pop("template", None)
+    if isinstance(template, dict):
+        body["template"] = {k: v for k, v in template.items() if k in StampTemplate.model_fields}
+    return {"ops": {"stamped_page_set": {"config": {"request": body, **settings}}}}
 
 
 def bates_text(prefix: str, number: int, padding: int, suffix: str) -> str:

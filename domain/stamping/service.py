@@ -198,7 +198,8 @@ def _apply_bates(
         existing = ledger.rows(conn, list(pages), "bates")
         numbered = {r.exhibit_id for r in existing}
         if pages and numbered == set(pages) and {r.bates_pattern_id for r in existing} == {pattern.id}:
-            # Every exhibit already carries this pattern's numbers: the same request, committed before a crash.
+            # Every exhibit already carries this pattern's numbers: the same request, committed before
+            # a crash.
             # The same result as then: the exhibits in the order they were numbered.
             result.exhibit_ids = family_order([e for e in request.exhibit_ids if e in pages], parents)
             result.bates_range = _bates_range(existing)
@@ -324,8 +325,9 @@ def _give_back(conn, exhibit_ids: list[int], existing: list[StampRow]) -> list[S
             or in_use > len(numbers)
         ):
             raise PermanentError(
-                f"The Bates numbers {pattern.text(lowest)}-{pattern.text(highest)} cannot be reused: later numbers "
-                "of the pattern are in use, so reusing them would leave a gap. Remove them without reuse instead."
+                f"The Bates numbers {pattern.text(lowest)}-{pattern.text(highest)} cannot be reused: "
+                "later numbers of the pattern are in use, so reusing them would leave a gap. "
+                "Remove them without reuse instead."
             )
         ledger.set_next_number(conn, pattern_id, lowest)
     return existing

@@ -1,1 +1,2 @@
-"""Document exchange between two cases: request -> database copy (Spark) -> documents -> search text -> completion."""
+"""Document exchange between two cases: request -> database copy (Spark) -> documents -> search text
+-> completion."""

@@ -2,7 +2,8 @@
 
 exchange_request -> exchange_pii_scan (+ exchange_pii_gate, exchanges/pii.py)
                  -> exchange_database_copy (Spark, glue_scripts/exchange_copy.py)
-                 -> exchange_documents (files, branding, re-OCR) -> exchange_search_text -> exchange_completion
+                 -> exchange_documents (files, branding, re-OCR)
+                 -> exchange_search_text -> exchange_completion
 
 Every step reads the validated request and the state record from the platform database,
 so steps may run on different machines; every step may be re-run and does only what is left.
@@ -16,9 +17,10 @@ import dagster as dg
 from domain.errors import PermanentError, PlatformError
 from domain.exchange.request import ExchangeRequest, parse_exchange_key, parse_exchange_request
 from domain.log import get_logger, log_context
+from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.exchanges import documents as docs
-from nextpoint_assets.exchanges.launch import copy_params, run_copy
+from nextpoint_assets.exchanges.launch import SCRIPT, copy_params, run_copy
 from nextpoint_assets.exchanges.preflight import check_request
 from nextpoint_assets.exchanges.state import (
     FINISHED,
@@ -28,6 +30,7 @@ from nextpoint_assets.exchanges.state import (
     request_of,
     set_state,
 )
+from nextpoint_assets.partitions import exchanges_partitions
 from nextpoint_assets.pii.gate import require_clearance
 from resources.dagster_resources import (
     DatabaseResource,
@@ -41,7 +44,6 @@ from resources.search_index import IndexedText
 from resources.settings import get_settings
 
 log = get_logger("exchanges")
-exchanges_partitions = dg.DynamicPartitionsDefinition(name="exchanges")
 
 
 def exchange_asset(**kwargs):
@@ -65,7 +67,7 @@ def exchange_step(context) -> Iterator[None]:
             exchange_id=context.partition_key,
             run_id=context.run.run_id,
         ),
-        dagster_errors(context.log),
+        dagster_errors(context),
     ):
         yield
 
@@ -91,7 +93,7 @@ def _metadata(state: dict, **extra) -> dict:
 
 
 class ExchangeRequestConfig(dg.Config):
-    request: dict = {}  # the EXCHANGE_REQUESTED body (jobs/exchanges.py: exchange_run_config builds it)
+    request: dict = {}  # the EXCHANGE_REQUESTED body (domain/exchange/request.py: exchange_run_config)
 
 
 @exchange_asset(
@@ -136,8 +138,9 @@ def exchange_request(
     deps=[exchange_request, "exchange_pii_scan"],
     kinds={"spark", "sql"},
     description="Exhibits and every dependent row copied to the destination case database with new ids "
-    "(glue_scripts/exchange_copy.py: local Spark, a cluster, or AWS Glue through Pipes). "
+    "(a PySpark script: local Spark, a cluster, or AWS Glue through Pipes). "
     "Held while the exchange's PII scan awaits approval (exchange_pii_gate).",
+    metadata=code_references(spark_copy=SCRIPT),
 )
 def exchange_database_copy(
     context: dg.AssetExecutionContext, databases: DatabaseResource
@@ -229,7 +232,8 @@ def exchange_documents(
 @exchange_asset(
     deps=[exchange_documents],
     kinds={"sqlite"},
-    description="The exchanged documents' text in the destination case's full-text index (FTS5, or OpenSearch).",
+    description="The exchanged documents' text in the destination case's full-text index "
+    "(FTS5, or OpenSearch).",
 )
 def exchange_search_text(
     context: dg.AssetExecutionContext,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, select
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import DocumentError, ObjectNotFound, PlatformError
 from domain.exchange.request import ExchangeRequest
 from domain.log import get_logger
@@ -93,9 +95,9 @@ def id_map(platform, request: ExchangeRequest, table: str) -> dict[int, int]:
         return dict(rows.all())
 
 
-def id_chunks(ids: list[int], size: int = 5_000):
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def id_chunks(ids: Iterable[int]) -> Iterator[tuple[int, ...]]:
+    """`ids` a bound IN list at a time (SQLite and MySQL cap a statement's parameters)."""
+    return batched(ids, IN_LIST_SIZE)
 
 
 def plan_documents(databases, request: ExchangeRequest) -> list[DocumentWork]:
@@ -194,7 +196,8 @@ def process_document(work: DocumentWork, request: ExchangeRequest, source, dest,
 def _brand(
     work: DocumentWork, request: ExchangeRequest, source, dest, engine, outcome: DocumentOutcome
 ) -> None:
-    from imaging.branding import Markup, brand_in
+    from imaging.branding import brand_in
+    from imaging.markup import Markup
     from imaging.stamp_pdf import Stamp
 
     source_key, dest_key = work.variants["pdf"]

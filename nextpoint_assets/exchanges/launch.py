@@ -2,7 +2,6 @@
 cluster Spark subprocess by default, an AWS Glue job by configuration. Only ids, names and
 the *names* of secrets travel in the parameters."""
 
-import os
 import sys
 from typing import Any
 
@@ -11,18 +10,16 @@ import dagster as dg
 from domain.errors import PermanentError, RetryableError
 from domain.exchange.request import ExchangeRequest
 from resources.settings import REPO_ROOT, Settings
-from resources.spark import jdbc_jars
+from resources.spark import jdbc_jars, spark_log_file
 
 SCRIPT = REPO_ROOT / "glue_scripts" / "exchange_copy.py"
 
 
 def copy_params(databases, settings: Settings, request: ExchangeRequest) -> dict[str, Any]:
     def connection(db_name: str) -> dict[str, Any]:
-        conn = databases.jdbc(db_name)
-        env = conn.get("password_env")
-        if env and os.environ.get(f"{env}_SECRET_ID"):
-            conn["password_secret_id"] = os.environ[f"{env}_SECRET_ID"]
-        return conn
+        # The password's variable name and Secrets Manager id, from the databases resource's
+        # declaration (resources/databases.py `jdbc`): the Spark process reads the value itself.
+        return databases.jdbc(db_name)
 
     return {
         "exchange_id": request.exchange_id,
@@ -66,6 +63,7 @@ def _subprocess(context, settings: Settings, params: dict[str, Any]):
     env = {
         "NP_SPARK_MASTER": settings.spark_master,
         "NP_SPARK_JARS": ",".join(jdbc_jars(settings.spark_jars)),
+        "NP_SPARK_LOG_FILE": str(spark_log_file(settings)),  # Spark's full log; errors only on the console
         "PYTHONPATH": str(REPO_ROOT),
     }
     return dg.PipesSubprocessClient(cwd=str(REPO_ROOT)).run(

@@ -9,7 +9,9 @@ import dagster as dg
 from sqlalchemy import select
 
 from domain.exchange.request import ExchangeRequest
+from domain.pii.scan import Scanner
 from domain.schema import annotations, document_variants, exhibits
+from nextpoint_assets.code_references import code_references
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
 from nextpoint_assets.exchanges.documents import id_chunks, markup_rect, selected_exhibit_ids
 from nextpoint_assets.pii.gate import gate_result
@@ -29,7 +31,7 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
     with dbs.case_reader(request.source_case_id).connect() as conn:
         ids = selected_exhibit_ids(conn, request)
         rows = []
-        for chunk in id_chunks(ids):  # an IN list per few thousand: SQLite and MySQL cap a statement's size
+        for chunk in id_chunks(ids):
             rows += (
                 conn.execute(
                     select(
@@ -116,7 +118,8 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
     deps=[exchange_request],
     kinds={"python"},
     description="Personal data in every document the exchange would copy out of the source case, per "
-    "document and page, masked (domain/pii/). Held by exchange_pii_gate.",
+    "document and page, masked. Held by exchange_pii_gate.",
+    metadata=code_references(pii_scanner=Scanner),
 )
 def exchange_pii_scan(
     context: dg.AssetExecutionContext,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, inspect, select
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import CaseDatabaseMissing, PermanentError
 from domain.exchange.request import ExchangeRequest
 from domain.schema import case_metadata, exhibits, label_categories, label_category_labels, npcases
@@ -52,13 +53,8 @@ def check_request(databases, request: ExchangeRequest) -> int:
         if request.exhibit_ids:
             wanted = set(request.exhibit_ids)
             found: set[int] = set()
-            ids = sorted(wanted)
-            for start in range(0, len(ids), 10_000):
-                found.update(
-                    conn.execute(
-                        select(exhibits.c.id).where(exhibits.c.id.in_(ids[start : start + 10_000]))
-                    ).scalars()
-                )
+            for chunk in batched(sorted(wanted), IN_LIST_SIZE):
+                found.update(conn.execute(select(exhibits.c.id).where(exhibits.c.id.in_(chunk))).scalars())
             missing = sorted(wanted - found)
             if missing:
                 raise PermanentError(

@@ -53,7 +53,8 @@ def record_request(engine: Engine, request: ExchangeRequest) -> dict[str, Any]:
         )
     if by_key is None or (by_id is not None and by_id["idempotency_key"] != request.key):
         raise PermanentError(
-            f"Batch {request.batch_id} from case {request.source_case_id} to case {request.destination_case_id} "
+            f"Batch {request.batch_id} from case {request.source_case_id} "
+            f"to case {request.destination_case_id} "
             "already belongs to another exchange request (another idempotency key); use a new batch id.",
             exchange_id=request.exchange_id,
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 import dagster as dg
 
+from domain.batches import batched
 from domain.errors import ObjectNotFound, PlatformError
 from domain.log import get_logger
 from domain.pii.recognizers import PERSON, TYPES, load_ner
@@ -96,7 +97,8 @@ def allowlist(store) -> list[str]:
 
 
 def hold_types(settings) -> set[str]:
-    """The kinds of finding that hold the work (NP_PII_HOLD_TYPES); a document nobody could read always does."""
+    """The kinds of finding that hold the work (NP_PII_HOLD_TYPES); a document nobody could read
+    always does."""
     return {t.strip() for t in settings.pii_hold_types.split(",") if t.strip()} | {UNSCANNED}
 
 
@@ -129,10 +131,9 @@ def _read(
 ) -> Iterator[tuple[ScanText, str | None, str | None]]:
     """Every document's text, in order; fetched a few at a time (object store reads wait on the network),
     a chunk at a time (a case's texts need not all be in memory at once)."""
-    items = list(texts)
     with ThreadPoolExecutor(threads) as pool:
-        for start in range(0, len(items), chunk):
-            yield from pool.map(lambda doc: _read_one(store, doc), items[start : start + chunk])
+        for part in batched(texts, chunk):
+            yield from pool.map(lambda doc: _read_one(store, doc), part)
 
 
 def run_scan(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import and_, insert, select
 
+from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import ObjectNotFound, PlatformError
 from domain.log import get_logger
 from domain.schema import annotations, document_variants, exhibits
@@ -30,13 +31,11 @@ def _pdf_keys(engine, exhibit_ids: list[int]) -> dict[int, str]:
     """The PDF rendition of each exhibit's document (relative to the case's store)."""
     keys: dict[int, str] = {}
     with engine.connect() as conn:
-        for start in range(0, len(exhibit_ids), 5_000):  # statements have a size limit
+        for chunk in batched(exhibit_ids, IN_LIST_SIZE):
             rows = conn.execute(
                 select(exhibits.c.id, document_variants.c.object_key)
                 .join(document_variants, document_variants.c.document_id == exhibits.c.document_id)
-                .where(
-                    exhibits.c.id.in_(exhibit_ids[start : start + 5_000]), document_variants.c.kind == "pdf"
-                )
+                .where(exhibits.c.id.in_(chunk), document_variants.c.kind == "pdf")
             ).mappings()
             keys.update({row["id"]: row["object_key"] for row in rows})
     return keys

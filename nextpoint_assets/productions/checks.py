@@ -22,7 +22,8 @@ CHECKS = {
     "loadfiles_parse": "Every load file parses back.",
     "images_valid": "Every image opens and is 300 dpi; every PDF opens.",
     "archive_tests_clean": "The 7z archive tests clean and holds every file.",
-    "no_redacted_text": "No redacted word or phrase occurs in produced content more often than it is visible in the source.",
+    "no_redacted_text": "No redacted word or phrase occurs in produced content more often than it is "
+    "visible in the source.",
 }
 
 

@@ -18,9 +18,8 @@ from domain.productions.loadfiles import ProducedDocument
 from domain.productions.manifest import ValidatedManifest
 from domain.productions.paths import ExportPaths
 from domain.productions.plan import Plan
+from nextpoint_assets.partitions import exports_partitions
 from resources.object_store import CaseStore
-
-exports_partitions = dg.DynamicPartitionsDefinition(name="exports")
 
 
 def production_asset(**kwargs: Any):
@@ -45,17 +44,12 @@ def export_step(context, object_store) -> Iterator[tuple[int, int, CaseStore]]:
     case_id, export_id = parse_export_key(context.partition_key)
     with (
         log_context(case_id=case_id, export_id=export_id, run_id=context.run.run_id),
-        dagster_errors(context.log),
+        dagster_errors(context),
     ):
         yield case_id, export_id, object_store.case(case_id)
 
 
 _KEY = re.compile(r"^(\d{1,12})-(\d{1,12})$")
-
-
-def export_partition_key(case_id: int, export_id: int) -> str:
-    """Export partitions are keyed '{case_id}-{export_id}': the case id comes first."""
-    return f"{validate_case_id(case_id)}-{validate_case_id(export_id)}"
 
 
 def parse_export_key(key: str) -> tuple[int, int]:

@@ -100,7 +100,8 @@ def inspect_documents(manifest: ValidatedManifest, store, engine) -> dict[int, P
 
 @production_asset(
     kinds={"sqlite", "json"},
-    description="The export manifest, validated, with every PDF inspected and every page numbered (plan.json).",
+    description="The export manifest, validated, with every PDF inspected and every page numbered "
+    "(plan.json).",
 )
 def export_manifest(
     context: dg.AssetExecutionContext,
@@ -161,7 +162,8 @@ def _problem_table(problems: list[Problem]) -> str:
     lines = ["| exhibit | severity | problem | detail |", "|---|---|---|---|"]
     for p in problems[:200]:
         lines.append(
-            f"| {p.exhibit_id if p.exhibit_id is not None else ''} | {p.severity} | {p.code} | {p.message.replace('|', '/')} |"
+            f"| {p.exhibit_id if p.exhibit_id is not None else ''} | {p.severity} | {p.code} "
+            f"| {p.message.replace('|', '/')} |"
         )
     if len(problems) > 200:
         lines.append(f"| | | | {len(problems) - 200} more in the error logs |")

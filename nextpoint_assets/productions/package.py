@@ -30,7 +30,8 @@ class ArchiveConfig(dg.Config):
 @production_asset(
     deps=["export_volumes"],
     kinds={"csv"},
-    description="DAT, OPT, LFP, DII, LOG and CSV load files at the production root ({NAME}/), where their paths resolve.",
+    description="DAT, OPT, LFP, DII, LOG and CSV load files at the production root ({NAME}/), "
+    "where their paths resolve.",
 )
 def export_load_files(
     context: dg.AssetExecutionContext, object_store: ObjectStoreResource
@@ -56,7 +57,8 @@ def export_load_files(
 @production_asset(
     deps=["export_volumes"],
     kinds={"pdf"},
-    description="When the manifest asks: one bookmarked PDF per volume, split every 1000 pages, with a cover page.",
+    description="When the manifest asks: one bookmarked PDF per volume, split every 1000 pages, "
+    "with a cover page.",
 )
 def export_expansive_pdf(
     context: dg.AssetExecutionContext, object_store: ObjectStoreResource
@@ -94,7 +96,8 @@ def export_expansive_pdf(
 @production_asset(
     deps=["export_load_files", "export_expansive_pdf", "export_pii_scan"],
     kinds={"7z"},
-    description="The production packed with 7-Zip in split volumes, tested, under zips/, listed in volumes.json. "
+    description="The production packed with 7-Zip in split volumes, tested, under zips/, "
+    "listed in volumes.json. "
     "Held while its PII scan awaits approval (export_pii_gate).",
 )
 def export_archive(

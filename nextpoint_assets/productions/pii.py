@@ -4,6 +4,8 @@ while findings at or above the threshold have no approval (docs/pii.md)."""
 
 import dagster as dg
 
+from domain.pii.scan import Scanner
+from nextpoint_assets.code_references import code_references
 from nextpoint_assets.pii.gate import gate_result
 from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, hold_types, run_scan, scan_metadata
 from nextpoint_assets.pii.suggestions import suggest_redactions
@@ -34,8 +36,10 @@ def export_texts(state: ExportState) -> list[ScanText]:
 @production_asset(
     deps=["export_volumes"],
     kinds={"python"},
-    description="Personal data (SSN, card, IBAN, routing number, email, phone, date of birth; names with a NER model) "
-    "in the text the production delivers, per document and page, masked. Code: domain/pii/.",
+    description="Personal data (SSN, card, IBAN, routing number, email, phone, date of birth; names "
+    "with a NER model) "
+    "in the text the production delivers, per document and page, masked.",
+    metadata=code_references(pii_scanner=Scanner),
 )
 def export_pii_scan(
     context: dg.AssetExecutionContext,

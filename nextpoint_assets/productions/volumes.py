@@ -23,13 +23,13 @@ from domain.errors import ObjectNotFound
 from domain.log import get_logger, log_context
 from domain.productions import leaks
 from domain.productions.manifest import Problem
-from imaging.render import DocJob, DocOutcome
+from imaging.doc_job import DocJob, DocOutcome
 from nextpoint_assets.dead_runs import record_this_machine, release_dead_slot_holders
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
+from nextpoint_assets.partitions import exports_partitions
 from nextpoint_assets.productions import worker
 from nextpoint_assets.productions.common import (
     ExportState,
-    exports_partitions,
     get_json,
     parse_export_key,
     put_json,
@@ -235,7 +235,7 @@ def export_volume(
     summary: dict = {"volume": volume, "skipped": True}
     with (
         log_context(case_id=case_id, export_id=export_id, run_id=context.run_id, job=f"volume {volume}"),
-        dagster_errors(context.log),
+        dagster_errors(context),
     ):
         summary = produce_volume(
             object_store.case(case_id), document_engine, export_id, volume, config.workers, config.force

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 
+from imaging.doc_job import DocJob, DocOutcome
 from imaging.engine import LocalDocumentEngine
-from imaging.render import DocJob, DocOutcome, produce_document_safely
+from imaging.render import produce_document_safely
 
 _engine: LocalDocumentEngine | None = None
 

@@ -19,7 +19,9 @@ from domain.reports.delivery import account_report_key
 from domain.reports.request import ReportParameters, check_format, check_month
 from domain.reports.spec import ReportSpec
 from domain.schema import accounts, npcases
+from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, user_message
+from nextpoint_assets.partitions import months_partitions
 from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
 from resources.dagster_resources import (
     DatabaseResource,
@@ -30,8 +32,6 @@ from resources.dagster_resources import (
 )
 
 log = get_logger("reports.account_activity")
-
-months = dg.MonthlyPartitionsDefinition(start_date="2024-01-01", end_offset=0)
 
 SPEC = ReportSpec(
     "user_activity",
@@ -67,7 +67,7 @@ def _accounts(dbs, wanted: list[int]) -> list[tuple[int, str, list[int]]]:
 
 
 @dg.asset(
-    partitions_def=months,
+    partitions_def=months_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name="reports",
     kinds={"csv", "xlsx"},
@@ -75,7 +75,8 @@ def _accounts(dbs, wanted: list[int]) -> list[tuple[int, str, list[int]]]:
     retry_policy=RETRY_POLICY,
     output_required=False,
     description="Per account and month: every user's activity in every case of the account (core database "
-    "plus each case database). Code: nextpoint_assets/reports/account_activity.py.",
+    "plus each case database).",
+    metadata=code_references(report_query=user_activity.fan_out),
 )
 def account_user_activity_report(
     context: dg.AssetExecutionContext,

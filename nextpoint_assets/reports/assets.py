@@ -4,7 +4,7 @@ An analyst materializes `review_log_report` (or any other) for one case in the
 UI, or backfills many: the single-run backfill policy makes a 1,000-case
 backfill one run, and a case that fails is reported without losing the others.
 A REPORT_REQUESTED event runs the same asset with the request as config
-(jobs/reports.py: report_run_request); several requests for one case arrive as
+(domain/reports/request.py: report_run_config); several requests for one case arrive as
 `requests` (the request sensor batches them) and each is made, delivered and
 announced on its own. The queries live in domain/reports/.
 """
@@ -19,10 +19,21 @@ from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.reports.catalog import REPORTS
 from domain.reports.delivery import report_key
-from domain.reports.request import ReportParameters, check_format, parse_parameters, request_name
+from domain.reports.request import (
+    RUN_FIELDS,
+    Delivery,
+    ReportParameters,
+    ReportRequest,
+    check_format,
+    parse_parameters,
+    report_asset_name,
+    request_name,
+)
 from domain.reports.spec import ReportSpec
 from domain.reports.sql import case_row
 from domain.schema import npcases
+from nextpoint_assets.code_references import code_references
+from nextpoint_assets.config_models import config_class, config_fields
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import case_id_of, cases_partitions
 from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
@@ -37,45 +48,31 @@ from resources.dagster_resources import (
 log = get_logger("reports")
 
 
-class ReportRequest(dg.Config):
-    """What to report on and how to deliver it. Leave a field empty for the default."""
-
-    format: str = "csv"  # csv | xlsx
-    date_from: str | None = None  # YYYY-MM-DD (from its first instant) or ISO 8601, UTC
-    date_to: str | None = None  # YYYY-MM-DD (to its last instant) or ISO 8601, UTC
-    email: list[str] = []  # recipients; the file is attached under the size limit, linked above it
-    case_ids: list[int] = []  # user_activity: cases of the same account to cover
-    columns: list[str] = []  # custom: columns, in order
-    actions: list[str] = []  # custom: only these actions
-    user_ids: list[int] = []  # custom: only these users
-    relevancy: list[str] = []  # page_count: only exhibits whose latest decision is one of these
-    overlay_key: str | None = None  # coding_overlay: the uploaded DAT or CSV, relative to case_{id}/
-    match_by: str = "auto"  # coding_overlay: auto | bates | control_number
-    dry_run: bool = False  # coding_overlay: check and report, change nothing
-    event_id: str | None = None  # set by REPORT_REQUESTED and schedules: names the file and the events
-    user_id: int | None = None  # who asked
+#: What to report on and how to deliver it, as run config: the domain's delivery and parameter fields
+#: side by side (flat, as the UI and schedules fill them), and the request's event id and user id.
+ReportRequestConfig = config_class(
+    "ReportRequestConfig",
+    "What to report on and how to deliver it. Leave a field empty for the default.",
+    {
+        **config_fields(Delivery),
+        **config_fields(ReportParameters),
+        # Schedules and the UI make reports no event asked for: no event id.
+        **config_fields(ReportRequest, only=RUN_FIELDS, optional=("event_id",)),
+    },
+)
 
 
-class ReportConfig(ReportRequest):
+class ReportConfig(ReportRequestConfig):
     active_only: bool = False  # skip cases the core database does not list as active (schedules)
-    requests: list[ReportRequest] = []  # several requests for one case, each made and delivered on its own
+    requests: list[
+        ReportRequestConfig
+    ] = []  # several requests for one case, each made and delivered on its own
 
 
-def parameters(report_type: str, config: ReportRequest) -> ReportParameters:
-    values = {
-        "from": config.date_from,
-        "to": config.date_to,
-        "case_ids": config.case_ids,
-        "columns": config.columns,
-        "actions": config.actions,
-        "user_ids": config.user_ids,
-        "relevancy": config.relevancy,
-        "overlay_key": config.overlay_key,
-        "match_by": config.match_by,
-        "dry_run": config.dry_run,
-    }
+def parameters(report_type: str, config: ReportRequestConfig) -> ReportParameters:
+    """The request's parameters, checked for its report type (PermanentError names every problem)."""
     return parse_parameters(
-        report_type, {k: v for k, v in values.items() if v not in (None, [], False, "auto")}
+        report_type, {name: getattr(config, name) for name in ReportParameters.model_fields}
     )
 
 
@@ -91,7 +88,9 @@ def _preview_markdown(header: list[str], rows: list[list]) -> str:
     return head + "".join("| " + " | ".join(esc(v) for v in row) + " |\n" for row in rows)
 
 
-def _outcome_event(spec: ReportSpec, case_id: int, config: ReportRequest, run_id: str, status: str) -> dict:
+def _outcome_event(
+    spec: ReportSpec, case_id: int, config: ReportRequestConfig, run_id: str, status: str
+) -> dict:
     name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
     return {
         "case_id": case_id,
@@ -115,7 +114,7 @@ def _scope(dbs, case_id: int) -> str:
     return f"case {case_id} ({row.name})" if row is not None else f"case {case_id}"
 
 
-def materialize_case_report(context, spec: ReportSpec, config: ReportRequest, case_id: int, dbs, sinks):
+def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConfig, case_id: int, dbs, sinks):
     """One case's report: returns the AssetMaterialization, raises a typed error."""
     fmt = check_format(config.format)
     params = parameters(spec.report_type, config)
@@ -173,7 +172,7 @@ def report_asset(
     spec: ReportSpec, name: str | None = None, kinds: set[str] | None = None
 ) -> dg.AssetsDefinition:
     @dg.asset(
-        name=name or f"{spec.report_type}_report",
+        name=name or report_asset_name(spec.report_type),
         partitions_def=cases_partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
         group_name="reports",
@@ -181,7 +180,8 @@ def report_asset(
         owners=["team:platform"],
         retry_policy=RETRY_POLICY,
         output_required=False,
-        description=f"{spec.description} Code: domain/reports/{spec.report_type}.py.",
+        description=spec.description,
+        metadata=code_references(report_query=spec.rows),
         tags={"report_type": spec.report_type},
     )
     def _report(

@@ -18,8 +18,9 @@ from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.stamp_layout import MODES
 from domain.stamping import service
-from domain.stamping.request import StampRequest, parse_request
+from domain.stamping.request import SUPPLIED_BY_RUN, StampRequest, parse_request
 from imaging.pageset import OUTPUTS, PageSetSettings
+from nextpoint_assets.config_models import config_of
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import case_id_of, cases_partitions
 from nextpoint_assets.stamps.sync import SourceCache, SyncSummary, sync_page_set
@@ -30,25 +31,8 @@ log = get_logger("stamps")
 DATA_VERSION_TAG = "dagster/data_version"
 
 
-class StampTemplateConfig(dg.Config):
-    position: str | None = None  # top_left ... bottom_right; checked by domain/stamping/request.py
-    font_size: float | None = None
-    text: str | None = None
-    start_number: int | None = None
-    pages: str | None = None  # exhibit stamps: "first" (default) or "all"
-
-
-class StampRequestConfig(dg.Config):
-    """The body of a STAMP_REQUESTED event (case_id comes from the partition)."""
-
-    event_id: str
-    type: str  # bates_stamp | confidentiality_stamp | exhibit_stamp
-    action: str  # apply | remove | update
-    exhibit_ids: list[int]
-    pattern_id: int | None = None
-    template: StampTemplateConfig = StampTemplateConfig()
-    reuse_numbers: bool = False
-    occurred_at: str | None = None
+#: A STAMP_REQUESTED body as run config: the domain model's fields, less those the run supplies.
+StampRequestConfig = config_of(StampRequest, exclude=SUPPLIED_BY_RUN)
 
 
 class StampedPageSetConfig(dg.Config):
@@ -76,7 +60,8 @@ def _request(item: StampRequestConfig, case_id: int) -> StampRequest:
 
 
 def _unreadable(item: StampRequestConfig) -> StampRequest:
-    """A request that failed its checks, as far as its announcement needs (the failure sensor does the same)."""
+    """A request that failed its checks, as far as its announcement needs (the failure sensor does the
+    same)."""
     return StampRequest.model_construct(
         event_id=item.event_id, type=item.type, action=item.action, exhibit_ids=list(item.exhibit_ids)
     )

@@ -138,7 +138,8 @@ def sync_page_set(
                         "application/json",
                     )
                 if entry.exhibit_id in previously or outcome.error:
-                    # Files of an earlier state (or of a failure) never outlive it: they would show stale stamps.
+                    # Files of an earlier state (or of a failure) never outlive it: they would show
+                    # stale stamps.
                     _clear(store, entry.exhibit_id, keep=keys)
                 index[entry.exhibit_id] = index_entry(outcome, entry)
                 if outcome.error:

@@ -85,7 +85,8 @@ def start_mariadb() -> MariaDB:
     install_db = _binary("mariadb-install-db", "mysql_install_db")
     if not server or not install_db:
         raise RuntimeError(
-            "MariaDB is not installed: run scripts/test.sh (it installs mariadb-server), or set NP_TEST_MYSQL_PORT"
+            "MariaDB is not installed: run scripts/test.sh (it installs mariadb-server), "
+            "or set NP_TEST_MYSQL_PORT"
         )
     datadir = Path(tempfile.mkdtemp(prefix="np-mariadb-"))
     user_args = ["--user=root"] if os.geteuid() == 0 else []
@@ -183,7 +184,8 @@ def start_postgres() -> Postgres:
     bindir = _postgres_bin_dir()
     if bindir is None:
         raise RuntimeError(
-            "PostgreSQL is not installed: run scripts/test.sh (it installs postgresql), or set NP_TEST_PG_PORT"
+            "PostgreSQL is not installed: run scripts/test.sh (it installs postgresql), "
+            "or set NP_TEST_PG_PORT"
         )
     datadir = Path(tempfile.mkdtemp(prefix="np-postgres-"))
     run_as: dict = {}
@@ -277,7 +279,9 @@ def start_postgres() -> Postgres:
 
 
 def external_postgres() -> Postgres | None:
-    """A PostgreSQL the caller already runs (NP_TEST_PG_PORT, _HOST, _USER, _PASSWORD); the user may create databases."""
+    """A PostgreSQL the caller already runs (NP_TEST_PG_PORT, _HOST, _USER, _PASSWORD).
+
+    Its user must be allowed to create databases."""
     port = os.environ.get("NP_TEST_PG_PORT")
     if not port:
         return None
@@ -290,6 +294,7 @@ def external_postgres() -> Postgres | None:
 
 
 def start_moto():
+    """The moto server (AWS over HTTP) on a free loopback port: (server, endpoint URL)."""
     from moto.server import ThreadedMotoServer
 
     port = free_port()

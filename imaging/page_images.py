@@ -1,0 +1,263 @@
+"""A PDF document's pages produced: rendered (colour detected, bilevel fast path for black-and-white
+TIFF), redacted, read by OCR when the text mode asks, endorsed, and saved as page images or a PDF.
+
+A redacted document also gets its leak profile here (what the source shows and hides, word by
+word), which QC compares with what the produced pages show.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from domain.geometry import PageGeometry
+from domain.productions import leaks
+from domain.productions.loadfiles import ProducedDocument
+from domain.productions.manifest import Problem, Redaction
+from imaging import raster
+from imaging.doc_job import (
+    DocJob,
+    DocOutcome,
+    Timer,
+    endorsements,
+    error_text,
+    save_bilevel,
+    save_image,
+    write_text,
+)
+from imaging.production_pdf import write_redacted_pdf, write_vector_pdf
+
+
+def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
+    export, doc = job.export, job.doc
+    pdf = Path(job.pdf_path)
+    out = ProducedDocument(doc.exhibit_id)
+    outcome = DocOutcome(out)
+    geometries = engine.page_geometries(pdf)[: doc.pages]
+    redactions_by_page: dict[int, list[Redaction]] = {}
+    for r in job.redactions:
+        if r.page_number <= doc.pages:
+            redactions_by_page.setdefault(r.page_number - 1, []).append(r)
+        else:
+            outcome.problems.append(
+                Problem(
+                    "redaction_off_page",
+                    f"a redaction on page {r.page_number} is beyond the {doc.pages} produced pages",
+                    doc.exhibit_id,
+                    doc.volume,
+                    "warning",
+                )
+            )
+    profile = _source_profile(job, engine, pdf, redactions_by_page) if doc.redacted else None
+
+    layer_texts: list[str] | None = None
+    if export.text_mode == "extracted_then_ocr" and not doc.redacted:
+        layer_texts = engine.page_texts(pdf)[: doc.pages]
+        if not any(t.strip() for t in layer_texts):
+            layer_texts = None
+            if job.text_path:
+                layer_texts = [Path(job.text_path).read_text(encoding="utf-8", errors="replace")]
+    need_ocr = export.text_mode != "none" and (
+        doc.redacted or export.text_mode == "ocr" or layer_texts is None
+    )
+    rasterise = export.image_format in ("tiff", "jpeg") or doc.redacted or need_ocr
+
+    colour = [
+        export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"
+    ] * doc.pages
+    if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
+        start = time.perf_counter()
+        thumbs = {
+            i: raster.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
+            for i, g in enumerate(geometries)
+        }
+        colour = [
+            raster.is_colour(im)
+            for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)
+        ]
+        timer.add("render", start)
+    elif export.image_format == "tiff" and export.color_mode == "bw":
+        colour = [False] * doc.pages
+
+    texts: list[str] = []
+    images_for_pdf: list[tuple[Image.Image, list]] = []
+    if rasterise:
+        # Black-and-white TIFF pages take the fast path: crisp grey arrays, thresholded, G4.
+        bilevel = [export.image_format == "tiff" and not colour[i] for i in range(doc.pages)]
+        dpis = _page_dpis(job, geometries, outcome)
+        greys = _safe_render(
+            engine.iter_render_bilevel_gray(
+                pdf, [i for i in range(doc.pages) if bilevel[i]], raster.DPI, dpis
+            ),
+            outcome,
+            job,
+            array=True,
+        )
+        pictures = _safe_render(
+            engine.iter_render(
+                pdf, [(i, not colour[i]) for i in range(doc.pages) if not bilevel[i]], raster.DPI, dpis
+            ),
+            outcome,
+            job,
+        )
+        for index in range(doc.pages):
+            start = time.perf_counter()
+            grey = next(greys) if bilevel[index] else None
+            image = None if bilevel[index] else next(pictures)
+            timer.add("render", start)
+            boxes = [
+                (geometries[index].rect_to_pixels(r.rect, dpis.get(index, raster.DPI)), r.label)
+                for r in redactions_by_page.get(index, [])
+            ]
+            if profile is not None and index in profile.ocr_boxes:
+                # Read before it is blacked out: which words each redaction hides where the text layer
+                # cannot say.
+                start = time.perf_counter()
+                words_seen = engine.ocr_word_boxes(
+                    image if image is not None else Image.fromarray(grey), detect_orientation=True
+                )
+                profile.builder.add_reading(
+                    index + 1, leaks.PageCounts.of_words(words_seen, [box for box, _ in boxes])
+                )
+                timer.add("ocr", start)
+            if grey is not None:
+                raster.redact_array(grey, boxes)
+            else:
+                raster.burn_redactions(image, boxes, labels=False)
+            words: list = []
+            if need_ocr:
+                start = time.perf_counter()
+                seen = image if image is not None else Image.fromarray(grey)
+                if doc.redacted and export.image_format == "pdf":
+                    text, words = engine.ocr_words(seen)
+                else:
+                    text = engine.ocr(seen, detect_orientation=True)
+                texts.append(text)
+                timer.add("ocr", start)
+            if profile is not None and not boxes:
+                # A page without redactions shows all of itself: its OCR is one more reading of what is
+                # visible.
+                if need_ocr:
+                    profile.builder.add_reading(index + 1, leaks.PageCounts.of_visible_text(text))
+                elif index in profile.unread:
+                    seen = image if image is not None else Image.fromarray(grey)
+                    profile.builder.add_reading(
+                        index + 1, leaks.PageCounts.of_visible_text(engine.ocr(seen, detect_orientation=True))
+                    )
+            start = time.perf_counter()
+            if grey is not None:
+                black = grey < raster.BW_THRESHOLD
+                raster.label_redactions_bilevel(black, boxes)
+                raster.endorse_bilevel(black, endorsements(job, index))
+                save_bilevel(job, index, black, out)
+            else:
+                raster.burn_redactions(image, boxes, labels=True)
+                if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
+                    raster.burn_endorsements(image, endorsements(job, index))
+                if export.image_format in ("tiff", "jpeg"):
+                    save_image(job, index, image, colour[index], out)
+                elif doc.redacted and export.image_format == "pdf":
+                    images_for_pdf.append((image, words))
+            timer.add("encode", start)
+    if export.image_format == "pdf":
+        start = time.perf_counter()
+        if doc.redacted:
+            write_redacted_pdf(job, images_for_pdf, out)
+        else:
+            write_vector_pdf(job, pdf, geometries, out)
+        timer.add("encode", start)
+    text = "\f".join(texts) if need_ocr else "\f".join(layer_texts or [])
+    write_text(job, text, out)
+    if profile is not None:
+        outcome.leak_profile = profile.builder.profile(job.leak_key)
+    return outcome
+
+
+@dataclass
+class _SourceProfile:
+    builder: leaks.ProfileBuilder
+    ocr_boxes: set[int]  # page indexes to read with OCR word boxes before redaction
+    unread: set[int]  # page indexes without redactions and without a text layer
+
+
+def _source_profile(
+    job: DocJob, engine, pdf: Path, redactions_by_page: dict[int, list[Redaction]]
+) -> _SourceProfile:
+    """What the source shows and hides, word by word: the text layer's words with their boxes
+    on every page; pages that carry a redaction are also read with OCR word boxes in the
+    rendering loop (the two readings merge: per token the larger count). Endorsements and
+    redaction labels are burned onto the produced pages: visible."""
+    if not job.leak_key:
+        raise ValueError("a redacted document needs a leak key to hand its profile to QC")
+    profile = _SourceProfile(leaks.ProfileBuilder(), set(), set())
+    for index in range(job.doc.pages):
+        words = engine.words_with_boxes(pdf, index)
+        redactions = redactions_by_page.get(index, [])
+        rects = [r.rect for r in redactions]
+        profile.builder.add_reading(index + 1, leaks.PageCounts.of_words(words, rects))
+        if rects:
+            # Read again as the page looks: scans, and logos or stamps drawn as images on text pages,
+            # hold words the text layer does not; QC's OCR of the produced page will see them.
+            profile.ocr_boxes.add(index)
+        elif not words:
+            profile.unread.add(index)
+        profile.builder.add_burned(
+            index + 1,
+            [text for _, text in endorsements(job, index)] + [r.label for r in redactions if r.label],
+        )
+    return profile
+
+
+def _page_dpis(job: DocJob, geometries: list[PageGeometry], outcome: DocOutcome) -> dict[int, float]:
+    """Pages too large to image at 300 dpi within raster.MAX_PAGE_PIXELS, or too small to carry a
+    legible endorsement: the resolution each is drawn at (the image is labelled 300 dpi, so it
+    prints smaller or larger than the page), each reported as a warning."""
+    dpis = {}
+    for index, geometry in enumerate(geometries):
+        width, height = geometry.display_size
+        dpi = raster.render_dpi(width, height)
+        if dpi != raster.DPI:
+            dpis[index] = dpi
+            code, why = (
+                ("page_reduced", f"to stay within {raster.MAX_PAGE_PIXELS:,} pixels a page")
+                if dpi < raster.DPI
+                else (
+                    "page_enlarged",
+                    f"so its shorter side is {raster.MIN_PAGE_INCHES} inches and the endorsement fits",
+                )
+            )
+            outcome.problems.append(
+                Problem(
+                    code,
+                    f"page {index + 1} of {job.exhibit.pdf_key} is {width / 72:.2f} x {height / 72:.2f} "
+                    "inches; imaged at "
+                    f"{100 * dpi / raster.DPI:.0f}% of its size {why}",
+                    job.doc.exhibit_id,
+                    job.doc.volume,
+                    "warning",
+                )
+            )
+    return dpis
+
+
+def _safe_render(pages, outcome: DocOutcome, job: DocJob, array: bool = False):
+    """Rendered pages; a page pdfium cannot draw becomes a placeholder so numbering holds."""
+    try:
+        yield from pages
+    except Exception as exc:  # noqa: BLE001 - a corrupt page stream: report it, keep the pages numbered
+        outcome.problems.append(
+            Problem(
+                "render_failed",
+                f"pages of {job.exhibit.pdf_key} could not be rendered ({error_text(exc, job)}); "
+                "placeholders produced",
+                job.doc.exhibit_id,
+                job.doc.volume,
+            )
+        )
+    while True:
+        placeholder = raster.text_page(["THIS PAGE COULD NOT BE RENDERED"])
+        yield np.asarray(placeholder).copy() if array else placeholder
