@@ -13,6 +13,7 @@ import dagster as dg
 from domain.log import configure_logging
 from jobs.cases import register_cases_job
 from jobs.exchanges import exchange_job
+from jobs.housekeeping import HOUSEKEEPING_JOBS
 from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from jobs.productions import production_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
@@ -20,12 +21,7 @@ from jobs.stamps import stamp_job
 from nextpoint_assets.code_references import linked_to_code
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
-from nextpoint_assets.productions.checks import export_quality_checks
-from nextpoint_assets.productions.completion import export_completion
-from nextpoint_assets.productions.manifest_asset import export_manifest
-from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-from nextpoint_assets.productions.volumes import export_volumes
+from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
 from nextpoint_assets.reports.account_activity import account_user_activity_report
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
@@ -33,7 +29,7 @@ from resources.dagster_resources import build_resources
 from resources.settings import get_settings
 from sensors.case_registry import case_registry_sensor
 from sensors.exchange_outcomes import exchange_failure_sensor
-from sensors.housekeeping import HOUSEKEEPING_JOBS, HOUSEKEEPING_SCHEDULES
+from sensors.housekeeping import HOUSEKEEPING_SCHEDULES
 from sensors.manifest_uploads import manifest_upload_sensor
 from sensors.pii_review import pii_review_sensor
 from sensors.production_outcomes import export_failure_sensor
@@ -49,19 +45,13 @@ defs = dg.Definitions(
         [
             *REPORT_ASSETS.values(),
             account_user_activity_report,
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
+            *PRODUCTION_ASSETS,
             stamped_page_set,
             *EXCHANGE_ASSETS,
             exchange_pii_scan,
         ]
     ),
-    asset_checks=[export_quality_checks, export_pii_gate, exchange_pii_gate],
+    asset_checks=[*PRODUCTION_CHECKS, exchange_pii_gate],
     jobs=[
         register_cases_job,
         *REPORT_JOBS.values(),

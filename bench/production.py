@@ -157,12 +157,7 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
 
     from bench.cases import _result
     from jobs.productions import production_job
-    from nextpoint_assets.productions.checks import export_quality_checks
-    from nextpoint_assets.productions.completion import export_completion
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.productions.volumes import export_volumes
+    from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
     from resources.dagster_resources import build_resources
     from resources.settings import load_settings
 
@@ -170,16 +165,8 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     settings = load_settings({"NP_HOME": args["home"]})
     defs = dg.Definitions(
         # The PII scan and its gate are part of every production: the bench case's text is clean.
-        assets=[
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
-        ],
-        asset_checks=[export_quality_checks, export_pii_gate],
+        assets=PRODUCTION_ASSETS,
+        asset_checks=PRODUCTION_CHECKS,
         jobs=[production_job],
         resources=build_resources(settings),
     )

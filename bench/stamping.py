@@ -67,8 +67,8 @@ def _ours(args: dict, output: str, workers: int) -> dict:
     """Bates numbers taken and written for every exhibit, then every page stamped and uploaded."""
     import tempfile
 
-    from domain.stamping import service
-    from domain.stamping.request import parse_request
+    from domain.stamps import service
+    from domain.stamps.request import parse_request
     from imaging.pageset import PageSetSettings
     from nextpoint_assets.stamps.sync import SourceCache, sync_page_set
     from resources.dagster_resources import DatabaseResource
@@ -197,8 +197,8 @@ def peer_pikepdf_bare_append_no_recompress(args: dict) -> dict:
 def _allocate_group(payload: tuple[str, list[int], int, float]) -> tuple[float, float, int]:
     import tempfile
 
-    from domain.stamping import service
-    from domain.stamping.request import parse_request
+    from domain.stamps import service
+    from domain.stamps.request import parse_request
     from nextpoint_assets.stamps.sync import SourceCache
     from resources.dagster_resources import DatabaseResource
     from resources.object_store import CaseStore, build_object_store

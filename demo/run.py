@@ -49,7 +49,7 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
     from sqlalchemy import select
 
     from domain.schema import exhibits
-    from domain.stamping.request import stamp_run_config
+    from domain.stamps.request import stamp_run_config
     from resources.dagster_resources import DatabaseResource
 
     with DatabaseResource.from_settings(get_settings()).databases().case_reader(case_id).connect() as conn:
@@ -72,7 +72,7 @@ def run_stamping(instance: dg.DagsterInstance, case_id: int) -> dg.ExecuteInProc
 
 def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) -> dg.ExecuteInProcessResult:
     """The first 12 exhibits of one demo case exchanged into the other, redactions and Bates branded in."""
-    from domain.exchange.request import exchange_run_config
+    from domain.exchanges.request import exchange_run_config
 
     body = {
         "event_id": f"demo-exchange-{source}-{destination}",

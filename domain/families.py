@@ -1,6 +1,6 @@
 """Document families (a parent and its attachments): the one walk up to a family's root.
 
-Both the production plan (domain/productions) and Bates numbering (domain/stamping) keep a family
+Both the production plan (domain/productions) and Bates numbering (domain/stamps) keep a family
 together by its root; they differ only in which parents they pass (see `family_root`).
 """
 

@@ -33,12 +33,12 @@ from pydantic import BaseModel, ValidationError
 
 from domain.errors import PermanentError, validation_problems
 from domain.event_header import MAX_ID, EventHeader, QueuedEvent, parse_body
-from domain.exchange.request import ExchangeRequest, exchange_run_config, parse_exchange_request
+from domain.exchanges.request import ExchangeRequest, exchange_run_config, parse_exchange_request
 from domain.pii.review import Decision
 from domain.productions.request import ExportRequest, export_partition_key, parse_export_request
 from domain.rejections import Rejected, message_digest, refused
 from domain.reports.request import parse_report_request, report_job_name, report_run_config
-from domain.stamping.request import parse_request, stamp_run_config
+from domain.stamps.request import parse_request, stamp_run_config
 
 #: Events the platform itself publishes (events.md, "Outcomes"): never work, never rejected.
 OUTCOME_TYPES = frozenset(

@@ -6,7 +6,7 @@ The order is fixed, so that overlaps come out right:
    plus an invisible OCR text layer of that image. Covering text with a box would leave it in
    the file; rasterising removes it. Nothing drawn earlier survives under a box.
 2. highlights, notes, stickers: drawn into the page content (on top of any redaction).
-3. stamps (Bates, confidentiality, exhibit): burned last by domain.stamping, in band mode.
+3. stamps (Bates, confidentiality, exhibit): burned last by domain.stamps, in band mode.
 
 The markup model is imaging/markup.py; step 2 is imaging/markup_drawing.py.
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.errors import PlatformError, without_paths
-from domain.stamping.ledger import StampRow
-from domain.stamping.service import DEFAULT_FONT_SIZE, PREFIX
+from domain.stamps.ledger import StampRow
+from domain.stamps.service import DEFAULT_FONT_SIZE, PREFIX
 from imaging.stamp_pdf import Stamp, stamp_pdf
 
 RENDERER = "stamps-1"  # bump when the drawing changes: every exhibit is then re-stamped

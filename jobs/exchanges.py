@@ -1,6 +1,6 @@
 """The exchange job: one EXCHANGE_REQUESTED body (as run config) carried out for its partition.
 
-The run config of a request is built in domain/exchange/request.py (`exchange_run_config`).
+The run config of a request is built in domain/exchanges/request.py (`exchange_run_config`).
 """
 
 from __future__ import annotations

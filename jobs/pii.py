@@ -14,7 +14,7 @@ import dagster as dg
 from pydantic import ValidationError
 
 from domain.errors import RetryableError, validation_problems
-from domain.exchange.request import parse_exchange_key
+from domain.exchanges.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
 from domain.productions.paths import ExportPaths
 from domain.rejections import Rejected, rejection_event_fields
@@ -22,8 +22,7 @@ from domain.tabular import write_csv, write_xlsx
 from nextpoint_assets.exchanges.state import set_state
 from nextpoint_assets.pii.records import decide, get_scan
 from nextpoint_assets.pii.scanning import REPORT_COLUMNS, read_findings
-from nextpoint_assets.productions.common import parse_export_key
-from resources.backend_api import export_callback_body
+from nextpoint_assets.productions.common import announce_export_failed, parse_export_key
 from resources.dagster_resources import (
     BackendApiResource,
     DatabaseResource,
@@ -149,22 +148,8 @@ def apply_pii_rejection(
         context.log.info(
             f"Export {export_id}: {len(produced)} produced file(s) deleted after the PII rejection."
         )
-        bus.publish(
-            make_event(
-                "EXPORT_FAILED",
-                case_id,
-                event_id=f"export_failed-{case_id}-{export_id}-{row['scan_id']}",
-                export_id=export_id,
-                page_count=0,
-                archive_keys=[],
-                error=message,
-            )
-        )
-        api = backend_api.api()
-        if api is not None:
-            api.post_export_callback(
-                export_id, export_callback_body(export_id, case_id, "failed", 0, [], message)
-            )
+        event_id = f"export_failed-{case_id}-{export_id}-{row['scan_id']}"
+        announce_export_failed(bus, backend_api.api(), case_id, export_id, event_id, message)
     else:
         destination, source, batch = parse_exchange_key(row["subject_key"])
         set_state(platform, row["subject_key"], "failed", error=message)

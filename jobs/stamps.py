@@ -1,6 +1,6 @@
 """Stamp jobs: one stamp request (as run config) applied to a case, then its page set re-stamped.
 
-The run config of a request is built in domain/stamping/request.py (`stamp_run_config`).
+The run config of a request is built in domain/stamps/request.py (`stamp_run_config`).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Dagster run config classes generated from the domain's request models, so their fields are written once.
 
-A request model (domain/stamping/request.py, domain/reports/request.py) says which fields a request
+A request model (domain/stamps/request.py, domain/reports/request.py) says which fields a request
 has, their defaults and their checks. The config class made from it here has the same fields and
 defaults, with loose types: a choice (`Literal`) is a string, and no check runs while Dagster reads
 the config. The asset checks the request with the domain model itself, so a bad request reaches it

@@ -3,7 +3,7 @@ exchange's state record says failed too."""
 
 import dagster as dg
 
-from domain.exchange.request import parse_exchange_key
+from domain.exchanges.request import parse_exchange_key
 from jobs.exchanges import exchange_job
 from nextpoint_assets.exchanges.state import set_state
 from resources.dagster_resources import DatabaseResource, EventBusResource

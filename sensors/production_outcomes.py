@@ -7,10 +7,8 @@ import dagster as dg
 from domain.errors import PlatformError
 from domain.productions.paths import ExportPaths
 from jobs.productions import production_job
-from nextpoint_assets.productions.common import parse_export_key
-from resources.backend_api import export_callback_body
+from nextpoint_assets.productions.common import announce_export_failed, parse_export_key
 from resources.dagster_resources import BackendApiResource, EventBusResource, ObjectStoreResource
-from resources.event_bus import make_event
 
 #: Failure metadata that names what failed, in the order a user looks for it.
 _SUBJECTS = (("document_id", "document"), ("exhibit_id", "exhibit"), ("volume", "volume"), ("key", "file"))
@@ -77,19 +75,5 @@ def export_failure_sensor(
     case_id, export_id = parse_export_key(key)
     store = object_store.case(case_id)
     message = failure_message(context, store, export_id)
-    event_bus.bus().publish(
-        make_event(
-            "EXPORT_FAILED",
-            case_id,
-            event_id=f"export_failed-{case_id}-{export_id}-{context.dagster_run.run_id}",
-            export_id=export_id,
-            page_count=0,
-            archive_keys=[],
-            error=message,
-        )
-    )
-    api = backend_api.api()
-    if api is not None:
-        api.post_export_callback(
-            export_id, export_callback_body(export_id, case_id, "failed", 0, [], message)
-        )
+    event_id = f"export_failed-{case_id}-{export_id}-{context.dagster_run.run_id}"
+    announce_export_failed(event_bus.bus(), backend_api.api(), case_id, export_id, event_id, message)

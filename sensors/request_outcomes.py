@@ -45,7 +45,7 @@ def _op_config(context: dg.RunFailureSensorContext, op_name: str) -> dict:
 
 
 def stamp_failure_events(context: dg.RunFailureSensorContext, case_id: int, message: str) -> list[dict]:
-    from domain.stamping.request import StampRequest
+    from domain.stamps.request import StampRequest
 
     config = _op_config(context, "stamped_page_set")
     requests = ([config["request"]] if config.get("request") else []) + list(config.get("requests") or [])

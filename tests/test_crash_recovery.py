@@ -166,25 +166,12 @@ def _manifest(template: Path) -> bytes:
 
 def _production_defs() -> dg.Definitions:
     from jobs.productions import production_job
-    from nextpoint_assets.productions.checks import export_quality_checks
-    from nextpoint_assets.productions.completion import export_completion
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.productions.volumes import export_volumes
+    from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
     from resources.dagster_resources import build_resources
 
     return dg.Definitions(
-        assets=[
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
-        ],
-        asset_checks=[export_quality_checks, export_pii_gate],
+        assets=PRODUCTION_ASSETS,
+        asset_checks=PRODUCTION_CHECKS,
         jobs=[production_job],
         resources=build_resources(load_settings()),
     )
@@ -474,7 +461,7 @@ def _stamp_case(home: Path, template: Path | None = None):
 
 
 def _stamp_request() -> dict:
-    from domain.stamping.request import stamp_run_config
+    from domain.stamps.request import stamp_run_config
     from tests.stamp_fixtures import request
 
     return stamp_run_config(
@@ -589,7 +576,7 @@ EXCHANGE_KEY = f"{DESTINATION}-{SOURCE}-{BATCH}"
 
 
 def _exchange_config() -> dict:
-    from domain.exchange.request import exchange_run_config
+    from domain.exchanges.request import exchange_run_config
 
     return exchange_run_config(
         {

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from domain import schema
-from domain.exchange.request import exchange_run_config
+from domain.exchanges.request import exchange_run_config
 from domain.productions.leaks import tokens
 from imaging.engine import LocalDocumentEngine
 from resources.dagster_resources import DatabaseResource, build_resources
@@ -264,7 +264,7 @@ def test_bad_requests_are_refused_before_anything_is_written(demo_home, settings
     with dg.instance_for_test() as instance:
         if request["source_case_id"] == request["destination_case_id"]:
             from domain.errors import PermanentError
-            from domain.exchange.request import parse_exchange_request
+            from domain.exchanges.request import parse_exchange_request
 
             with pytest.raises(PermanentError, match=message):
                 parse_exchange_request(request)

@@ -1,7 +1,7 @@
 """domain.families.family_root: the one walk to a family's root that productions and stamping share."""
 
 from domain.families import family_root
-from domain.stamping.numbering import families
+from domain.stamps.numbering import families
 
 
 def test_the_root_is_the_top_parent_and_an_unknown_parent_roots_its_attachments():

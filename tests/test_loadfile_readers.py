@@ -49,24 +49,11 @@ MIXED_LINE_ENDS = "first line\nsecond line\rthird line\r\nfourth line"
 
 def _defs(settings) -> dg.Definitions:
     from jobs.productions import production_job
-    from nextpoint_assets.productions.checks import export_quality_checks
-    from nextpoint_assets.productions.completion import export_completion
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.productions.volumes import export_volumes
+    from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
 
     return dg.Definitions(
-        assets=[
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
-        ],
-        asset_checks=[export_quality_checks, export_pii_gate],
+        assets=PRODUCTION_ASSETS,
+        asset_checks=PRODUCTION_CHECKS,
         jobs=[production_job],
         resources=build_resources(settings),
     )

@@ -33,24 +33,11 @@ EXPORT = "101-1"
 
 def defs():
     from jobs.productions import production_job
-    from nextpoint_assets.productions.checks import export_quality_checks
-    from nextpoint_assets.productions.completion import export_completion
-    from nextpoint_assets.productions.manifest_asset import export_manifest
-    from nextpoint_assets.productions.package import export_archive, export_expansive_pdf, export_load_files
-    from nextpoint_assets.productions.pii import export_pii_gate, export_pii_scan
-    from nextpoint_assets.productions.volumes import export_volumes
+    from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
 
     return dg.Definitions(
-        assets=[
-            export_manifest,
-            export_volumes,
-            export_load_files,
-            export_expansive_pdf,
-            export_pii_scan,
-            export_archive,
-            export_completion,
-        ],
-        asset_checks=[export_quality_checks, export_pii_gate],
+        assets=PRODUCTION_ASSETS,
+        asset_checks=PRODUCTION_CHECKS,
         jobs=[production_job, pii_decision_job, pii_rejection_job, pii_findings_report_job],
         resources={k: v for k, v in build_resources(get_settings()).items() if k != "pyspark"},
     )
@@ -355,7 +342,7 @@ def test_an_exchange_is_held_before_its_copy_and_rejected_by_an_event(demo_home,
     """The exchange reads the source documents; the SSNs under redactions it burns in do not count, the
     addresses do. The copy (Spark) never starts. A PII_DECISION_SUBMITTED event rejects it through the
     request queue; the rejection marks the exchange failed and announces it."""
-    from domain.exchange.request import exchange_run_config
+    from domain.exchanges.request import exchange_run_config
     from jobs.exchanges import exchange_job
     from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
     from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan

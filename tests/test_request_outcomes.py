@@ -9,7 +9,7 @@ import dagster as dg
 
 from domain.reports.request import request_name
 from domain.requests import batch_run, read_message, run_of
-from domain.stamping.request import StampRequest, stamp_run_config
+from domain.stamps.request import StampRequest, stamp_run_config
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources

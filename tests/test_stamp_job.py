@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from domain import schema
-from domain.stamping.request import stamp_run_config
+from domain.stamps.request import stamp_run_config
 from resources.dagster_resources import build_resources
 from resources.event_bus import LocalEventBus
 from tests.stamp_fixtures import Doc, build_case, request

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 
 from domain import schema
 from domain.errors import PermanentError
-from domain.stamping import ledger, service
-from domain.stamping.numbering import allocate, family_order
-from domain.stamping.request import bates_text, confidentiality_text, exhibit_text, parse_request
+from domain.stamps import ledger, service
+from domain.stamps.numbering import allocate, family_order
+from domain.stamps.request import bates_text, confidentiality_text, exhibit_text, parse_request
 from nextpoint_assets.stamps.sync import SourceCache
 from tests.stamp_fixtures import Doc, build_case, request
 

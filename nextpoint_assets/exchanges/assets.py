@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import dagster as dg
 
 from domain.errors import PermanentError, PlatformError
-from domain.exchange.request import ExchangeRequest, parse_exchange_key, parse_exchange_request
+from domain.exchanges.request import ExchangeRequest, parse_exchange_key, parse_exchange_request
 from domain.log import get_logger, log_context
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
@@ -93,7 +93,7 @@ def _metadata(state: dict, **extra) -> dict:
 
 
 class ExchangeRequestConfig(dg.Config):
-    request: dict = {}  # the EXCHANGE_REQUESTED body (domain/exchange/request.py: exchange_run_config)
+    request: dict = {}  # the EXCHANGE_REQUESTED body (domain/exchanges/request.py: exchange_run_config)
 
 
 @exchange_asset(

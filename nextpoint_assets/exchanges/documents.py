@@ -17,7 +17,7 @@ from sqlalchemy import and_, insert, select
 
 from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import DocumentError, ObjectNotFound, PlatformError
-from domain.exchange.request import ExchangeRequest
+from domain.exchanges.request import ExchangeRequest
 from domain.log import get_logger
 from domain.schema import (
     annotations,

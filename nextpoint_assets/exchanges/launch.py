@@ -8,7 +8,7 @@ from typing import Any
 import dagster as dg
 
 from domain.errors import PermanentError, RetryableError
-from domain.exchange.request import ExchangeRequest
+from domain.exchanges.request import ExchangeRequest
 from resources.settings import REPO_ROOT, Settings
 from resources.spark import jdbc_jars, spark_log_file
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 from sqlalchemy import select
 
-from domain.exchange.request import ExchangeRequest
+from domain.exchanges.request import ExchangeRequest
 from domain.pii.scan import Scanner
 from domain.schema import annotations, document_variants, exhibits
 from nextpoint_assets.code_references import code_references

@@ -6,7 +6,7 @@ from sqlalchemy import func, inspect, select
 
 from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import CaseDatabaseMissing, PermanentError
-from domain.exchange.request import ExchangeRequest
+from domain.exchanges.request import ExchangeRequest
 from domain.schema import case_metadata, exhibits, label_categories, label_category_labels, npcases
 
 #: The contract tables an exchange reads from the source and writes to the destination.

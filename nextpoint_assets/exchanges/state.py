@@ -10,7 +10,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from domain.errors import PermanentError
-from domain.exchange.request import ExchangeRequest
+from domain.exchanges.request import ExchangeRequest
 from domain.schema import exchanges
 
 FINISHED = "finished"

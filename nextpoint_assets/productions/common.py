@@ -19,6 +19,8 @@ from domain.productions.manifest import ValidatedManifest
 from domain.productions.paths import ExportPaths
 from domain.productions.plan import Plan
 from nextpoint_assets.partitions import exports_partitions
+from resources.backend_api import BackendApi, export_callback_body
+from resources.event_bus import make_event
 from resources.object_store import CaseStore
 
 
@@ -115,3 +117,24 @@ def download_prefix(store: CaseStore, prefix: str, target: Path) -> list[Path]:
         store.download(relative, local)
         written.append(local)
     return written
+
+
+def announce_export_failed(
+    bus, api: BackendApi | None, case_id: int, export_id: int, event_id: str, message: str
+) -> None:
+    """EXPORT_FAILED on the bus and the failed callback to the backend (when one is configured)."""
+    bus.publish(
+        make_event(
+            "EXPORT_FAILED",
+            case_id,
+            event_id=event_id,
+            export_id=export_id,
+            page_count=0,
+            archive_keys=[],
+            error=message,
+        )
+    )
+    if api is not None:
+        api.post_export_callback(
+            export_id, export_callback_body(export_id, case_id, "failed", 0, [], message)
+        )

@@ -3,7 +3,7 @@
 Materialized from the UI (one case or a backfill of many, in one run) it
 re-stamps only the exhibits whose stamp rows, source PDF or style changed;
 given a stamp request (stamp_job, or a STAMP_REQUESTED event) it first applies
-the request to the database (domain/stamping/service.py), then re-stamps, then
+the request to the database (domain/stamps/service.py), then re-stamps, then
 announces STAMP_COMPLETED / STAMP_FAILED. Given several (`requests`: the request
 sensor batches a case's requests), it applies each in order, re-stamps once, and
 announces each; one bad request is announced and the others go on.
@@ -17,8 +17,8 @@ import dagster as dg
 from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.stamp_layout import MODES
-from domain.stamping import service
-from domain.stamping.request import SUPPLIED_BY_RUN, StampRequest, parse_request
+from domain.stamps import service
+from domain.stamps.request import SUPPLIED_BY_RUN, StampRequest, parse_request
 from imaging.pageset import OUTPUTS, PageSetSettings
 from nextpoint_assets.config_models import config_of
 from nextpoint_assets.errors import RETRY_POLICY, user_message

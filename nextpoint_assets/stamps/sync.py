@@ -20,8 +20,8 @@ from pathlib import Path
 
 from domain.errors import PlatformError
 from domain.log import get_logger, log_context
-from domain.stamping import ledger
-from domain.stamping.service import read_style
+from domain.stamps import ledger
+from domain.stamps.service import read_style
 from imaging.pageset import (
     INDEX_KEY,
     MANIFEST,

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 
 from domain.batches import IN_LIST_SIZE, batched
 from domain.schema import bates_patterns, confidentiality_codes, document_variants, exhibits, stamp_details
-from domain.stamping.request import bates_text
+from domain.stamps.request import bates_text
 
 INSERT_ROWS = 5000  # rows per multi-row INSERT: one statement stays well under a packet's size
 

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import Engine
 
 from domain.errors import PermanentError, PlatformError
-from domain.stamping import ledger
-from domain.stamping.ledger import ExhibitFacts, Pattern, StampRow
-from domain.stamping.numbering import allocate, families, family_order
-from domain.stamping.request import MAX_TEXT, StampRequest, confidentiality_text, exhibit_text
+from domain.stamps import ledger
+from domain.stamps.ledger import ExhibitFacts, Pattern, StampRow
+from domain.stamps.numbering import allocate, families, family_order
+from domain.stamps.request import MAX_TEXT, StampRequest, confidentiality_text, exhibit_text
 
 PREFIX = "stamped_pages/"
 STYLE_KEY = f"{PREFIX}style.json"
