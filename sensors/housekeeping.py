@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from jobs.housekeeping import (
-    HOUSEKEEPING_JOBS,
     housekeeping_export_archives_job,
     housekeeping_orphaned_outputs_job,
     housekeeping_partitions_job,
@@ -63,5 +62,3 @@ HOUSEKEEPING_SCHEDULES = [
         "Every day: finished exports/exchanges partitions past the partition retention.",
     ),
 ]
-
-__all__ = ["HOUSEKEEPING_JOBS", "HOUSEKEEPING_SCHEDULES"]
