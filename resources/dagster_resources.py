@@ -26,13 +26,11 @@ from imaging.engine import LocalDocumentEngine
 from resources.backend_api import BackendApi
 from resources.config import ENV, FROM, derived, env_name, flat_name, setting, takes_env_var
 from resources.databases import Databases
-from resources.event_bus import EventBus, LocalEventBus, SnsEventBus
-from resources.local_object_store import LocalObjectStore
-from resources.mailer import LocalMailer, Mailer, SmtpMailer
-from resources.object_store import CaseStore, ObjectStore
+from resources.event_bus import EventBus, open_event_bus
+from resources.mailer import Mailer, open_mailer
+from resources.object_store import CaseStore, ObjectStore, open_object_store
 from resources.request_queue import RequestQueue, build_request_queue
-from resources.s3_object_store import S3ObjectStore
-from resources.search_index import Fts5SearchIndex, OpenSearchIndex, SearchIndex
+from resources.search_index import SearchIndex, open_search_index
 from resources.secrets import Secret, is_secret, secret, secret_id, secret_id_env
 
 # One region for S3, SNS, SQS (and the Glue launcher): one declaration shared by three resources.
@@ -153,13 +151,9 @@ class ObjectStoreResource(PlatformResource):
     @reads_config
     def store(self) -> ObjectStore:
         if self._store is None:
-            if self.backend == "s3":
-                import boto3
-
-                client = boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region)
-                self._store = S3ObjectStore(self.bucket, client)
-            else:
-                self._store = LocalObjectStore(Path(self.root))
+            self._store = open_object_store(
+                self.backend, Path(self.root), self.bucket, self.region, self.endpoint_url
+            )
         return self._store
 
     @reads_config
@@ -248,13 +242,9 @@ class EventBusResource(PlatformResource):
 
     @reads_config
     def bus(self) -> EventBus:
-        if self.backend == "sns":
-            import boto3
-
-            return SnsEventBus(
-                self.topic_arn, boto3.client("sns", region_name=self.region, endpoint_url=self.endpoint_url)
-            )
-        return LocalEventBus(Path(self.events_file))
+        return open_event_bus(
+            self.backend, Path(self.events_file), self.topic_arn, self.region, self.endpoint_url
+        )
 
 
 class RequestQueueResource(PlatformResource):
@@ -319,16 +309,16 @@ class MailerResource(PlatformResource):
 
     @reads_config
     def mailer(self) -> Mailer:
-        if self.backend == "smtp":
-            return SmtpMailer(
-                self.smtp_host,
-                self.smtp_port,
-                self.sender,
-                self.smtp_user,
-                self.secret_of("smtp_password"),
-                self.smtp_starttls,
-            )
-        return LocalMailer(Path(self.outbox), self.sender)
+        return open_mailer(
+            self.backend,
+            Path(self.outbox),
+            self.sender,
+            self.smtp_host,
+            self.smtp_port,
+            self.smtp_user,
+            self.secret_of("smtp_password"),
+            self.smtp_starttls,
+        )
 
 
 class ReportSettingsResource(PlatformResource):
@@ -384,16 +374,15 @@ class SearchIndexResource(PlatformResource):
     @reads_config
     def index(self) -> SearchIndex:
         if self._index is None:
-            if self.backend == "opensearch":
-                self._index = OpenSearchIndex(
-                    self.url or "",
-                    self.index_prefix,
-                    self.user,
-                    self.secret_of("password"),
-                    self.timeout_seconds,
-                )
-            else:
-                self._index = Fts5SearchIndex(Path(self.root))
+            self._index = open_search_index(
+                self.backend,
+                Path(self.root),
+                self.url,
+                self.index_prefix,
+                self.user,
+                self.secret_of("password"),
+                self.timeout_seconds,
+            )
         return self._index
 
 

@@ -144,13 +144,22 @@ class SnsEventBus:
         return event["event_id"]
 
 
-def build_event_bus(settings) -> EventBus:
-    if settings.event_bus == "sns":
+def open_event_bus(
+    backend: str, events_file: Path, topic_arn: str | None, region: str, endpoint_url: str | None = None
+) -> EventBus:
+    """The event bus `backend` names: the one switch, for the resource and for plain code."""
+    if backend == "sns":
         import boto3
 
-        endpoint = settings.sns_endpoint_url  # declared by EventBusResource.endpoint_url
-        return SnsEventBus(
-            settings.sns_topic_arn,
-            boto3.client("sns", region_name=settings.aws_region, endpoint_url=endpoint),
-        )
-    return LocalEventBus(settings.events_file)
+        return SnsEventBus(topic_arn, boto3.client("sns", region_name=region, endpoint_url=endpoint_url))
+    return LocalEventBus(Path(events_file))
+
+
+def build_event_bus(settings) -> EventBus:
+    return open_event_bus(
+        settings.event_bus,
+        settings.events_file,
+        settings.sns_topic_arn,
+        settings.aws_region,
+        settings.sns_endpoint_url,  # declared by EventBusResource.endpoint_url
+    )

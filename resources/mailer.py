@@ -81,14 +81,30 @@ class SmtpMailer:
         return message["Message-ID"]
 
 
+def open_mailer(
+    backend: str,
+    outbox: Path,
+    sender: str,
+    host: str,
+    port: int,
+    user: str | None,
+    password: Secret,
+    starttls: bool,
+) -> Mailer:
+    """The mailer `backend` names: the one switch, for the resource and for plain code."""
+    if backend == "smtp":
+        return SmtpMailer(host, port, sender, user, password, starttls)
+    return LocalMailer(Path(outbox), sender)
+
+
 def build_mailer(settings) -> Mailer:
-    if settings.mailer == "smtp":
-        return SmtpMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.mail_from,
-            settings.smtp_user,
-            secret_from_settings(settings, "NP_SMTP_PASSWORD"),
-            settings.smtp_starttls,
-        )
-    return LocalMailer(settings.outbox_dir, settings.mail_from)
+    return open_mailer(
+        settings.mailer,
+        settings.outbox_dir,
+        settings.mail_from,
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_user,
+        secret_from_settings(settings, "NP_SMTP_PASSWORD"),
+        settings.smtp_starttls,
+    )

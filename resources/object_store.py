@@ -121,16 +121,29 @@ class CaseStore:
         return self.store.link(self.key(relative), expires_seconds)
 
 
-def build_object_store(settings) -> ObjectStore:
-    """The object store the settings choose."""
+def open_object_store(
+    backend: str, root: Path, bucket: str | None, region: str, endpoint_url: str | None = None
+) -> ObjectStore:
+    """The object store `backend` names: the one switch, for the resource and for plain code."""
     # The adapters import this module (ObjectInfo, check_full_key): imported here, not at the top.
-    if settings.object_store == "s3":
+    if backend == "s3":
         import boto3
 
         from resources.s3_object_store import S3ObjectStore
 
-        client = boto3.client("s3", endpoint_url=settings.s3_endpoint_url, region_name=settings.aws_region)
-        return S3ObjectStore(settings.s3_bucket, client)
+        client = boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+        return S3ObjectStore(bucket, client)
     from resources.local_object_store import LocalObjectStore
 
-    return LocalObjectStore(settings.object_store_root)
+    return LocalObjectStore(root)
+
+
+def build_object_store(settings) -> ObjectStore:
+    """The object store the settings choose."""
+    return open_object_store(
+        settings.object_store,
+        settings.object_store_root,
+        settings.s3_bucket,
+        settings.aws_region,
+        settings.s3_endpoint_url,
+    )

@@ -17,10 +17,12 @@ Modules: `model` (records, the `SearchIndex` protocol, input checks), `fts5`
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from resources.search_index.fts5 import Fts5SearchIndex, fts5_query
 from resources.search_index.model import IndexedText, SearchHit, SearchIndex, query_terms
 from resources.search_index.opensearch import OpenSearchIndex
-from resources.secrets import secret_from_settings
+from resources.secrets import Secret, secret_from_settings
 
 __all__ = [
     "Fts5SearchIndex",
@@ -29,18 +31,35 @@ __all__ = [
     "SearchHit",
     "SearchIndex",
     "build_search_index",
+    "open_search_index",
     "fts5_query",
     "query_terms",
 ]
 
 
+def open_search_index(
+    backend: str,
+    root: Path,
+    url: str | None,
+    prefix: str,
+    user: str | None,
+    password: Secret | None,
+    timeout: float = 30.0,
+) -> SearchIndex:
+    """The search index `backend` names (FTS5 files under `root`, or OpenSearch): the one switch,
+    for the resource and for plain code."""
+    if backend == "opensearch":
+        return OpenSearchIndex(url or "", prefix, user, password, timeout)
+    return Fts5SearchIndex(Path(root))
+
+
 def build_search_index(settings) -> SearchIndex:
-    """The search index the settings choose: FTS5 files under `search_dir`, or OpenSearch."""
-    if settings.search_backend == "opensearch":
-        return OpenSearchIndex(
-            settings.opensearch_url,
-            prefix=settings.opensearch_index_prefix,
-            user=settings.opensearch_user,
-            password=secret_from_settings(settings, "NP_OPENSEARCH_PASSWORD"),
-        )
-    return Fts5SearchIndex(settings.search_dir)
+    """The search index the settings choose."""
+    return open_search_index(
+        settings.search_backend,
+        settings.search_dir,
+        settings.opensearch_url,
+        settings.opensearch_index_prefix,
+        settings.opensearch_user,
+        secret_from_settings(settings, "NP_OPENSEARCH_PASSWORD"),
+    )
