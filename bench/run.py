@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                 m["vs_peer"] = f"{m['per_second'] / peer['per_second']:.2f}x"
         rows.extend(measured)
     print_table(rows)
+    for row in rows:  # a benchmark's own report (e.g. recall per type and form), after the timings
+        if row.get("report"):
+            print(f"\n{row['name']} / {row['variant']}\n\n{row['report']}")
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from domain.errors import RetryableError, validation_problems
 from domain.exchanges.request import parse_exchange_key
 from domain.pii.review import Decision, DecisionRefused
+from domain.pii.spreadsheets import spreadsheet_text
 from domain.productions.paths import ExportPaths
 from domain.rejections import Rejected, rejection_event_fields
 from domain.tabular import write_csv, write_xlsx
@@ -199,7 +200,7 @@ def pii_findings_report(
         for line in lines:
             key = line.get("text_key")
             if key and key not in texts:
-                texts[key] = _pages(store, key, document_engine.engine())
+                texts[key] = _pages(store, key, document_engine.engine(), line.get("native"))
             pages = texts.get(key or "", [])
             page = int(line.get("page") or 0)
             line["value"] = pages[page - 1][line["start"] : line["end"]] if 0 < page <= len(pages) else ""
@@ -218,8 +219,11 @@ def pii_findings_report(
     return dg.Output(key, metadata={"report_key": key, "findings": len(lines), "masked": config.masked})
 
 
-def _pages(store, key: str, engine) -> list[str]:
-    """The scanned text again, page by page: a text file, or a PDF's text layer."""
+def _pages(store, key: str, engine, native: str | None = None) -> list[str]:
+    """The scanned text again, page by page: a text file, a PDF's text layer, or a spreadsheet native
+    read as a table (a page per sheet)."""
+    if native:
+        return spreadsheet_text(store.get_bytes(key), native).split("\f")
     if key.lower().endswith(".pdf"):
         with tempfile.TemporaryDirectory(prefix="np-pii-report-") as tmp:
             return engine.page_texts(store.download(key, Path(tmp) / "doc.pdf"))

@@ -117,3 +117,186 @@ def test_recall_and_precision_on_planted_personal_data():
     assert found > 100
     assert found / (found + missed) >= 0.98
     assert found / (found + false) >= 0.95
+
+
+# -- issue 18: documents as they are written ------------------------------------------------------------
+
+NBH, EN, NBSP = "\u2011", "\u2013", "\u00a0"  # non-breaking hyphen, en dash, non-breaking space
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # SSNs: Unicode dashes, dotted labels, a label further away, a label on the line above
+        (f"SSN 123{NBH}45{NBH}6789 on file", [(SSN, f"123{NBH}45{NBH}6789")]),
+        (f"Employee SSN: 123{EN}45{EN}6789", [(SSN, f"123{EN}45{EN}6789")]),
+        ("Social Security No. 123456789 was updated.", [(SSN, "123456789")]),
+        ("S.S.N. 123456789", [(SSN, "123456789")]),
+        ("Soc. Sec. No. 123456789", [(SSN, "123456789")]),
+        ("SS# 123456789", [(SSN, "123456789")]),
+        ("Social Security number of the employee as kept in payroll: 123456789", [(SSN, "123456789")]),
+        ("Social Security Number:\n\n123456789\n", [(SSN, "123456789")]),
+        (
+            "ssn\uff1a\uff11\uff12\uff13-\uff14\uff15-\uff16\uff17\uff18\uff19",
+            [(SSN, "１２３-４５-６７８９")],
+        ),
+        # phones: extensions and international prefixes
+        ("Call Dana at 212-555-0143 x2379 today.", [(PHONE, "212-555-0143 x2379")]),
+        ("Direct: (212) 555-0143 ext 2948.", [(PHONE, "(212) 555-0143 ext 2948")]),
+        ("Reception, ext. 12: 415-555-0100 ext. 12", [(PHONE, "415-555-0100 ext. 12")]),
+        ("London office: 00 44 20 7946 0958", [(PHONE, "00 44 20 7946 0958")]),
+        ("London office: 011 44 20 7946 0958", [(PHONE, "011 44 20 7946 0958")]),
+        (f"Mobile +44{NBSP}20{NBSP}7946{NBSP}0958", [(PHONE, f"+44{NBSP}20{NBSP}7946{NBSP}0958")]),
+        ("Tel. 0161 496 0905 (Manchester)", [(PHONE, "0161 496 0905")]),  # labelled, national format
+        ("Tel 2125550143", [(PHONE, "2125550143")]),  # ten bare digits, labelled
+        # routing numbers: dotted labels, the label after, a bank "N.A." before
+        ("Routing No. 021000021", [(ROUTING, "021000021")]),
+        ("ABA No. 021000021 for the wire", [(ROUTING, "021000021")]),
+        ("ABA# 026009593", [(ROUTING, "026009593")]),
+        ("Pay to Chase Bank, N.A. 021000021 (routing)", [(ROUTING, "021000021")]),
+        # dates of birth: label after, dotted label, month names, day-first
+        ("Jane Roe, 03/04/1962 (date of birth), joined in 2001.", [(DOB, "03/04/1962")]),
+        ("D.O.B. 04/05/1971", [(DOB, "04/05/1971")]),
+        ("DOB: 16-Feb-1963", [(DOB, "16-Feb-1963")]),
+        ("Birth date 21.01.1980, Lyon", [(DOB, "21.01.1980")]),
+        ("Born 21/01/1980 in Leeds", [(DOB, "21/01/1980")]),
+        ("Date of Birth: 16 February 1963", [(DOB, "16 February 1963")]),
+        ("Birthdate Feb 16, 1963", [(DOB, "Feb 16, 1963")]),
+        ("Date of birth\n4/5/71\n", [(DOB, "4/5/71")]),
+        # IBAN written in lower case still has to pass mod-97
+        (
+            "iban de89 3704 0044 0532 0130 00 ok; de89 3704 0044 0532 0130 01 not",
+            [(IBAN, "de89 3704 0044 0532 0130 00")],
+        ),
+    ],
+)
+def test_forms_documents_write_are_found(text, expected):
+    assert kinds(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMEI 356938035643809 registered to the handset",  # 15 digits, Luhn-valid
+        "Device IMEI: 490154203237518",
+        "IMEI 4111111111111111 (a test handset's serial)",  # even a card-shaped number, labelled IMEI
+        "Serial No. 4111111111111111",
+        "Invoice INV-2019-035702 is due on receipt.",
+        "SKU 619-790-8432 is back in stock.",
+        "P/N 80-4547-0542 replaced under warranty.",
+        "PO# 212-555-0143 was approved.",
+        "Account 4155550143 is overdrawn.",
+        "Account: 415-555-0143 is overdrawn.",
+        "Waybill 4155550143 dispatched today.",
+        "AWB 176-12345675 arrived.",
+        "Tracking 1Z 999 AA1 01 2345 6784 shipped.",
+        "FedEx tracking 7489 2323 4567 8901 and USPS 9400 1000 0000 0000 0000 00.",
+        "Label 420 12345 9205 5000 0000 0000 0000 00 printed.",
+        "Shipped with the carrier, number 12 3456 7890, yesterday.",  # a waybill's grouping, not a phone's
+        "2125550143",  # ten bare digits with no phone label
+        "EIN 123456789",
+        "Employee ID 123456789 starts Monday.",
+        "Order 123-45-6789 shipped.",  # the SSN's shape, labelled as an order
+        "Reference 021000021 on the invoice",  # a valid ABA number labelled as a reference
+        "Account 021000021 (routing on file)",  # the account's own label is nearer
+        "Invoice date 01/02/2020; hire date 03/04/1990.",
+        "She was born in Ohio. The meeting on 04/01/2020 ran long.",
+        "Hired 04/05/1999 after the birth of the program.",
+    ],
+)
+def test_look_alikes_labelled_as_something_else_are_not_reported(text):
+    assert kinds(text) == []
+
+
+ROSTER_HEADER = ("Name", "Employee ID", "SSN", "Date of Birth", "Invoice Date")
+ROSTER_ROWS = [
+    ("Jane Roe", "482913311", "123456789", "04/05/1971", "01/02/2020"),
+    ("John Doe", "482913312", "234567890", "21.01.1980", "02/03/2021"),
+]
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        "\t".join,  # a spreadsheet native converted to text (tab-separated, header first)
+        lambda cells: "  ".join(f"{c:<14}" for c in cells).rstrip(),  # PDF text keeping columns with spaces
+        lambda cells: "| " + " | ".join(cells) + " |",  # a pipe table
+        ",".join,  # CSV
+    ],
+    ids=["tabs", "spaces", "pipes", "csv"],
+)
+def test_a_column_header_labels_every_cell_under_it(layout):
+    lines = [layout(ROSTER_HEADER)] + [layout(row) for row in ROSTER_ROWS]
+    text = "Roster as of the cut-off\n" + "\n".join(lines) + "\n"
+    # The SSN column's bare digits are SSNs, the Employee ID column's are not; the Date of Birth column's
+    # dates are dates of birth, the Invoice Date column's are not (nor is an employee id an SSN for being
+    # in an SSN row).
+    assert kinds(text) == [
+        (SSN, "123456789"),
+        (DOB, "04/05/1971"),
+        (SSN, "234567890"),
+        (DOB, "21.01.1980"),
+    ]
+
+
+def test_a_header_far_above_still_labels_its_column_and_a_form_is_not_a_table():
+    # A sheet of a spreadsheet: one header, a thousand rows, a row far down with nothing above it scanned.
+    rows = "\n".join(f"Emp {n:04d}\tn/a\t1971" for n in range(1000))
+    text = "Name\tSSN\tDOB\n" + rows + "\nLast\t123456789\t1972-06-05\n"
+    assert kinds(text) == [(SSN, "123456789"), (DOB, "1972-06-05")]
+    form = "Status:          Sent\nDate of birth:   04/05/1971\nSSN:             123456789\n"
+    assert kinds(form) == [(DOB, "04/05/1971"), (SSN, "123456789")]
+
+
+def test_routing_numbers_in_a_bank_table():
+    spaced = (
+        "Bank                Routing Number     Account\nChase Bank, N.A.    021000021          5501234567\n"
+    )
+    piped = "Bank | Routing\nChase Bank, N.A. | 021000021\n"
+    single = (  # a PDF's rows written with single spaces: the cells cannot be told apart
+        "Wire instructions\nBank    Routing No.\n"
+        "Bank of America, N.A. 026009593\nWells Fargo Bank, N.A. 121000248\n"
+    )
+    assert kinds(spaced) == [(ROUTING, "021000021")]
+    assert kinds(piped) == [(ROUTING, "021000021")]
+    assert kinds(single) == [(ROUTING, "026009593"), (ROUTING, "121000248")]
+    assert (
+        kinds("Bank | Account\nChase Bank, N.A. | 021000021\n") == []
+    )  # a valid ABA number, no routing label
+
+
+def test_spreadsheet_sheets_each_have_their_own_header():
+    """The spreadsheet conversion writes one sheet per page (form feed), each with its header row first."""
+    text = "Name\tSSN\nJane\t123456789\n\fName\tEmployee ID\nJane\t123456789\n"
+    findings = list(Scanner().scan_document(7, text))
+    assert [(f.type, f.page) for f in findings] == [(SSN, 1)]
+    page = text.split("\f")[0]
+    assert page[findings[0].start : findings[0].end] == "123456789"
+
+
+def test_folding_keeps_offsets_and_reports_the_documents_own_characters():
+    from domain.pii.text import fold, plus_prefixes
+
+    text = f"SSN\u00a0123{NBH}45{EN}6789 \uff14\uff11\uff11\uff11"
+    assert len(fold(text)) == len(text) and fold(text) == "SSN 123-45-6789 4111"
+    assert plus_prefixes("call 00 44 20 7946 0958 or 011 44 20") == (
+        "call   +44 20 7946 0958 or    +44 20",
+        [(5, 8), (27, 31)],
+    )
+    assert plus_prefixes("212-555-0076 and 591 011 9079")[1] == []  # not where a number starts
+    [m] = Scanner().matches(f"x SSN 123{NBH}45{NBH}6789")
+    assert (m.start, m.end, m.value) == (6, 17, f"123{NBH}45{NBH}6789")
+
+
+def test_weak_evidence_needs_a_label():
+    """A number whose pattern alone proves little counts only when labelled as its kind: a 12-digit
+    Maestro number in the issuer's wide ranges, a phone number with an unassigned area code."""
+    from stdnum import luhn
+
+    body = "56123456789"
+    maestro = body + luhn.calc_check_digit(body)
+    assert kinds(f"Debit card {maestro} was declined") == [(CARD, maestro)]
+    assert kinds(f"Batch total {maestro} was posted") == []
+    assert kinds("Phone: (694) 697-4204") == [(PHONE, "(694) 697-4204")]
+    assert kinds("The figure (694) 697-4204 is a total") == []
+    assert kinds("Call volume was 123 4567 last year") == []  # labelled, but too short to be a whole number

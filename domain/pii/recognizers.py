@@ -1,13 +1,25 @@
-"""Pattern recognizers for personal data, each confirmed by the check its kind of number carries.
+"""Pattern recognizers for personal data: a pattern, then the number's own check, then its label.
 
-Candidates are found with regular expressions, then kept only when they pass the number's own
-check (python-stdnum: the Luhn digit of a card, the mod-97 of an IBAN, the ABA checksum of a
-routing number, the SSA's rules for an SSN) or, for phone numbers, libphonenumber's validity
-rules. A date is a date of birth only near a birth keyword. Scores follow Presidio's scale:
-1.0 certain, 0.5 a plausible pattern without confirmation.
+Each kind is found the same way, on the page as documents write it:
 
-Presidio itself needs a spaCy language model that is not installed offline; person names are found
-only when a named-entity function is given (`Scanner(ner=...)`).
+1. **Folded text.** Unicode dashes and spaces and fullwidth characters are read as ASCII through a
+   one-to-one table (domain/pii/text.py), so an SSN with a non-breaking hyphen matches, and every span
+   is the original's: the value reported is the document's own characters.
+2. **Pattern.** A regular expression per kind, refusing pieces of longer digit groups; libphonenumber's
+   matcher for phone numbers ('00'/'011' international prefixes rewritten in place as '+').
+3. **Check.** What the kind carries: the SSA's rules for an SSN, Luhn and the issuer's prefix and
+   length for a card, mod-97 for an IBAN, the ABA checksum for a routing number, libphonenumber's
+   validity for a phone, a real past date for a date of birth (python-stdnum, phonenumbers).
+4. **Label.** The column header, the words before or after on the line, or a bare label on the line
+   above (domain/pii/context.py, vocabulary in domain/pii/labels.py). A look-alike's label nearer than
+   the kind's own (IMEI, invoice, SKU, P/N, account, waybill, employee id, hire date...) suppresses a
+   finding. Nine bare digits are an SSN or a routing number, ten bare digits a phone, a date a date of
+   birth, only when labelled so; `123-45-6789`, a Luhn-valid card and a formatted phone stand on their
+   own unless labelled as something else.
+
+Scores follow Presidio's scale: 1.0 certain, 0.5 a plausible pattern without confirmation. Presidio
+itself needs a spaCy language model that is not installed offline; person names are found only when a
+named-entity function is given (`Scanner(ner=...)`).
 """
 
 from __future__ import annotations
@@ -15,11 +27,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
 
 import phonenumbers
 from stdnum import iban, luhn
 from stdnum.us import rtn, ssn
+
+from domain.pii.context import NEGATIVE, NONE, POSITIVE, Page
+from domain.pii.dates import dates
+from domain.pii.labels import BIRTH_LABELS, CARD_LABELS, PHONE_LABELS, ROUTING_LABELS, SSN_LABELS
+from domain.pii.text import plus_prefixes
 
 SSN, CARD, IBAN, ROUTING, EMAIL, PHONE, DOB, PERSON = (
     "US_SSN",
@@ -45,63 +61,92 @@ class Match:
     score: float
 
 
-def _near(text: str, start: int, end: int, words: re.Pattern[str], before: int = 60, after: int = 20) -> bool:
-    """A context word shortly before or after the match, in the same sentence."""
-    ahead = list(words.finditer(text, max(0, start - before), start))
-    if ahead and not _SENTENCE_END.search(text, ahead[-1].end(), start):
-        return True
-    behind = words.search(text, end, end + after)
-    return bool(behind) and not _SENTENCE_END.search(text, end, behind.start())
+def _page(text: str | Page) -> Page:
+    return text if isinstance(text, Page) else Page(text)
 
 
-_SENTENCE_END = re.compile(r"[.;!?](?:\s|$)|\n\s*\n")
-_SSN_WORDS = re.compile(r"\b(ssn|ss#|soc(ial)?\.?\s*sec(urity)?|taxpayer|tin)\b", re.I)
-_SSN = re.compile(r"(?<![\w-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\w-])")
+def _found(kind: str, page: Page, start: int, end: int, score: float) -> Match:
+    """A finding reported with the document's own characters (the folded text only served matching)."""
+    return Match(kind, start, end, page.original[start:end], score)
 
 
-def find_ssns(text: str) -> Iterator[Match]:
-    for m in _SSN.finditer(text):
-        digits = m[1] + m[3] + m[4]
-        if not ssn.is_valid(digits):
+# Digits with '-', ' ' or '.' between the groups, or none; a piece of a longer digit group is refused.
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-])" "")
+
+
+def find_ssns(text: str | Page) -> Iterator[Match]:
+    page = _page(text)
+    for m in _SSN.finditer(page.text):
+        if not ssn.is_valid(m[1] + m[3] + m[4]) or _piece_of_group(page.text, m.start(), m.end()):
             continue
-        context = _near(text, m.start(), m.end(), _SSN_WORDS)
-        if m[2]:  # 123-45-6789: the SSN's own shape
-            score = 0.95 if context else 0.85
-        else:  # nine bare digits are as often an id of something else
-            if not context:
-                continue
+        verdict = page.label(m.start(), m.end(), SSN_LABELS)
+        if verdict == NEGATIVE:
+            continue
+        if m[2] == "-":  # 123-45-6789: the SSN's own shape
+            score = 0.95 if verdict == POSITIVE else 0.85
+        elif m[2]:  # 123 45 6789, 123.45.6789: the shape, written less often
+            score = 0.9 if verdict == POSITIVE else 0.6
+        elif verdict == POSITIVE:  # nine bare digits are as often an id of something else
             score = 0.7
-        yield Match(SSN, m.start(), m.end(), m[0], score)
-
-
-# 13-19 digits, optionally in groups split by one space or dash.
-_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-_CARD_PREFIX = re.compile(r"^(4|5[1-5]|2[2-7]|3[47]|3[068]|6011|65|64[4-9]|62|35)")
-
-
-def find_cards(text: str) -> Iterator[Match]:
-    for m in _CARD.finditer(text):
-        separators = set(re.sub(r"\d", "", m[0]))
-        if len(separators) > 1:
+        else:
             continue
+        yield _found(SSN, page, m.start(), m.end(), score)
+
+
+# 12-19 digits, optionally in groups split by one space or dash; the whole digit group, not a piece.
+_CARD = re.compile(r"(?<![\w-])(?<!\d[ -])(?:\d[ -]?){11,18}\d(?![\w-])(?![ -]\d)")
+# Issuer prefixes and the lengths each issues (ISO/IEC 7812 as the networks publish them), and whether
+# the number needs a card label to count (prefixes so broad that a reference number often has them).
+# A 15-digit number is a card only for American Express and JCB's 2131/1800: an IMEI (15 digits, Luhn,
+# TAC 35/86/01...) is not one.
+_ISSUERS = [
+    (re.compile(r"3[47]"), (15,), False),  # American Express
+    (re.compile(r"4"), (13, 16, 19), False),  # Visa
+    (re.compile(r"5[1-5]|2(?:2[2-9]|[3-6]\d|7[01]|720)"), (16,), False),  # Mastercard
+    (re.compile(r"6011|65|64[4-9]|622"), (16, 17, 18, 19), False),  # Discover
+    (re.compile(r"3(?:0[0-5]|[689])"), (14, 16), False),  # Diners Club
+    (re.compile(r"35"), (16, 17, 18, 19), False),  # JCB
+    (re.compile(r"2131|1800"), (15,), False),  # JCB, the older 15-digit numbers
+    (re.compile(r"62"), (16, 17, 18, 19), False),  # UnionPay
+    (re.compile(r"5018|5020|5038|5893|6304|6759|676[1-3]|0604|6390"), tuple(range(12, 20)), False),  # Maestro
+    (re.compile(r"5[06-8]|6"), tuple(range(12, 20)), True),  # Maestro's wider ranges
+]
+
+
+def _issued(digits: str, labelled: bool) -> bool:
+    return any(
+        prefix.match(digits) and len(digits) in lengths and (labelled or not needs_label)
+        for prefix, lengths, needs_label in _ISSUERS
+    )
+
+
+def find_cards(text: str | Page) -> Iterator[Match]:
+    page = _page(text)
+    for m in _CARD.finditer(page.text):
+        if len(set(re.sub(r"\d", "", m[0]))) > 1:
+            continue  # mixed separators: several numbers side by side
         digits = re.sub(r"\D", "", m[0])
-        if len(digits) < 13 or not _CARD_PREFIX.match(digits) or not luhn.is_valid(digits):
+        if not _issued(digits, labelled=True) or not luhn.is_valid(digits):
             continue
-        yield Match(CARD, m.start(), m.end(), m[0], 0.95 if len(digits) in (15, 16) else 0.85)
+        verdict = page.label(m.start(), m.end(), CARD_LABELS)
+        if verdict == NEGATIVE or not _issued(digits, labelled=verdict == POSITIVE):
+            continue  # an IMEI, a serial or a reference number that passes Luhn
+        yield _found(CARD, page, m.start(), m.end(), 0.95 if len(digits) in (15, 16) else 0.85)
 
 
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
 
 
-def find_ibans(text: str) -> Iterator[Match]:
-    for m in _IBAN.finditer(text):
+def find_ibans(text: str | Page) -> Iterator[Match]:
+    page = _page(text)
+    for m in _IBAN.finditer(page.text):
         value = m[0].rstrip()
-        # The greedy pattern may run into the next word; shrink to the longest valid IBAN.
-        compact = value.replace(" ", "")
+        # The greedy pattern may run into the next word; shrink to the longest valid IBAN. A lowercase
+        # one counts when it validates upper-cased (the check digits still have to agree).
+        compact = value.replace(" ", "").upper()
         for size in range(len(compact), 14, -1):
             if iban.is_valid(compact[:size]):
-                end = m.start() + _span_of(value, size)
-                yield Match(IBAN, m.start(), end, text[m.start() : end], 1.0)
+                yield _found(IBAN, page, m.start(), m.start() + _span_of(value, size), 1.0)
                 break
 
 
@@ -116,14 +161,19 @@ def _span_of(value: str, characters: int) -> int:
     return len(value)
 
 
-_ROUTING_WORDS = re.compile(r"\b(routing|aba|rtn|transit)\b", re.I)
 _ROUTING = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
 
 
-def find_routing_numbers(text: str) -> Iterator[Match]:
-    for m in _ROUTING.finditer(text):
-        if rtn.is_valid(m[0]) and _near(text, m.start(), m.end(), _ROUTING_WORDS):
-            yield Match(ROUTING, m.start(), m.end(), m[0], 0.85)
+def find_routing_numbers(text: str | Page) -> Iterator[Match]:
+    page = _page(text)
+    for m in _ROUTING.finditer(page.text):
+        if not rtn.is_valid(m[0]) or _piece_of_group(page.text, m.start(), m.end()):
+            continue
+        verdict = page.label(m.start(), m.end(), ROUTING_LABELS)
+        if verdict == NONE and page.table_says(m.start(), ROUTING_LABELS):
+            verdict = POSITIVE  # a bank's row in a table whose header names routing numbers
+        if verdict == POSITIVE:
+            yield _found(ROUTING, page, m.start(), m.end(), 0.85)
 
 
 _EMAIL = re.compile(
@@ -132,91 +182,122 @@ _EMAIL = re.compile(
 )
 
 
-def find_emails(text: str) -> Iterator[Match]:
-    for m in _EMAIL.finditer(text):
+def find_emails(text: str | Page) -> Iterator[Match]:
+    page = _page(text)
+    for m in _EMAIL.finditer(page.text):
         if ".." not in m[0]:
-            yield Match(EMAIL, m.start(), m.end(), m[0], 1.0)
+            yield _found(EMAIL, page, m.start(), m.end(), 1.0)
 
 
-def find_phones(text: str, region: str = "US") -> Iterator[Match]:
-    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID)
+# How North American numbers are written (digit groups): 212-555-0143, 1 (212) 555-0143, 212 5550143.
+_NANP_GROUPS = frozenset({(10,), (11,), (3, 3, 4), (1, 3, 3, 4), (3, 7), (1, 3, 7), (1, 10), (3, 3, 2, 2)})
+
+
+def find_phones(text: str | Page, region: str = "US") -> Iterator[Match]:
+    page = _page(text)
+    dialled, prefixes = plus_prefixes(page.text)
+    # POSSIBLE, then validity checked here: a number labelled as a phone counts even when its area code
+    # is not (yet) assigned; an unlabelled one must be valid.
+    matcher = phonenumbers.PhoneNumberMatcher(dialled, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    found: list[tuple[int, int]] = []
     for m in matcher:
-        digits = sum(c.isdigit() for c in m.raw_string)
+        start, end = m.start, m.end
+        # '00 44 ...' was read as '  +44 ...': the number starts where its prefix does.
+        start = next((s for s, e in prefixes if s <= start < e), start)
+        extension = m.number.extension or ""
+        digits = sum(c.isdigit() for c in m.raw_string) - len(extension)
         if digits > 11 and not m.raw_string.startswith("+"):
             continue  # a long reference number that happens to hold a dialable one
-        bare = m.raw_string.isdigit()  # ten digits in a row are as often an id
-        yield Match(PHONE, m.start, m.end, m.raw_string, 0.5 if bare else 0.75)
+        if _attached(page.text, start, end):
+            continue  # INV-2019-035702, a piece of a spaced tracking number
+        verdict = page.label(start, end, PHONE_LABELS)
+        if verdict == NEGATIVE:
+            continue  # SKU 619-790-8432, P/N 80-4547-0542, an account or waybill number
+        if m.number.country_code == 1 and not m.raw_string.startswith("+") and verdict != POSITIVE:
+            groups = tuple(
+                len(g) for g in re.findall(r"\d+", m.raw_string[: len(m.raw_string) - len(extension)])
+            )
+            if groups not in _NANP_GROUPS:
+                continue  # "12 3456 7890": a waybill's grouping, not a North American number's
+        bare = m.raw_string[: len(m.raw_string) - len(extension)].strip().isdigit()
+        if bare and verdict != POSITIVE:
+            continue  # ten digits in a row are an id more often than a phone, unless labelled one
+        if not phonenumbers.is_valid_number(m.number) and (verdict != POSITIVE or digits < 10):
+            continue  # an unassigned area code counts in a labelled, full-length number only
+        found.append((start, end))
+        yield _found(PHONE, page, start, end, 0.75)
+    yield from _labelled_national_phones(page, found)
 
 
-_BIRTH_WORDS = re.compile(r"\b(born|birth|birthday|birthdate|dob|d\.o\.b\.?)\b", re.I)
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
-    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-)
-_DATES = [
-    (re.compile(r"(?<!\d)(\d{1,2})[/.-](\d{1,2})[/.-](\d{4}|\d{2})(?!\d)"), ("m", "d", "y")),
-    (re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)"), ("y", "m", "d")),
-    (re.compile(_MONTH + r"\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)", re.I), ("mon", "d", "y")),
-    (
-        re.compile(r"(?<!\d)(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r",?\s+(\d{4})(?!\d)", re.I),
-        ("d", "mon", "y"),
-    ),
-]
+# Where a phone label introduces a number that region US cannot read ("Tel. 0161 496 0905", "Telefon:
+# (030) 123456"), the regions whose national formats documents most often carry are tried in turn. Only
+# digit runs that nothing else claimed are looked at, and only when a phone label ends right before them.
+_OTHER_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "IE", "AU", "IN")
+_DIGIT_RUN = re.compile(r"[(+]?\d[\d ()./-]{5,18}\d")
+_LABEL_GAP = re.compile(r"[\s:.#-]*(?:(?:no|nr|number)\.?[\s:.#-]*)?", re.I)
 
 
-def _as_date(parts: dict[str, str]) -> date | None:
-    try:
-        month = (
-            int(parts["m"])
-            if "m" in parts
-            else _MONTHS.index(next(n for n in _MONTHS if n.startswith(parts["mon"].lower().rstrip(".")[:3])))
-            + 1
-        )
-        year = int(parts["y"])
-        if year < 100:
-            year += 1900 if year > 30 else 2000
-        return date(year, month, int(parts["d"]))
-    except (ValueError, StopIteration):
-        return None
-
-
-def find_birth_dates(text: str) -> Iterator[Match]:
-    for pattern, order in _DATES:
-        for m in pattern.finditer(text):
-            day = _as_date(dict(zip(order, m.groups(), strict=True)))
-            if day is None or not 1900 <= day.year <= date.today().year:
+def _labelled_national_phones(page: Page, found: list[tuple[int, int]]) -> Iterator[Match]:
+    for run in _DIGIT_RUN.finditer(page.text):
+        if any(run.start() < e and s < run.end() for s, e in found):
+            continue
+        before = page.text[max(0, run.start() - 24) : run.start()]
+        label = next(reversed(list(PHONE_LABELS.positive.finditer(before))), None)
+        if label is None or _LABEL_GAP.fullmatch(before, label.end()) is None:
+            continue
+        window = page.text[run.start() : run.start() + 40].split("\n", 1)[0]
+        for region in _OTHER_REGIONS:
+            matcher = phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE)
+            m = next(iter(matcher), None)
+            if m is None or m.start > 1:
                 continue
-            if _birth_keyword_before(text, m.start()):
-                yield Match(DOB, m.start(), m.end(), m[0], 0.85)
+            start, end = run.start() + m.start, run.start() + m.end
+            # Valid, or long enough to be a subscriber's whole number (an unassigned range still counts).
+            whole = len(phonenumbers.national_significant_number(m.number)) >= 8
+            if (whole or phonenumbers.is_valid_number(m.number)) and not _attached(page.text, start, end):
+                found.append((start, end))
+                yield _found(PHONE, page, start, end, 0.75)
+            break
 
 
-def _birth_keyword_before(text: str, start: int, reach: int = 40) -> bool:
-    """A birth keyword shortly before the date, in the same sentence ("Born on 03/14/1985", "DOB: ...")."""
-    keywords = list(_BIRTH_WORDS.finditer(text, max(0, start - reach), start))
-    if not keywords:
-        return False
-    gap = text[keywords[-1].end() : start]
-    return not _SENTENCE_END.search(gap) and not any(p.search(gap) for p, _ in _DATES)
+def _attached(text: str, start: int, end: int) -> bool:
+    """Whether the number continues a word on either side ("INV-2019-035702") or is a piece of a longer
+    digit group ("1Z 999 AA1 01 2345 6784")."""
+    before = text[max(0, start - 2) : start].rjust(2)
+    after = text[end : end + 2].ljust(2)
+    return (
+        before[1].isalnum()
+        or (before[1] in "-/#" and before[0].isalnum())
+        or after[0].isalnum()
+        or (after[0] in "-/" and after[1].isalnum())
+        or _piece_of_group(text, start, end)
+    )
+
+
+_GROUP_BEFORE = re.compile(r"(?<!\d)\d{1,5}[ .]$")
+_GROUP_AFTER = re.compile(r"[ .]\d{1,5}(?!\d)")
+
+
+def _piece_of_group(text: str, start: int, end: int) -> bool:
+    """Whether a short digit group sits one space or dot away on either side: spaced tracking and
+    reference numbers ("9400 1000 0000 ...") hold valid-looking pieces. A long number beside it is a
+    neighbouring cell ("Jane Roe 482913311 123456789" in a row a PDF wrote with single spaces)."""
+    return bool(_GROUP_BEFORE.search(text, max(0, start - 7), start) or _GROUP_AFTER.match(text, end))
+
+
+def find_birth_dates(text: str | Page) -> Iterator[Match]:
+    """A past date labelled as a birth date: "DOB", "D.O.B.", "born", "(date of birth)", a "Date of Birth"
+    column. Another date's label nearer (hire date, date of service, invoice, due, signed) suppresses it."""
+    page = _page(text)
+    for start, end, _ in dates(page.text):
+        if page.label(start, end, BIRTH_LABELS) == POSITIVE:
+            yield _found(DOB, page, start, end, 0.85)
 
 
 #: A named-entity function: text -> (start, end, label) spans; label "PERSON" is kept.
 Ner = Callable[[str], Iterable[tuple[int, int, str]]]
 
-RECOGNIZERS: dict[str, Callable[[str], Iterator[Match]]] = {
+RECOGNIZERS: dict[str, Callable[..., Iterator[Match]]] = {
     SSN: find_ssns,
     CARD: find_cards,
     IBAN: find_ibans,

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 
+from domain.pii.context import Page
 from domain.pii.recognizers import (
     CARD,
     DOB,
@@ -75,6 +76,7 @@ class Scanner:
     def matches(self, text: str) -> list[Match]:
         """Every finding in `text`, overlaps resolved (the surer one wins; a card is not also a phone)."""
         found: list[Match] = []
+        page = Page(text)  # folded once; its lines, rows and headers shared by every recognizer
         for kind in self.types:
             if kind == PERSON:
                 if self.ner is not None:
@@ -85,7 +87,7 @@ class Scanner:
                     ]
                 continue
             recognizer = RECOGNIZERS[kind]
-            found += recognizer(text, self.region) if kind == PHONE else recognizer(text)
+            found += recognizer(page, self.region) if kind == PHONE else recognizer(page)
         kept: list[Match] = []
         for m in sorted(found, key=lambda m: (-m.score, -(m.end - m.start), m.start)):
             if self._is_allowed(m):

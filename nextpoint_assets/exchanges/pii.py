@@ -1,6 +1,7 @@
 """PII screening of an exchange: exchange_pii_scan reads the text of every document the exchange
-would copy out of the source case, and the blocking check exchange_pii_gate holds the copy (database,
-files, index, completion) while findings at or above the threshold have no approval (docs/pii.md)."""
+would copy out of the source case, and the spreadsheet natives it copies (read as tables), and the
+blocking check exchange_pii_gate holds the copy (database, files, index, completion) while findings at
+or above the threshold have no approval (docs/pii.md)."""
 
 import tempfile
 from pathlib import Path
@@ -10,12 +11,13 @@ from sqlalchemy import select
 
 from domain.exchanges.request import ExchangeRequest
 from domain.pii.scan import Scanner
-from domain.schema import annotations, document_variants, exhibits
+from domain.pii.spreadsheets import SPREADSHEET_EXTENSIONS
+from domain.schema import annotations, document_variants, documents, exhibits
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
 from nextpoint_assets.exchanges.documents import id_chunks, markup_rect, selected_exhibit_ids
 from nextpoint_assets.pii.gate import gate_result
-from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, run_scan, scan_metadata
+from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, native_scan_text, run_scan, scan_metadata
 from resources.dagster_resources import (
     DatabaseResource,
     DocumentEngineResource,
@@ -27,7 +29,8 @@ from resources.settings import get_settings
 
 def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanText]:
     """Each selected exhibit's document: its text rendition, else its PDF's text layer; with the text
-    under its redactions when the exchange burns them in (that text never reaches the destination)."""
+    under its redactions when the exchange burns them in (that text never reaches the destination).
+    A spreadsheet native, copied unchanged, is read as well, as a table."""
     with dbs.case_reader(request.source_case_id).connect() as conn:
         ids = selected_exhibit_ids(conn, request)
         rows = []
@@ -39,12 +42,14 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
                         exhibits.c.control_number,
                         document_variants.c.kind,
                         document_variants.c.object_key,
+                        documents.c.file_extension,
                     )
                     .join(
                         document_variants,
                         document_variants.c.document_id == exhibits.c.document_id,
                         isouter=True,
                     )
+                    .join(documents, documents.c.id == exhibits.c.document_id, isouter=True)
                     .where(exhibits.c.id.in_(chunk))
                 )
                 .mappings()
@@ -52,8 +57,10 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
             )
     variants: dict[int, dict[str, str]] = {i: {} for i in ids}
     labels: dict[int, str] = {}
+    extensions: dict[int, str] = {}  # the document's own extension: a native's key need not have one
     for row in rows:
         labels[row["id"]] = row["control_number"] or f"exhibit {row['id']}"
+        extensions[row["id"]] = row["file_extension"] or ""
         if row["kind"]:
             variants[row["id"]][row["kind"]] = (
                 source.relative(row["object_key"])
@@ -111,7 +118,26 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
             )
         else:
             texts.append(ScanText(exhibit_id, label, None, "it has no text or PDF to read"))
+        if "native" in kinds and request.include_natives:  # copied unchanged: every cell leaves
+            native = native_scan_text(
+                source,
+                exhibit_id,
+                label,
+                kinds["native"],
+                _native_extension(kinds["native"], extensions.get(exhibit_id, "")),
+            )
+            if native is not None:
+                texts.append(native)
     return texts
+
+
+def _native_extension(key: str, document_extension: str) -> str:
+    """The native's format: its key's extension if a spreadsheet's, else its document's."""
+    name = key.rsplit("/", 1)[-1]
+    for ext in (name.rsplit(".", 1)[-1] if "." in name else "", document_extension):
+        if ext.lower().lstrip(".") in SPREADSHEET_EXTENSIONS:
+            return ext
+    return ""
 
 
 @exchange_asset(

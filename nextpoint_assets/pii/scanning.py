@@ -20,11 +20,12 @@ from typing import Any
 import dagster as dg
 
 from domain.batches import batched
-from domain.errors import ObjectNotFound, PlatformError
+from domain.errors import ObjectNotFound, PermanentError, PlatformError
 from domain.log import get_logger
 from domain.pii.recognizers import PERSON, TYPES, load_ner
 from domain.pii.review import scan_id, status_of
 from domain.pii.scan import Scanner, normalize
+from domain.pii.spreadsheets import SPREADSHEET_EXTENSIONS, spreadsheet_text
 from domain.tabular import write_csv
 from nextpoint_assets.pii.records import record_scan
 from resources.event_bus import make_event
@@ -46,6 +47,9 @@ class ScanText:
     load: Callable[[], str] | None = None  # makes the text when there is no text file (a PDF's text layer)
     #: page -> the text under the redactions that will be burned in there: what never leaves is not a finding
     redacted: Callable[[], dict[int, str]] | None = None
+    #: the spreadsheet format ('xlsx', 'csv' ...) when this is a native read as a table (its page is a
+    #: sheet): its findings are in cells, with no place on a PDF page, and `text_key` is the native's key
+    native: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,24 @@ def scanner_for(settings, store) -> Scanner:
     return Scanner(types=types, allowlist=allowlist(store), ner=ner)
 
 
+def native_scan_text(store, document_id: int, label: str, key: str, extension: str | None) -> ScanText | None:
+    """A spreadsheet native that leaves whole (produced, or copied by an exchange) as its own text to
+    scan, read as a table (domain/pii/spreadsheets.py); None for a native of another kind. One that
+    cannot be read (corrupt, encrypted, too large, missing) becomes an UNSCANNED finding."""
+    ext = (extension or "").lower().lstrip(".")
+    if ext not in SPREADSHEET_EXTENSIONS:
+        return None
+
+    def load() -> str:
+        try:
+            data = store.get_bytes(key)
+        except ObjectNotFound:
+            raise PermanentError(f"its native {key} is missing") from None
+        return spreadsheet_text(data, ext)
+
+    return ScanText(document_id, f"{label} (native)", key, load=load, native=ext)
+
+
 def _read_one(store, doc: ScanText) -> tuple[ScanText, str | None, str | None]:
     """(document, its text, why it could not be read); a retryable fault is raised (the step retries)."""
     if doc.text_key is None and doc.load is None:
@@ -157,9 +179,10 @@ def run_scan(
     lines: list[dict[str, Any]] = []
     digests, unscanned = [], []
     text_keys: dict[int, str] = {}
-    pages = documents = 0
+    pages = 0
+    read: set[int] = set()  # a document read twice (its text, its native) counts once
     for doc, text, problem in _read(store, texts):
-        documents += 1
+        read.add(doc.document_id)
         if text is None:
             unscanned.append(f"{doc.label} (document {doc.document_id}): {problem}")
             digests.append(f"unscanned:{doc.document_id}:{problem}")
@@ -178,7 +201,8 @@ def run_scan(
             )
             continue
         digests.append(f"{doc.document_id}:{hashlib.sha256(text.encode('utf-8')).hexdigest()}")
-        text_keys[doc.document_id] = doc.text_key
+        if doc.native is None:
+            text_keys[doc.document_id] = doc.text_key
         pages += text.count("\f") + 1
         hidden = {page: normalize(t) for page, t in (doc.redacted() if doc.redacted else {}).items()}
         page_texts = text.split("\f") if hidden else []
@@ -190,8 +214,14 @@ def run_scan(
             ):
                 continue  # under a redaction that is burned in: it does not leave
             lines.append(
-                {**finding.as_dict(), "document": doc.label, "text_key": doc.text_key}
-            )  # a text file, or the PDF read
+                {
+                    **finding.as_dict(),
+                    "document": doc.label,
+                    "text_key": doc.text_key,  # a text file, or the PDF read, or the native
+                    **({"native": doc.native} if doc.native else {}),
+                }
+            )
+    documents = len(read)
     holds = hold_types(settings)
     found = [line for line in lines if line["score"] >= threshold]
     flagged = [line for line in found if line["type"] in holds]

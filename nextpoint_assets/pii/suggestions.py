@@ -4,7 +4,8 @@ so the next production burns it in (and review sees it first).
 
 The place comes from the PDF's text layer (pdfium finds the finding's text on its page). A finding
 on a page without a text layer (a scan whose text came from OCR) cannot be placed: it is counted as
-`not_placed`, for a reviewer to draw. Writing twice adds nothing: an identical annotation is kept.
+`not_placed`, for a reviewer to draw; so is a finding in a cell of a spreadsheet native. Writing
+twice adds nothing: an identical annotation is kept.
 """
 
 from __future__ import annotations
@@ -51,12 +52,16 @@ def suggest_redactions(
     lines = [
         f for f in outcome.lines if f["score"] >= threshold and f["type"] in types and f["type"] != UNSCANNED
     ]
+    # A finding in a spreadsheet native is in a cell: it has no place on the exhibit's PDF page.
+    in_natives = sum(1 for line in lines if line.get("native"))
+    lines = [line for line in lines if not line.get("native")]
     engine = dbs.case_writer(case_id)
     by_exhibit: dict[int, list[dict[str, Any]]] = {}
     for line in lines:
         by_exhibit.setdefault(int(line["document_id"]), []).append(line)
     pdfs = _pdf_keys(engine, sorted(by_exhibit))
-    written = kept = not_placed = 0
+    written = kept = 0
+    not_placed = in_natives
     with tempfile.TemporaryDirectory(prefix="np-pii-suggest-") as tmp:
         for exhibit_id, found in sorted(by_exhibit.items()):
             key = pdfs.get(exhibit_id)

@@ -1,13 +1,21 @@
 """PII screening of a production: export_pii_scan reads the text files the production will deliver
-(after redaction), and the blocking check export_pii_gate holds export_archive and export_completion
-while findings at or above the threshold have no approval (docs/pii.md)."""
+(after redaction) and the spreadsheet natives it delivers (read as tables), and the blocking check
+export_pii_gate holds export_archive and export_completion while findings at or above the threshold
+have no approval (docs/pii.md)."""
 
 import dagster as dg
 
 from domain.pii.scan import Scanner
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.pii.gate import gate_result
-from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, hold_types, run_scan, scan_metadata
+from nextpoint_assets.pii.scanning import (
+    PiiScanConfig,
+    ScanText,
+    hold_types,
+    native_scan_text,
+    run_scan,
+    scan_metadata,
+)
 from nextpoint_assets.pii.suggestions import suggest_redactions
 from nextpoint_assets.productions.common import ExportState, export_step, parse_export_key, production_asset
 from resources.dagster_resources import (
@@ -28,8 +36,19 @@ def export_texts(state: ExportState) -> list[ScanText]:
         out = produced.get(doc.exhibit_id)
         if out is None:
             texts.append(ScanText(doc.exhibit_id, doc.begin, None, "it was not produced"))
-        elif out.text_path:
-            texts.append(ScanText(doc.exhibit_id, doc.begin, state.production_prefix + out.text_path))
+        else:
+            if out.text_path:
+                texts.append(ScanText(doc.exhibit_id, doc.begin, state.production_prefix + out.text_path))
+            if out.native_path:  # a spreadsheet native leaves whole: every cell, hidden sheets included
+                native = native_scan_text(
+                    state.store,
+                    doc.exhibit_id,
+                    doc.begin,
+                    state.production_prefix + out.native_path,
+                    doc.native_ext,
+                )
+                if native is not None:
+                    texts.append(native)
     return texts
 
 

@@ -1,0 +1,1 @@
+"""Independent evaluation set for the personal-data recognizers (see README.md)."""
