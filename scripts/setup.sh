@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
 groups=("base" "$@")
+uv_groups=()  # dependency groups of pyproject.toml beyond the default (dev)
 for group in "${groups[@]}"; do
   case "$group" in
     base)
@@ -13,7 +14,8 @@ for group in "${groups[@]}"; do
       apt_ensure "the platform" default-jre-headless 7zip tesseract-ocr-eng tesseract-ocr-osd \
         libmariadb-java libxerial-sqlite-jdbc-java ca-certificates ;;
     # PostgreSQL: Dagster's production storage, tested against a real server (tests/test_deploy.py).
-    test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql ;;
+    test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql
+      uv_groups+=(--group ner) ;;  # the optional person-name model, so its tests run
     bench) apt_ensure "the benchmarks" ghostscript poppler-utils libtiff-tools mariadb-server ;;
     *) die "unknown setup group: $group" ;;
   esac
@@ -40,10 +42,12 @@ if [ ! -x .venv/bin/uv ]; then
   say "Installing uv into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check "uv==0.13.9"
 fi
-if [ ! -f .venv/.synced ] || [ uv.lock -nt .venv/.synced ] || [ pyproject.toml -nt .venv/.synced ]; then
+# Synced again when the lock changes or other groups are asked for (the marker holds the groups).
+if [ ! -f .venv/.synced ] || [ uv.lock -nt .venv/.synced ] || [ pyproject.toml -nt .venv/.synced ] \
+  || [ "$(cat .venv/.synced)" != "${uv_groups[*]}" ]; then
   say "Installing Python packages from uv.lock"
-  .venv/bin/uv sync --frozen --quiet
-  touch .venv/.synced
+  .venv/bin/uv sync --frozen --quiet "${uv_groups[@]}"
+  echo "${uv_groups[*]}" > .venv/.synced
 fi
 mkdir -p "$NP_HOME" "$DAGSTER_HOME"
 [ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.local.yaml "$DAGSTER_HOME/dagster.yaml"

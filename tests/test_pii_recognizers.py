@@ -300,3 +300,174 @@ def test_weak_evidence_needs_a_label():
     assert kinds("Phone: (694) 697-4204") == [(PHONE, "(694) 697-4204")]
     assert kinds("The figure (694) 697-4204 is a total") == []
     assert kinds("Call volume was 123 4567 last year") == []  # labelled, but too short to be a whole number
+
+
+def test_rows_a_pdf_wrote_with_single_spaces_take_their_headers_labels_by_order():
+    """pdfium separates a table's cells by one space, like the words in a cell: the i-th value of a sort
+    takes the i-th label of the header that matters to the kind, when the counts agree."""
+    roster = (
+        "Staff list, third quarter\n"
+        "Emp # Name SS# Hire Date Mobile\n"
+        "482913311 Ana Lima 123456789 03/02/2011 (415) 867-5309\n"
+        "E20417 Bo Chen 234567890 11/30/2015 415.867.5310 x12\n"
+    )
+    # The employee number before the SSN column is not an SSN, nor a phone for the "Mobile" at the end of
+    # the header line above it; the dates are hire dates.
+    assert kinds(roster) == [
+        (SSN, "123456789"),
+        (PHONE, "(415) 867-5309"),
+        (SSN, "234567890"),
+        (PHONE, "415.867.5310 x12"),
+    ]
+    dependents = "Name SSN DOB Start Date\nCarmen Ortiz 212-40-1988 14-Jul-1962 07-Feb-2017\n"
+    # A date one hyphen-joined group away ("14-Jul-1962") is another cell, not part of the SSN.
+    assert kinds(dependents) == [(SSN, "212-40-1988"), (DOB, "14-Jul-1962")]
+    payroll = (
+        "Emp ID Employee SS# Bank Routing Account Net Pay\n"
+        "400123456 Ana Lima 123456789 Chase Bank, N.A. 021000021 5501234567 1,346.95\n"
+    )
+    assert kinds(payroll) == [(SSN, "123456789"), (ROUTING, "021000021")]
+    cards = (
+        "Cardholder Card Type Card Number Exp. Amount\nAna Lima Visa 4111 1111 1111 1111 10/27 $2,555.16\n"
+    )
+    assert kinds(cards) == [(CARD, "4111 1111 1111 1111")]  # the expiry after it is no fifth group
+    # A paragraph above a line of numbers is no header: its words are prose.
+    prose = "The SSN and the employee id were checked against the file today\n482913311 Ana 123456789\n"
+    assert (SSN, "482913311") not in kinds(prose)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Our records show S.S. No. 123456789 for her.", [(SSN, "123456789")]),
+        # a label the line wrap cut from its value, before it and after it
+        (
+            "Enclosed is the authorization signed by our client, whose S.S. No. is\n123456789, as requested.",
+            [(SSN, "123456789")],
+        ),
+        (
+            "The file for Ana Lima, employed since the spring of the year before, 123456789 (Soc."
+            "\nSec. No.).",
+            [(SSN, "123456789")],
+        ),
+        (
+            "Please wire the balance to the account at our bank, using routing number\n021000021.",
+            [(ROUTING, "021000021")],
+        ),
+        # a sentence OCR or reflow broke into short lines goes on where the next line starts in lower case
+        ("Per our file the SSN (as given\non the\nform at hiring): 123456789.", [(SSN, "123456789")]),
+        # a field's name with an explanation before the colon: the name decides, not the last label
+        (
+            "SSN (as the employee wrote it on the payroll form on file with HR): 123456789.",
+            [(SSN, "123456789")],
+        ),
+        ("ABA for the account that takes the deposit, as on the check: 021000021", [(ROUTING, "021000021")]),
+        ("DOB, per the intake form signed by the patient: 7/4/1940", [(DOB, "7/4/1940")]),
+        # a bank's name right before a routing number labels it
+        ("Paying bank: Chase Bank, N.A. - 021000021.", [(ROUTING, "021000021")]),
+        # birth-date labels in other languages and as OCR reads them
+        ("Geburtsdatum: 16.03.1970, Berlin", [(DOB, "16.03.1970")]),
+        ("DO8 1977-01-30", [(DOB, "1977-01-30")]),
+        # a phone followed by a date one space away, and the trunk "(0)" inside an international number
+        ("Assigned to Ana Lima (415) 867-5309 10/31/2020", [(PHONE, "(415) 867-5309")]),
+        ("Fax: +34 (0)91 229 97 14", [(PHONE, "+34 (0)91 229 97 14")]),
+    ],
+)
+def test_labels_across_wraps_colons_and_rows(text, expected):
+    assert kinds(text) == expected
+
+
+def test_a_colon_naming_another_field_ends_the_label_before_it():
+    # "(DOB)" labels the date before it; the next field is named "Today's Date" or "Date of Service".
+    assert kinds("7/13/1934 (DOB)  Today's Date: 01/16/2022") == [(DOB, "7/13/1934")]
+    assert kinds("11/27/2003 (DOB)    Date of Service: 29-Jun-2024") == [(DOB, "11/27/2003")]
+
+
+def test_a_row_holding_an_address_is_no_header():
+    """A two-column block ("Contact Email   name@example.com") ends before a blank line; the line after it
+    is not in its column."""
+    text = (
+        "Reference              4300274286155858\nContact Email          ana@example.com\n\n"
+        "ABA# 021000021  Acct # 7873824698\n"
+    )
+    assert (ROUTING, "021000021") in kinds(text)
+
+
+def test_a_dashed_rule_gives_a_fixed_width_tables_columns_and_a_wrapped_headers_words():
+    """Under a header wrapped onto two lines, the dashes of the rule say which header words sit over each
+    column ("Social" over "Security No."), however the cells' counts differ line to line."""
+    text = (
+        "Employee ID   Social          Birth\n"
+        "              Security No.    Date        Mobile\n"
+        "------------  --------------  ----------  --------------\n"
+        "482913311     123456789       04/05/1971  (415) 867-5309\n"
+        "482913312     234567890                   415.867.5310\n"
+    )
+    assert kinds(text) == [
+        (SSN, "123456789"),
+        (DOB, "04/05/1971"),
+        (PHONE, "(415) 867-5309"),
+        (SSN, "234567890"),
+        (PHONE, "415.867.5310"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # prose with commas is no CSV table: "the call" two lines up heads no column of the letter
+        (
+            "We act for the buyer. As\nagreed on the call, we will send the papers next week.\n"
+            "Attached is the form signed by the buyer, Social Security\nNumber: 123-45-6789, as asked.",
+            [(SSN, "123-45-6789")],
+        ),
+        # a label further back in the value's own sentence, past a tax form's name
+        (
+            "The contractor's social security number, as printed on the attached 1099-MISC, is 123456789.",
+            [(SSN, "123456789")],
+        ),
+        (
+            "Per Form 8821 the taxpayer's SSN, which we confirmed in writing last Tuesday, is 123456789.",
+            [(SSN, "123456789")],
+        ),
+        # labels as OCR reads them
+        ("Signed by the claimant, Soc. Scc. # 123456789, and returned.", [(SSN, "123456789")]),
+        ("Socia1 Securlty numbcr: 123456789", [(SSN, "123456789")]),
+        ("Wire to A8A N0. 021000021 today.", [(ROUTING, "021000021")]),
+        ("Datc 0f Blrth: 03/14/1962", [(DOB, "03/14/1962")]),
+        ("Rcf. 4111111111111111 on the statement", []),
+        # a label the wrap split over two lines above the value
+        (
+            "Enclosed please find the release signed by the claimant, Soc.\nSec. #\n123456789, as agreed.",
+            [(SSN, "123456789")],
+        ),
+    ],
+)
+def test_labels_in_letters_far_wrapped_and_misread(text, expected):
+    assert kinds(text) == expected
+
+
+def test_a_table_cell_holding_a_line_break_keeps_the_row_s_columns():
+    table = "Name\tSSN\tBank\tRouting\tAccount\nAna Lima\t123-45-6789\tFirst\nBank\t021000021\t123456780\n"
+    assert kinds(table) == [(SSN, "123-45-6789"), (ROUTING, "021000021")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the kind of line in brackets after a number that needs a label, OCR's "0" for "O" included
+        ("Best reached during the day: 212.555.0143 (0ffice).", [(PHONE, "212.555.0143")]),
+        ("Leave word at 020 7946 0321 (mobile) if she is away.", [(PHONE, "020 7946 0321")]),
+        ("the direct line is 212.555.0143", [(PHONE, "212.555.0143")]),
+        ("You can reach him on 0161 496 0905 most evenings.", [(PHONE, "0161 496 0905")]),
+        # a column headed "SKU" as OCR reads it
+        ("Item\t5KU\tQty\n12\t343-263-3758\t4\n", []),
+    ],
+)
+def test_phone_labels_after_the_number_and_in_speech(text, expected):
+    assert kinds(text) == expected
+
+
+def test_a_table_with_cells_told_apart_is_not_read_by_label_order():
+    table = "Tag\tModel\tIMEI\tUser\tLine\nAT-7\tPixel 8\t35-209900-176148-1\tAna Lima\t+34 91 123 45 67\n"
+    assert kinds(table) == [(PHONE, "+34 91 123 45 67")]

@@ -26,13 +26,23 @@ def _dotted(letters: str) -> str:
 
 _NO = r"(?:\s*(?:no\.?|nos?\.?|num\.?|nbr\.?|number|#|id))?"
 
+# What OCR makes of a label's letters on a poor scan: "Soc. Scc.", "Securlty numbcr", "Socia1", "0ur".
+_OCR = {"c": "[ce]", "e": "[ec]", "l": "[l1i]", "i": "[il1]", "o": "[o0]", "s": "[s5]", "m": "(?:m|rn)"}
+
+
+def _ocr(word: str) -> str:
+    """`word` (plain letters) as OCR may read it: each letter or its usual confusions."""
+    return "".join(_OCR.get(ch, ch) for ch in word)
+
+
 SSN_WORDS = _words(
-    r"social\s*security",
-    r"soc\.?\s*sec\.?",
+    _ocr("social") + r"\s*" + _ocr("security"),
+    _ocr("soc") + r"\.?\s*" + _ocr("sec") + r"\.?",
     _dotted("ssn"),
     r"[s5][s5]n",
     r"ss\s*#",
     r"ss\s*(?:no\.?|number)",
+    _dotted("ss") + r"\s*(?:no\.?|number|#)",  # "S.S. No.", "S. S. #"
     r"ssa\s*(?:no\.?|number)",
     r"taxpayer\s*id(?:entification)?",
     r"tin",
@@ -55,11 +65,16 @@ PHONE_WORDS = _words(
     r"hotline",
     r"switchboard",
     r"(?:office|home|work|main)\s*(?=:)",
+    r"(?:office|home|work|direct|phone)\s+line",  # "the office line is ..."
+    # "612-555-0143 (office)", as OCR may read it ("(0ffice)"): the kind of line in brackets after it
+    r"\(\s*(?:"
+    + "|".join(_ocr(w) for w in ("office", "home", "work", "mobile", "cell", "direct"))
+    + r")\s*\)",
     r"[TMFPOHWC]\s*(?=:)",  # "T: 212 ...", "M: ..." as letterheads write them
 )
 ROUTING_WORDS = _words(
-    r"routing",
-    _dotted("aba"),
+    _ocr("routing"),
+    r"a\.?\s?[b8]\.?\s?a\.?",  # ABA, A.B.A., OCR's "A8A"
     r"aba\s*#",
     r"rtn",
     r"r\s*/\s*t",
@@ -84,7 +99,17 @@ BIRTH_WORDS = _words(
     r"birthdate",
     r"birthday",
     r"date\s*of\s*birth",
-    r"d\.?\s?[o0]\.?\s?b\.?",
+    _ocr("date") + r"\s*" + _ocr("of") + r"\s*" + _ocr("birth"),  # "Datc 0f Blrth"
+    _ocr("birth") + r"\s*" + _ocr("date"),
+    r"d\.?\s?[o0]\.?\s?[b8]\.?",  # OCR reads B as 8: "DO8"
+    r"8irth",
+    # How forms in the languages of the set's locales name it.
+    r"geburtsdatum",
+    r"geb\.",
+    r"date\s*de\s*naissance",
+    r"fecha\s*de\s*nacimiento",
+    r"data\s*di\s*nascita",
+    r"geboortedatum",
     r"d\s*/\s*[o0]\s*/\s*b",
     r"n[ée]e?\s+(?:le|am)",
 )
@@ -94,13 +119,13 @@ _ID_WORDS = [
     r"inv(?:oice)?\.?" + _NO,
     r"p\.?\s?o\.?(?!\s*box)" + _NO,
     r"purchase\s*order",
-    r"sku",
+    r"[s5]ku",
     r"part" + _NO,
     r"p\s*/\s*n",
     r"item" + _NO,
     r"model" + _NO,
     r"order" + _NO,
-    r"ref(?:erence)?\.?" + _NO,
+    _ocr("ref") + "(?:" + _ocr("erence") + r")?\.?" + _NO,  # also OCR's "Rcf.", "Refcrencc"
     r"claim" + _NO,
     r"case" + _NO,
     r"docket",
@@ -204,6 +229,11 @@ class Labels:
     positive: re.Pattern[str]
     negative: re.Pattern[str]
     negative_reach: int = 60
+    #: Words that label the kind in running text but name no column of a table ("Chase Bank, N.A.
+    #: 021000021": a bank's name before its routing number; a roster's "Bank" column holds names).
+    inline: re.Pattern[str] | None = None
+    #: Whether the kind's values are dates (a table's row is then read for dates, not numbers).
+    of_dates: bool = False
 
 
 def _compile(*patterns: str) -> re.Pattern[str]:
@@ -223,10 +253,12 @@ PHONE_LABELS = Labels(
     negative_reach=25,
 )
 ROUTING_LABELS = Labels(
-    _compile(ROUTING_WORDS), _compile(_words(*_ID_WORDS, *_ACCOUNT), SSN_WORDS, PHONE_WORDS)
+    _compile(ROUTING_WORDS),
+    _compile(_words(*_ID_WORDS, *_ACCOUNT), SSN_WORDS, PHONE_WORDS),
+    inline=_compile(_words(r"bank(?:,?\s*n\.\s?a\.)?", r"n\.\s?a\.", r"bancorp", r"credit\s*union")),
 )
 # A date is labelled by what happened on it; an id label ("license", "case") near a date says nothing.
-BIRTH_LABELS = Labels(_compile(BIRTH_WORDS), _compile(DATE_WORDS))
+BIRTH_LABELS = Labels(_compile(BIRTH_WORDS), _compile(DATE_WORDS), of_dates=True)
 
 #: Any label of any kind: what makes a table row a header row.
 ANY_LABEL = _compile(

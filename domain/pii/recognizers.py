@@ -10,16 +10,16 @@ Each kind is found the same way, on the page as documents write it:
 3. **Check.** What the kind carries: the SSA's rules for an SSN, Luhn and the issuer's prefix and
    length for a card, mod-97 for an IBAN, the ABA checksum for a routing number, libphonenumber's
    validity for a phone, a real past date for a date of birth (python-stdnum, phonenumbers).
-4. **Label.** The column header, the words before or after on the line, or a bare label on the line
-   above (domain/pii/context.py, vocabulary in domain/pii/labels.py). A look-alike's label nearer than
-   the kind's own (IMEI, invoice, SKU, P/N, account, waybill, employee id, hire date...) suppresses a
-   finding. Nine bare digits are an SSN or a routing number, ten bare digits a phone, a date a date of
-   birth, only when labelled so; `123-45-6789`, a Luhn-valid card and a formatted phone stand on their
-   own unless labelled as something else.
+4. **Label.** The column header (or, in a row a PDF wrote with single spaces, the header's label at the
+   value's place in order), the field a colon introduces, the words before or after it (across a line
+   wrap), or a bare label on the line above (domain/pii/context.py, vocabulary in domain/pii/labels.py).
+   A look-alike's label nearer than the kind's own (IMEI, invoice, SKU, P/N, account, waybill, employee
+   id, hire date...) suppresses a finding. Nine bare digits are an SSN or a routing number, ten bare
+   digits a phone, a date a date of birth, only when labelled so; `123-45-6789`, a Luhn-valid card and
+   a formatted phone stand on their own unless labelled as something else.
 
-Scores follow Presidio's scale: 1.0 certain, 0.5 a plausible pattern without confirmation. Presidio
-itself needs a spaCy language model that is not installed offline; person names are found only when a
-named-entity function is given (`Scanner(ner=...)`).
+Scores follow Presidio's scale: 1.0 certain, 0.5 a plausible pattern without confirmation. Person
+names are found only when a named-entity function is given (`Scanner(ner=...)`; domain/pii/ner.py).
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ from stdnum import iban, luhn
 from stdnum.us import rtn, ssn
 
 from domain.pii.context import NEGATIVE, NONE, POSITIVE, Page
-from domain.pii.dates import dates
 from domain.pii.labels import BIRTH_LABELS, CARD_LABELS, PHONE_LABELS, ROUTING_LABELS, SSN_LABELS
 from domain.pii.text import plus_prefixes
 
@@ -94,7 +93,14 @@ def find_ssns(text: str | Page) -> Iterator[Match]:
 
 
 # 12-19 digits, optionally in groups split by one space or dash; the whole digit group, not a piece.
-_CARD = re.compile(r"(?<![\w-])(?<!\d[ -])(?:\d[ -]?){11,18}\d(?![\w-])(?![ -]\d)")
+# A group of at most four digits after it continues the number (a tracking number's next group); a
+# cell that follows in a row ("... 1080 02/25 $2,046.86") does not.
+# Compact, or groups split by one kind of separator (4-4-4-4, 4-6-5, 4-4-4-4-3).
+_CARD = re.compile(
+    r"(?<![\w-])(?<!\d[ -])(?:\d{12,19}|\d{4}([ -])\d{2,6}(?:\1\d{1,6}){1,3})"
+    r"(?![\w/-])(?![ -]\d{1,4}(?:[ -]|$))",
+    re.M,
+)
 # Issuer prefixes and the lengths each issues (ISO/IEC 7812 as the networks publish them), and whether
 # the number needs a card label to count (prefixes so broad that a reference number often has them).
 # A 15-digit number is a card only for American Express and JCB's 2131/1800: an IMEI (15 digits, Luhn,
@@ -193,9 +199,28 @@ def find_emails(text: str | Page) -> Iterator[Match]:
 _NANP_GROUPS = frozenset({(10,), (11,), (3, 3, 4), (1, 3, 3, 4), (3, 7), (1, 3, 7), (1, 10), (3, 3, 2, 2)})
 
 
+# "+34 (0)91 229 97 14": the national trunk prefix written in brackets inside an international number is
+# not dialled from abroad; libphonenumber refuses it, so it is read as spaces (same length).
+_TRUNK = re.compile(r"(\+\d{1,3}[ .-]?)\(0\)")
+
+
+def _without_dates(text: str, page: Page) -> str:
+    """`text` with the page's dates written as spaces (same length). libphonenumber drops a whole candidate
+    that holds a slash date, so a phone followed by a date one space away ("612-259-4480 10/31/2020", a
+    row of a PDF table) would be lost; no date is part of a phone number."""
+    spans = page.dates()
+    if not spans:
+        return text
+    chars = list(text)
+    for start, end, _ in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
 def find_phones(text: str | Page, region: str = "US") -> Iterator[Match]:
     page = _page(text)
     dialled, prefixes = plus_prefixes(page.text)
+    dialled = _without_dates(_TRUNK.sub(lambda m: m[1] + "   ", dialled), page)
     # POSSIBLE, then validity checked here: a number labelled as a phone counts even when its area code
     # is not (yet) assigned; an unlabelled one must be valid.
     matcher = phonenumbers.PhoneNumberMatcher(dialled, region, leniency=phonenumbers.Leniency.POSSIBLE)
@@ -234,7 +259,11 @@ def find_phones(text: str | Page, region: str = "US") -> Iterator[Match]:
 # digit runs that nothing else claimed are looked at, and only when a phone label ends right before them.
 _OTHER_REGIONS = ("GB", "DE", "FR", "IT", "ES", "NL", "IE", "AU", "IN")
 _DIGIT_RUN = re.compile(r"[(+]?\d[\d ()./-]{5,18}\d")
-_LABEL_GAP = re.compile(r"[\s:.#-]*(?:(?:no|nr|number)\.?[\s:.#-]*)?", re.I)
+# On the label's line: a header's last word ("... Hire Date Mobile") labels no number on the row below.
+# "reach her on", "call me at": a pronoun and a preposition may stand between the verb and the number.
+_LABEL_GAP = re.compile(
+    r"[ \t:.#-]*(?:(?:no|nr|number)\.?[ \t:.#-]*)?(?:(?:me|us|him|her|them) +)?(?:(?:on|at) +)?", re.I
+)
 
 
 def _labelled_national_phones(page: Page, found: list[tuple[int, int]]) -> Iterator[Match]:
@@ -244,7 +273,10 @@ def _labelled_national_phones(page: Page, found: list[tuple[int, int]]) -> Itera
         before = page.text[max(0, run.start() - 24) : run.start()]
         label = next(reversed(list(PHONE_LABELS.positive.finditer(before))), None)
         if label is None or _LABEL_GAP.fullmatch(before, label.end()) is None:
-            continue
+            # or the kind of line in brackets right after it: "0115 496 0022 (mobile)"
+            after = page.text[run.end() : run.end() + 16]
+            if not (after.startswith(" (") and PHONE_LABELS.positive.match(after, 1)):
+                continue
         window = page.text[run.start() : run.start() + 40].split("\n", 1)[0]
         for region in _OTHER_REGIONS:
             matcher = phonenumbers.PhoneNumberMatcher(window, region, leniency=phonenumbers.Leniency.POSSIBLE)
@@ -274,8 +306,10 @@ def _attached(text: str, start: int, end: int) -> bool:
     )
 
 
-_GROUP_BEFORE = re.compile(r"(?<!\d)\d{1,5}[ .]$")
-_GROUP_AFTER = re.compile(r"[ .]\d{1,5}(?!\d)")
+# A group is a bare run of digits: "14" of "14-Jul-1962" or "28" of "28.10.1956" is part of a date, the
+# next or previous cell of a row a PDF wrote with single spaces, not a piece of the same number.
+_GROUP_BEFORE = re.compile(r"(?<![\w/-])(?<!\d\.)\d{1,5}[ .]$")
+_GROUP_AFTER = re.compile(r"[ .]\d{1,5}(?![\w/-]|\.\d)")
 
 
 def _piece_of_group(text: str, start: int, end: int) -> bool:
@@ -289,7 +323,7 @@ def find_birth_dates(text: str | Page) -> Iterator[Match]:
     """A past date labelled as a birth date: "DOB", "D.O.B.", "born", "(date of birth)", a "Date of Birth"
     column. Another date's label nearer (hire date, date of service, invoice, due, signed) suppresses it."""
     page = _page(text)
-    for start, end, _ in dates(page.text):
+    for start, end, _ in page.dates():
         if page.label(start, end, BIRTH_LABELS) == POSITIVE:
             yield _found(DOB, page, start, end, 0.85)
 
@@ -309,15 +343,7 @@ RECOGNIZERS: dict[str, Callable[..., Iterator[Match]]] = {
 
 
 def load_ner() -> Ner | None:
-    """spaCy's English model when it is installed (`en_core_web_sm` or larger); None otherwise."""
-    try:
-        import spacy  # noqa: PLC0415 - optional
-    except ImportError:
-        return None
-    for name in ("en_core_web_lg", "en_core_web_md", "en_core_web_sm"):
-        try:
-            nlp = spacy.load(name, disable=["lemmatizer", "parser"])
-        except OSError:
-            continue
-        return lambda text: ((e.start_char, e.end_char, e.label_) for e in nlp(text).ents)
-    return None
+    """spaCy's English NER when a pipeline is installed (the optional `ner` group); None otherwise."""
+    from domain.pii.ner import load_ner as load  # noqa: PLC0415 - spaCy is optional and slow to import
+
+    return load()
