@@ -23,7 +23,7 @@ from bench.pii_eval.doc import Ann, Doc, noisy, render_csv, render_text, render_
 from bench.pii_eval.genres import GENRES
 from bench.pii_eval.snippets import Ctx
 
-SEED = 20261202
+SEED = 20261203
 DATA = Path(__file__).resolve().parent / "data" / "pii_eval.jsonl.gz"
 LOCALES = ["en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "nl_NL", "it_IT"]
 LOCALE_WEIGHTS = [70, 6, 6, 5, 5, 4, 4]
