@@ -127,9 +127,7 @@ def _independent(matches) -> dict:
     are matched by value, since the reader's text is not the record's."""
     import io
 
-    from openpyxl import Workbook
-
-    from bench.pii_eval.score import load, score, table
+    from bench.pii_eval.score import load, score, table, write_xlsx
     from domain.pii.spreadsheets import spreadsheet_text
 
     def find(record: dict) -> list[tuple]:
@@ -137,15 +135,7 @@ def _independent(matches) -> dict:
             if record["format"] == "csv":
                 data = record["text"].encode("utf-8")
             else:
-                book = Workbook()
-                book.remove(book.active)
-                for number, rows in enumerate(record["rows"], start=1):
-                    sheet = book.create_sheet(f"Sheet{number}")
-                    for row in rows:
-                        sheet.append(row)
-                buffer = io.BytesIO()
-                book.save(buffer)
-                data = buffer.getvalue()
+                data = write_xlsx(record, io.BytesIO()).getvalue()
             text = spreadsheet_text(data, record["format"])
             return [(t, None, None, v) for page in text.split("\f") for t, _, _, v in matches(page)]
         out, offset = [], 0

@@ -25,7 +25,7 @@ from nextpoint_assets.pii.scanning import ScanText, native_scan_text, read_findi
 from resources.event_bus import LocalEventBus
 from resources.object_store import CaseStore, build_object_store
 from resources.settings import get_settings
-from tests.test_pii_screening import EXPORT, build_databases, defs, platform
+from tests.test_pii_screening import EXPORT, build_databases, platform, produce
 
 
 def xlsx(*sheets: list[list[object]], hidden: tuple[int, ...] = ()) -> bytes:
@@ -235,20 +235,6 @@ def _native_of(home: Path, ext: str) -> tuple[int, Path]:
     return row["id"], home / "objects" / (key if key.startswith("case_") else f"case_101/{key}")
 
 
-def _produce(home: Path) -> tuple[dg.Definitions, dg.DagsterInstance, dg.ExecuteInProcessResult]:
-    get_settings.cache_clear()
-    instance = dg.DagsterInstance.ephemeral()
-    instance.add_dynamic_partitions("exports", [EXPORT])
-    d = defs()
-    result = d.resolve_job_def("production_job").execute_in_process(
-        instance=instance,
-        partition_key=EXPORT,
-        raise_on_error=False,
-        run_config={"ops": {"export_pii_scan": {"config": {"suggest_redactions": True}}}},
-    )
-    return d, instance, result
-
-
 def test_an_ssn_in_a_produced_workbook_native_holds_the_production(demo_home):
     """The SSN is only in the native (on a hidden sheet), not in the text the production delivers."""
     exhibit_id, native = _native_of(demo_home, "xlsx")
@@ -260,7 +246,7 @@ def test_an_ssn_in_a_produced_workbook_native_holds_the_production(demo_home):
             hidden=(2,),
         )
     )
-    d, instance, result = _produce(demo_home)
+    d, instance, result = produce()
     assert not result.success  # held at the gate
     assert not result.asset_materializations_for_node("export_archive")
     scan = latest_scan(platform(), EXPORT)
@@ -304,7 +290,7 @@ def test_bare_ssns_under_an_ssn_column_of_a_produced_csv_hold_the_production(dem
     table = [["Name", "Employee ID", "SSN", "Amount"]]
     table += [[f"Person {i}", f"10023{4500 + i}", ssn, f"1{i}.00"] for i, ssn in enumerate(ssns)]
     native.write_bytes(csv_bytes(table))
-    _, _, result = _produce(demo_home)
+    _, _, result = produce()
     assert not result.success
     scan = latest_scan(platform(), EXPORT)
     store = CaseStore(build_object_store(get_settings()), 101)

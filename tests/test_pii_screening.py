@@ -64,6 +64,12 @@ def held_export(demo_home, monkeypatch):
     they are reported only): its emails hold it at the gate."""
     (demo_home / "objects/case_101/pii/allowlist.txt").unlink()
     monkeypatch.setenv("NP_PII_HOLD_TYPES", HOLD_EMAILS)
+    d, instance, result = produce()
+    return {"defs": d, "instance": instance, "result": result, "home": demo_home}
+
+
+def produce() -> tuple[dg.Definitions, dg.DagsterInstance, dg.ExecuteInProcessResult]:
+    """The demo export's production job, run on a fresh instance, suggesting redactions."""
     get_settings.cache_clear()
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions("exports", [EXPORT])
@@ -74,7 +80,7 @@ def held_export(demo_home, monkeypatch):
         raise_on_error=False,
         run_config={"ops": {"export_pii_scan": {"config": {"suggest_redactions": True}}}},
     )
-    return {"defs": d, "instance": instance, "result": result, "home": demo_home}
+    return d, instance, result
 
 
 def decide_in_ui(

@@ -16,6 +16,7 @@ import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import BinaryIO
 
 DATA = Path(__file__).resolve().parent / "data" / "pii_eval.jsonl.gz"
 TYPES = [
@@ -37,7 +38,7 @@ def load(path: Path = DATA, split: str | None = None) -> list[dict]:
     return [rec for rec in records if split in (None, "all") or rec["split"] == split]
 
 
-def write_xlsx(record: dict, path: Path) -> Path:
+def write_xlsx(record: dict, path: Path | BinaryIO) -> Path | BinaryIO:
     """Write an `xlsx` record's sheets as a real workbook; every cell is a string (leading zeros
     and separators kept, as a spreadsheet that stored them as text shows them)."""
     from openpyxl import Workbook  # only the benchmark that reads natives needs it

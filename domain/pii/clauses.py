@@ -14,12 +14,11 @@ import re
 from typing import TYPE_CHECKING
 
 from domain.pii.labels import Labels
-from domain.pii.rows import NEGATIVE, NONE, POSITIVE, is_header
+from domain.pii.rows import NEGATIVE, NONE, POSITIVE, VALUE, is_header
 
 if TYPE_CHECKING:
     from domain.pii.context import Page
 
-VALUE = re.compile(r"\d(?:[-/.,]?\d){2,}")  # a previous or next value: three digits or more
 _TOKEN_BEFORE_DOT = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 # Abbreviations whose dot is no sentence end ("Soc. Sec. No. 123...", "Chase Bank, N.A. 021...").
 _ABBREVIATIONS = frozenset(

@@ -35,11 +35,11 @@ import bisect
 import re
 from datetime import date
 
-from domain.pii.clauses import VALUE as _VALUE
 from domain.pii.clauses import introduced, sentence_end, wraps
 from domain.pii.dates import dates
 from domain.pii.labels import ANY_LABEL, Labels
 from domain.pii.rows import NEGATIVE, NONE, POSITIVE, aligned, csv_cells, split_cells
+from domain.pii.rows import VALUE as _VALUE
 from domain.pii.text import fold
 
 __all__ = ["NEGATIVE", "NONE", "POSITIVE", "Page"]

@@ -70,7 +70,7 @@ def _found(kind: str, page: Page, start: int, end: int, score: float) -> Match:
 
 
 # Digits with '-', ' ' or '.' between the groups, or none; a piece of a longer digit group is refused.
-_SSN = re.compile(r"(?<![\w-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-])" "")
+_SSN = re.compile(r"(?<![\w-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\w-])")
 
 
 def find_ssns(text: str | Page) -> Iterator[Match]:
@@ -230,6 +230,7 @@ def find_phones(text: str | Page, region: str = "US") -> Iterator[Match]:
         # '00 44 ...' was read as '  +44 ...': the number starts where its prefix does.
         start = next((s for s, e in prefixes if s <= start < e), start)
         extension = m.number.extension or ""
+        number = m.raw_string[: len(m.raw_string) - len(extension)]  # the extension aside
         digits = sum(c.isdigit() for c in m.raw_string) - len(extension)
         if digits > 11 and not m.raw_string.startswith("+"):
             continue  # a long reference number that happens to hold a dialable one
@@ -239,12 +240,10 @@ def find_phones(text: str | Page, region: str = "US") -> Iterator[Match]:
         if verdict == NEGATIVE:
             continue  # SKU 619-790-8432, P/N 80-4547-0542, an account or waybill number
         if m.number.country_code == 1 and not m.raw_string.startswith("+") and verdict != POSITIVE:
-            groups = tuple(
-                len(g) for g in re.findall(r"\d+", m.raw_string[: len(m.raw_string) - len(extension)])
-            )
+            groups = tuple(len(g) for g in re.findall(r"\d+", number))
             if groups not in _NANP_GROUPS:
                 continue  # "12 3456 7890": a waybill's grouping, not a North American number's
-        bare = m.raw_string[: len(m.raw_string) - len(extension)].strip().isdigit()
+        bare = number.strip().isdigit()
         if bare and verdict != POSITIVE:
             continue  # ten digits in a row are an id more often than a phone, unless labelled one
         if not phonenumbers.is_valid_number(m.number) and (verdict != POSITIVE or digits < 10):

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 POSITIVE, NONE, NEGATIVE = 1, 0, -1
 
-_VALUE = re.compile(r"\d(?:[-/.,]?\d){2,}")
+VALUE = re.compile(r"\d(?:[-/.,]?\d){2,}")  # a value: three digits or more
 _RULE = re.compile(r"[-=_ ]+")  # a dashed rule under or over a header
 _HEADER_MAX = 160
 _BLOCK = 20  # rows a header may sit above its row
@@ -54,7 +54,7 @@ def plain_header(page: Page, line: int) -> int | None:
         if _RULE.fullmatch(text):
             at -= 1
             continue
-        if _VALUE.search(text):
+        if VALUE.search(text):
             if at in cache:  # a row of the same block, already walked
                 found = cache[at]
                 break
@@ -70,7 +70,7 @@ def plain_header(page: Page, line: int) -> int | None:
 
 def is_header(text: str) -> bool:
     """Whether a value-free line reads as a table's header: short, two labels or more, no sentence."""
-    if len(text) > _HEADER_MAX or _VALUE.search(text) or re.search(r"[:;,!?]$|:\s", text):
+    if len(text) > _HEADER_MAX or VALUE.search(text) or re.search(r"[:;,!?]$|:\s", text):
         return False
     labels = sum(1 for _ in ANY_LABEL.finditer(text))
     # Headings are capitalised words ("Date Hired", "Mobile No."); a sentence has lower-case words

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from domain.exchanges.request import ExchangeRequest
 from domain.pii.scan import Scanner
-from domain.pii.spreadsheets import SPREADSHEET_EXTENSIONS
 from domain.schema import annotations, document_variants, documents, exhibits
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
@@ -120,24 +119,11 @@ def exchange_texts(dbs, request: ExchangeRequest, source, engine) -> list[ScanTe
             texts.append(ScanText(exhibit_id, label, None, "it has no text or PDF to read"))
         if "native" in kinds and request.include_natives:  # copied unchanged: every cell leaves
             native = native_scan_text(
-                source,
-                exhibit_id,
-                label,
-                kinds["native"],
-                _native_extension(kinds["native"], extensions.get(exhibit_id, "")),
+                source, exhibit_id, label, kinds["native"], extensions.get(exhibit_id, "")
             )
             if native is not None:
                 texts.append(native)
     return texts
-
-
-def _native_extension(key: str, document_extension: str) -> str:
-    """The native's format: its key's extension if a spreadsheet's, else its document's."""
-    name = key.rsplit("/", 1)[-1]
-    for ext in (name.rsplit(".", 1)[-1] if "." in name else "", document_extension):
-        if ext.lower().lstrip(".") in SPREADSHEET_EXTENSIONS:
-            return ext
-    return ""
 
 
 @exchange_asset(

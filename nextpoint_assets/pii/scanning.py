@@ -114,12 +114,17 @@ def scanner_for(settings, store) -> Scanner:
     return Scanner(types=types, allowlist=allowlist(store), ner=ner)
 
 
-def native_scan_text(store, document_id: int, label: str, key: str, extension: str | None) -> ScanText | None:
+def native_scan_text(
+    store, document_id: int, label: str, key: str, document_extension: str = ""
+) -> ScanText | None:
     """A spreadsheet native that leaves whole (produced, or copied by an exchange) as its own text to
-    scan, read as a table (domain/pii/spreadsheets.py); None for a native of another kind. One that
-    cannot be read (corrupt, encrypted, too large, missing) becomes an UNSCANNED finding."""
-    ext = (extension or "").lower().lstrip(".")
-    if ext not in SPREADSHEET_EXTENSIONS:
+    scan, read as a table (domain/pii/spreadsheets.py); None for a native of another kind. Its format is
+    its key's extension, else its document's (a case's native key need not have one). One that cannot
+    be read (corrupt, encrypted, too large, missing) becomes an UNSCANNED finding."""
+    name = key.rsplit("/", 1)[-1]
+    candidates = (name.rpartition(".")[2] if "." in name else "", document_extension)
+    ext = next((c for c in (c.lower().lstrip(".") for c in candidates) if c in SPREADSHEET_EXTENSIONS), None)
+    if ext is None:
         return None
 
     def load() -> str:

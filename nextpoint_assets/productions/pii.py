@@ -40,12 +40,9 @@ def export_texts(state: ExportState) -> list[ScanText]:
             if out.text_path:
                 texts.append(ScanText(doc.exhibit_id, doc.begin, state.production_prefix + out.text_path))
             if out.native_path:  # a spreadsheet native leaves whole: every cell, hidden sheets included
+                # its key ends in the produced native's extension (NATIVES/{file}.{native_ext})
                 native = native_scan_text(
-                    state.store,
-                    doc.exhibit_id,
-                    doc.begin,
-                    state.production_prefix + out.native_path,
-                    doc.native_ext,
+                    state.store, doc.exhibit_id, doc.begin, state.production_prefix + out.native_path
                 )
                 if native is not None:
                     texts.append(native)
