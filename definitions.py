@@ -11,13 +11,14 @@ from __future__ import annotations
 import dagster as dg
 
 from domain.log import configure_logging
-from jobs.cases import register_cases_job
+from jobs.cases import housekeeping_case_partitions_job, register_cases_job
 from jobs.exchanges import exchange_job
 from jobs.housekeeping import HOUSEKEEPING_JOBS
 from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from jobs.productions import production_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
+from nextpoint_assets.case_partitions import case_partitions
 from nextpoint_assets.code_references import linked_to_code
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
@@ -27,7 +28,7 @@ from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
 from resources.dagster_resources import build_resources
 from resources.settings import get_settings
-from sensors.case_registry import case_registry_sensor
+from sensors.case_registry import case_partitions_sensor, case_registry_sensor
 from sensors.exchange_outcomes import exchange_failure_sensor
 from sensors.housekeeping import HOUSEKEEPING_SCHEDULES
 from sensors.manifest_uploads import manifest_upload_sensor
@@ -49,11 +50,13 @@ defs = dg.Definitions(
             stamped_page_set,
             *EXCHANGE_ASSETS,
             exchange_pii_scan,
+            case_partitions,
         ]
     ),
     asset_checks=[*PRODUCTION_CHECKS, exchange_pii_gate],
     jobs=[
         register_cases_job,
+        housekeeping_case_partitions_job,
         *REPORT_JOBS.values(),
         account_user_activity_job,
         production_job,
@@ -67,6 +70,7 @@ defs = dg.Definitions(
     schedules=[*REPORT_SCHEDULES, *HOUSEKEEPING_SCHEDULES],
     sensors=[
         case_registry_sensor,
+        case_partitions_sensor,
         request_sensor,
         manifest_upload_sensor,
         export_failure_sensor,

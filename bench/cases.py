@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import exchange, intake, pii, production, reports, stamping
+from bench import exchange, intake, pii, production, reports, stamping, ui_turnaround
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -167,6 +167,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "sqs_intake": Benchmark(intake.prepare_intake, intake.VARIANTS),
     "sqs_intake_postgres": Benchmark(intake.prepare_intake_postgres, intake.POSTGRES_VARIANTS),
     "pii_scan": Benchmark(pii.prepare_pii, pii.VARIANTS),
+    "ui_turnaround": Benchmark(ui_turnaround.prepare, ui_turnaround.VARIANTS),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -208,6 +209,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
         for name in (*intake.VARIANTS, *intake.POSTGRES_VARIANTS)
     },
     **{("pii_scan", name): getattr(pii, name) for name in pii.VARIANTS},
+    **{("ui_turnaround", name): getattr(ui_turnaround, name) for name in ui_turnaround.VARIANTS},
 }
 
 

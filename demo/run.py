@@ -16,10 +16,11 @@ from definitions import defs
 from demo.generate import DEFAULT_CASES, generate
 from domain.productions.paths import ExportPaths
 from domain.productions.request import export_partition_key
-from domain.reports.delivery import report_key
+from domain.reports.delivery import LATEST, report_folder
 from nextpoint_assets.partitions import cases_partitions
 from nextpoint_assets.pii.records import latest_scan
 from nextpoint_assets.productions.common import exports_partitions
+from nextpoint_assets.reports.runner import read_latest
 from resources.dagster_resources import DatabaseResource
 from resources.local_object_store import LocalObjectStore
 from resources.object_store import build_object_store
@@ -172,17 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
-        key = f"case_{s.case_id}/{report_key('page_count', 'csv')}"
-        where = store.local_path(key) if isinstance(store, LocalObjectStore) else key
+        # Each run's file has its own key; latest.json beside them names the newest.
+        key = read_latest(store, f"case_{s.case_id}/{report_folder('page_count')}{LATEST}")
+        where = store.local_path(key) if key and isinstance(store, LocalObjectStore) else key
         print(f"  page-count report, case {s.case_id}: {where}")
     print(
         "Review logs (XLSX):", "succeeded" if review_log.success else "FAILED", f"(run {review_log.run_id})"
     )
     for s in summaries:
-        key = f"case_{s.case_id}/{report_key('review_log', 'xlsx')}"
+        key = read_latest(store, f"case_{s.case_id}/{report_folder('review_log')}{LATEST}")
         print(
             f"  review log, case {s.case_id}: "
-            f"{store.local_path(key) if isinstance(store, LocalObjectStore) else key}"
+            f"{store.local_path(key) if key and isinstance(store, LocalObjectStore) else key}"
         )
     platform = DatabaseResource.from_settings(settings).databases().platform()
     for case_id, ok in productions.items():

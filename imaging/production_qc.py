@@ -28,14 +28,16 @@ class CheckOutcome:
     passed: bool
     description: str
     details: list[str] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)  # what was counted, opened, parsed, read
 
 
-def _outcome(name: str, description: str, failures: list[str]) -> CheckOutcome:
+def _outcome(name: str, description: str, failures: list[str], **figures: int) -> CheckOutcome:
     return CheckOutcome(
         name,
         not failures,
         description,
         failures[:50] + ([f"... {len(failures) - 50} more"] if len(failures) > 50 else []),
+        {**figures, "failures_found": len(failures)},
     )
 
 
@@ -48,8 +50,9 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
     failures = []
     expected = sum(d.pages for d in docs)
     name = export.safe_name
+    figures = {"pages_expected": expected, "documents": len(docs)}
     if export.image_format in ("tiff", "jpeg"):
-        images = len(_image_files(root))
+        images = figures["image_files"] = len(_image_files(root))
         if images != expected:
             failures.append(f"{images} image files, but the documents have {expected} pages")
     elif export.image_format == "pdf":
@@ -57,31 +60,37 @@ def check_counts(root: Path, export: ExportSettings, docs: list[PlannedDocument]
         for path in sorted(root.glob("*/PDF/*/*.pdf")):
             with pikepdf.open(path) as pdf:
                 pages += len(pdf.pages)
+        figures["pdf_pages_counted"] = pages
         if pages != expected:
             failures.append(f"the document PDFs hold {pages} pages, but the documents have {expected}")
     if export.image_format != "none":
         for kind, separator in (("opt", ","), ("log", "\t")):
             if kind in export.loadfiles:
-                lines = len(loadfile_parsers.read_opt(root / f"{name}.{kind}", separator))
+                lines = figures[f"{kind}_lines"] = len(
+                    loadfile_parsers.read_opt(root / f"{name}.{kind}", separator)
+                )
                 if lines != expected:
                     failures.append(f"{lines} {kind.upper()} lines for {expected} pages")
     if "lfp" in export.loadfiles and export.image_format != "none":
-        lines = len(loadfile_parsers.read_lfp(root / f"{name}.lfp"))
+        lines = figures["lfp_lines"] = len(loadfile_parsers.read_lfp(root / f"{name}.lfp"))
         if lines != expected:
             failures.append(f"{lines} LFP lines for {expected} pages")
     if "dat" in export.loadfiles and "PGCOUNT" in export.dat_fields:
         header, rows = loadfile_parsers.read_dat(root / f"{name}.dat")
-        total = sum(int(r[header.index("PGCOUNT")]) for r in rows)
+        total = figures["dat_pgcount_sum"] = sum(int(r[header.index("PGCOUNT")]) for r in rows)
         if total != expected:
             failures.append(f"the DAT's PGCOUNT adds up to {total}, not {expected}")
     if "dii" in export.loadfiles:
-        total = sum(r.get("pages", 0) for r in loadfile_parsers.read_dii(root / f"{name}.dii"))
+        total = figures["dii_pgcount_sum"] = sum(
+            r.get("pages", 0) for r in loadfile_parsers.read_dii(root / f"{name}.dii")
+        )
         if total != expected:
             failures.append(f"the DII's PGCOUNT adds up to {total}, not {expected}")
     return _outcome(
         "counts_agree",
         "image files = OPT/LOG lines = LFP lines = sum of PGCOUNT (DAT, DII) = pages",
         failures,
+        **figures,
     )
 
 
@@ -104,7 +113,11 @@ def check_numbering(export: ExportSettings, docs: list[PlannedDocument]) -> Chec
                 failures.append(f"{key} does not follow {previous[0]}{previous[1]:0{previous[2]}d}")
             previous = parsed
     return _outcome(
-        "bates_sequence", "page numbers run without gap or duplicate across all volumes", failures
+        "bates_sequence",
+        "page numbers run without gap or duplicate across all volumes",
+        failures,
+        page_numbers_checked=len(keys),
+        documents=len(docs),
     )
 
 
@@ -112,8 +125,10 @@ def check_documents(
     root: Path, export: ExportSettings, docs: list[PlannedDocument], produced: dict[int, ProducedDocument]
 ) -> CheckOutcome:
     failures = []
+    text_files = families = 0
     if export.text_mode != "none":
         for doc in docs:
+            text_files += 1
             out = produced[doc.exhibit_id]
             where = f"{doc.begin} (exhibit {doc.exhibit_id})"
             if not out.text_path or not (root / out.text_path).is_file():
@@ -131,18 +146,22 @@ def check_documents(
                     )
     if "dat" in export.loadfiles and {"BEGATTACH", "ENDATTACH"} <= set(export.dat_fields):
         header, rows = loadfile_parsers.read_dat(root / f"{export.safe_name}.dat")
-        families = [(r[header.index("BEGATTACH")], r[header.index("ENDATTACH")]) for r in rows]
+        spans = [(r[header.index("BEGATTACH")], r[header.index("ENDATTACH")]) for r in rows]
+        families = len(set(spans))
         closed: set[tuple[str, str]] = set()
-        for index, family in enumerate(families):
+        for index, family in enumerate(spans):
             if family in closed:
                 failures.append(f"family {family[0]}-{family[1]} is not contiguous (DAT row {index + 2})")
-            if index + 1 < len(families) and families[index + 1] != family:
+            if index + 1 < len(spans) and spans[index + 1] != family:
                 closed.add(family)
     return _outcome(
         "documents_complete",
         "every document has its text file (BOM, CRLF; beside its first image with a DII) "
         "and families are contiguous",
         failures,
+        documents=len(docs),
+        text_files_checked=text_files,
+        families_checked=families,
     )
 
 
@@ -152,24 +171,26 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
     failures = []
     name = export.safe_name
     begins = [d.begin for d in docs]
+    figures = {"load_files": len(export.loadfiles), "load_files_parsed": 0, "paths_resolved": 0}
     for kind in export.loadfiles:
         path = root / f"{name}.{kind}"
         try:
             if kind in ("dat", "csv"):
                 header, rows = loadfile_parsers.read_table(path, kind)
+                figures[f"{kind}_rows"] = len(rows)
                 if list(header) != list(export.dat_fields) or len(rows) != len(docs):
                     failures.append(
                         f"{path.name}: {len(rows)} rows for {len(docs)} documents, fields {header}"
                     )
             elif kind == "dii":
                 records = loadfile_parsers.read_dii(path)
+                figures["dii_records"] = len(records)
                 if [r["begin"] for r in records] != begins:
                     failures.append(f"{path.name}: records do not match the documents")
-            unresolved = [
-                p
-                for p in loadfile_parsers.referenced_paths(root, kind, name)
-                if not loadfile_parsers.resolve(root, p).is_file()
-            ]
+            referenced = list(loadfile_parsers.referenced_paths(root, kind, name))
+            unresolved = [p for p in referenced if not loadfile_parsers.resolve(root, p).is_file()]
+            figures["load_files_parsed"] += 1
+            figures["paths_resolved"] += len(referenced) - len(unresolved)
             if unresolved:
                 failures.append(
                     f"{path.name}: {len(unresolved)} path(s) do not resolve from its folder, "
@@ -181,12 +202,15 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
         "loadfiles_parse",
         "every load file parses back and every path in it resolves from its folder",
         failures,
+        **figures,
     )
 
 
 def check_images(root: Path, export: ExportSettings) -> CheckOutcome:
     failures = []
-    for path in _image_files(root):
+    images = _image_files(root)
+    pdfs = sorted(root.glob("*/PDF/*/*.pdf")) + sorted(root.glob("*.pdf"))
+    for path in images:
         try:
             with Image.open(path) as image:
                 image.load()
@@ -197,13 +221,19 @@ def check_images(root: Path, export: ExportSettings) -> CheckOutcome:
                     failures.append(f"{path.relative_to(root)} is not a bilevel CCITT G4 TIFF")
         except Exception as exc:  # noqa: BLE001 - any decoder error is the finding
             failures.append(f"{path.relative_to(root)} does not open: {exc}")
-    for path in sorted(root.glob("*/PDF/*/*.pdf")) + sorted(root.glob("*.pdf")):
+    for path in pdfs:
         try:
             with pikepdf.open(path) as pdf:
                 len(pdf.pages)
         except pikepdf.PdfError as exc:
             failures.append(f"{path.relative_to(root)} does not open: {exc}")
-    return _outcome("images_valid", "every image opens and is 300 dpi; every PDF opens", failures)
+    return _outcome(
+        "images_valid",
+        "every image opens and is 300 dpi; every PDF opens",
+        failures,
+        images_opened=len(images),
+        pdfs_opened=len(pdfs),
+    )
 
 
 def check_archive(root: Path, listed: list[str], test_output: str) -> CheckOutcome:
@@ -214,7 +244,13 @@ def check_archive(root: Path, listed: list[str], test_output: str) -> CheckOutco
     if sorted(x.replace("\\", "/") for x in listed) != on_disk:
         missing = set(on_disk) - {x.replace("\\", "/") for x in listed}
         failures.append(f"the archive does not hold exactly the production's files ({len(missing)} missing)")
-    return _outcome("archive_tests_clean", "the archive tests clean and holds every file", failures)
+    return _outcome(
+        "archive_tests_clean",
+        "the archive tests clean and holds every file",
+        failures,
+        archive_files_listed=len(listed),
+        production_files=len(on_disk),
+    )
 
 
 _LINK_FIELDS = {"NATIVELINK", "TEXTLINK"}
@@ -261,9 +297,11 @@ def check_redactions(
     rows: dict[str, dict[str, list[str]]] = {}
     if profiles:
         rows, failures = _load_file_rows(root, export)
+    checked = {"redacted_documents": 0, "pieces_checked": 0, "pages_ocr_read": 0, "words_checked": 0}
     for doc in docs:
         if doc.exhibit_id not in profiles:
             continue
+        checked["redacted_documents"] += 1
         key, profile = profiles[doc.exhibit_id]
         name = f"{doc.begin} (exhibit {doc.exhibit_id})"
         if not key:
@@ -293,6 +331,11 @@ def check_redactions(
                     )
         for kind, by_begin in rows.items():
             pieces.append((f"{kind.upper()} row", by_begin.get(doc.begin, []), None))
+        checked["pieces_checked"] += len(pieces)
+        checked["pages_ocr_read"] += sum(
+            1 for where, _, _ in pieces if where.endswith((".tif", ".jpg", " image)"))
+        )
+        checked["words_checked"] += sum(len(t.split()) for _, texts, _ in pieces for t in texts)
         for where, texts, page in pieces:
             found = leaks.find_leaks(profile, key, texts, page)
             if found:
@@ -306,6 +349,7 @@ def check_redactions(
         "no_redacted_text",
         "no redacted word or phrase occurs in produced content more often than it is visible in the source",
         failures,
+        **checked,
     )
 
 

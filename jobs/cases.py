@@ -19,3 +19,13 @@ def register_cases(context: dg.OpExecutionContext, databases: DatabaseResource) 
 @dg.job(description="Register cases from the core database as partitions.", tags={"kind": "housekeeping"})
 def register_cases_job():
     register_cases()
+
+
+#: Partition hygiene (nextpoint_assets/case_partitions.py): started by case_partitions_sensor when a
+#: `cases` partition is no case, or from the UI.
+housekeeping_case_partitions_job = dg.define_asset_job(
+    "housekeeping_case_partitions_job",
+    selection=dg.AssetSelection.assets("case_partitions"),
+    description="Remove `cases` partitions that are no case and never had a materialization; flag the rest.",
+    tags={"kind": "housekeeping"},
+)

@@ -9,14 +9,19 @@
   whose last run died (NP_CLEANUP_WORK_RETENTION_DAYS).
 - housekeeping_partitions_job: finished `exports` and `exchanges` partitions
   (NP_PARTITION_RETENTION_DAYS, 90); their runs and materializations stay.
+- housekeeping_report_files_job: report files past the newest NP_REPORT_KEEP_LAST (10) per
+  case and type, never the one `latest.json` names nor a request file whose link still works.
 
 What may go is decided by domain/housekeeping.py; nextpoint_assets/housekeeping.py
 lists, asks and deletes. The ops here only read their configuration and resources.
 """
 
+from datetime import timedelta
+
 import dagster as dg
 
 from nextpoint_assets import housekeeping as sweeps
+from nextpoint_assets.reports import housekeeping as report_sweeps
 from resources.dagster_resources import DatabaseResource, ObjectStoreResource
 from resources.settings import get_settings
 
@@ -121,9 +126,38 @@ def housekeeping_partitions_job():
     prune_finished_partitions()
 
 
+class ReportKeepConfig(dg.Config):
+    keep_last: int | None = None  # None: NP_REPORT_KEEP_LAST
+    dry_run: bool = False
+
+
+@dg.op(
+    description="Delete report files past the newest N per case and type (per account and month); the file "
+    "latest.json names and request files whose emailed link may still work stay.",
+    tags=HOUSEKEEPING_TAGS,
+)
+def keep_last_reports(
+    context: dg.OpExecutionContext, config: ReportKeepConfig, object_store: ObjectStoreResource
+) -> dict:
+    keep_last = config.keep_last or get_settings().report_keep_last
+    # The sweeper's age rules are not used here (1 day: the least it takes); the counts and the guard are.
+    sweep = sweeps.sweeper(context, object_store.store(), 1, config.dry_run)
+    lifetime = timedelta(seconds=object_store.presign_seconds)
+    return report_sweeps.sweep_report_files(context, sweep, keep_last, lifetime)
+
+
+@dg.job(
+    description="Daily: report files past the newest NP_REPORT_KEEP_LAST per case and type.",
+    tags=HOUSEKEEPING_TAGS,
+)
+def housekeeping_report_files_job():
+    keep_last_reports()
+
+
 HOUSEKEEPING_JOBS = [
     housekeeping_work_files_job,
     housekeeping_export_archives_job,
     housekeeping_orphaned_outputs_job,
     housekeeping_partitions_job,
+    housekeeping_report_files_job,
 ]

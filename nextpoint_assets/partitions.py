@@ -35,6 +35,20 @@ def case_keys_from_core(databases) -> list[str]:
         return [str(row[0]) for row in ids]
 
 
+def partitions_not_cases(instance: dg.DagsterInstance, databases) -> list[str]:
+    """`cases` partition keys that are no active or archived case of the core database."""
+    known = set(case_keys_from_core(databases))
+    return sorted(k for k in instance.get_dynamic_partitions(cases_partitions.name) if k not in known)
+
+
 def new_case_keys(instance: dg.DagsterInstance, databases) -> list[str]:
     known = set(instance.get_dynamic_partitions(cases_partitions.name))
     return [key for key in case_keys_from_core(databases) if key not in known]
+
+
+def not_a_case_message(case_id: int, database: str) -> str:
+    """One line for a run on a `cases` partition that is no case: what is wrong and the fix."""
+    return (
+        f"Case {case_id} is not a known case (the database {database} does not exist): remove partition "
+        f"{case_id}, it is not a case (housekeeping removes it when nothing was ever materialized for it)."
+    )

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from domain.errors import InvalidKeyError, ObjectNotFound
 from resources.object_store import ObjectInfo, check_full_key
@@ -20,8 +22,10 @@ from resources.object_store import ObjectInfo, check_full_key
 class LocalObjectStore:
     """Objects as files under one root folder; writes are atomic (temp file, then rename)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, file_server_url: str | None = None) -> None:
         self.root = Path(root).resolve()
+        #: scripts/file_server.py serving this root (None: NP_FILE_SERVER_URL, read when a link is made).
+        self.file_server_url = file_server_url
         self.root.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
@@ -122,7 +126,30 @@ class LocalObjectStore:
         self.put_file(dest_key, source)
 
     def link(self, key: str, expires_seconds: int) -> str:
-        return self._path(key).as_uri()
+        """A link that opens: the read-only file server's URL when one is set (NP_FILE_SERVER_URL, started by
+        scripts/ui.sh), else the file's URI (browsers block file:// links from web pages)."""
+        url = self.served_url(key)
+        return url if url is not None else self._path(key).as_uri()
+
+    def link_details(self, key: str, expires_seconds: int) -> dict[str, Any]:
+        """What to show people of an object: its absolute path (to copy) and, when a file server is set,
+        its http URL. Local links do not expire."""
+        details: dict[str, Any] = {"path": str(self._path(key))}
+        url = self.served_url(key)
+        if url is not None:
+            details["url"] = url
+        return details
+
+    def served_url(self, key: str) -> str | None:
+        """The file server's URL of a stored file (None: no server set, or not a file it serves)."""
+        base = self.file_server_url
+        if base is None:
+            from resources.settings import get_settings  # settings import the resources: read when asked
+
+            base = get_settings().file_server_url
+        if not base or not self._path(key).is_file():
+            return None
+        return f"{base.rstrip('/')}/{quote(check_full_key(key))}"
 
     def head(self, key: str) -> ObjectInfo | None:
         try:

@@ -7,8 +7,10 @@ S3's throttling and outages become RetryableError, a missing key ObjectNotFound.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from domain.batches import batched
 from domain.errors import ObjectNotFound, RetryableError
@@ -129,6 +131,12 @@ class S3ObjectStore:
             ExpiresIn=expires_seconds,
         )
 
+    def link_details(self, key: str, expires_seconds: int) -> dict[str, Any]:
+        """The presigned URL and when it stops working (UTC), to be stated wherever the link is shown."""
+        issued = datetime.now(UTC).replace(microsecond=0)
+        url = self.link(key, expires_seconds)
+        return {"url": url, "expires_at": _expiry(url) or issued + timedelta(seconds=expires_seconds)}
+
     # Housekeeping (nextpoint_assets/housekeeping.py): listings with ages, unfinished uploads, bulk deletes.
 
     def list_objects(self, prefix: str) -> Iterator[ObjectInfo]:
@@ -171,3 +179,18 @@ class S3ObjectStore:
             )
             failed.extend(error["Key"] for error in response.get("Errors", []))
         return failed
+
+
+def _expiry(url: str) -> datetime | None:
+    """When a presigned URL stops working, as the URL itself says (SigV2 `Expires`; SigV4 `X-Amz-Date` plus
+    `X-Amz-Expires`)."""
+    query = parse_qs(urlsplit(url).query)
+    try:
+        if "Expires" in query:
+            return datetime.fromtimestamp(int(query["Expires"][0]), UTC)
+        if "X-Amz-Date" in query and "X-Amz-Expires" in query:
+            signed = datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            return signed + timedelta(seconds=int(query["X-Amz-Expires"][0]))
+    except ValueError:
+        return None
+    return None

@@ -50,6 +50,9 @@ class Knobs(BaseModel):
     #: Code links in the UI (nextpoint_assets/code_references.py): into this repository when set.
     git_url: str = ""
     git_branch: str = "main"
+    #: The read-only file server of the local object store (scripts/file_server.py, started by scripts/ui.sh):
+    #: links to local outputs open in a browser through it. Empty: links are the files' paths.
+    file_server_url: str = ""
 
     # Sensor intervals (a sensor's interval is fixed when the code location loads).
     request_poll_seconds: int = Field(default=10, ge=1, le=3600)
@@ -84,6 +87,10 @@ class Knobs(BaseModel):
     cleanup_work_retention_days: int = Field(default=7, ge=1, le=3650)  # work, temp, dead exports' outputs
     cleanup_archive_retention_days: int = Field(default=14, ge=1, le=3650)  # export archives (zips/)
     partition_retention_days: int = Field(default=90, ge=1, le=36_500)  # finished exports/exchanges
+    #: Report files kept per case and type (per account and month): the newest N materializations, the
+    #: one `latest.json` names, request files whose emailed link still works (domain/reports/retention.py).
+    report_keep_last: int = Field(default=10, ge=1, le=10_000)
+    report_cleanup_cron: str = "45 3 * * *"
     cleanup_work_cron: str = "0 3 * * *"
     cleanup_archive_cron: str = "15 3 * * *"
     cleanup_orphan_cron: str = "30 3 * * *"

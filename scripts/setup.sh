@@ -14,7 +14,8 @@ for group in "${groups[@]}"; do
       apt_ensure "the platform" default-jre-headless 7zip tesseract-ocr-eng tesseract-ocr-osd \
         libmariadb-java libxerial-sqlite-jdbc-java ca-certificates ;;
     # PostgreSQL: Dagster's production storage, tested against a real server (tests/test_deploy.py).
-    test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql
+    # Chromium: the system browser Playwright drives in tests/test_ui_browser.py (never a download).
+    test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql chromium
       uv_groups+=(--group ner) ;;  # the optional person-name model, so its tests run
     bench) apt_ensure "the benchmarks" ghostscript poppler-utils libtiff-tools mariadb-server ;;
     *) die "unknown setup group: $group" ;;

@@ -1,7 +1,7 @@
 """Housekeeping schedules: one daily run per clean-up (UTC), running by default.
 
 Timing comes from settings (NP_CLEANUP_WORK_CRON, NP_CLEANUP_ARCHIVE_CRON,
-NP_CLEANUP_ORPHAN_CRON, NP_PARTITION_PRUNE_CRON), the retentions from
+NP_CLEANUP_ORPHAN_CRON, NP_PARTITION_PRUNE_CRON, NP_REPORT_CLEANUP_CRON), the retentions from
 NP_CLEANUP_WORK_RETENTION_DAYS, NP_CLEANUP_ARCHIVE_RETENTION_DAYS and
 NP_PARTITION_RETENTION_DAYS, read by the ops when they run. A tick's run key is
 the schedule and the day, so a repeated tick starts nothing twice.
@@ -15,6 +15,7 @@ from jobs.housekeeping import (
     housekeeping_export_archives_job,
     housekeeping_orphaned_outputs_job,
     housekeeping_partitions_job,
+    housekeeping_report_files_job,
     housekeeping_work_files_job,
 )
 from resources.settings import get_settings
@@ -60,5 +61,10 @@ HOUSEKEEPING_SCHEDULES = [
         housekeeping_partitions_job,
         settings.partition_prune_cron,
         "Every day: finished exports/exchanges partitions past the partition retention.",
+    ),
+    daily_schedule(
+        housekeeping_report_files_job,
+        settings.report_cleanup_cron,
+        "Every day: report files past the newest NP_REPORT_KEEP_LAST per case and type.",
     ),
 ]

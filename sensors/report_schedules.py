@@ -21,12 +21,24 @@ def _recipients() -> list[str]:
     return [a.strip() for a in settings.report_schedule_recipients.split(",") if a.strip()]
 
 
+def why_stopped() -> str:
+    """Why a report schedule starts stopped, with the settings it would run with now (the count of
+    recipients, not their addresses: the description is shown to everyone who opens the UI)."""
+    count = len(_recipients())
+    recipients = f"{count} set" if count else "none set: its reports would reach nobody"
+    return (
+        " Stopped by default: it emails every report to the addresses in NP_REPORT_SCHEDULE_RECIPIENTS "
+        f"({recipients}) as NP_REPORT_SCHEDULE_FORMAT ({settings.report_schedule_format}). "
+        "Set the recipients and restart, then turn it on (Automation)."
+    )
+
+
 @dg.schedule(
     cron_schedule=settings.report_weekly_review_log_cron,
     job=REPORT_JOBS["review_log"],
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every week: the past week's review log of every active case, in one run.",
+    description="Every week: the past week's review log of every active case, in one run." + why_stopped(),
 )
 def weekly_review_log_schedule(context: dg.ScheduleEvaluationContext):
     keys = context.instance.get_dynamic_partitions(cases_partitions.name)
@@ -54,7 +66,8 @@ def weekly_review_log_schedule(context: dg.ScheduleEvaluationContext):
     job=account_user_activity_job,
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.STOPPED,
-    description="Every month: last month's user activity of every account, over all its cases.",
+    description="Every month: last month's user activity of every account, over all its cases."
+    + why_stopped(),
 )
 def monthly_user_activity_schedule(context: dg.ScheduleEvaluationContext):
     first = context.scheduled_execution_time.date().replace(day=1)

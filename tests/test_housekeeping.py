@@ -624,6 +624,7 @@ def test_schedules_are_daily_utc_running_from_settings_and_run_once_a_day(settin
         "housekeeping_export_archives_schedule": settings.cleanup_archive_cron,
         "housekeeping_orphaned_outputs_schedule": settings.cleanup_orphan_cron,
         "housekeeping_partitions_schedule": settings.partition_prune_cron,
+        "housekeeping_report_files_schedule": settings.report_cleanup_cron,
     }
     for schedule in HOUSEKEEPING_SCHEDULES:
         assert schedule.execution_timezone == "UTC"

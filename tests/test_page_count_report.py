@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -31,7 +32,11 @@ def _defs(settings):
 
 
 def _report_rows(settings, case_id):
-    data = CaseStore(build_object_store(settings), case_id).get_bytes("reports/page_count/page_count.csv")
+    store = CaseStore(build_object_store(settings), case_id)
+    latest = json.loads(store.get_bytes("reports/page_count/latest.json"))[
+        "key"
+    ]  # names the newest run's file
+    data = store.get_bytes(store.relative(latest))
     assert data.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads UTF-8
     return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
 
@@ -99,7 +104,7 @@ def test_one_run_materializes_every_case_with_metadata(demo_home, settings):
     assert by_partition["101"]["row_count"].value == len(body)
     assert by_partition["101"]["summary"].value["page_total"] == int(total[-1])
     assert "| exhibit_id |" in by_partition["101"]["preview"].value
-    assert by_partition["101"]["object_key"].value == "case_101/reports/page_count/page_count.csv"
+    assert by_partition["101"]["object_key"].value.startswith("case_101/reports/page_count/runs/")
     assert event is not None
 
 

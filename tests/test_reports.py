@@ -4,6 +4,7 @@ import email
 import email.policy
 import io
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -102,11 +103,14 @@ CASE_REPORTS = [
 def test_every_report_in_csv_and_xlsx(demo_home, settings, report_type):
     csv_meta = _metadata(_run(settings, report_type))
     frame = _csv(settings, csv_meta["object_key"])
-    assert csv_meta["object_key"] == f"case_101/reports/{report_type}/{report_type}.csv"
+    assert re.fullmatch(
+        rf"case_101/reports/{report_type}/runs/\d{{8}}T\d{{12}}Z-[0-9a-f-]+\.csv", csv_meta["object_key"]
+    )
     assert csv_meta["row_count"] > 0
     data_rows = len(frame) - (1 if report_type == "page_count" else 0)  # page_count ends with its TOTAL line
     assert csv_meta["row_count"] == data_rows
-    assert "|" in csv_meta["preview"] and Path(csv_meta["link"].removeprefix("file://")).is_file()
+    assert "|" in csv_meta["preview"] and Path(csv_meta["local_path"]).is_file()
+    assert csv_meta["latest_pointer"] == f"case_101/reports/{report_type}/latest.json"
 
     xlsx_meta = _metadata(_run(settings, report_type, format="xlsx"))
     book = openpyxl.load_workbook(io.BytesIO(_bytes(settings, xlsx_meta["object_key"])))
@@ -227,7 +231,7 @@ def test_a_large_report_is_linked_not_attached(demo_home, monkeypatch):
         next(settings.outbox_dir.glob("*.eml")).read_bytes(), policy=email.policy.default
     )
     assert not [p for p in message.walk() if p.get_filename()]
-    assert meta["link"] in message.get_body().get_content()
+    assert Path(meta["local_path"]).as_uri() in message.get_body().get_content()  # no file server set
 
 
 @pytest.mark.parametrize(
@@ -325,7 +329,10 @@ def test_account_activity_for_a_month(demo_home, settings):
     by_account = {m["account_id"].value: m for m in metas}
     assert set(by_account) == {1}  # 202 moved into account 1, so account 2 has no case left
     meta = by_account[1]
-    assert meta["object_key"].value == "accounts/account_1/reports/user_activity/user_activity_2024-04.csv"
+    assert re.fullmatch(
+        r"accounts/account_1/reports/user_activity/2024-04/runs/\d{8}T\d{12}Z-[0-9a-f-]+\.csv",
+        meta["object_key"].value,
+    )
     assert set(meta["failed_cases"].value) == {"303"}
     frame = _csv(settings, meta["object_key"].value)
     stamps = [v for v in frame["first_activity_at"]] + [v for v in frame["last_activity_at"]]

@@ -187,6 +187,17 @@ def request_name(event_id: str) -> str:
     return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
 
 
+#: The parameters only one report type takes (`check_parameters` refuses them elsewhere); every type
+#: takes the window (`date_from`, `date_to`). The report forms of the UI are made from this.
+OWN_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "custom": ("columns", "actions", "user_ids"),
+    "user_activity": ("case_ids",),
+    "page_count": ("relevancy",),
+    "coding_overlay": ("overlay_key", "match_by", "dry_run"),
+}
+WINDOW_PARAMETERS = ("date_from", "date_to")
+
+
 def check_parameters(report_type: str, params: ReportParameters) -> None:
     """Parameters that only make sense for one report type must not be silently ignored."""
     if report_type not in REPORT_TYPES:

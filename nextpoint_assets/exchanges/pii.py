@@ -15,6 +15,7 @@ from domain.schema import annotations, document_variants, documents, exhibits
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.exchanges.assets import _begin, exchange_asset, exchange_request, exchange_step
 from nextpoint_assets.exchanges.documents import id_chunks, markup_rect, selected_exhibit_ids
+from nextpoint_assets.partitions import exchanges_partitions
 from nextpoint_assets.pii.gate import gate_result
 from nextpoint_assets.pii.scanning import PiiScanConfig, ScanText, native_scan_text, run_scan, scan_metadata
 from resources.dagster_resources import (
@@ -172,6 +173,7 @@ def exchange_pii_scan(
 @dg.asset_check(
     asset=exchange_pii_scan,
     blocking=True,
+    partitions_def=exchanges_partitions,  # each result belongs to the exchange it gated
     description="Holds the exchange's copy while findings at or above the threshold await approval, "
     "or when the review rejected it.",
 )

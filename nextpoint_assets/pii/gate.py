@@ -37,11 +37,16 @@ def require_clearance(databases: DatabaseResource, partition_key: str) -> None:
 def gate_result(databases: DatabaseResource, partition_key: str) -> dg.AssetCheckResult:
     """The blocking gate check's result: passed when the scan is clean or approved."""
     ok, why, scan = clearance(databases.databases().platform(), partition_key)
-    metadata = {}
+    metadata: dict = {"checked": partition_key}
     if scan is not None:
         metadata = {
+            **metadata,
             "scan_id": scan["scan_id"],
             "status": scan["status"],
+            # the scan's figures: what was read, and what scored at or above the threshold
+            "documents_scanned": scan["documents"],
+            "pages_scanned": scan["pages"],
+            "threshold": scan["threshold"],
             "findings": scan["findings"],
             "counts": dg.MetadataValue.json(scan["counts"]),
         }

@@ -11,6 +11,7 @@ from domain.errors import ObjectNotFound
 from domain.log import log_context
 from imaging import production_qc as qc
 from imaging import raster
+from nextpoint_assets.partitions import exports_partitions
 from nextpoint_assets.productions.common import ExportState, download_prefix, parse_export_key, put_json
 from resources import sevenzip
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
@@ -40,9 +41,22 @@ def _leak_profiles(store, state: ExportState, results) -> dict[int, tuple[bytes 
     return profiles
 
 
+def qc_metadata(partition_key: str, outcome: qc.CheckOutcome) -> dict:
+    """A QC result's metadata: the export it checked, its figures (what was counted, opened, parsed,
+    read), and its failures when it has any."""
+    return {
+        "export": partition_key,
+        **outcome.figures,
+        **({"failures": dg.MetadataValue.json(outcome.details)} if outcome.details else {}),
+    }
+
+
 @dg.multi_asset_check(
     specs=[
-        dg.AssetCheckSpec(name, asset="export_archive", blocking=True, description=text)
+        # Each result belongs to the export it checked (check history shows the partition).
+        dg.AssetCheckSpec(
+            name, asset="export_archive", blocking=True, description=text, partitions_def=exports_partitions
+        )
         for name, text in CHECKS.items()
     ],
     description="Reads the production back (files, load files, archive) and checks it.",
@@ -107,5 +121,5 @@ def export_quality_checks(
             passed=outcome.passed,
             severity=dg.AssetCheckSeverity.ERROR,
             description=outcome.description,
-            metadata={"failures": dg.MetadataValue.json(outcome.details)} if outcome.details else {},
+            metadata=qc_metadata(context.partition_key, outcome),
         )

@@ -8,7 +8,6 @@ from pathlib import Path
 import dagster as dg
 
 from domain.productions import loadfiles
-from imaging import expansive
 from nextpoint_assets.pii.gate import require_clearance
 from nextpoint_assets.productions.common import (
     ExportState,
@@ -63,6 +62,8 @@ def export_load_files(
 def export_expansive_pdf(
     context: dg.AssetExecutionContext, object_store: ObjectStoreResource
 ) -> dg.MaterializeResult:
+    from imaging import expansive  # here, not at load: img2pdf and reportlab cost every run ~0.1 s
+
     with export_step(context, object_store) as (case_id, export_id, store):
         state = ExportState(store, export_id)
         export = state.manifest.export

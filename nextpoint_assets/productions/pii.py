@@ -7,6 +7,7 @@ import dagster as dg
 
 from domain.pii.scan import Scanner
 from nextpoint_assets.code_references import code_references
+from nextpoint_assets.partitions import exports_partitions
 from nextpoint_assets.pii.gate import gate_result
 from nextpoint_assets.pii.scanning import (
     PiiScanConfig,
@@ -104,6 +105,7 @@ def export_pii_scan(
 @dg.asset_check(
     asset=export_pii_scan,
     blocking=True,
+    partitions_def=exports_partitions,  # each result belongs to the export it gated
     description="Holds export_archive and export_completion while findings at or above the threshold "
     "await approval, or when the review rejected the production.",
 )

@@ -15,14 +15,27 @@ from sqlalchemy import select
 from domain.errors import PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.reports import user_activity
-from domain.reports.delivery import account_report_key
 from domain.reports.request import ReportParameters, check_format, check_month
 from domain.reports.spec import ReportSpec
 from domain.schema import accounts, npcases
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import months_partitions
-from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
+from nextpoint_assets.reports.checks import (
+    month_has_rows,
+    no_rows_note,
+    report_check_outputs,
+    report_check_specs,
+)
+from nextpoint_assets.reports.runner import (
+    account_target,
+    classify,
+    link_metadata,
+    make_context,
+    report_failed,
+    run_report,
+    sinks_from,
+)
 from resources.dagster_resources import (
     DatabaseResource,
     EventBusResource,
@@ -77,6 +90,7 @@ def _accounts(dbs, wanted: list[int]) -> list[tuple[int, str, list[int]]]:
     description="Per account and month: every user's activity in every case of the account (core database "
     "plus each case database).",
     metadata=code_references(report_query=user_activity.fan_out),
+    check_specs=report_check_specs("account_user_activity_report", months_partitions),
 )
 def account_user_activity_report(
     context: dg.AssetExecutionContext,
@@ -93,18 +107,20 @@ def account_user_activity_report(
     failures: dict[str, str] = {}
     for month in context.partition_keys:
         start, end = check_month(month[:7])
+        rows_by_account: dict[str, int] = {}  # for has_rows: one result per month over its accounts
         for account_id, name, case_ids in _accounts(dbs, list(config.account_ids)):
             with log_context(account_id=account_id, month=month[:7], run_id=context.run_id):
                 params = ReportParameters(**{"from": start.date().isoformat(), "to": _last_day(end)})
                 params.case_ids = case_ids
-                key = account_report_key(account_id, "user_activity", month[:7], fmt)
+                # One file per run in the month's folder: re-running a month never overwrites the last one.
+                target = account_target(account_id, "user_activity", month[:7], fmt, context.run_id)
                 scope = f"account {account_id} ({name}), {month[:7]}"
                 try:
                     with tempfile.TemporaryDirectory(prefix="np-report-ctx-") as tmp:
                         ctx = make_context(None, params, dbs, sinks.store, Path(tmp))
                         try:
                             outcome, preview, header = run_report(
-                                SPEC, ctx, fmt, key, scope, sinks, list(config.email), None
+                                SPEC, ctx, fmt, target, scope, sinks, list(config.email), None
                             )
                         except Exception as exc:
                             raise classify(exc) from exc
@@ -114,6 +130,9 @@ def account_user_activity_report(
                     failures[f"{month[:7]}/{account_id}"] = user_message(exc)
                     report_failed(SPEC, scope, user_message(exc), sinks, list(config.email), None)
                     continue
+                if outcome.rows == 0:
+                    outcome.notes.insert(0, no_rows_note(outcome.window))
+                rows_by_account[f"{account_id} ({name})"] = outcome.rows
                 yield dg.AssetMaterialization(
                     asset_key=context.asset_key,
                     partition=month,
@@ -122,14 +141,16 @@ def account_user_activity_report(
                         "account": name,
                         "cases": len(case_ids),
                         "row_count": outcome.rows,
-                        "object_key": key,
-                        "link": dg.MetadataValue.url(outcome.link),
+                        "object_key": target.key,
+                        **link_metadata(outcome),
                         "failed_cases": dg.MetadataValue.json(
                             {str(k): v for k, v in ctx.failed_cases.items()}
                         ),
                         "notes": dg.MetadataValue.md("\n".join(f"- {n}" for n in outcome.notes) or "none"),
                     },
                 )
+        yield from month_has_rows(context, month, rows_by_account)
+    yield from report_check_outputs(context)
     if failures:
         raise dg.Failure(
             description="The account activity report failed for "

@@ -18,12 +18,8 @@ from sqlalchemy import select
 from domain.errors import PermanentError, PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.reports.catalog import REPORTS
-from domain.reports.delivery import report_key
 from domain.reports.request import (
-    RUN_FIELDS,
-    Delivery,
     ReportParameters,
-    ReportRequest,
     check_format,
     parse_parameters,
     report_asset_name,
@@ -33,10 +29,24 @@ from domain.reports.spec import ReportSpec
 from domain.reports.sql import case_row
 from domain.schema import npcases
 from nextpoint_assets.code_references import code_references
-from nextpoint_assets.config_models import config_class, config_fields
 from nextpoint_assets.errors import RETRY_POLICY, user_message
-from nextpoint_assets.partitions import case_id_of, cases_partitions
-from nextpoint_assets.reports.runner import classify, make_context, report_failed, run_report, sinks_from
+from nextpoint_assets.partitions import case_id_of, cases_partitions, not_a_case_message
+from nextpoint_assets.reports.checks import (
+    has_rows_of,
+    no_rows_note,
+    report_check_outputs,
+    report_check_specs,
+)
+from nextpoint_assets.reports.forms import form_failure, form_problems, form_values, plain, report_config
+from nextpoint_assets.reports.runner import (
+    case_target,
+    classify,
+    link_metadata,
+    make_context,
+    report_failed,
+    run_report,
+    sinks_from,
+)
 from resources.dagster_resources import (
     DatabaseResource,
     EventBusResource,
@@ -48,31 +58,16 @@ from resources.dagster_resources import (
 log = get_logger("reports")
 
 
-#: What to report on and how to deliver it, as run config: the domain's delivery and parameter fields
-#: side by side (flat, as the UI and schedules fill them), and the request's event id and user id.
-ReportRequestConfig = config_class(
-    "ReportRequestConfig",
-    "What to report on and how to deliver it. Leave a field empty for the default.",
-    {
-        **config_fields(Delivery),
-        **config_fields(ReportParameters),
-        # Schedules and the UI make reports no event asked for: no event id.
-        **config_fields(ReportRequest, only=RUN_FIELDS, optional=("event_id",)),
-    },
-)
-
-
-class ReportConfig(ReportRequestConfig):
-    active_only: bool = False  # skip cases the core database does not list as active (schedules)
-    requests: list[
-        ReportRequestConfig
-    ] = []  # several requests for one case, each made and delivered on its own
+#: The run config of one request is its report type's form (reports/forms.py: `request_config`):
+#: the delivery's and the parameters' fields side by side, flat, with the event id and user id.
+ReportRequestConfig = dg.Config
 
 
 def parameters(report_type: str, config: ReportRequestConfig) -> ReportParameters:
     """The request's parameters, checked for its report type (PermanentError names every problem)."""
+    values = form_values(config)
     return parse_parameters(
-        report_type, {name: getattr(config, name) for name in ReportParameters.model_fields}
+        report_type, {k: v for k, v in values.items() if k in ReportParameters.model_fields}
     )
 
 
@@ -116,14 +111,13 @@ def _scope(dbs, case_id: int) -> str:
 
 def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConfig, case_id: int, dbs, sinks):
     """One case's report: returns the AssetMaterialization, raises a typed error."""
-    fmt = check_format(config.format)
+    fmt = check_format(plain(config.format))
     params = parameters(spec.report_type, config)
     if not dbs.case_exists(case_id):
-        raise PermanentError(
-            f"The database {dbs.case_db_name(case_id)} does not exist: case {case_id} is not a known case."
-        )
-    relative = report_key(spec.report_type, fmt, _request_name(config.event_id))
-    full_key = f"case_{case_id}/{relative}"
+        raise PermanentError(not_a_case_message(case_id, dbs.case_db_name(case_id)))
+    # A key of its own per materialization (a request's is per request); latest.json points at it.
+    target = case_target(case_id, spec.report_type, fmt, _request_name(config.event_id), context.run_id)
+    full_key = target.key
     with tempfile.TemporaryDirectory(prefix="np-report-ctx-") as tmp:
         ctx = make_context(case_id, params, dbs, sinks.store, Path(tmp))
         try:
@@ -131,7 +125,7 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConf
                 spec,
                 ctx,
                 fmt,
-                full_key,
+                target,
                 _scope(dbs, case_id),
                 sinks,
                 list(config.email),
@@ -141,6 +135,10 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConf
             raise classify(exc) from exc
     log.info(f"{spec.report_type} report written: {outcome.rows} rows")
     summary = {k: v for k, v in ctx.summary.items() if k not in ("email_body", "data_rows")}
+    if outcome.rows == 0:  # said in the notes, and by the has_rows check (reports/checks.py)
+        outcome.notes.insert(
+            0, no_rows_note(outcome.window, params.model_dump(by_alias=True, exclude_defaults=True))
+        )
     return dg.AssetMaterialization(
         asset_key=context.asset_key,
         partition=str(case_id),
@@ -151,7 +149,7 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConf
             "row_count": outcome.rows,
             "bytes": outcome.size,
             "object_key": full_key,
-            "link": dg.MetadataValue.url(outcome.link),
+            **link_metadata(outcome),
             "dates": outcome.window,
             "parameters": dg.MetadataValue.json(params.model_dump(by_alias=True, exclude_defaults=True)),
             "summary": dg.MetadataValue.json(summary),
@@ -168,9 +166,45 @@ def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConf
     )
 
 
+def refused_requests(
+    context, spec: ReportSpec, keys: list[str], requests: list, sinks, *, batch: bool
+) -> tuple[list, dict[str, str]]:
+    """The requests whose form values are right, and the refused ones' problems by event id.
+
+    A request an event made (it has an event id) is announced as REPORT_FAILED, with a failure email,
+    as any failed request is. A single request that is wrong fails the run at once: one line naming
+    the fields as the form names them, no stack trace, no retry (`allow_retries=False`)."""
+    kept, refused = [], {}
+    for request in requests:
+        values = form_values(request)
+        problems = form_problems(spec.report_type, values)
+        if not problems:
+            kept.append(request)
+            continue
+        failure = form_failure(spec.title, problems, request.event_id)
+        if request.event_id:
+            for partition_key in keys:
+                case_id = case_id_of(partition_key)
+                report_failed(
+                    spec,
+                    f"case {case_id}",
+                    failure.description,
+                    sinks,
+                    [] if "email" in problems else list(values["email"]),
+                    _outcome_event(spec, case_id, request, context.run_id, "failed"),
+                )
+        if not batch:
+            raise failure
+        log.error(failure.description)
+        refused[str(request.event_id)] = failure.description
+    return kept, refused
+
+
 def report_asset(
     spec: ReportSpec, name: str | None = None, kinds: set[str] | None = None
 ) -> dg.AssetsDefinition:
+    form = report_config(spec.report_type)
+
     @dg.asset(
         name=name or report_asset_name(spec.report_type),
         partitions_def=cases_partitions,
@@ -183,32 +217,34 @@ def report_asset(
         description=spec.description,
         metadata=code_references(report_query=spec.rows),
         tags={"report_type": spec.report_type},
+        check_specs=report_check_specs(name or report_asset_name(spec.report_type), cases_partitions),
     )
     def _report(
         context: dg.AssetExecutionContext,
-        config: ReportConfig,
+        config: form,
         databases: DatabaseResource,
         object_store: ObjectStoreResource,
         mailer: MailerResource,
         event_bus: EventBusResource,
         report_settings: ReportSettingsResource,
     ):
-        dbs = databases.databases()
-        sinks = sinks_from(object_store, mailer, event_bus, report_settings)
         keys = context.partition_keys
         requests = list(config.requests) or [config]
         if config.requests and len(keys) != 1:
             raise dg.Failure(
                 "Report requests name one case: run them for exactly one partition.", allow_retries=False
             )
+        sinks = sinks_from(object_store, mailer, event_bus, report_settings)
+        # What the config system cannot check fails here, before any database work (refused_requests).
+        made, failures = refused_requests(context, spec, keys, requests, sinks, batch=bool(config.requests))
+        dbs = databases.databases()
         alone = len(keys) == 1 and len(requests) == 1
-        failures: dict[str, str] = {}
         for partition_key in keys:
             case_id = case_id_of(partition_key)
             if config.active_only and not _is_active(dbs, case_id):
                 log.info("skipped: the case is not active", extra={"fields": {"case_id": case_id}})
                 continue
-            for request in requests:
+            for request in made:
                 label = partition_key if not config.requests else str(request.event_id)
                 with log_context(
                     case_id=case_id,
@@ -217,7 +253,9 @@ def report_asset(
                     request_event_id=request.event_id,
                 ):
                     try:
-                        yield materialize_case_report(context, spec, request, case_id, dbs, sinks)
+                        materialization = materialize_case_report(context, spec, request, case_id, dbs, sinks)
+                        yield materialization
+                        yield from has_rows_of(context, materialization)
                     except RetryableError as exc:
                         if alone:
                             raise  # the retry policy tries the one report again
@@ -249,6 +287,7 @@ def report_asset(
                             list(request.email),
                             _outcome_event(spec, case_id, request, context.run_id, "failed"),
                         )
+        yield from report_check_outputs(context)
         if failures:
             what = "request(s)" if config.requests else "case(s)"
             summary = "; ".join(f"{what[:-3]} {k}: {v}" for k, v in sorted(failures.items()))

@@ -9,14 +9,30 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from domain.errors import InvalidKeyError, PermanentError, PlatformError, RetryableError
+import dagster as dg
+
+from domain.errors import InvalidKeyError, ObjectNotFound, PermanentError, PlatformError, RetryableError
 from domain.keys import clean_relative_key, relative_to_case
 from domain.log import get_logger
-from domain.reports.delivery import CONTENT_TYPES, Outcome, email, failure_email
+from domain.reports.delivery import (
+    CONTENT_TYPES,
+    LATEST,
+    Outcome,
+    account_report_folder,
+    account_report_key,
+    email,
+    failure_email,
+    latest_pointer,
+    newer_pointer,
+    report_folder,
+    report_key,
+)
 from domain.reports.request import ReportParameters
+from domain.reports.retention import pointed_key
 from domain.reports.spec import ReportContext, ReportSpec
 from domain.tabular import write_csv, write_xlsx
 from resources.event_bus import make_event
@@ -33,6 +49,82 @@ class Sinks:
     bus: Any
     presign_seconds: int
     attach_limit_bytes: int
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one materialization's file goes (a key of its own: never overwritten by another run) and the
+    `latest.json` pointer beside it, which is."""
+
+    key: str
+    latest: str
+    run_id: str
+    at: datetime
+
+
+def case_target(case_id: int, report_type: str, fmt: str, request_name: str | None, run_id: str) -> Target:
+    """A case report's file: `runs/{time}-{run id}`, or `requests/{hash}` (same request, same file)."""
+    at = datetime.now(UTC)
+    prefix = f"case_{int(case_id)}/"
+    return Target(
+        prefix + report_key(report_type, fmt, request_name, run_id, at),
+        prefix + report_folder(report_type) + LATEST,
+        run_id,
+        at,
+    )
+
+
+def account_target(account_id: int, report_type: str, month: str, fmt: str, run_id: str) -> Target:
+    """An account's monthly report: one file per run in the month's folder (a re-run never overwrites)."""
+    at = datetime.now(UTC)
+    return Target(
+        account_report_key(account_id, report_type, month, fmt, run_id, at),
+        account_report_folder(account_id, report_type, month) + LATEST,
+        run_id,
+        at,
+    )
+
+
+def point_latest(store, target: Target, fmt: str, rows: int, **extra) -> None:
+    """Point `latest.json` at this materialization's file (one put: atomic on both stores), unless a
+    later materialization already did."""
+    try:
+        current = store.get_bytes(target.latest)
+    except ObjectNotFound:
+        current = None
+    if newer_pointer(current, target.at):
+        store.put_bytes(
+            target.latest,
+            latest_pointer(target.key, target.run_id, fmt, rows, target.at, **extra),
+            "application/json",
+        )
+
+
+def read_latest(store, latest: str) -> str | None:
+    """The key `latest.json` points at (None: no report made yet)."""
+    try:
+        return pointed_key(store.get_bytes(latest))
+    except ObjectNotFound:
+        return None
+
+
+def link_metadata(outcome: Outcome) -> dict[str, Any]:
+    """How the UI shows where a report is: a link that opens (the file server's or a presigned URL, with
+    its expiry), the local path to copy, and the `latest.json` pointer."""
+    details = outcome.link_details
+    metadata: dict[str, Any] = {}
+    if details.get("url"):
+        metadata["link"] = dg.MetadataValue.url(details["url"])
+    if details.get("path"):
+        metadata["local_path"] = dg.MetadataValue.path(details["path"])
+    if details.get("expires_at"):
+        expires_at: datetime = details["expires_at"]
+        hours = max(0, round((expires_at - datetime.now(UTC)).total_seconds() / 3600))
+        metadata["link_expires_at"] = expires_at.astimezone(UTC).isoformat()
+        metadata["link_expires"] = f"the link expires in {hours} hours ({expires_at:%Y-%m-%d %H:%M} UTC)"
+    if outcome.latest_key:
+        metadata["latest_pointer"] = outcome.latest_key
+    return metadata
 
 
 def sinks_from(object_store, mailer, event_bus, report_settings) -> Sinks:
@@ -124,13 +216,14 @@ def run_report(
     spec: ReportSpec,
     ctx: ReportContext,
     fmt: str,
-    full_key: str,
+    target: Target,
     scope: str,
     sinks: Sinks,
     emails: list[str],
     event: dict[str, Any] | None,
 ) -> tuple[Outcome, list[list[Any]], list[str]]:
-    """Make, store and deliver one report. `event` names the outcome event (event_id, case_id ...)."""
+    """Make, store and deliver one report under its own key, then point `latest.json` at it. `event` names
+    the outcome event (event_id, case_id ...)."""
     scratch_root = getattr(sinks.store, "scratch_dir", None)
     with tempfile.TemporaryDirectory(
         prefix="np-report-", dir=scratch_root() if scratch_root else None
@@ -140,8 +233,11 @@ def run_report(
         size = path.stat().st_size
         attach = bool(emails) and size <= sinks.attach_limit_bytes
         data = path.read_bytes() if attach else None
+        full_key = target.key
         sinks.store.move_file(full_key, path, CONTENT_TYPES[fmt])
+    point_latest(sinks.store, target, fmt, rows)
     link = sinks.store.link(full_key, sinks.presign_seconds)
+    details = getattr(sinks.store, "link_details", None)
     outcome = Outcome(
         spec.title,
         scope,
@@ -154,6 +250,8 @@ def run_report(
         list(ctx.notes),
         ctx.summary.get("email_body", ""),
         dict(ctx.summary),
+        details(full_key, sinks.presign_seconds) if details else {"url": link},
+        target.latest,
     )
     if emails:
         subject, body = email(outcome, attach)

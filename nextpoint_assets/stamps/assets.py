@@ -6,7 +6,8 @@ given a stamp request (stamp_job, or a STAMP_REQUESTED event) it first applies
 the request to the database (domain/stamps/service.py), then re-stamps, then
 announces STAMP_COMPLETED / STAMP_FAILED. Given several (`requests`: the request
 sensor batches a case's requests), it applies each in order, re-stamps once, and
-announces each; one bad request is announced and the others go on.
+announces each; one bad request is announced and the others go on. Whatever was left unstamped
+fails the check `all_stamped` of that case (stamps/checks.py), so it shows in the UI.
 """
 
 import tempfile
@@ -23,6 +24,12 @@ from imaging.pageset import OUTPUTS, PageSetSettings
 from nextpoint_assets.config_models import config_of
 from nextpoint_assets.errors import RETRY_POLICY, user_message
 from nextpoint_assets.partitions import case_id_of, cases_partitions
+from nextpoint_assets.stamps.checks import (
+    StampFindings,
+    all_stamped_result,
+    stamp_check_outputs,
+    stamp_check_specs,
+)
 from nextpoint_assets.stamps.sync import SourceCache, SyncSummary, sync_page_set
 from resources.dagster_resources import DatabaseResource, EventBusResource, ObjectStoreResource
 from resources.event_bus import make_event
@@ -129,6 +136,7 @@ def _announce(
     output_required=False,
     description="Every stamped exhibit's pages with their Bates, confidentiality and exhibit stamps, "
     "as an annotation layer and burned in (stamped_pages/ of each case).",
+    check_specs=stamp_check_specs("stamped_page_set", cases_partitions),
 )
 def stamped_page_set(
     context: dg.AssetExecutionContext,
@@ -148,16 +156,18 @@ def stamped_page_set(
         case_id = case_id_of(partition_key)
         with log_context(case_id=case_id, run_id=context.run_id, job="stamped_page_set"):
             try:
-                materialization, refused = _materialize(
+                materialization, refused, findings = _materialize(
                     context, config, items, settings, case_id, databases, object_store, event_bus
                 )
                 yield materialization
+                yield from all_stamped_result(context, partition_key, findings)
                 failures.update({f"request {e}": m for e, m in refused.items()})
             except RetryableError:
                 raise
             except PlatformError as exc:
                 log.error(f"stamping failed: {exc}")
                 failures[f"case {partition_key}"] = user_message(exc)
+    yield from stamp_check_outputs(context)
     if failures:
         summary = "; ".join(f"{k}: {v}" for k, v in sorted(failures.items()))
         raise dg.Failure(
@@ -169,9 +179,10 @@ def stamped_page_set(
 
 def _materialize(
     context, config, items, settings, case_id, databases, object_store, event_bus
-) -> tuple[dg.AssetMaterialization, dict[str, str]]:
-    """Apply the requests, re-stamp the case, announce each request. Returns the materialization and
-    the requests of a batch that failed ({event id: message}); a single request's failure raises."""
+) -> tuple[dg.AssetMaterialization, dict[str, str], StampFindings]:
+    """Apply the requests, re-stamp the case, announce each request. Returns the materialization, the
+    requests of a batch that failed ({event id: message}) and what was not stamped (the all_stamped
+    check); a single request's failure raises."""
     dbs = databases.databases()
     store = object_store.case(case_id)
     engine = dbs.case_writer(case_id)
@@ -264,4 +275,4 @@ def _materialize(
         metadata=metadata,
         tags={DATA_VERSION_TAG: summary.version},
     )
-    return materialization, refused
+    return materialization, refused, StampFindings.of(items, handled, refused, summary)

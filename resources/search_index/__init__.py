@@ -21,7 +21,6 @@ from pathlib import Path
 
 from resources.search_index.fts5 import Fts5SearchIndex, fts5_query
 from resources.search_index.model import IndexedText, SearchHit, SearchIndex, query_terms
-from resources.search_index.opensearch import OpenSearchIndex
 from resources.secrets import Secret, secret_from_settings
 
 __all__ = [
@@ -49,6 +48,8 @@ def open_search_index(
     """The search index `backend` names (FTS5 files under `root`, or OpenSearch): the one switch,
     for the resource and for plain code."""
     if backend == "opensearch":
+        from resources.search_index.opensearch import OpenSearchIndex  # see __getattr__ below
+
         return OpenSearchIndex(url or "", prefix, user, password, timeout)
     return Fts5SearchIndex(Path(root))
 
@@ -63,3 +64,13 @@ def build_search_index(settings) -> SearchIndex:
         settings.opensearch_user,
         secret_from_settings(settings, "NP_OPENSEARCH_PASSWORD"),
     )
+
+
+def __getattr__(name: str):
+    """`OpenSearchIndex` on first use: opensearch-py (with requests) costs every process that loads the
+    definitions ~0.1 s, and the laptop's index is FTS5 (bench/README.md "ui_turnaround")."""
+    if name == "OpenSearchIndex":
+        from resources.search_index.opensearch import OpenSearchIndex
+
+        return OpenSearchIndex
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
