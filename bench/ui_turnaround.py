@@ -7,10 +7,9 @@
   run's RUN_SUCCESS event (median; p90 in the split). The split gives, as medians, where the time
   goes from the run's own events: `queue` launch -> RUN_STARTING (the daemon's queued run
   coordinator dequeued it), `worker` -> RUN_START (the code server starts the run worker process, which loads
-  definitions.py), `step_proc` -> STEP_START (the executor's step process, which loads it again),
+  definitions.py), `step_proc` -> STEP_START (the step starting; a run of one step runs it in the run
+  worker, jobs/executor.py; before, the step's own process loaded definitions.py again),
   `step` STEP_START -> STEP_SUCCESS (the report itself), `finish` -> RUN_SUCCESS.
-- `ui_launch_in_process`: the same with `execution: {config: {in_process: {}}}` in the run config
-  (the platform's executor lets a run choose): the step runs in the run worker, no step process.
 - `bare_cli`: the peer, `dagster asset materialize -m definitions --select page_count_report
   --partition 101` on its own fresh Dagster home: seconds are the command's wall time, split as above
   (`queue` is absent: nothing is queued).
@@ -30,7 +29,7 @@ from pathlib import Path
 RUNS = int(os.environ.get("NP_BENCH_UI_RUNS", "8"))
 PARTITION = "101"
 ASSET = "page_count_report"
-VARIANTS = ("bare_cli", "ui_launch", "ui_launch_in_process")
+VARIANTS = ("bare_cli", "ui_launch")
 
 # What the UI's Materialize button sends for one partition of one asset (Dagster 1.13's UI).
 LAUNCH = """
@@ -190,15 +189,7 @@ def _launch_and_wait(dev, instance, run_config: dict) -> tuple[str, float]:
 
 
 def ui_launch(args: dict) -> dict:
-    return _ui_launch(args, {})
-
-
-def ui_launch_in_process(args: dict) -> dict:
-    """The same launch with the run's one step in the run worker (launchpad: `execution: in_process`)."""
-    return _ui_launch(args, {"execution": {"config": {"in_process": {}}}})
-
-
-def _ui_launch(args: dict, run_config: dict) -> dict:
+    run_config: dict = {}
     import dagster as dg
 
     from scripts.dagster_dev import dagster_dev, make_dagster_home
