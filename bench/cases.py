@@ -20,6 +20,27 @@ from bench import exchange, intake, pii, production, reports, stamping, ui_turna
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
 
+def small_demo(name: str) -> Path:
+    """Cases 101 and 202, a few text-only pages each, with their core database (made once, reused)."""
+    import shutil
+
+    from demo.generate import DEFAULT_CASES, CaseSpec, generate
+    from resources.settings import load_settings
+
+    home = DATA_DIR / name
+    if not (home / "ready").exists():
+        shutil.rmtree(home, ignore_errors=True)
+        specs = [
+            CaseSpec(
+                s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes
+            )
+            for s in DEFAULT_CASES
+        ]
+        generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
+        (home / "ready").write_text("ok")
+    return home
+
+
 @dataclass
 class Benchmark:
     prepare: Callable[[dict], dict]

@@ -76,23 +76,9 @@ def _clients(endpoint: str):
 
 
 def _demo_template() -> Path:
-    """Cases 101 and 202, a few text-only pages each, with their core database (made once, reused)."""
-    from bench.cases import DATA_DIR
-    from demo.generate import DEFAULT_CASES, CaseSpec, generate
-    from resources.settings import load_settings
+    from bench.cases import small_demo
 
-    home = DATA_DIR / "intake-demo"
-    if not (home / "ready").exists():
-        shutil.rmtree(home, ignore_errors=True)
-        specs = [
-            CaseSpec(
-                s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes
-            )
-            for s in DEFAULT_CASES
-        ]
-        generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
-        (home / "ready").write_text("ok")
-    return home
+    return small_demo("intake-demo")
 
 
 def _linear_moto() -> None:

@@ -47,22 +47,9 @@ mutation LaunchPipelineExecution($executionParams: ExecutionParams!) {
 
 def prepare(size: dict) -> dict:
     """Cases 101 and 202 with a few text-only pages each (made once, reused)."""
-    from bench.cases import DATA_DIR
-    from demo.generate import DEFAULT_CASES, CaseSpec, generate
-    from resources.settings import load_settings
+    from bench.cases import small_demo
 
-    home = DATA_DIR / "ui-demo"
-    if not (home / "ready").exists():
-        shutil.rmtree(home, ignore_errors=True)
-        specs = [
-            CaseSpec(
-                s.case_id, s.name, s.account_id, 6, s.bates_prefix, text_only=True, swap_codes=s.swap_codes
-            )
-            for s in DEFAULT_CASES
-        ]
-        generate(load_settings({"NP_HOME": str(home)}), specs, seed=7)
-        (home / "ready").write_text("ok")
-    return {"demo": str(home)}
+    return {"demo": str(small_demo("ui-demo"))}
 
 
 def _scratch(args: dict) -> tuple[Path, Path]:
