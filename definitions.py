@@ -13,7 +13,7 @@ import dagster as dg
 from domain.log import configure_logging
 from jobs.cases import housekeeping_case_partitions_job, register_cases_job
 from jobs.exchanges import exchange_job
-from jobs.executor import one_step_in_process_executor
+from jobs.executor import platform_executor
 from jobs.housekeeping import HOUSEKEEPING_JOBS
 from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from jobs.productions import production_job
@@ -80,5 +80,5 @@ defs = dg.Definitions(
         pii_review_sensor,
     ],
     resources=build_resources(settings),
-    executor=one_step_in_process_executor,
+    executor=platform_executor(settings.executor),
 )

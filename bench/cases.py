@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import exchange, intake, pii, production, reports, stamping, ui_turnaround
+from bench import backfill, exchange, intake, ocr_speed, pii, production, reports, stamping, ui_turnaround
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -189,6 +189,8 @@ BENCHMARKS: dict[str, Benchmark] = {
     "sqs_intake_postgres": Benchmark(intake.prepare_intake_postgres, intake.POSTGRES_VARIANTS),
     "pii_scan": Benchmark(pii.prepare_pii, pii.VARIANTS),
     "ui_turnaround": Benchmark(ui_turnaround.prepare, ui_turnaround.VARIANTS),
+    "ocr_cli": Benchmark(ocr_speed.prepare, ocr_speed.VARIANTS),
+    "report_backfill": Benchmark(backfill.prepare_backfill, backfill.VARIANTS),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -231,6 +233,8 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     },
     **{("pii_scan", name): getattr(pii, name) for name in pii.VARIANTS},
     **{("ui_turnaround", name): getattr(ui_turnaround, name) for name in ui_turnaround.VARIANTS},
+    **{("ocr_cli", name): getattr(ocr_speed, name) for name in ocr_speed.VARIANTS},
+    **{("report_backfill", name): getattr(backfill, name) for name in backfill.VARIANTS},
 }
 
 

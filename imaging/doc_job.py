@@ -42,6 +42,11 @@ class DocOutcome:
     # A redacted document's occurrence profile for QC (leaks.ProfileBuilder.profile): keyed hashes and
     # counts only.
     leak_profile: dict | None = None
+    # QC's reading of each redacted page image, made once by the volume step (page_images._hand_over).
+    page_ocr: dict = field(default_factory=dict)
+    # Pages OCRed: "source" (a redacted page read before its boxes are burned, a page without a text
+    # layer read for the profile) and "produced" (the page as produced); each at most once per page.
+    ocr_pages: dict[str, int] = field(default_factory=lambda: {"source": 0, "produced": 0})
     seconds: dict[str, float] = field(default_factory=dict)
 
 

@@ -7,6 +7,7 @@ word), which QC compares with what the produced pages show.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,20 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
         doc.redacted or export.text_mode == "ocr" or layer_texts is None
     )
     rasterise = export.image_format in ("tiff", "jpeg") or doc.redacted or need_ocr
+    # Orientation detection (OSD) only where the text layer leaves it unknown: a page whose text
+    # layer holds words is upright as rendered (pdfium applies /Rotate); a page without one (a scan)
+    # may lie on its side.
+    if profile is not None:
+        has_layer = profile.has_layer
+    elif export.text_mode == "ocr":
+        try:
+            has_layer = {i for i, t in enumerate(engine.page_texts(pdf)[: doc.pages]) if t.strip()}
+        except Exception:  # noqa: BLE001 - an unreadable text layer leaves orientation unknown
+            has_layer = set()
+    else:
+        has_layer = set()  # extracted_then_ocr OCRs a document only when its whole layer is empty
+    # The OCR of each produced redacted page, made once here and handed to QC (see _hand_over).
+    produced_readings: dict[int, str] = {}
 
     colour = [
         export.color_mode == "color" or export.image_format == "jpeg" and export.color_mode != "bw"
@@ -118,8 +133,10 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
                 # cannot say.
                 start = time.perf_counter()
                 words_seen = engine.ocr_word_boxes(
-                    image if image is not None else Image.fromarray(grey), detect_orientation=True
+                    image if image is not None else Image.fromarray(grey),
+                    detect_orientation=index not in has_layer,
                 )
+                outcome.ocr_pages["source"] += 1
                 profile.builder.add_reading(
                     index + 1, leaks.PageCounts.of_words(words_seen, [box for box, _ in boxes])
                 )
@@ -129,14 +146,20 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
             else:
                 raster.burn_redactions(image, boxes, labels=False)
             words: list = []
-            if need_ocr:
+            if need_ocr or (profile is not None and boxes and export.image_format != "none"):
+                # The redacted page as produced is read once: its text file's text, and QC's reading.
                 start = time.perf_counter()
                 seen = image if image is not None else Image.fromarray(grey)
                 if doc.redacted and export.image_format == "pdf":
-                    text, words = engine.ocr_words(seen)
+                    text, lines = engine.ocr_words(seen)
+                    words = lines if need_ocr else []  # the PDF's invisible text layer, when text is asked
                 else:
-                    text = engine.ocr(seen, detect_orientation=True)
-                texts.append(text)
+                    text = engine.ocr(seen, detect_orientation=index not in has_layer)
+                outcome.ocr_pages["produced"] += 1
+                if need_ocr:
+                    texts.append(text)
+                if profile is not None and boxes:
+                    produced_readings[index + 1] = text
                 timer.add("ocr", start)
             if profile is not None and not boxes:
                 # A page without redactions shows all of itself: its OCR is one more reading of what is
@@ -148,6 +171,7 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
                     profile.builder.add_reading(
                         index + 1, leaks.PageCounts.of_visible_text(engine.ocr(seen, detect_orientation=True))
                     )
+                    outcome.ocr_pages["source"] += 1
             start = time.perf_counter()
             if grey is not None:
                 black = grey < raster.BW_THRESHOLD
@@ -174,7 +198,25 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
     write_text(job, text, out)
     if profile is not None:
         outcome.leak_profile = profile.builder.profile(job.leak_key)
+        outcome.page_ocr = _hand_over(job, outcome.leak_profile, produced_readings, out)
     return outcome
+
+
+def _hand_over(job: DocJob, profile: dict, readings: dict[int, str], out: ProducedDocument) -> dict:
+    """QC's leak check of each redacted page image, without a second OCR: per page number the
+    keyed counts of the profile's hidden tokens and bigrams in the OCR made above of that page as
+    produced (boxes burned; labels and endorsements, drawn after, are visible text in the profile),
+    and the SHA-256 of the file that holds the page, which QC verifies before trusting the counts."""
+    hashes: dict[str, str] = {}
+    handed = {}
+    for number, text in sorted(readings.items()):
+        if number - 1 >= len(out.pages):
+            continue
+        path = out.pages[number - 1].path
+        if path not in hashes:
+            hashes[path] = hashlib.sha256((Path(job.out_root) / path).read_bytes()).hexdigest()
+        handed[str(number)] = {"sha256": hashes[path], **leaks.reading(profile, job.leak_key, [text])}
+    return handed
 
 
 @dataclass
@@ -182,6 +224,7 @@ class _SourceProfile:
     builder: leaks.ProfileBuilder
     ocr_boxes: set[int]  # page indexes to read with OCR word boxes before redaction
     unread: set[int]  # page indexes without redactions and without a text layer
+    has_layer: set[int]  # page indexes whose text layer holds words
 
 
 def _source_profile(
@@ -193,11 +236,13 @@ def _source_profile(
     redaction labels are burned onto the produced pages: visible."""
     if not job.leak_key:
         raise ValueError("a redacted document needs a leak key to hand its profile to QC")
-    profile = _SourceProfile(leaks.ProfileBuilder(), set(), set())
+    profile = _SourceProfile(leaks.ProfileBuilder(), set(), set(), set())
     for index in range(job.doc.pages):
         words = engine.words_with_boxes(pdf, index)
         redactions = redactions_by_page.get(index, [])
         rects = [r.rect for r in redactions]
+        if words:
+            profile.has_layer.add(index)
         profile.builder.add_reading(index + 1, leaks.PageCounts.of_words(words, rects))
         if rects:
             # Read again as the page looks: scans, and logos or stamps drawn as images on text pages,

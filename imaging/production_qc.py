@@ -8,6 +8,7 @@ bug in production cannot also hide itself from QC.
 from __future__ import annotations
 
 import csv
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,18 +287,31 @@ def check_redactions(
     ocr: Callable[[Image.Image], str] | None,
     pdf_text: Callable[[Path], list[str]],
     render_pdf_page: Callable[[Path, int], Image.Image] | None = None,
+    handed_over: dict[int, dict[str, dict]] | None = None,
 ) -> CheckOutcome:
     """No word or phrase hidden by a redaction survives in that document's produced content.
 
     Per piece of content (text file, each page of the PDF text layer, the OCR of each
     produced image of a redacted page, the DAT and CSV row), a hidden token or bigram
     leaks when it occurs there more often than it is visible in the source
-    (`leaks.find_leaks`). Messages name the document and the file, never the word."""
+    (`leaks.find_leaks`). Messages name the document and the file, never the word.
+
+    A redacted page image the volume step already OCRed is not OCRed again: `handed_over` holds,
+    per exhibit and page number, that reading's keyed counts (`leaks.reading`) and the SHA-256 of
+    the file holding the page; QC hashes the file it has and uses the counts only when they match
+    (a different file is a failure), and OCRs the image itself when no reading was handed over."""
     failures: list[str] = []
     rows: dict[str, dict[str, list[str]]] = {}
     if profiles:
         rows, failures = _load_file_rows(root, export)
-    checked = {"redacted_documents": 0, "pieces_checked": 0, "pages_ocr_read": 0, "words_checked": 0}
+    checked = {
+        "redacted_documents": 0,
+        "pieces_checked": 0,
+        "pages_ocr_read": 0,
+        "pages_ocr_handed_over": 0,
+        "words_checked": 0,
+    }
+    hashes: dict[str, str] = {}
     for doc in docs:
         if doc.exhibit_id not in profiles:
             continue
@@ -317,10 +331,21 @@ def check_redactions(
                 )
         if out.pdf_path and (root / out.pdf_path).is_file():
             pieces.extend(_per_page(out.pdf_path, pdf_text(root / out.pdf_path), doc.pages))
+        counted: list[tuple[str, dict, int]] = []  # (where, keyed counts, page) handed over
+        readings = (handed_over or {}).get(doc.exhibit_id, {})
         if ocr is not None:
             for number in redacted_pages.get(doc.exhibit_id, []):
                 page = out.pages[number - 1] if number - 1 < len(out.pages) else None
-                if page is not None and page.file_type in ("tif", "jpg"):
+                reading = readings.get(str(number))
+                if page is not None and reading is not None and (root / page.path).is_file():
+                    if page.path not in hashes:
+                        hashes[page.path] = hashlib.sha256((root / page.path).read_bytes()).hexdigest()
+                    where = _image_name(page)
+                    if hashes[page.path] != reading.get("sha256"):
+                        failures.append(f"{name}: {where} is not the file the volume step read (its hash)")
+                    else:
+                        counted.append((where, reading, number))
+                elif page is not None and page.file_type in ("tif", "jpg"):
                     with Image.open(root / page.path) as image:
                         pieces.append((page.path, [ocr(image.convert("L"))], number))
                 elif page is not None and page.file_type == "pdf" and render_pdf_page is not None:
@@ -331,7 +356,8 @@ def check_redactions(
                     )
         for kind, by_begin in rows.items():
             pieces.append((f"{kind.upper()} row", by_begin.get(doc.begin, []), None))
-        checked["pieces_checked"] += len(pieces)
+        checked["pieces_checked"] += len(pieces) + len(counted)
+        checked["pages_ocr_handed_over"] += len(counted)
         checked["pages_ocr_read"] += sum(
             1 for where, _, _ in pieces if where.endswith((".tif", ".jpg", " image)"))
         )
@@ -345,12 +371,20 @@ def check_redactions(
                     else ""
                 )
                 failures.append(f"{name}: {found.describe()} found in {where}{page_note}")
+        for where, reading, page in counted:
+            found = leaks.leaks_in_reading(profile, reading, page)
+            if found:
+                failures.append(f"{name}: {found.describe()} found in {where}")
     return _outcome(
         "no_redacted_text",
         "no redacted word or phrase occurs in produced content more often than it is visible in the source",
         failures,
         **checked,
     )
+
+
+def _image_name(page) -> str:
+    return f"{page.path} (page {page.offset} image)" if page.file_type == "pdf" else page.path
 
 
 def _per_page(where: str, texts: list[str], pages: int) -> list[tuple[str, list[str], int | None]]:

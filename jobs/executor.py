@@ -5,6 +5,11 @@ UI, one stamp request) that process is most of the wait: ~2.5 s to start and imp
 around a step of 0.1 s (bench/README.md "ui_turnaround"). Runs of several steps (a production's
 volumes, an exchange) still get a process per step, so their fan-out and pools are unchanged.
 
+`platform_executor` chooses the code location's executor from `NP_EXECUTOR` (resources/settings.py):
+`local` is this one; `ecs` and `k8s` start each step in its own ECS task or Kubernetes Job, sized by its
+op tags (the volume step's: nextpoint_assets/productions/volumes.py), so a production's volumes spread
+over as many machines as it has volumes (docs/operations.md, "Scale").
+
 The run config is the default executor's (`execution: {config: {multiprocess: ...}}` or
 `{in_process: ...}`), so every run config written for the default executor still validates, and
 `in_process` still forces one process for every plan.
@@ -23,6 +28,8 @@ from dagster._core.definitions.executor_definition import (
 )
 from dagster._core.execution.retries import RetryMode
 from dagster._core.execution.step_dependency_config import StepDependencyConfig
+
+from domain.errors import SettingsError
 
 _DEFAULT = dg.multi_or_in_process_executor
 
@@ -66,3 +73,25 @@ def one_step_in_process_executor(init_context: dg.InitExecutorContext) -> dg.Exe
             }
         ),
     )
+
+
+def platform_executor(name: str) -> dg.ExecutorDefinition:
+    """The executor `NP_EXECUTOR` names. dagster-k8s is imported only when chosen: it is an optional
+    install (the ECS image does not carry it), and a missing one stops the code location with a message."""
+    if name == "local":
+        return one_step_in_process_executor
+    if name == "ecs":
+        # Needs the EcsRunLauncher (deploy/dagster.yaml) when a run starts, not when the code loads.
+        from dagster_aws.ecs import ecs_executor
+
+        return ecs_executor
+    if name == "k8s":
+        try:
+            from dagster_k8s import k8s_job_executor
+        except ImportError as exc:
+            raise SettingsError(
+                "NP_EXECUTOR=k8s needs dagster-k8s in the image: add dagster-k8s (the dagster-aws version) "
+                "to pyproject.toml and run `uv lock` (deploy/dagster.k8s.yaml)"
+            ) from exc
+        return k8s_job_executor
+    raise SettingsError(f"NP_EXECUTOR: unknown executor {name!r}; choose local, ecs or k8s")

@@ -105,6 +105,17 @@ class Knobs(BaseModel):
     exchange_jdbc_batch_size: int = Field(default=10_000, ge=100, le=1_000_000)
     exchange_jdbc_partitions: int = Field(default=4, ge=1, le=256)
 
+    #: Where a run's steps execute (jobs/executor.py): `local` = in the run's container (one step in its
+    #: process, several a process each); `ecs` = each step its own ECS task (dagster-aws ecs_executor, needs
+    #: the EcsRunLauncher of deploy/dagster.yaml); `k8s` = each step its own Kubernetes Job (dagster-k8s
+    #: k8s_job_executor, an optional install, with the K8sRunLauncher of deploy/dagster.k8s.yaml).
+    executor: Literal["local", "ecs", "k8s"] = "local"
+    #: Size of a volume step's own task/pod under `ecs`/`k8s` (op tags of nextpoint_assets/productions/
+    #: volumes.py): CPU in ECS units (1024 = 1 vCPU), memory in MiB; a valid Fargate pair. A volume step
+    #: runs one worker process per core it sees (VolumeConfig.workers = 0; on Kubernetes, the node's).
+    volume_step_cpu: int = Field(default=4096, ge=256, le=16_384)
+    volume_step_memory: int = Field(default=16_384, ge=512, le=122_880)
+
     # Logging
     log_format: Literal["text", "json"] = "text"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

@@ -17,7 +17,7 @@ for group in "${groups[@]}"; do
     # Chromium: the system browser Playwright drives in tests/test_ui_browser.py (never a download).
     test) apt_ensure "the test suite" mariadb-server mariadb-client postgresql chromium
       uv_groups+=(--group ner) ;;  # the optional person-name model, so its tests run
-    bench) apt_ensure "the benchmarks" ghostscript poppler-utils libtiff-tools mariadb-server ;;
+    bench) apt_ensure "the benchmarks" ghostscript poppler-utils libtiff-tools mariadb-server tesseract-ocr ;;
     *) die "unknown setup group: $group" ;;
   esac
 done

@@ -111,6 +111,18 @@ def test_k8s_file_differs_only_in_the_run_launcher():
     assert ecs == k8s
 
 
+def test_the_executor_setting_reaches_every_run_and_matches_the_launcher():
+    """NP_EXECUTOR picks the step executor (jobs/executor.py): the ECS launcher copies it into every run's
+    task (and so every step's), Kubernetes runs get it from the `nextpoint-env` ConfigMap."""
+    from resources.settings import Knobs
+
+    assert "NP_EXECUTOR" in _load("dagster.yaml")["run_launcher"]["config"]["env_vars"]
+    assert "NP_EXECUTOR=k8s" in (DEPLOY / "dagster.k8s.yaml").read_text()
+    assert Knobs.model_fields["executor"].default == "local"
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert all(f"NP_EXECUTOR={name}" in operations for name in ("local", "ecs", "k8s"))
+
+
 @pytest.mark.parametrize("name", INSTANCE_FILES)
 def test_no_secret_in_the_files(name):
     config = _load(name)

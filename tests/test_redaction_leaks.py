@@ -3,6 +3,7 @@ or phrase that survives anywhere fails. Real PDFs (reportlab), real tesseract, a
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import shutil
@@ -21,6 +22,7 @@ from domain.productions.paths import ExportPaths
 from imaging import production_qc as qc
 from imaging import raster
 from imaging.engine import LocalDocumentEngine
+from imaging.ocr import TesseractOcr
 from nextpoint_assets.productions.checks import _leak_profiles
 from nextpoint_assets.productions.common import ExportState
 from resources.object_store import CaseStore, build_object_store
@@ -259,7 +261,14 @@ def keep_env(request, monkeypatch):
         get_settings.cache_clear()
 
 
-def _produce(env, export_id: int, title: str = "Code of conduct memo", workers: int = 2, **export):
+def _produce(
+    env,
+    export_id: int,
+    title: str = "Code of conduct memo",
+    workers: int = 2,
+    redacted: bool = True,
+    **export,
+):
     exhibits = [
         exhibit(1, page_count=None, confidentiality="CONFIDENTIAL", title=title),
         exhibit(2, page_count=None, title="Scanned memo"),
@@ -267,7 +276,7 @@ def _produce(env, export_id: int, title: str = "Code of conduct memo", workers: 
     data = tables(
         export_row(export_id=export_id, name=f"LEAK {export_id}", **export),
         exhibits,
-        redactions=env["redactions"],
+        redactions=env["redactions"] if redacted else [],
     )
     env["store"].put_bytes(f"exports/export_{export_id}/manifest.zip", manifest_zip(data))
     result = run_export(env["settings"], env["instance"], f"101-{export_id}", workers=workers)
@@ -333,8 +342,18 @@ def test_the_same_production_without_burn_in_fails_naming_the_documents(env, mon
     assert not any(SECRET.lower() in f.lower() for f in failures)
 
 
-def _qc(env, export_id: int, root: Path) -> list[str]:
-    """The redaction check of export_quality_checks, on the production as it now is."""
+def _figures(result, check: str) -> dict:
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = event.event_specific_data
+            if data.check_name == check:
+                return {k: v.value for k, v in data.metadata.items()}
+    raise AssertionError(f"no {check} result")
+
+
+def _qc(env, export_id: int, root: Path, handed_over: bool = False) -> list[str]:
+    """The redaction check of export_quality_checks, on the production as it now is; with
+    `handed_over`, on the volume step's OCR of the redacted page images, as QC runs it."""
     engine = LocalDocumentEngine()
     state = ExportState(env["store"], export_id)
     results = state.volume_results().values()
@@ -348,6 +367,9 @@ def _qc(env, export_id: int, root: Path) -> list[str]:
         pages,
         lambda image: engine.ocr(image, detect_orientation=True),
         engine.page_texts,
+        handed_over={int(k): v for r in results for k, v in r.get("page_ocr", {}).items()}
+        if handed_over
+        else None,
     )
     return outcome.details
 
@@ -381,6 +403,78 @@ def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
     assert _qc(env, 1, tampered) == [
         "ACME0000003 (exhibit 2): 1 redacted word(s) found in VOL001/IMAGES/0001/ACME0000003.tif"
     ]
+
+
+def test_a_page_image_changed_after_the_volume_step_read_it_fails(tampered, env):
+    """QC takes the volume step's OCR of a redacted page only for the very file it read."""
+    assert _qc(env, 1, tampered, handed_over=True) == []
+    page = tampered / "VOL001/IMAGES/0001/ACME0000003.tif"
+    with Image.open(page) as image:
+        drawn = image.convert("L")
+    ImageDraw.Draw(drawn).text((300, 2600), f"Postscript {SECRET} again", fill=0, font=raster.font(48))
+    buffer = io.BytesIO()
+    drawn.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(300, 300))
+    page.write_bytes(buffer.getvalue())
+    assert _qc(env, 1, tampered, handed_over=True) == [
+        "ACME0000003 (exhibit 2): VOL001/IMAGES/0001/ACME0000003.tif is not the file the volume step read "
+        "(its hash)"
+    ]
+
+
+def _count_ocr(monkeypatch) -> tuple[list[str], list[tuple[int, int]]]:
+    """Every OCR call from now on, by the hash of the image it reads; every orientation detection
+    (OSD), by the size of the image it looks at."""
+    read: list[str] = []
+    turned: list[tuple[int, int]] = []
+
+    def counting(original):
+        def call(self, image, *args, **kwargs):
+            read.append(hashlib.sha256(image.tobytes()).hexdigest())
+            return original(self, image, *args, **kwargs)
+
+        return call
+
+    for name in ("ocr", "ocr_words", "ocr_word_boxes"):
+        monkeypatch.setattr(TesseractOcr, name, counting(getattr(TesseractOcr, name)))
+    orientation = TesseractOcr._orientation
+
+    def detecting(self, image):
+        turned.append(image.size)
+        return orientation(self, image)
+
+    monkeypatch.setattr(TesseractOcr, "_orientation", detecting)
+    return read, turned
+
+
+def test_no_page_is_ocred_twice_in_a_production_with_redactions(env, monkeypatch):
+    """Every OCR call of a whole production (volume step and QC, in one process) is counted by the
+    image it reads: no image is read twice, and QC reads none (it takes the volume step's reading)."""
+    read, turned = _count_ocr(monkeypatch)
+    result, _ = _produce(env, 5, workers=1)
+    assert result.success, _checks(result)
+    volume = json.loads(env["store"].get_bytes("exports/export_5/work/volumes/VOL001.json"))
+    redacted = sum(len(pages) for pages in volume["redacted_pages"].values())
+    assert redacted >= 2 and len(read) == len(set(read))
+    # The volume step's own count is every call made: QC made none.
+    assert sum(volume["ocr_pages"].values()) == len(read)
+    # The redacted pages as produced are read once each (with the text mode on, also the text file's OCR).
+    assert volume["ocr_pages"]["produced"] <= sum(len(d["pages"]) for d in volume["documents"])
+    figures = _figures(result, "no_redacted_text")
+    assert figures["pages_ocr_read"] == 0 and figures["pages_ocr_handed_over"] == redacted
+    # Orientation is detected only on the scan (no text layer): read before and after its boxes
+    # are burned. The two text-layer pages of exhibit 1 are upright as rendered.
+    assert len(turned) == 2 and len(read) == 5
+
+
+def test_an_ocr_production_detects_orientation_only_on_the_scan(env, monkeypatch):
+    """Text mode "ocr", nothing redacted: each page is OCRed once; OSD only on the page without a
+    text layer (the scan), not on the two text-layer pages."""
+    read, turned = _count_ocr(monkeypatch)
+    result, root = _produce(env, 6, workers=1, redacted=False, text_mode="ocr")
+    assert result.success, _checks(result)
+    assert len(read) == 3 == len(set(read)) and len(turned) == 1
+    texts = [p.read_text(encoding="utf-8-sig") for p in sorted(root.glob("VOL001/TEXT/*/*.txt"))]
+    assert "Simple is better than complex" in texts[0] and SECRET in texts[1]
 
 
 def test_a_unique_word_leaking_in_the_dat_row_only_fails(env):

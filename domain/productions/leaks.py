@@ -201,24 +201,40 @@ class Leaks:
         return " and ".join(parts)
 
 
+def reading(profile: dict, key: bytes, texts: list[str]) -> dict:
+    """One piece of produced content as counted for `find_leaks`: per keyed hash of a token or
+    bigram the profile knows (hidden somewhere in the source), how often it occurs. The volume
+    step hands QC this for the OCR of each redacted page image it made, so QC need not OCR it again;
+    like the profile it holds no word in clear, and nothing the profile does not ask about."""
+    found: dict[str, Counter] = {"tokens": Counter(), "bigrams": Counter()}
+    for text in texts:
+        sequence = tokens(text)
+        found["tokens"].update(sequence)
+        found["bigrams"].update(bigrams(sequence))
+    result: dict[str, dict[str, int]] = {}
+    for kind, counts in found.items():
+        entries = profile.get(kind, {})
+        hashed = {keyed_hash(key, value): count for value, count in counts.items()} if entries else {}
+        result[kind] = dict(sorted((h, n) for h, n in hashed.items() if h in entries))
+    return result
+
+
 def find_leaks(profile: dict, key: bytes, texts: list[str], page: int | None = None) -> Leaks:
     """Leaks in one piece of produced content: `texts` are its pages (bigrams never cross
     them); `page` (1-based) when the content is one produced page, compared with what
     that page shows, else with the whole document. A hidden token or bigram leaks when
     it occurs more often than it is visible in the source."""
-    found = {"tokens": Counter(), "bigrams": Counter()}
-    for text in texts:
-        sequence = tokens(text)
-        found["tokens"].update(sequence)
-        found["bigrams"].update(bigrams(sequence))
+    return leaks_in_reading(profile, reading(profile, key, texts), page)
+
+
+def leaks_in_reading(profile: dict, counted: dict, page: int | None = None) -> Leaks:
+    """`find_leaks` on content already counted by `reading`."""
     leaked = {}
-    for kind, counts in found.items():
+    for kind in ("tokens", "bigrams"):
         entries = profile.get(kind, {})
         leaked[kind] = 0
-        if not entries:
-            continue
-        for value, count in counts.items():
-            entry = entries.get(keyed_hash(key, value))
+        for hashed, count in counted.get(kind, {}).items():
+            entry = entries.get(hashed)
             if entry is None:
                 continue
             visible = (

@@ -107,6 +107,8 @@ def export_quality_checks(
                 lambda image: engine.ocr(image, detect_orientation=True),
                 engine.page_texts,
                 lambda pdf, index: engine.render_page(pdf, index, raster.DPI, grayscale=True),
+                # The OCR of each redacted page image the volume step made (not OCRed twice).
+                {int(k): v for r in results for k, v in r.get("page_ocr", {}).items()},
             ),
         ]
     put_json(

@@ -9,6 +9,7 @@ A volume whose result matches the current plan is already done and is skipped,
 so a re-run only redoes the volumes that failed.
 """
 
+import json
 import multiprocessing
 import os
 import secrets
@@ -35,6 +36,7 @@ from nextpoint_assets.productions.common import (
     put_json,
 )
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
+from resources.settings import get_settings
 
 log = get_logger("exports.volumes")
 
@@ -114,6 +116,7 @@ def produce_volume(
     problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
     uploaded: set[str] = set()
     seconds: dict[str, float] = {}
+    ocr_pages: dict[str, int] = {}
     # Keys the hashes of this run's leak profiles; written before the result that names it, and only
     # for a volume that has a redacted document (nothing else is profiled).
     leak_key, leak_key_id = b"", None
@@ -133,6 +136,8 @@ def produce_volume(
             problems.extend(outcome.problems)
             for name, value in outcome.seconds.items():
                 seconds[name] = seconds.get(name, 0.0) + value
+            for name, value in outcome.ocr_pages.items():
+                ocr_pages[name] = ocr_pages.get(name, 0) + value
             for path in sorted(job_dir.rglob("*"), reverse=True):
                 path.unlink() if path.is_file() else path.rmdir()
 
@@ -191,8 +196,11 @@ def produce_volume(
             for d in docs
             if d.redacted
         },
+        # QC's reading of each redacted page image, OCRed once here (imaging/page_images._hand_over).
+        "page_ocr": {str(d.exhibit_id): outcomes[d.exhibit_id].page_ocr for d in docs if d.redacted},
         "problems": [asdict(p) for p in problems],
         "pages": sum(d.pages for d in docs),
+        "ocr_pages": ocr_pages,
         "seconds": seconds,
     }
     store.put_bytes(
@@ -206,6 +214,7 @@ def produce_volume(
         "skipped": False,
         "pages": result["pages"],
         "problems": len(problems),
+        "ocr_pages": ocr_pages,
         "seconds": seconds,
     }
 
@@ -222,7 +231,27 @@ def export_volume_fanout(context: dg.OpExecutionContext, object_store: ObjectSto
         yield dg.DynamicOutput(volume, mapping_key=f"volume_{volume:03d}")
 
 
-@dg.op(pool="export_volumes", retry_policy=RETRY_POLICY, description="Produce one volume.")
+def volume_step_tags(cpu: int, memory: int) -> dict[str, str]:
+    """Size of a volume step's own container when each step is one (NP_EXECUTOR=ecs|k8s; the local
+    executor ignores these tags): `cpu` in ECS units (1024 = 1 vCPU), `memory` in MiB."""
+    k8s_resources = {"requests": {"cpu": f"{cpu * 1000 // 1024}m", "memory": f"{memory}Mi"}}
+    k8s_resources["limits"] = {"memory": f"{memory}Mi"}  # no CPU limit: throttling only slows the step
+    return {
+        "ecs/cpu": str(cpu),
+        "ecs/memory": str(memory),
+        "dagster-k8s/config": json.dumps({"container_config": {"resources": k8s_resources}}),
+    }
+
+
+_SETTINGS = get_settings()
+
+
+@dg.op(
+    pool="export_volumes",
+    retry_policy=RETRY_POLICY,
+    description="Produce one volume.",
+    tags=volume_step_tags(_SETTINGS.volume_step_cpu, _SETTINGS.volume_step_memory),
+)
 def export_volume(
     context: dg.OpExecutionContext,
     config: VolumeConfig,
