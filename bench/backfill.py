@@ -125,11 +125,9 @@ def _split(instance, run_id: str) -> dict[str, float]:
     """The step (STEP_START -> STEP_SUCCESS) and the run around it, from the run's own events."""
     import dagster as dg
 
-    first: dict[str, float] = {}
-    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
-        event = record.event_log_entry
-        if event.dagster_event is not None:
-            first.setdefault(event.dagster_event.event_type_value, event.timestamp)
+    from bench.cases import first_event_times
+
+    first = first_event_times(instance, run_id)
     t = dg.DagsterEventType
     step = first[t.STEP_SUCCESS.value] - first[t.STEP_START.value]
     run = first[t.RUN_SUCCESS.value] - first[t.RUN_START.value]

@@ -41,6 +41,16 @@ def small_demo(name: str) -> Path:
     return home
 
 
+def first_event_times(instance, run_id: str) -> dict[str, float]:
+    """When each kind of event first happened in a run (wall-clock timestamps of its own events)."""
+    first: dict[str, float] = {}
+    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
+        event = record.event_log_entry
+        if event.dagster_event is not None:
+            first.setdefault(event.dagster_event.event_type_value, event.timestamp)
+    return first
+
+
 @dataclass
 class Benchmark:
     prepare: Callable[[dict], dict]

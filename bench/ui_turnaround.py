@@ -66,11 +66,9 @@ def _split(instance, run_id: str, launched: float | None) -> dict[str, float]:
     """Seconds between the run's own events (wall-clock timestamps written by each process)."""
     import dagster as dg
 
-    first: dict[str, float] = {}
-    for record in instance.get_records_for_run(run_id, limit=10_000).records:
-        event = record.event_log_entry
-        if event.dagster_event is not None:
-            first.setdefault(event.dagster_event.event_type_value, event.timestamp)
+    from bench.cases import first_event_times
+
+    first = first_event_times(instance, run_id)
     t = dg.DagsterEventType
     marks = [
         ("queue", t.RUN_STARTING),  # the daemon dequeued it (1.13 writes no RUN_DEQUEUED event)

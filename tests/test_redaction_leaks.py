@@ -392,14 +392,18 @@ def test_a_unique_word_leaking_in_the_text_file_only_fails(tampered, env):
     ]
 
 
-def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
-    page = tampered / "VOL001/IMAGES/0001/ACME0000003.tif"
+def _write_secret_onto(page) -> None:
+    """The secret drawn back onto a produced G4 page image, as a faulty producer might leave it."""
     with Image.open(page) as image:
         drawn = image.convert("L")
     ImageDraw.Draw(drawn).text((300, 2600), f"Postscript {SECRET} again", fill=0, font=raster.font(48))
     buffer = io.BytesIO()
     drawn.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(300, 300))
     page.write_bytes(buffer.getvalue())
+
+
+def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
+    _write_secret_onto(tampered / "VOL001/IMAGES/0001/ACME0000003.tif")
     assert _qc(env, 1, tampered) == [
         "ACME0000003 (exhibit 2): 1 redacted word(s) found in VOL001/IMAGES/0001/ACME0000003.tif"
     ]
@@ -408,13 +412,7 @@ def test_a_unique_word_leaking_in_a_page_image_only_fails(tampered, env):
 def test_a_page_image_changed_after_the_volume_step_read_it_fails(tampered, env):
     """QC takes the volume step's OCR of a redacted page only for the very file it read."""
     assert _qc(env, 1, tampered, handed_over=True) == []
-    page = tampered / "VOL001/IMAGES/0001/ACME0000003.tif"
-    with Image.open(page) as image:
-        drawn = image.convert("L")
-    ImageDraw.Draw(drawn).text((300, 2600), f"Postscript {SECRET} again", fill=0, font=raster.font(48))
-    buffer = io.BytesIO()
-    drawn.convert("1").save(buffer, format="TIFF", compression="group4", dpi=(300, 300))
-    page.write_bytes(buffer.getvalue())
+    _write_secret_onto(tampered / "VOL001/IMAGES/0001/ACME0000003.tif")
     assert _qc(env, 1, tampered, handed_over=True) == [
         "ACME0000003 (exhibit 2): VOL001/IMAGES/0001/ACME0000003.tif is not the file the volume step read "
         "(its hash)"

@@ -58,12 +58,7 @@ from resources.dagster_resources import (
 log = get_logger("reports")
 
 
-#: The run config of one request is its report type's form (reports/forms.py: `request_config`):
-#: the delivery's and the parameters' fields side by side, flat, with the event id and user id.
-ReportRequestConfig = dg.Config
-
-
-def parameters(report_type: str, config: ReportRequestConfig) -> ReportParameters:
+def parameters(report_type: str, config: dg.Config) -> ReportParameters:
     """The request's parameters, checked for its report type (PermanentError names every problem)."""
     values = form_values(config)
     return parse_parameters(
@@ -83,9 +78,7 @@ def _preview_markdown(header: list[str], rows: list[list]) -> str:
     return head + "".join("| " + " | ".join(esc(v) for v in row) + " |\n" for row in rows)
 
 
-def _outcome_event(
-    spec: ReportSpec, case_id: int, config: ReportRequestConfig, run_id: str, status: str
-) -> dict:
+def _outcome_event(spec: ReportSpec, case_id: int, config: dg.Config, run_id: str, status: str) -> dict:
     name = _request_name(config.event_id) or f"{run_id}-{spec.report_type}"
     return {
         "case_id": case_id,
@@ -109,7 +102,7 @@ def _scope(dbs, case_id: int) -> str:
     return f"case {case_id} ({row.name})" if row is not None else f"case {case_id}"
 
 
-def materialize_case_report(context, spec: ReportSpec, config: ReportRequestConfig, case_id: int, dbs, sinks):
+def materialize_case_report(context, spec: ReportSpec, config: dg.Config, case_id: int, dbs, sinks):
     """One case's report: returns the AssetMaterialization, raises a typed error."""
     fmt = check_format(plain(config.format))
     params = parameters(spec.report_type, config)
