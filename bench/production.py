@@ -173,13 +173,8 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
     instance = dg.DagsterInstance.ephemeral()
     key = f"{PRODUCTION_CASE}-{export_id}"
     instance.add_dynamic_partitions("exports", [key])
-    config = {
-        "ops": {
-            "export_volumes": {
-                "ops": {"export_volume": {"config": {"workers": os.cpu_count() or 1, "force": True}}}
-            }
-        }
-    }
+    volume = {"config": {"workers": os.cpu_count() or 1, "force": True}}
+    config = {"ops": {"export_volumes": {"ops": {"export_volume": volume, "export_volume_ocr": volume}}}}
     start = time.perf_counter()
     result = defs.resolve_job_def("production_job").execute_in_process(
         instance=instance, partition_key=key, run_config=config
@@ -190,7 +185,21 @@ def _ours_end_to_end(args: dict, export_id: int) -> dict:
 
     state = ExportState(ObjectStoreResource.from_settings(settings).case(PRODUCTION_CASE), export_id)
     assert result.success
-    return _result(state.plan.page_total, "pages", seconds)
+    return _result(state.plan.page_total, "pages", seconds, steps=step_seconds(instance, result.run_id))
+
+
+def step_seconds(instance, run_id: str) -> dict[str, float]:
+    """Seconds of each step of a run, from its own STEP_START -> STEP_SUCCESS events."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for record in instance.get_records_for_run(run_id, limit=1_000_000).records:
+        event = record.event_log_entry
+        kind = event.dagster_event.event_type_value if event.dagster_event else None
+        if kind == "STEP_START":
+            started[event.step_key] = event.timestamp
+        elif kind == "STEP_SUCCESS" and event.step_key in started:
+            seconds[event.step_key] = round(event.timestamp - started[event.step_key], 2)
+    return seconds
 
 
 def ours_e2e_tiff_all_cores(args: dict) -> dict:

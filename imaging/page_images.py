@@ -8,7 +8,10 @@ word), which QC compares with what the produced pages show.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +34,20 @@ from imaging.doc_job import (
     write_text,
 )
 from imaging.production_pdf import write_redacted_pdf, write_vector_pdf
+
+# One encoder thread per process (see _PageWriter), started on first use, and only where
+# overlap_encodes(True) was called.
+_ENCODER: ThreadPoolExecutor | None = None
+_ENCODER_LOCK = threading.Lock()
+_OVERLAP = False
+
+
+def overlap_encodes(on: bool) -> None:
+    """Encode bilevel pages on a second thread while the next page renders. Worth it only where the
+    process has a spare core: with one producing process per core (a pool of workers) the second
+    thread measured slower than encoding in turn (bench `ours_tiff_all_cores`)."""
+    global _OVERLAP
+    _OVERLAP = on
 
 
 def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
@@ -86,14 +103,7 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
     ] * doc.pages
     if export.image_format == "tiff" and export.color_mode == "auto" and rasterise:
         start = time.perf_counter()
-        thumbs = {
-            i: raster.render_dpi(*g.display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
-            for i, g in enumerate(geometries)
-        }
-        colour = [
-            raster.is_colour(im)
-            for im in engine.iter_render(pdf, [(i, False) for i in range(doc.pages)], 24, thumbs)
-        ]
+        colour = _detect_colour(engine, pdf, geometries, doc.pages)
         timer.add("render", start)
     elif export.image_format == "tiff" and export.color_mode == "bw":
         colour = [False] * doc.pages
@@ -101,6 +111,7 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
     texts: list[str] = []
     images_for_pdf: list[tuple[Image.Image, list]] = []
     if rasterise:
+        writer = _PageWriter(out)
         # Black-and-white TIFF pages take the fast path: crisp grey arrays, thresholded, G4.
         bilevel = [export.image_format == "tiff" and not colour[i] for i in range(doc.pages)]
         dpis = _page_dpis(job, geometries, outcome)
@@ -174,19 +185,23 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
                     outcome.ocr_pages["source"] += 1
             start = time.perf_counter()
             if grey is not None:
-                black = grey < raster.BW_THRESHOLD
-                raster.label_redactions_bilevel(black, boxes)
-                raster.endorse_bilevel(black, endorsements(job, index))
-                save_bilevel(job, index, black, out)
+                # Labels and endorsements drawn in grey (ink 0, paper 255) give the same page once
+                # thresholded; the threshold and the encode are the writer's (timed there, added on close).
+                raster.label_redactions_bilevel(grey, boxes)
+                raster.endorse_bilevel(grey, endorsements(job, index))
+                timer.add("encode", start)
+                writer.bilevel(job, index, grey)
+                start = time.perf_counter()
             else:
                 raster.burn_redactions(image, boxes, labels=True)
                 if export.image_format in ("tiff", "jpeg") or (doc.redacted and export.image_format == "pdf"):
                     raster.burn_endorsements(image, endorsements(job, index))
                 if export.image_format in ("tiff", "jpeg"):
-                    save_image(job, index, image, colour[index], out)
+                    save_image(job, index, image, colour[index], writer.direct())
                 elif doc.redacted and export.image_format == "pdf":
                     images_for_pdf.append((image, words))
             timer.add("encode", start)
+        timer.seconds["encode"] = timer.seconds.get("encode", 0.0) + writer.close()
     if export.image_format == "pdf":
         start = time.perf_counter()
         if doc.redacted:
@@ -200,6 +215,88 @@ def image_document(job: DocJob, engine, timer: Timer) -> DocOutcome:
         outcome.leak_profile = profile.builder.profile(job.leak_key)
         outcome.page_ocr = _hand_over(job, outcome.leak_profile, produced_readings, out)
     return outcome
+
+
+def _encoder() -> ThreadPoolExecutor:
+    global _ENCODER
+    with _ENCODER_LOCK:
+        if _ENCODER is None:
+            _ENCODER = ThreadPoolExecutor(1, thread_name_prefix="page-encode")
+        return _ENCODER
+
+
+def wait_for_encodes() -> None:
+    """Return once every page handed to the encoder thread is written (or failed): before a failed
+    document's output folder is removed."""
+    if _ENCODER is not None:
+        _ENCODER.submit(int).result()
+
+
+def _encode_bilevel(job: DocJob, index: int, grey: np.ndarray, record: ProducedDocument) -> float:
+    start = time.perf_counter()
+    save_bilevel(job, index, grey < raster.BW_THRESHOLD, record)
+    return time.perf_counter() - start
+
+
+class _PageWriter:
+    """A document's pages, written in page order. With overlap_encodes(True) a bilevel page's
+    threshold and G4 encode (numpy and libtiff, outside the GIL) run on one encoder thread while this
+    thread renders the next page; at most DEPTH pages wait for it, so memory stays flat. Each page
+    is written into its own scratch record and the records join the document in order on close()."""
+
+    DEPTH = 2
+
+    def __init__(self, out: ProducedDocument) -> None:
+        self.out = out
+        self.records: list[ProducedDocument] = []
+        self.waiting: deque[Future] = deque()
+        self.seconds = 0.0
+
+    def bilevel(self, job: DocJob, index: int, grey: np.ndarray) -> None:
+        """Threshold and encode a grey page (on the encoder thread when overlapping); the caller does
+        not touch `grey` afterwards."""
+        while len(self.waiting) >= self.DEPTH:
+            self.seconds += self.waiting.popleft().result()
+        record = ProducedDocument(self.out.exhibit_id)
+        self.records.append(record)
+        if _OVERLAP:
+            self.waiting.append(_encoder().submit(_encode_bilevel, job, index, grey, record))
+        else:
+            self.seconds += _encode_bilevel(job, index, grey, record)
+
+    def direct(self) -> ProducedDocument:
+        """The record a page written on this thread goes into."""
+        record = ProducedDocument(self.out.exhibit_id)
+        self.records.append(record)
+        return record
+
+    def close(self) -> float:
+        """Wait for the encodes (raising the first failure); the seconds the encodes took (not the
+        time this thread waited for them)."""
+        while self.waiting:
+            self.seconds += self.waiting.popleft().result()
+        for record in self.records:
+            self.out.pages.extend(record.pages)
+        self.records = []
+        return self.seconds
+
+
+def _detect_colour(engine, pdf: Path, geometries: list[PageGeometry], pages: int) -> list[bool]:
+    """Which pages are colour: a page whose page objects pdfium proves grey is not; the others are
+    judged on a 24 dpi thumbnail (raster.is_colour). A grey page's thumbnail is grey too, so the
+    verdict is the thumbnail's either way, without rendering a text page twice."""
+    proven = engine.grey_only_pages(pdf, list(range(pages)))
+    unknown = [i for i in range(pages) if not proven[i]]
+    colour = [False] * pages
+    if unknown:
+        thumbs = {
+            i: raster.render_dpi(*geometries[i].display_size, dpi=24, max_pixels=1_000_000, min_inches=0)
+            for i in unknown
+        }
+        renders = engine.iter_render(pdf, [(i, False) for i in unknown], 24, thumbs)
+        for i, image in zip(unknown, renders, strict=True):
+            colour[i] = raster.is_colour(image)
+    return colour
 
 
 def _hand_over(job: DocJob, profile: dict, readings: dict[int, str], out: ProducedDocument) -> dict:

@@ -1,8 +1,12 @@
 """Quality control of a finished production, read back from the files themselves.
 
 Each check re-derives its facts from what was written (load files parsed back,
-images opened, the archive listed), not from the plan that produced them, so a
-bug in production cannot also hide itself from QC.
+text files and PDFs read), not from the plan that produced them, so a bug in
+production cannot also hide itself from QC. Where a step already verified a file
+as it wrote it, QC checks that step's proof against the file instead of redoing
+the work: page images (imaging/image_qc.py: SHA-256 and header, a decoded sample)
+and the archive (imaging/archive_qc.py: the one 7-Zip test, tied to the stored
+parts by SHA-256).
 """
 
 from __future__ import annotations
@@ -204,53 +208,6 @@ def check_loadfiles_parse(root: Path, export: ExportSettings, docs: list[Planned
         "every load file parses back and every path in it resolves from its folder",
         failures,
         **figures,
-    )
-
-
-def check_images(root: Path, export: ExportSettings) -> CheckOutcome:
-    failures = []
-    images = _image_files(root)
-    pdfs = sorted(root.glob("*/PDF/*/*.pdf")) + sorted(root.glob("*.pdf"))
-    for path in images:
-        try:
-            with Image.open(path) as image:
-                image.load()
-                dpi = tuple(round(float(v)) for v in image.info.get("dpi", (0, 0)))
-                if dpi != (300, 300):
-                    failures.append(f"{path.relative_to(root)} is {dpi} dpi, not 300")
-                if path.suffix == ".tif" and (image.mode != "1" or image.info.get("compression") != "group4"):
-                    failures.append(f"{path.relative_to(root)} is not a bilevel CCITT G4 TIFF")
-        except Exception as exc:  # noqa: BLE001 - any decoder error is the finding
-            failures.append(f"{path.relative_to(root)} does not open: {exc}")
-    for path in pdfs:
-        try:
-            with pikepdf.open(path) as pdf:
-                len(pdf.pages)
-        except pikepdf.PdfError as exc:
-            failures.append(f"{path.relative_to(root)} does not open: {exc}")
-    return _outcome(
-        "images_valid",
-        "every image opens and is 300 dpi; every PDF opens",
-        failures,
-        images_opened=len(images),
-        pdfs_opened=len(pdfs),
-    )
-
-
-def check_archive(root: Path, listed: list[str], test_output: str) -> CheckOutcome:
-    failures = []
-    if "Everything is Ok" not in test_output:
-        failures.append("the archive test did not report Everything is Ok")
-    on_disk = sorted(p.relative_to(root.parent).as_posix() for p in root.rglob("*") if p.is_file())
-    if sorted(x.replace("\\", "/") for x in listed) != on_disk:
-        missing = set(on_disk) - {x.replace("\\", "/") for x in listed}
-        failures.append(f"the archive does not hold exactly the production's files ({len(missing)} missing)")
-    return _outcome(
-        "archive_tests_clean",
-        "the archive tests clean and holds every file",
-        failures,
-        archive_files_listed=len(listed),
-        production_files=len(on_disk),
     )
 
 

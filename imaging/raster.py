@@ -135,6 +135,12 @@ def text_mask(text: str, size_px: int) -> np.ndarray:
     return mask
 
 
+def _ink_and_paper(page: np.ndarray) -> tuple:
+    """What ink and paper are in a page array: True/False in a bilevel page, 0/255 in a grey page
+    about to be thresholded (drawing either gives the same black-and-white page)."""
+    return (True, False) if page.dtype == np.bool_ else (0, 255)
+
+
 def _paste(black: np.ndarray, mask: np.ndarray, x: float, y: float, ink: bool) -> None:
     x0, y0 = int(round(x)), int(round(y))
     h, w = mask.shape
@@ -143,7 +149,9 @@ def _paste(black: np.ndarray, mask: np.ndarray, x: float, y: float, ink: bool) -
     if bottom <= top or right <= left:
         return
     part = mask[top - y0 : bottom - y0, left - x0 : right - x0]
-    if ink:
+    if black.dtype != np.bool_:
+        black[top:bottom, left:right][part] = _ink_and_paper(black)[0 if ink else 1]
+    elif ink:
         black[top:bottom, left:right] |= part
     else:
         black[top:bottom, left:right] &= ~part
@@ -156,6 +164,7 @@ def redact_array(gray: np.ndarray, boxes: list[tuple[tuple[int, int, int, int], 
 
 
 def label_redactions_bilevel(black: np.ndarray, boxes) -> None:
+    """Redaction labels, white on the black boxes, into a bilevel or grey page (see _ink_and_paper)."""
     for box, label in boxes:
         fit = _label_fit(box, label)
         if fit:
@@ -164,7 +173,8 @@ def label_redactions_bilevel(black: np.ndarray, boxes) -> None:
 
 
 def endorse_bilevel(black: np.ndarray, stamps: list[tuple[str, str]], dpi: int = DPI) -> None:
-    """The same endorsements as burn_endorsements, drawn into a bilevel page (True = black)."""
+    """The same endorsements as burn_endorsements, drawn into a bilevel page (True = black) or a grey
+    page about to be thresholded (see _ink_and_paper)."""
     if not stamps:
         return
     height, width = black.shape
@@ -172,7 +182,7 @@ def endorse_bilevel(black: np.ndarray, stamps: list[tuple[str, str]], dpi: int =
     for box in boxes:
         top, bottom = int(max(0, box.y - pad)), int(min(height, box.y + box.height + pad + 1))
         left, right = int(max(0, box.x - pad)), int(min(width, box.x + box.width + pad + 1))
-        black[top:bottom, left:right] = False
+        black[top:bottom, left:right] = _ink_and_paper(black)[1]
         for index, line in enumerate(box.lines):
             _paste(
                 black, text_mask(line, round(box.font_size)), box.x, box.y + index * box.line_height, ink=True

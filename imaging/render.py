@@ -28,7 +28,7 @@ from imaging.doc_job import (
     save_image,
     write_text,
 )
-from imaging.page_images import image_document
+from imaging.page_images import image_document, wait_for_encodes
 from imaging.production_pdf import write_image_pdf
 
 WITHHELD_TEXT = "WITHHELD - PRIVILEGED"
@@ -70,6 +70,7 @@ def produce_document_safely(job: DocJob, engine) -> DocOutcome:
     try:
         return produce_document(job, engine)
     except Exception as exc:  # noqa: BLE001 - one bad document must not stop the volume
+        wait_for_encodes()  # pages still being written would land in the folder removed here
         shutil.rmtree(Path(job.out_root), ignore_errors=True)
         outcome = _unavailable(job, Timer())
         outcome.problems = [

@@ -6,6 +6,7 @@ half-written object under its key.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -98,6 +99,14 @@ class LocalObjectStore:
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def sha256(self, key: str) -> str:
+        """The object's SHA-256 (hex), hashed in place: no copy."""
+        try:
+            with open(self._path(key), "rb") as handle:
+                return hashlib.file_digest(handle, "sha256").hexdigest()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(key=key) from None
 
     def size(self, key: str) -> int:
         try:

@@ -35,6 +35,7 @@ class ObjectStore(Protocol):
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, path: Path) -> Path: ...
     def exists(self, key: str) -> bool: ...
+    def sha256(self, key: str) -> str: ...
     def size(self, key: str) -> int: ...
     def list_keys(self, prefix: str) -> Iterator[str]: ...
     def delete(self, key: str) -> None: ...
@@ -98,6 +99,16 @@ class CaseStore:
 
     def size(self, relative: str) -> int:
         return self.store.size(self.key(relative))
+
+    def sha256(self, relative: str) -> str:
+        """The object's SHA-256 (hex): hashed in place locally, streamed from S3 (no local copy)."""
+        return self.store.sha256(self.key(relative))
+
+    def readable_folder(self, relative_prefix: str) -> Path | None:
+        """The folder holding every object under a prefix when the store is a local folder (read in
+        place), else None."""
+        local_path = getattr(self.store, "local_path", None)
+        return local_path(self.key(relative_prefix.rstrip("/"))) if local_path else None
 
     def list(self, relative_prefix: str = "") -> Iterator[str]:
         """Relative keys under a relative prefix of this case."""

@@ -6,6 +6,7 @@ S3's throttling and outages become RetryableError, a missing key ObjectNotFound.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,6 +80,18 @@ class S3ObjectStore:
             self.client.download_file, key, Bucket=self.bucket, Key=check_full_key(key), Filename=str(path)
         )
         return path
+
+    def sha256(self, key: str) -> str:
+        """The object's SHA-256 (hex), from one streamed GET: nothing is written to disk or held whole.
+        The read is inside the guarded call, so a stream cut midway is retried like the GET."""
+
+        def streamed(**kwargs) -> str:
+            digest = hashlib.sha256()
+            for chunk in self.client.get_object(**kwargs)["Body"].iter_chunks(1024 * 1024):
+                digest.update(chunk)
+            return digest.hexdigest()
+
+        return self._call(streamed, key, Bucket=self.bucket, Key=check_full_key(key))
 
     def exists(self, key: str) -> bool:
         try:

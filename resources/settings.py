@@ -115,6 +115,10 @@ class Knobs(BaseModel):
     #: runs one worker process per core it sees (VolumeConfig.workers = 0; on Kubernetes, the node's).
     volume_step_cpu: int = Field(default=4096, ge=256, le=16_384)
     volume_step_memory: int = Field(default=16_384, ge=512, le=122_880)
+    #: The same for a volume the plan expects to be OCR-heavy (domain/productions/volume_sizing.py):
+    #: tesseract is ~98 % of an OCRed page's cost, so cores shorten such a step almost in proportion.
+    ocr_volume_step_cpu: int = Field(default=8192, ge=256, le=16_384)
+    ocr_volume_step_memory: int = Field(default=16_384, ge=512, le=122_880)
 
     # Logging
     log_format: Literal["text", "json"] = "text"

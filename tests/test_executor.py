@@ -88,6 +88,7 @@ print(json.dumps({
     "default_config": dg.validate_run_config(job, {})["execution"],
     "run_config": dg.validate_run_config(job, {"execution": {"config": EXECUTION}})["execution"],
     "volume_step_tags": dict(plan.get_step_by_key("export_volumes.export_volume[?]").tags),
+    "ocr_volume_step_tags": dict(plan.get_step_by_key("export_volumes.export_volume_ocr[?]").tags),
 }))
 """
 
@@ -125,7 +126,12 @@ def test_local_is_the_default_and_takes_the_default_executors_run_config():
 def test_ecs_runs_every_step_in_its_own_task_and_validates_its_run_config():
     from dagster_aws.ecs.executor import EcsStepHandler
 
-    size = {"NP_VOLUME_STEP_CPU": "8192", "NP_VOLUME_STEP_MEMORY": "32768"}
+    size = {
+        "NP_VOLUME_STEP_CPU": "8192",
+        "NP_VOLUME_STEP_MEMORY": "32768",
+        "NP_OCR_VOLUME_STEP_CPU": "16384",
+        "NP_OCR_VOLUME_STEP_MEMORY": "65536",
+    }
     loaded = _load_definitions("ecs", {"max_concurrent": 20, "cpu": 1024, "memory": 4096}, **size)
     assert loaded["production"] == "ecs" and loaded["all"] == ["ecs"]
     # The volume step's task as the ECS step handler sizes it from the step's tags in the plan (building
@@ -134,6 +140,8 @@ def test_ecs_runs_every_step_in_its_own_task_and_validates_its_run_config():
     handler._task_overrides, handler._ephemeral_storage = {}, None
     handler._cpu, handler._memory = "1024", None  # the executor's own config (run config above)
     assert handler._get_task_overrides(loaded["volume_step_tags"]) == {"cpu": "8192", "memory": "32768"}
+    # An OCR-heavy volume's step (domain/productions/volume_sizing.py) gets its own, larger size.
+    assert handler._get_task_overrides(loaded["ocr_volume_step_tags"]) == {"cpu": "16384", "memory": "65536"}
     assert handler._get_task_overrides({}) == {"cpu": "1024"}  # other steps: the executor's config
     assert loaded["default_config"] == {"ecs": {"retries": {"enabled": {}}}}  # launched with none: valid
     assert loaded["run_config"]["ecs"]["max_concurrent"] == 20 and loaded["run_config"]["ecs"]["cpu"] == 1024

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 
 from domain.errors import InvalidKeyError, ObjectNotFound
@@ -40,6 +42,17 @@ def test_round_trip_list_copy_delete(store, tmp_path):
     with pytest.raises(ObjectNotFound):
         case.get_bytes("documents/1/rendition.pdf")
     assert case.link("documents/2/native.bin", 3600)
+
+
+def test_sha256_of_an_object_without_a_copy(store):
+    case = CaseStore(store, 101)
+    data = bytes(range(256)) * 9000  # over 2 MiB: streamed in more than one chunk from S3
+    case.put_bytes("exports/export_1/zips/P.7z.001", data)
+    assert case.sha256("exports/export_1/zips/P.7z.001") == hashlib.sha256(data).hexdigest()
+    case.put_bytes("exports/export_1/zips/P.7z.001", data[:-1] + b"x")
+    assert case.sha256("exports/export_1/zips/P.7z.001") != hashlib.sha256(data).hexdigest()
+    with pytest.raises(ObjectNotFound):
+        case.sha256("exports/export_1/zips/P.7z.002")
 
 
 def test_cases_do_not_see_each_other(store):

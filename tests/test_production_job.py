@@ -73,7 +73,8 @@ def export_defs(settings):
 def run_export(settings, instance, key, workers=1):
     instance.add_dynamic_partitions("exports", [key])
     job = export_defs(settings).resolve_job_def("production_job")
-    config = {"ops": {"export_volumes": {"ops": {"export_volume": {"config": {"workers": workers}}}}}}
+    volume = {"config": {"workers": workers}}
+    config = {"ops": {"export_volumes": {"ops": {"export_volume": volume, "export_volume_ocr": volume}}}}
     return job.execute_in_process(
         instance=instance, partition_key=key, run_config=config, raise_on_error=False
     )
@@ -493,6 +494,11 @@ def test_searchable_pdf_production_with_redactions(env):
     _put_manifest(store, 4, data)
     result = run_export(settings, env["instance"], "101-4")
     assert result.success and all(_checks(result).values()), _checks(result)
+    # A redacted page is OCRed twice (source and produced): in a 2-document volume that is OCR-heavy work,
+    # so the volume ran as the larger step (domain/productions/volume_sizing.py).
+    steps = {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert "export_volumes.export_volume_ocr[volume_001]" in steps
+    assert not any(s.startswith("export_volumes.export_volume[") for s in steps)
     root = Path(store.store.local_path("case_101/exports/export_4/production/PDF_PROD"))
     pdfs = sorted(root.glob("VOL001/PDF/0001/*.pdf"))
     assert len(pdfs) == 2

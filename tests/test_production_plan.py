@@ -230,3 +230,37 @@ def test_plan_round_trips_through_json():
     again = ValidatedManifest.from_json(manifest.to_json())
     assert again == manifest
     assert Plan.from_json(again.export, plan.to_json()) == plan
+
+
+def test_ocr_heavy_volumes_are_told_apart_from_the_manifest():
+    from domain.productions import volume_sizing
+
+    text = {"text_key": "documents/1/text.txt"}
+    exhibits = [
+        exhibit(1, page_count=100, **text),
+        exhibit(2, page_count=100, text_key=None),
+        exhibit(3, page_count=100, **text),
+    ]
+    rows = [order(1, 1, 1), order(2, 2, 2), order(3, 3, 3)]
+    redactions = [
+        {"exhibit_id": 3, "page_number": p, "rect": rect(1, 2, 3, 4), "label": "X"} for p in (1, 1, 2)
+    ]
+    manifest, plan = plan_of(tables(exhibits=exhibits, rows=rows, redactions=redactions))
+
+    def expected(volume: int, text_mode: str) -> int:
+        return volume_sizing.expected_ocr_pages(
+            plan.volume_documents(volume),
+            text_mode,
+            lambda e: manifest.exhibits[e].text_key is not None,
+            lambda e: len({r.page_number for r in manifest.redactions.get(e, [])}),
+        )
+
+    # Volume 1: text file, nothing redacted; volume 2: no text file; volume 3: two redacted pages.
+    assert [expected(v, "extracted_then_ocr") for v in (1, 2, 3)] == [0, 100, 4]
+    assert [expected(v, "ocr") for v in (1, 2, 3)] == [100, 100, 104]
+    assert [expected(v, "none") for v in (1, 2, 3)] == [0, 0, 4]
+    assert not volume_sizing.is_ocr_heavy(100, 0)
+    assert volume_sizing.is_ocr_heavy(100, 100)
+    # Two OCRed pages (5.4 core-s) outweigh 100 page images (5 core-s); one does not.
+    assert volume_sizing.is_ocr_heavy(100, 2) and not volume_sizing.is_ocr_heavy(100, 1)
+    assert not volume_sizing.is_ocr_heavy(0, 0)

@@ -48,6 +48,11 @@ class ExportPaths:
         return f"{self.base}/volumes.json"
 
     @property
+    def archive_test_json(self) -> str:
+        """What the archive step's one 7-Zip test and listing said, with each part's SHA-256 (for QC)."""
+        return f"{self.base}/work/archive_test.json"
+
+    @property
     def qc_json(self) -> str:
         return f"{self.base}/work/qc.json"
 

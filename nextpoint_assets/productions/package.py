@@ -1,5 +1,6 @@
 """export_load_files, export_expansive_pdf and export_archive: from volumes to a tested archive."""
 
+import hashlib
 import json
 import os
 import tempfile
@@ -98,7 +99,7 @@ def export_expansive_pdf(
     deps=["export_load_files", "export_expansive_pdf", "export_pii_scan"],
     kinds={"7z"},
     description="The production packed with 7-Zip in split volumes, tested, under zips/, "
-    "listed in volumes.json. "
+    "listed in volumes.json (the test, listing and part hashes for QC in work/archive_test.json). "
     "Held while its PII scan awaits approval (export_pii_gate).",
 )
 def export_archive(
@@ -117,19 +118,34 @@ def export_archive(
             for path in [*root.rglob("*"), root]:
                 os.utime(path, (FIXED_MTIME, FIXED_MTIME))
             (Path(tmp) / "out").mkdir()
-            parts = sevenzip.pack(
+            packed = sevenzip.pack_tested(
                 root,
                 Path(tmp) / "out" / export.safe_name,
                 export.split_bytes,
                 min(9, max(0, config.compression_level)),
             )
+            parts = packed.parts
             for stale in list(store.list(state.paths.zips)):
                 if Path(stale).name not in {p.name for p in parts}:
                     store.delete(stale)
-            volumes = []
+            volumes, tested = [], []
             for part in parts:
+                with open(part, "rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
                 key = store.put_file(state.paths.zips + part.name, part, "application/x-7z-compressed")
                 volumes.append({"key": key, "bytes": part.stat().st_size})
+                tested.append({"key": key, "bytes": part.stat().st_size, "sha256": digest})
+        # QC's proof of the archive (imaging/archive_qc.py): what the one test and listing said, and the
+        # parts that were tested. A work file: volumes.json keeps its contract fields.
+        put_json(
+            store,
+            state.paths.archive_test_json,
+            {
+                "test": {"ok": "Everything is Ok" in packed.test_output, "summary": packed.test_summary},
+                "listing": packed.listing,
+                "parts": tested,
+            },
+        )
         put_json(
             store,
             state.paths.volumes_json,

@@ -9,12 +9,12 @@ A volume whose result matches the current plan is already done and is skipped,
 so a re-run only redoes the volumes that failed.
 """
 
+import hashlib
 import json
-import multiprocessing
 import os
 import secrets
 import tempfile
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import asdict
 from pathlib import Path
 
@@ -22,7 +22,7 @@ import dagster as dg
 
 from domain.errors import ObjectNotFound
 from domain.log import get_logger, log_context
-from domain.productions import leaks
+from domain.productions import leaks, volume_sizing
 from domain.productions.manifest import Problem
 from imaging.doc_job import DocJob, DocOutcome
 from nextpoint_assets.dead_runs import record_this_machine, release_dead_slot_holders
@@ -35,6 +35,7 @@ from nextpoint_assets.productions.common import (
     parse_export_key,
     put_json,
 )
+from nextpoint_assets.productions.worker_pool import default_workers, worker_pool
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
 from resources.settings import get_settings
 
@@ -42,7 +43,7 @@ log = get_logger("exports.volumes")
 
 
 class VolumeConfig(dg.Config):
-    workers: int = 0  # worker processes per volume; 0 = one per CPU core
+    workers: int = 0  # worker processes per volume; 0 = worker_pool.default_workers (cores, shared)
     force: bool = False  # redo the volume even if its result matches the plan
 
 
@@ -111,10 +112,11 @@ def produce_volume(
         log.info(f"{label} already produced for this plan; skipped")
         return {"volume": label, "skipped": True}
     prefix = state.production_prefix
-    workers = workers or os.cpu_count() or 1
+    workers = workers or default_workers(len(state.plan.volumes))
     outcomes: dict[int, DocOutcome] = {}
     problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
     uploaded: set[str] = set()
+    files: dict[str, dict] = {}  # QC's proof of each file: its SHA-256 and size as written here
     seconds: dict[str, float] = {}
     ocr_pages: dict[str, int] = {}
     # Keys the hashes of this run's leak profiles; written before the result that names it, and only
@@ -130,7 +132,13 @@ def produce_volume(
 
         def finish(doc, outcome: DocOutcome, job_dir: Path) -> None:
             for relative in _files_of(outcome):
-                store.put_file(prefix + relative, job_dir / "out" / relative)
+                local = job_dir / "out" / relative
+                with open(local, "rb") as handle:
+                    files[relative] = {
+                        "sha256": hashlib.file_digest(handle, "sha256").hexdigest(),
+                        "bytes": os.fstat(handle.fileno()).st_size,
+                    }
+                store.put_file(prefix + relative, local)
                 uploaded.add(prefix + relative)
             outcomes[doc.exhibit_id] = outcome
             problems.extend(outcome.problems)
@@ -150,13 +158,8 @@ def produce_volume(
                     problems.extend(early)
                     finish(doc, worker.run(job), job_dir)
         else:
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                workers,
-                mp_context=context,
-                initializer=worker.init,
-                initargs=(engine_resource.tessdata_prefix, engine_resource.language),
-            ) as pool:
+            # The run process's pool, kept across volume steps (nextpoint_assets/productions/worker_pool.py).
+            with worker_pool(workers, engine_resource.tessdata_prefix, engine_resource.language) as pool:
                 pending: dict[Future, tuple] = {}
                 for doc in docs:
                     job_dir = root / str(doc.exhibit_id)
@@ -199,6 +202,9 @@ def produce_volume(
         # QC's reading of each redacted page image, OCRed once here (imaging/page_images._hand_over).
         "page_ocr": {str(d.exhibit_id): outcomes[d.exhibit_id].page_ocr for d in docs if d.redacted},
         "problems": [asdict(p) for p in problems],
+        # Each uploaded file (relative to the production root) with its SHA-256 and size: QC checks the
+        # files it finds against these instead of decoding every image (imaging/production_qc.py).
+        "files": dict(sorted(files.items())),
         "pages": sum(d.pages for d in docs),
         "ocr_pages": ocr_pages,
         "seconds": seconds,
@@ -220,15 +226,33 @@ def produce_volume(
 
 
 @dg.op(
-    ins={"start": dg.In(dg.Nothing)}, out=dg.DynamicOut(int), description="One output per volume of the plan."
+    ins={"start": dg.In(dg.Nothing)},
+    out={
+        "volume": dg.DynamicOut(int, description="Volumes at the ordinary step size."),
+        "ocr_volume": dg.DynamicOut(
+            int, description="OCR-heavy volumes (domain/productions/volume_sizing.py)."
+        ),
+    },
+    description="One output per volume of the plan, OCR-heavy volumes apart so their steps get more CPU.",
 )
 def export_volume_fanout(context: dg.OpExecutionContext, object_store: ObjectStoreResource):
     # Before the volumes claim pool slots: free those that dead runs hold (docs/operations.md, "Recover").
     release_dead_slot_holders(context.instance, context.dagster_run, ["export_volumes"], context.log)
     case_id, export_id = parse_export_key(context.partition_key)
     state = ExportState(object_store.case(case_id), export_id)
+    manifest = state.manifest
     for volume in state.plan.volumes:
-        yield dg.DynamicOutput(volume, mapping_key=f"volume_{volume:03d}")
+        docs = state.plan.volume_documents(volume)
+        ocr_pages = volume_sizing.expected_ocr_pages(
+            docs,
+            manifest.export.text_mode,
+            lambda exhibit_id: manifest.exhibits[exhibit_id].text_key is not None,
+            lambda exhibit_id: len({r.page_number for r in manifest.redactions.get(exhibit_id, [])}),
+        )
+        heavy = volume_sizing.is_ocr_heavy(sum(d.pages for d in docs), ocr_pages)
+        yield dg.DynamicOutput(
+            volume, output_name="ocr_volume" if heavy else "volume", mapping_key=f"volume_{volume:03d}"
+        )
 
 
 def volume_step_tags(cpu: int, memory: int) -> dict[str, str]:
@@ -273,8 +297,18 @@ def export_volume(
     return summary
 
 
+# The same step for an OCR-heavy volume, sized by NP_OCR_VOLUME_STEP_CPU/MEMORY (its tags replace the
+# ordinary size); its config sits under `export_volume_ocr`, beside `export_volume`'s.
+export_volume_ocr = export_volume.tag(
+    volume_step_tags(_SETTINGS.ocr_volume_step_cpu, _SETTINGS.ocr_volume_step_memory)
+).alias("export_volume_ocr")
+
+
 @dg.op(description="Every volume is produced.")
-def export_volumes_done(context: dg.OpExecutionContext, summaries: list[dict]) -> dict:
+def export_volumes_done(
+    context: dg.OpExecutionContext, summaries: list[dict], ocr_summaries: list[dict]
+) -> dict:
+    summaries = sorted(summaries + ocr_summaries, key=lambda s: str(s.get("volume")))
     pages = sum(s.get("pages", 0) for s in summaries)
     context.add_output_metadata(
         {
@@ -295,4 +329,7 @@ def export_volumes_done(context: dg.OpExecutionContext, summaries: list[dict]) -
     description="Every volume's images, texts and natives, produced in parallel steps.",
 )
 def export_volumes(export_manifest):
-    return export_volumes_done(export_volume_fanout(export_manifest).map(export_volume).collect())
+    volumes, ocr_volumes = export_volume_fanout(export_manifest)
+    return export_volumes_done(
+        volumes.map(export_volume).collect(), ocr_volumes.map(export_volume_ocr).collect()
+    )
