@@ -15,7 +15,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bench import backfill, exchange, intake, ocr_speed, pii, production, reports, stamping, ui_turnaround
+from bench import (
+    backfill,
+    exchange,
+    intake,
+    ocr_speed,
+    pii,
+    production,
+    production_e2e,
+    reports,
+    stamping,
+    ui_turnaround,
+)
 
 DATA_DIR = Path(os.environ.get("NP_BENCH_DATA", Path(tempfile.gettempdir()) / "np-bench"))
 
@@ -55,6 +66,7 @@ def first_event_times(instance, run_id: str) -> dict[str, float]:
 class Benchmark:
     prepare: Callable[[dict], dict]
     variants: tuple[str, ...]
+    summary: Callable[[list[dict]], str] | None = None  # printed after the table (figures across variants)
 
 
 def _result(units: int, unit: str, seconds: float, peer: bool = False, **extra) -> dict:
@@ -201,6 +213,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ui_turnaround": Benchmark(ui_turnaround.prepare, ui_turnaround.VARIANTS),
     "ocr_cli": Benchmark(ocr_speed.prepare, ocr_speed.VARIANTS),
     "report_backfill": Benchmark(backfill.prepare_backfill, backfill.VARIANTS),
+    "production_e2e": Benchmark(production_e2e.prepare, production_e2e.VARIANTS, production_e2e.summary),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -245,6 +258,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     **{("ui_turnaround", name): getattr(ui_turnaround, name) for name in ui_turnaround.VARIANTS},
     **{("ocr_cli", name): getattr(ocr_speed, name) for name in ocr_speed.VARIANTS},
     **{("report_backfill", name): getattr(backfill, name) for name in backfill.VARIANTS},
+    **{("production_e2e", name): production_e2e.variant(name) for name in production_e2e.VARIANTS},
 }
 
 

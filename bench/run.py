@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     names = args.names or list(cases.DEFAULT)
     size = {"rows": args.rows, "pages": args.pages, "exhibits": args.exhibits, "messages": args.messages}
     rows: list[dict] = []
+    summaries: dict[str, str] = {}
     for name in names:
         setup = cases.BENCHMARKS[name]
         fixture = setup.prepare(size)
@@ -95,14 +96,23 @@ def main(argv: list[str] | None = None) -> int:
         # Ratios are to the fastest peer measured in the same run.
         peers = [m for m in measured if m.get("peer") and "error" not in m]
         peer = max(peers, key=lambda m: m["per_second"]) if peers else None
+        by_variant = {m["variant"]: m for m in measured if "error" not in m}
+        named = any("vs" in m for m in measured)
         for m in measured:
-            if peer and "error" not in m and m is not peer and not m.get("check"):
-                m["vs_peer"] = f"{m['per_second'] / peer['per_second']:.2f}x"
+            # A variant may name its own peer ("vs"): one benchmark then holds several comparisons
+            # and only the variants naming a peer get a ratio.
+            mine = by_variant.get(m["vs"]) if "vs" in m else None if named else peer
+            if mine and mine["per_second"] and "error" not in m and m is not mine and not m.get("check"):
+                m["vs_peer"] = f"{m['per_second'] / mine['per_second']:.2f}x"
         rows.extend(measured)
+        if setup.summary:
+            summaries[name] = setup.summary(measured)
     print_table(rows)
     for row in rows:  # a benchmark's own report (e.g. recall per type and form), after the timings
         if row.get("report"):
             print(f"\n{row['name']} / {row['variant']}\n\n{row['report']}")
+    for name, text in summaries.items():
+        print(f"\n{name}\n\n{text}")
     RESULTS_DIR.mkdir(exist_ok=True)
     out = RESULTS_DIR / f"bench-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}.json"
     out.write_text(
@@ -113,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpus": os.cpu_count(),
                 "size": size,
                 "results": rows,
+                "summaries": summaries,
             },
             indent=2,
         )

@@ -39,8 +39,8 @@ _TOTAL = re.compile(r"^(Folders|Files|Size|Compressed):\s+\d+$")
 
 
 def pack_tested(source_dir: Path, archive_base: Path, split_bytes: int, level: int = 1) -> PackedArchive:
-    """`pack`, keeping what its test and listing said, for QC to check the archive against
-    instead of testing it again.
+    """{archive_base}.7z.001, .002 ... of at most split_bytes each, tested before returning; what the
+    test and the listing said is kept, for QC to check the archive against instead of testing it again.
 
     Level 1 by default: page images are already compressed, and on a 1,000-page
     production level 5 took 11x longer to make an archive 40% smaller."""
