@@ -32,7 +32,7 @@ FIRST_LINE_LIMIT = 78
 WITHHELD_BLANK = {"TITLE", "FILENAME", "FILEEXT", "MD5HASH", "NATIVELINK"}
 
 
-@dataclass
+@dataclass(slots=True)  # one per produced page: a 1M-page production holds a million
 class ProducedPage:
     key: str
     path: str  # relative to the export root, '/' separated

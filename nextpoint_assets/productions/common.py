@@ -6,6 +6,7 @@ import contextlib
 import hashlib
 import json
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,15 @@ def put_json(store: CaseStore, key: str, data: Any) -> str:
         json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
         "application/json",
     )
+
+
+def put_json_streamed(store: CaseStore, key: str, data: Any) -> str:
+    """`put_json`'s bytes, encoded piece by piece into a temp file: a large volume's result is never
+    a whole string in memory (nor twice, as text and bytes)."""
+    with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="np-json-", suffix=".json") as handle:
+        json.dump(data, handle, ensure_ascii=False, sort_keys=True, indent=1)
+        handle.flush()
+        return store.put_file(key, Path(handle.name), "application/json")
 
 
 def get_json(store: CaseStore, key: str) -> Any:

@@ -33,7 +33,7 @@ from nextpoint_assets.productions.common import (
     ExportState,
     get_json,
     parse_export_key,
-    put_json,
+    put_json_streamed,
 )
 from nextpoint_assets.productions.worker_pool import default_workers, worker_pool
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
@@ -113,9 +113,11 @@ def produce_volume(
         return {"volume": label, "skipped": True}
     prefix = state.production_prefix
     workers = workers or default_workers(len(state.plan.volumes))
-    outcomes: dict[int, DocOutcome] = {}
+    # Per document only what the result keeps (compact: a large volume's memory is these records).
+    produced: dict[int, dict] = {}
+    profiles: dict[int, dict] = {}
+    page_ocr: dict[int, dict] = {}
     problems: list[Problem] = [p for p in state.plan.problems if p.volume == volume]
-    uploaded: set[str] = set()
     files: dict[str, dict] = {}  # QC's proof of each file: its SHA-256 and size as written here
     seconds: dict[str, float] = {}
     ocr_pages: dict[str, int] = {}
@@ -139,8 +141,11 @@ def produce_volume(
                         "bytes": os.fstat(handle.fileno()).st_size,
                     }
                 store.put_file(prefix + relative, local)
-                uploaded.add(prefix + relative)
-            outcomes[doc.exhibit_id] = outcome
+            produced[doc.exhibit_id] = outcome.produced.to_json()
+            if outcome.leak_profile is not None:
+                profiles[doc.exhibit_id] = outcome.leak_profile
+            if doc.redacted:
+                page_ocr[doc.exhibit_id] = outcome.page_ocr
             problems.extend(outcome.problems)
             for name, value in outcome.seconds.items():
                 seconds[name] = seconds.get(name, 0.0) + value
@@ -176,17 +181,15 @@ def produce_volume(
 
     # A re-run after a crash leaves no strays: anything under this volume not produced now goes.
     for relative in list(store.list(f"{prefix}{label}/")):
-        if relative not in uploaded:
+        if relative[len(prefix) :] not in files:
             store.delete(relative)
     result = {
         "volume": label,
         "plan_digest": digest,
-        "documents": [outcomes[d.exhibit_id].produced.to_json() for d in docs],
+        "documents": [produced[d.exhibit_id] for d in docs],
         "leak_key_id": leak_key_id,
         "leak_profiles": {
-            str(d.exhibit_id): outcomes[d.exhibit_id].leak_profile
-            for d in docs
-            if outcomes[d.exhibit_id].leak_profile is not None
+            str(d.exhibit_id): profiles[d.exhibit_id] for d in docs if d.exhibit_id in profiles
         },
         "redacted_pages": {
             str(d.exhibit_id): sorted(
@@ -200,7 +203,7 @@ def produce_volume(
             if d.redacted
         },
         # QC's reading of each redacted page image, OCRed once here (imaging/page_images._hand_over).
-        "page_ocr": {str(d.exhibit_id): outcomes[d.exhibit_id].page_ocr for d in docs if d.redacted},
+        "page_ocr": {str(d.exhibit_id): page_ocr[d.exhibit_id] for d in docs if d.redacted},
         "problems": [asdict(p) for p in problems],
         # Each uploaded file (relative to the production root) with its SHA-256 and size: QC checks the
         # files it finds against these instead of decoding every image (imaging/production_qc.py).
@@ -214,7 +217,7 @@ def produce_volume(
         "".join(p.line() + "\n" for p in problems).encode("utf-8"),
         "text/plain; charset=utf-8",
     )
-    put_json(store, result_key, result)
+    put_json_streamed(store, result_key, result)
     return {
         "volume": label,
         "skipped": False,
