@@ -3,6 +3,7 @@ the summary (figures themselves are not asserted: timing lives in bench/)."""
 
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -46,9 +47,20 @@ def test_scale_case_has_tiny_text_pages_and_a_tiff_manifest(data_dir):
 
 
 def test_peak_memory_counts_a_child_process():
-    hold = "b = bytearray(200 * 2**20); import time; time.sleep(1.5)"
-    with production_e2e.PeakMemory(interval=0.1) as memory:
-        subprocess.run([sys.executable, "-c", hold], check=True)
+    # The child writes 200 MiB (so the pages are resident) and holds them until the sampler has seen
+    # them: no race with the sampling interval on a loaded machine.
+    hold = "import sys; b = b'x' * (200 * 2**20); print('ready', flush=True); sys.stdin.read()"
+    with production_e2e.PeakMemory(interval=0.05) as memory:
+        child = subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        try:
+            assert child.stdout.readline().strip() == b"ready"
+            for _ in range(600):  # at most a minute
+                if memory.peak_pss > 200 * 2**20:
+                    break
+                time.sleep(0.1)
+        finally:
+            child.stdin.close()
+            child.wait(timeout=60)
     assert memory.peak_processes >= 2
     assert memory.peak_pss > 200 * 2**20 > memory.peak_self_pss
 
