@@ -55,14 +55,15 @@ def test_peak_memory_counts_a_child_process():
         try:
             assert child.stdout.readline().strip() == b"ready"
             for _ in range(600):  # at most a minute
-                if memory.peak_pss > 200 * 2**20:
+                if memory.peak_pss - memory.peak_self_pss > 190 * 2**20:
                     break
                 time.sleep(0.1)
         finally:
             child.stdin.close()
             child.wait(timeout=60)
     assert memory.peak_processes >= 2
-    assert memory.peak_pss > 200 * 2**20 > memory.peak_self_pss
+    # The child's 200 MiB on top of this process (which, in the whole suite, holds more than that).
+    assert memory.peak_pss - memory.peak_self_pss > 190 * 2**20
 
 
 def test_summary_gives_each_ratio_against_its_own_peer():
