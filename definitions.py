@@ -17,6 +17,7 @@ from jobs.executor import platform_executor
 from jobs.housekeeping import HOUSEKEEPING_JOBS
 from jobs.pii import pii_decision_job, pii_findings_report_job, pii_rejection_job
 from jobs.productions import production_job
+from jobs.renditions import html_renditions_job
 from jobs.reports import REPORT_JOBS, account_user_activity_job
 from jobs.stamps import stamp_job
 from nextpoint_assets.case_partitions import case_partitions
@@ -24,6 +25,7 @@ from nextpoint_assets.code_references import linked_to_code
 from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
 from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
+from nextpoint_assets.renditions.assets import html_renditions
 from nextpoint_assets.reports.account_activity import account_user_activity_report
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
@@ -51,6 +53,7 @@ defs = dg.Definitions(
             stamped_page_set,
             *EXCHANGE_ASSETS,
             exchange_pii_scan,
+            html_renditions,
             case_partitions,
         ]
     ),
@@ -67,6 +70,7 @@ defs = dg.Definitions(
         pii_decision_job,
         pii_rejection_job,
         pii_findings_report_job,
+        html_renditions_job,
     ],
     schedules=[*REPORT_SCHEDULES, *HOUSEKEEPING_SCHEDULES],
     sensors=[

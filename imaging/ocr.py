@@ -67,6 +67,35 @@ class TesseractOcr:
             for value, box in _recognised(api, tesserocr.RIL.WORD)
         ]
 
+    def ocr_lines(
+        self, image: Image.Image
+    ) -> list[tuple[float, list[tuple[str, tuple[int, int, int, int]]]]]:
+        """Recognised lines for layout analysis: each line's size in pixels (tesseract's row height
+        from its ascender to its descender line, the font size a reader would see) and its words with
+        their pixel boxes, in tesseract's reading order."""
+        import tesserocr
+
+        api = self._ocr_api()
+        api.SetImage(image)
+        api.Recognize()
+        lines: list[tuple[float, list[tuple[str, tuple[int, int, int, int]]]]] = []
+        iterator = api.GetIterator()
+        if iterator is None:
+            return lines
+        word = tesserocr.RIL.WORD
+        for element in tesserocr.iterate_level(iterator, word):
+            if element.Empty(word):  # nothing read (a blank or tiny image): RowAttributes would segfault
+                continue
+            if not lines or element.IsAtBeginningOf(tesserocr.RIL.TEXTLINE):
+                row = element.RowAttributes() or {}
+                size = float(row.get("row_height", 0) or 0) - float(row.get("descenders", 0) or 0)
+                lines.append((size, []))
+            value = (element.GetUTF8Text(word) or "").strip()
+            box = element.BoundingBox(word)
+            if value and box:
+                lines[-1][1].append((value, box))
+        return [line for line in lines if line[1]]
+
     def _ocr_api(self):
         api = getattr(self._local, "api", None)
         if api is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dagster as dg
 from sqlalchemy import select
 
+from domain.errors import PermanentError
 from domain.keys import validate_case_id
 from domain.schema import npcases
 
@@ -52,3 +53,9 @@ def not_a_case_message(case_id: int, database: str) -> str:
         f"Case {case_id} is not a known case (the database {database} does not exist): remove partition "
         f"{case_id}, it is not a case (housekeeping removes it when nothing was ever materialized for it)."
     )
+
+
+def require_case(dbs, case_id: int) -> None:
+    """Raise, in one line naming the fix, when a `cases` partition's case has no database."""
+    if not dbs.case_exists(case_id):
+        raise PermanentError(not_a_case_message(case_id, dbs.case_db_name(case_id)))

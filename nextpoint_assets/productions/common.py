@@ -63,16 +63,9 @@ def parse_export_key(key: str) -> tuple[int, int]:
 
 
 def put_json(store: CaseStore, key: str, data: Any) -> str:
-    return store.put_bytes(
-        key,
-        json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"),
-        "application/json",
-    )
-
-
-def put_json_streamed(store: CaseStore, key: str, data: Any) -> str:
-    """`put_json`'s bytes, encoded piece by piece into a temp file: a large volume's result is never
-    a whole string in memory (nor twice, as text and bytes)."""
+    """Sorted, indented JSON, encoded piece by piece into a temp file: a large work file (a volume's
+    result, the plan of a 100,000-page production) is never a whole string in memory, nor twice as
+    text and bytes."""
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", prefix="np-json-", suffix=".json") as handle:
         json.dump(data, handle, ensure_ascii=False, sort_keys=True, indent=1)
         handle.flush()

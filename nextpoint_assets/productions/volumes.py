@@ -33,7 +33,7 @@ from nextpoint_assets.productions.common import (
     ExportState,
     get_json,
     parse_export_key,
-    put_json_streamed,
+    put_json,
 )
 from nextpoint_assets.productions.worker_pool import default_workers, worker_pool
 from resources.dagster_resources import DocumentEngineResource, ObjectStoreResource
@@ -217,7 +217,7 @@ def produce_volume(
         "".join(p.line() + "\n" for p in problems).encode("utf-8"),
         "text/plain; charset=utf-8",
     )
-    put_json_streamed(store, result_key, result)
+    put_json(store, result_key, result)
     return {
         "volume": label,
         "skipped": False,

@@ -15,7 +15,7 @@ from pathlib import Path
 import dagster as dg
 from sqlalchemy import select
 
-from domain.errors import PermanentError, PlatformError, RetryableError
+from domain.errors import PlatformError, RetryableError
 from domain.log import get_logger, log_context
 from domain.reports.catalog import REPORTS
 from domain.reports.request import (
@@ -30,7 +30,7 @@ from domain.reports.sql import case_row
 from domain.schema import npcases
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, user_message
-from nextpoint_assets.partitions import case_id_of, cases_partitions, not_a_case_message
+from nextpoint_assets.partitions import case_id_of, cases_partitions, require_case
 from nextpoint_assets.reports.checks import (
     has_rows_of,
     no_rows_note,
@@ -106,8 +106,7 @@ def materialize_case_report(context, spec: ReportSpec, config: dg.Config, case_i
     """One case's report: returns the AssetMaterialization, raises a typed error."""
     fmt = check_format(plain(config.format))
     params = parameters(spec.report_type, config)
-    if not dbs.case_exists(case_id):
-        raise PermanentError(not_a_case_message(case_id, dbs.case_db_name(case_id)))
+    require_case(dbs, case_id)
     # A key of its own per materialization (a request's is per request); latest.json points at it.
     target = case_target(case_id, spec.report_type, fmt, _request_name(config.event_id), context.run_id)
     full_key = target.key

@@ -1,0 +1,188 @@
+"""html_renditions on the demo case with a real Dagster instance: every document with a PDF made,
+unchanged PDFs skipped on a re-run, a changed PDF redone alone, a broken PDF and an unexpected error
+reported per document while the rest are made."""
+
+from __future__ import annotations
+
+import json
+
+import dagster as dg
+import pikepdf
+import pytest
+from sqlalchemy import select
+
+from domain import schema
+from resources.dagster_resources import DatabaseResource, build_resources
+from resources.object_store import CaseStore, build_object_store
+
+CASE = 101
+
+
+def _defs(settings):
+    from jobs.renditions import html_renditions_job
+    from nextpoint_assets.renditions.assets import html_renditions
+
+    return dg.Definitions(
+        assets=[html_renditions], jobs=[html_renditions_job], resources=build_resources(settings)
+    )
+
+
+def _run(settings, instance, **config):
+    instance.add_dynamic_partitions("cases", [str(CASE)])
+    result = (
+        _defs(settings)
+        .resolve_job_def("html_renditions_job")
+        .execute_in_process(
+            instance=instance,
+            partition_key=str(CASE),
+            run_config={"ops": {"html_renditions": {"config": config}}},
+            raise_on_error=False,
+        )
+    )
+    assert result.success
+    [event] = result.asset_materializations_for_node("html_renditions")
+    return {k: v.value for k, v in event.metadata.items()}
+
+
+def _pdfs(settings) -> dict[int, str]:
+    """Document id -> its PDF's key, straight from the case database."""
+    engine = DatabaseResource.from_settings(settings).databases().case_reader(CASE)
+    with engine.connect() as conn:
+        v = schema.document_variants.c
+        return dict(conn.execute(select(v.document_id, v.object_key).where(v.kind == "pdf")).all())
+
+
+def _manifest(store) -> dict:
+    return json.loads(store.get_bytes("renditions/html/manifest.json"))
+
+
+@pytest.fixture
+def case(demo_home, settings):
+    return CaseStore(build_object_store(settings), CASE), _pdfs(settings)
+
+
+def _rewrite(store, key, tmp_path):
+    """The same document with other bytes (a new Info title): its SHA-256 changes."""
+    path = store.download(key, tmp_path / "changed.pdf")
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.docinfo["/Title"] = "changed"
+        pdf.save(path)
+    store.put_file(key, path, "application/pdf")
+
+
+def test_made_then_skipped_then_only_the_changed_one_redone(case, settings, tmp_path):
+    store, pdfs = case
+    assert len(pdfs) >= 3
+    instance = dg.DagsterInstance.ephemeral()
+
+    first = _run(settings, instance)
+    assert first["documents_made"] == len(pdfs) and first["documents_skipped"] == 0
+    assert first["documents_with_problems"] == 0
+    assert first["manifest_key"] == f"case_{CASE}/renditions/html/manifest.json"
+    manifest = _manifest(store)
+    assert [e["document_id"] for e in manifest["made"]] == sorted(pdfs)
+    for entry in manifest["made"]:
+        document_id = entry["document_id"]
+        assert entry["html_key"] == f"case_{CASE}/renditions/html/{document_id}/index.html"
+        assert entry["source_sha256"] == store.sha256(pdfs[document_id])
+        html = store.get_bytes(f"renditions/html/{document_id}/index.html").decode("utf-8")
+        assert html.count("<h1") == 1 and 'id="page-1"' in html
+        for asset in entry["assets"]:
+            assert store.exists(store.relative(asset))
+    before = store.get_bytes("renditions/html/manifest.json")
+
+    again = _run(settings, instance)
+    assert again["documents_made"] == 0 and again["documents_skipped"] == len(pdfs)
+    assert store.get_bytes("renditions/html/manifest.json") == before  # same bytes, no duplicates
+
+    changed = sorted(pdfs)[1]
+    _rewrite(store, pdfs[changed], tmp_path)
+    third = _run(settings, instance)
+    assert third["documents_made"] == 1 and third["documents_skipped"] == len(pdfs) - 1
+    entries = {e["document_id"]: e for e in _manifest(store)["made"]}
+    assert len(entries) == len(pdfs)
+    assert entries[changed]["source_sha256"] == store.sha256(pdfs[changed])
+
+
+def test_a_broken_pdf_is_a_problem_and_the_others_are_made(case, settings):
+    store, pdfs = case
+    broken = sorted(pdfs)[0]
+    store.put_bytes(pdfs[broken], b"%PDF-1.7\nthis is no PDF at all\n", "application/pdf")
+
+    result = _run(settings, dg.DagsterInstance.ephemeral())
+    assert result["documents_made"] == len(pdfs) - 1 and result["documents_with_problems"] == 1
+    assert f"document {broken} " in result["problems"]
+    manifest = _manifest(store)
+    [problem] = manifest["problems"]
+    assert problem["document_id"] == broken and problem["problem"] in ("damaged", "zero_pages")
+    assert [e["document_id"] for e in manifest["made"]] == sorted(set(pdfs) - {broken})
+    assert list(store.list(f"renditions/html/{broken}/")) == []
+
+
+def test_an_unexpected_error_is_a_failed_line_without_paths(case, settings, monkeypatch):
+    from nextpoint_assets.renditions import assets
+
+    store, pdfs = case
+    unlucky = sorted(pdfs)[-1]
+    real = assets.render_document
+
+    def render(engine, pdf_path, **kwargs):
+        if kwargs["document_id"] == unlucky:
+            raise OSError(f"disk trouble at {pdf_path}")
+        return real(engine, pdf_path, **kwargs)
+
+    monkeypatch.setattr(assets, "render_document", render)
+    result = _run(settings, dg.DagsterInstance.ephemeral())
+    assert result["documents_made"] == len(pdfs) - 1
+    [problem] = _manifest(store)["problems"]
+    assert problem["document_id"] == unlucky and problem["problem"] == "failed"
+    assert "/" not in problem["detail"] and "OSError" in problem["detail"]
+
+
+def test_a_label_selects_only_its_exhibits_documents(case, settings):
+    store, pdfs = case
+    engine = DatabaseResource.from_settings(settings).databases().case_reader(CASE)
+    with engine.connect() as conn:
+        e, lcl, lc = schema.exhibits.c, schema.label_category_labels.c, schema.label_categories.c
+        wanted = set(
+            conn.execute(
+                select(e.document_id)
+                .join(schema.label_category_labels, lcl.exhibit_id == e.id)
+                .join(schema.label_categories, lc.id == lcl.label_category_id)
+                .where(lc.name == "Privileged")
+            ).scalars()
+        ) & set(pdfs)
+    assert 0 < len(wanted) < len(pdfs)
+
+    result = _run(settings, dg.DagsterInstance.ephemeral(), documents="label", label="Privileged")
+    assert result["documents_made"] == len(wanted)
+    assert {e["document_id"] for e in _manifest(store)["made"]} == wanted
+
+
+def test_exhibit_ids_select_their_documents_and_a_form_without_a_label_fails(case, settings):
+    store, pdfs = case
+    engine = DatabaseResource.from_settings(settings).databases().case_reader(CASE)
+    with engine.connect() as conn:
+        e = schema.exhibits.c
+        exhibit_id, document_id = conn.execute(
+            select(e.id, e.document_id).where(e.document_id.in_(sorted(pdfs))).order_by(e.id)
+        ).first()
+    instance = dg.DagsterInstance.ephemeral()
+    result = _run(settings, instance, documents="exhibit_ids", exhibit_ids=[exhibit_id])
+    assert result["documents_made"] == 1 and result["documents_selected"] == 1
+    [entry] = _manifest(store)["made"]
+    assert entry["document_id"] == document_id and exhibit_id in entry["exhibit_ids"]
+
+    failed = (
+        _defs(settings)
+        .resolve_job_def("html_renditions_job")
+        .execute_in_process(
+            instance=instance,
+            partition_key=str(CASE),
+            run_config={"ops": {"html_renditions": {"config": {"documents": "label"}}}},
+            raise_on_error=False,
+        )
+    )
+    assert not failed.success
+    [failure] = [ev for ev in failed.all_events if ev.event_type_value == "STEP_FAILURE"]
+    assert "label: name the label" in failure.event_specific_data.error.message
