@@ -26,6 +26,7 @@ from nextpoint_assets.exchanges.assets import EXCHANGE_ASSETS
 from nextpoint_assets.exchanges.pii import exchange_pii_gate, exchange_pii_scan
 from nextpoint_assets.productions.assets import PRODUCTION_ASSETS, PRODUCTION_CHECKS
 from nextpoint_assets.renditions.assets import html_renditions
+from nextpoint_assets.renditions.pii import html_rendition_pii_gate, html_rendition_pii_scan
 from nextpoint_assets.reports.account_activity import account_user_activity_report
 from nextpoint_assets.reports.assets import REPORT_ASSETS
 from nextpoint_assets.stamps.assets import stamped_page_set
@@ -53,11 +54,12 @@ defs = dg.Definitions(
             stamped_page_set,
             *EXCHANGE_ASSETS,
             exchange_pii_scan,
+            html_rendition_pii_scan,
             html_renditions,
             case_partitions,
         ]
     ),
-    asset_checks=[*PRODUCTION_CHECKS, exchange_pii_gate],
+    asset_checks=[*PRODUCTION_CHECKS, exchange_pii_gate, html_rendition_pii_gate],
     jobs=[
         register_cases_job,
         housekeeping_case_partitions_job,

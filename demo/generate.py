@@ -58,6 +58,9 @@ class CaseSummary:
     pages: int = 0
     redactions: int = 0
     manifest_key: str = ""
+    #: Exhibits whose documents carry no planted personal data and have a text layer: what the demo's
+    #: HTML renditions screen clean (the others hold for review, as they should).
+    plain_exhibit_ids: tuple[int, ...] = ()
 
 
 def _write_rows(engine, metadata, rows: dict[str, list[dict]]) -> None:
@@ -93,6 +96,9 @@ def generate_case(spec: CaseSpec, seed: int, databases: Databases, store) -> Cas
         pages=builder.pages,
         redactions=sum(len(e.secrets) for e in builder.exhibits),
         manifest_key=manifest_key,
+        plain_exhibit_ids=tuple(
+            e.id for e in builder.exhibits if not e.secrets and e.text_key and e.parent_id is None
+        ),
     )
 
 

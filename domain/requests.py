@@ -37,6 +37,7 @@ from domain.exchanges.request import ExchangeRequest, exchange_run_config, parse
 from domain.pii.review import Decision
 from domain.productions.request import ExportRequest, export_partition_key, parse_export_request
 from domain.rejections import Rejected, message_digest, refused
+from domain.renditions.request import parse_rendition_request, rendition_run_config
 from domain.reports.request import parse_report_request, report_job_name, report_run_config
 from domain.stamps.request import parse_request, stamp_run_config
 
@@ -60,6 +61,8 @@ OUTCOME_TYPES = frozenset(
         "EVENT_REJECTED",
         "PII_SCAN_COMPLETED",
         "PII_SCAN_DECIDED",
+        "HTML_RENDITION_COMPLETED",
+        "HTML_RENDITION_FAILED",
     }
 )
 
@@ -73,7 +76,7 @@ MAX_DEPTH = 32
 #: The tags every run started for a request carries (docs/events.md, "Run tags"): people find the run
 #: in the UI by them, and the run coordinator limits runs by them (deploy/dagster.yaml).
 WORK_TAG = "np/work"  # the work key, also the run key
-REQUEST_TAG = "np/request"  # export, stamp, report, exchange, pii_decision
+REQUEST_TAG = "np/request"  # export, stamp, report, exchange, pii_decision, rendition
 CASE_TAG = "np/case_id"
 EVENT_TAG = "np/event_id"
 SERIAL_TAG = "np/serial"  # serializes the runs that must not overlap (one export, one case's stamps)
@@ -212,6 +215,16 @@ REQUEST_TYPES: dict[str, RequestType] = {
         case_ids=lambda r, _: (r.destination_case_id, r.source_case_id),
         work_key=lambda r, _: f"exchange:{_hash(r.key)}",
         target=lambda r, body, _: _exchange_target(r, body),
+    ),
+    "HTML_RENDITION_REQUESTED": RequestType(
+        kind="rendition",
+        parse=parse_rendition_request,
+        case_ids=lambda r, _: (r.case_id,),
+        # Each event is its own request (a later one re-renders what changed); a redelivery is not.
+        work_key=lambda r, _: f"rendition:{r.case_id}:{_hash(r.event_id)}",
+        target=lambda r, _, __: Target(
+            "html_renditions_job", str(r.case_id), "cases", rendition_run_config(r), f"renditions-{r.case_id}"
+        ),
     ),
     "PII_DECISION_SUBMITTED": RequestType(
         kind="pii_decision",

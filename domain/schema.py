@@ -382,7 +382,7 @@ pii_scans = Table(
     "pii_scans",
     platform_metadata,
     Column("scan_id", String(64), primary_key=True),
-    Column("subject", String(16), nullable=False),  # export | exchange
+    Column("subject", String(16), nullable=False),  # export | exchange | rendition
     Column(
         "subject_key", String(128), nullable=False, index=True
     ),  # the export's or exchange's partition key

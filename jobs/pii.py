@@ -151,6 +151,17 @@ def apply_pii_rejection(
         )
         event_id = f"export_failed-{case_id}-{export_id}-{row['scan_id']}"
         announce_export_failed(bus, backend_api.api(), case_id, export_id, event_id, message)
+    elif row["subject"] == "rendition":
+        # Nothing was rendered for this scan: the renditions wait behind it. Tell the requester.
+        bus.publish(
+            make_event(
+                "HTML_RENDITION_FAILED",
+                row["case_id"],
+                event_id=f"html_rendition_failed-{row['case_id']}-{row['scan_id']}",
+                pii_scan_id=row["scan_id"],
+                error=message,
+            )
+        )
     else:
         destination, source, batch = parse_exchange_key(row["subject_key"])
         set_state(platform, row["subject_key"], "failed", error=message)

@@ -1,4 +1,4 @@
-"""STAMP_FAILED and REPORT_FAILED for runs that fail as a whole.
+"""STAMP_FAILED, REPORT_FAILED and HTML_RENDITION_FAILED for runs that fail as a whole.
 
 The stamp and report steps announce their own outcomes, COMPLETED and FAILED,
 when they can (they know the exhibits and the file). A run can also fail where
@@ -10,12 +10,15 @@ one as a duplicate (events.md: delivery is at least once).
 
 import dagster as dg
 
+from domain.renditions.request import RENDER_OP
+from domain.renditions.request import request_name as rendition_request_name
 from domain.reports.request import request_name
+from jobs.renditions import html_renditions_job
 from jobs.reports import REPORT_JOBS
 from jobs.stamps import stamp_job
 from resources.dagster_resources import EventBusResource
 from resources.event_bus import make_event
-from sensors.production_outcomes import step_failure_message
+from sensors.production_outcomes import held_for_review, step_failure_message
 
 _REPORT_JOB_TYPES = {job.name: report_type for report_type, job in REPORT_JOBS.items()}
 
@@ -98,10 +101,29 @@ def report_failure_events(context: dg.RunFailureSensorContext, case_id: int, mes
     return events
 
 
+def rendition_failure_events(context: dg.RunFailureSensorContext, case_id: int, message: str) -> list[dict]:
+    """HTML_RENDITION_FAILED for a rendition run that failed, unless it only waits at its PII gate
+    (PII_SCAN_COMPLETED told that; the decision starts the renditions or announces the rejection)."""
+    if held_for_review(context):
+        return []
+    event_id = _op_config(context, RENDER_OP).get("event_id")
+    name = rendition_request_name(event_id) if event_id else context.dagster_run.run_id
+    return [
+        make_event(
+            "HTML_RENDITION_FAILED",
+            case_id,
+            event_id=f"html_rendition_failed-{case_id}-{name}",
+            error=message,
+            request_event_id=event_id,
+        )
+    ]
+
+
 @dg.run_failure_sensor(
-    monitored_jobs=[stamp_job, *REPORT_JOBS.values()],
+    monitored_jobs=[stamp_job, *REPORT_JOBS.values(), html_renditions_job],
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Publishes STAMP_FAILED / REPORT_FAILED when a stamp or report run fails as a whole "
+    description="Publishes STAMP_FAILED / REPORT_FAILED / HTML_RENDITION_FAILED when a stamp, report "
+    "or rendition run fails as a whole "
     "(for a batch of requests: each request its steps did not announce).",
 )
 def request_failure_sensor(context: dg.RunFailureSensorContext, event_bus: EventBusResource):
@@ -111,6 +133,8 @@ def request_failure_sensor(context: dg.RunFailureSensorContext, event_bus: Event
     message = step_failure_message(context) or "The run failed before any step could start."
     if context.dagster_run.job_name == stamp_job.name:
         events = stamp_failure_events(context, case_id, message)
+    elif context.dagster_run.job_name == html_renditions_job.name:
+        events = rendition_failure_events(context, case_id, message)
     else:
         events = report_failure_events(context, case_id, message)
     bus = event_bus.bus()

@@ -15,6 +15,7 @@ from domain.requests import Run
 from jobs.exchanges import exchange_job
 from jobs.pii import pii_decision_job
 from jobs.productions import production_job
+from jobs.renditions import html_renditions_job
 from jobs.reports import REPORT_JOBS
 from jobs.stamps import stamp_job
 from nextpoint_assets.partitions import cases_partitions, exchanges_partitions, exports_partitions
@@ -22,7 +23,14 @@ from nextpoint_assets.partitions import cases_partitions, exchanges_partitions, 
 #: Every job a request can start, by name.
 REQUEST_JOBS: dict[str, dg.JobDefinition | dg.UnresolvedAssetJobDefinition] = {
     job.name: job
-    for job in (production_job, stamp_job, exchange_job, *REPORT_JOBS.values(), pii_decision_job)
+    for job in (
+        production_job,
+        stamp_job,
+        exchange_job,
+        *REPORT_JOBS.values(),
+        html_renditions_job,
+        pii_decision_job,
+    )
 }
 #: The dynamic partition sets a request's partition is registered in, by name.
 REQUEST_PARTITIONS = {p.name: p for p in (cases_partitions, exports_partitions, exchanges_partitions)}

@@ -21,24 +21,64 @@ CASE = 101
 def _defs(settings):
     from jobs.renditions import html_renditions_job
     from nextpoint_assets.renditions.assets import html_renditions
+    from nextpoint_assets.renditions.pii import html_rendition_pii_gate, html_rendition_pii_scan
 
     return dg.Definitions(
-        assets=[html_renditions], jobs=[html_renditions_job], resources=build_resources(settings)
+        assets=[html_rendition_pii_scan, html_renditions],
+        asset_checks=[html_rendition_pii_gate],
+        jobs=[html_renditions_job],
+        resources=build_resources(settings),
     )
 
 
-def _run(settings, instance, **config):
+SELECTION = ("documents", "label", "exhibit_ids", "threshold")
+
+
+def _execute(settings, instance, **config):
     instance.add_dynamic_partitions("cases", [str(CASE)])
-    result = (
+    scan = {k: v for k, v in config.items() if k in SELECTION}
+    render = {k: v for k, v in config.items() if k not in SELECTION}
+    return (
         _defs(settings)
         .resolve_job_def("html_renditions_job")
         .execute_in_process(
             instance=instance,
             partition_key=str(CASE),
-            run_config={"ops": {"html_renditions": {"config": config}}},
+            run_config={
+                "ops": {
+                    "html_rendition_pii_scan": {"config": scan},
+                    "html_renditions": {"config": render},
+                }
+            },
             raise_on_error=False,
         )
     )
+
+
+def _scan_id(result) -> str:
+    [scan] = result.asset_materializations_for_node("html_rendition_pii_scan")
+    return scan.metadata["scan_id"].value
+
+
+def _approve(settings, scan_id: str) -> None:
+    from domain.pii.review import Decision
+    from nextpoint_assets.pii.records import decide
+
+    platform = DatabaseResource.from_settings(settings).databases().platform()
+    decide(
+        platform,
+        Decision(scan_id=scan_id, decision="approve", justification="read it", decided_by="qa"),
+        "ui",
+    )
+
+
+def _run(settings, instance, **config):
+    """One run of the job; when its PII scan holds the renditions (the demo case has planted SSNs and
+    a scanned letter nobody read), a reviewer approves and the job runs again, as after a review."""
+    result = _execute(settings, instance, **config)
+    if not result.success and not result.asset_materializations_for_node("html_renditions"):
+        _approve(settings, _scan_id(result))
+        result = _execute(settings, instance, **config)
     assert result.success
     [event] = result.asset_materializations_for_node("html_renditions")
     return {k: v.value for k, v in event.metadata.items()}
@@ -173,16 +213,7 @@ def test_exhibit_ids_select_their_documents_and_a_form_without_a_label_fails(cas
     [entry] = _manifest(store)["made"]
     assert entry["document_id"] == document_id and exhibit_id in entry["exhibit_ids"]
 
-    failed = (
-        _defs(settings)
-        .resolve_job_def("html_renditions_job")
-        .execute_in_process(
-            instance=instance,
-            partition_key=str(CASE),
-            run_config={"ops": {"html_renditions": {"config": {"documents": "label"}}}},
-            raise_on_error=False,
-        )
-    )
+    failed = _execute(settings, instance, documents="label")
     assert not failed.success
     [failure] = [ev for ev in failed.all_events if ev.event_type_value == "STEP_FAILURE"]
     assert "label: name the label" in failure.event_specific_data.error.message

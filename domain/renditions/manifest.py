@@ -25,8 +25,18 @@ ZERO_PAGES = "zero_pages"
 TOO_MANY_PAGES = "too_many_pages"
 IMAGE_ONLY_WITHOUT_OCR = "image_only_without_ocr"
 MISSING_SOURCE = "missing_source"
+NOT_SCREENED = "not_screened"  # not in the cleared PII scan, or its PDF changed since
 FAILED = "failed"  # anything else the reader raised; detail names the error
-PROBLEMS = (ENCRYPTED, DAMAGED, ZERO_PAGES, TOO_MANY_PAGES, IMAGE_ONLY_WITHOUT_OCR, MISSING_SOURCE, FAILED)
+PROBLEMS = (
+    ENCRYPTED,
+    DAMAGED,
+    ZERO_PAGES,
+    TOO_MANY_PAGES,
+    IMAGE_ONLY_WITHOUT_OCR,
+    MISSING_SOURCE,
+    NOT_SCREENED,
+    FAILED,
+)
 
 SOURCES = ("tagged", "layout", "ocr", "mixed")
 
@@ -48,6 +58,9 @@ class RenditionEntry:
     html_sha256: str
     assets: tuple[str, ...] = ()  # keys of its images, sorted
     needs_person: tuple[str, ...] = ()  # e.g. "figure 3 on page 2 has no alternate text"
+    #: of everything the rendition was made from (PDF, title, Bates numbers, renderer version): a
+    #: re-run redoes the document when it differs
+    inputs_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
@@ -178,3 +191,16 @@ def entry_for(
         assets=tuple(sorted(set(assets))),
         needs_person=needs_person(doc),
     )
+
+
+#: Raised when a change to the renderer changes what it writes: every document is then made again.
+RENDERER_VERSION = 1
+
+
+def inputs_sha256(source_sha256: str, title: str, page_labels: list[str] | None) -> str:
+    """The identity of what a rendition is made from: the PDF, the title shown, the page anchors'
+    Bates numbers and the renderer's version. Unchanged, the rendition would be the same."""
+    h = hashlib.sha256(f"renderer {RENDERER_VERSION}\n{source_sha256}\n{title}\n".encode())
+    for label in page_labels or ():
+        h.update(label.encode("utf-8") + b"\n")
+    return h.hexdigest()

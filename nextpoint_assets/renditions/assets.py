@@ -2,8 +2,11 @@
 `case_{id}/renditions/html/{document_id}/` (index.html and its images), with a manifest of what was
 made and what needs a person at `case_{id}/renditions/html/manifest.json`.
 
-A document whose PDF has the SHA-256 its manifest entry records is skipped, so re-materializing
-redoes only the documents whose PDF changed. Each other document is downloaded to a temp folder,
+Only what the case's cleared PII scan screened is made (nextpoint_assets/renditions/pii.py): the
+documents of its scope, each while its PDF still has the hash the scan read; any other is a
+`not_screened` line. A document whose inputs (PDF, title, Bates numbers, renderer version) have the
+hash its manifest entry records is skipped, so re-materializing redoes only the documents that
+changed. Each other document is downloaded to a temp folder,
 rendered (imaging/renditions/document.py) and uploaded, images first and index.html last; keys of
 the document the new rendition does not use are then deleted. A document that cannot be made
 (encrypted, damaged, no PDF, an unexpected error) is a problem line in the manifest and the run's
@@ -11,28 +14,40 @@ metadata; the rest are made. The manifest written merges this run into the last 
 """
 
 import contextlib
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
 
 import dagster as dg
 
-from domain.errors import ObjectNotFound, RetryableError
+from domain.errors import ObjectNotFound, PermanentError, RetryableError
 from domain.log import get_logger, log_context
 from domain.renditions.manifest import (
     FAILED,
     MISSING_SOURCE,
+    NOT_SCREENED,
     DocumentProblem,
     ManifestError,
     RenditionEntry,
     RunManifest,
+    inputs_sha256,
 )
+from domain.renditions.request import request_name
+from domain.renditions.scope import RenditionScope
 from imaging.renditions.document import render_document
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.partitions import case_id_of, cases_partitions, require_case
 from nextpoint_assets.renditions.documents import SelectedDocument, select_documents
-from nextpoint_assets.renditions.forms import HtmlRenditionsConfig, check_selection
-from resources.dagster_resources import DatabaseResource, DocumentEngineResource, ObjectStoreResource
+from nextpoint_assets.renditions.forms import HtmlRenditionsConfig, check_render
+from nextpoint_assets.renditions.pii import cleared_scope, current_scan_id, html_rendition_pii_scan
+from resources.dagster_resources import (
+    DatabaseResource,
+    DocumentEngineResource,
+    EventBusResource,
+    ObjectStoreResource,
+)
+from resources.event_bus import make_event
 
 log = get_logger("renditions")
 
@@ -107,9 +122,15 @@ def render_one(
 
 
 def document_outcome(
-    store, engine, doc: SelectedDocument, work: Path, max_pages: int, made_before: dict[int, RenditionEntry]
+    store,
+    engine,
+    doc: SelectedDocument,
+    work: Path,
+    max_pages: int,
+    made_before: dict[int, RenditionEntry],
+    scope: RenditionScope,
 ) -> RenditionEntry | DocumentProblem | None:
-    """One document made, or its problem; None when its PDF is the one its rendition was made from."""
+    """One document made, or its problem; None when what its rendition is made from is unchanged."""
     if doc.pdf_key is None:
         return DocumentProblem(doc.document_id, doc.exhibit_ids, MISSING_SOURCE, "no PDF is stored")
     try:
@@ -118,11 +139,17 @@ def document_outcome(
         return DocumentProblem(
             doc.document_id, doc.exhibit_ids, MISSING_SOURCE, "the PDF is not in the store"
         )
+    if not scope.covers(doc.document_id, sha):
+        why = "its PDF changed after" if doc.document_id in scope.screened else "it was not read by"
+        detail = f"{why} PII scan {scope.scan_id}; run html_renditions_job again to screen it"
+        _remove_stale(store, doc.document_id, set())  # an older rendition no longer shows this PDF
+        return DocumentProblem(doc.document_id, doc.exhibit_ids, NOT_SCREENED, detail, sha)
+    inputs = inputs_sha256(sha, doc.title, doc.page_labels(max_pages))
     before = made_before.get(doc.document_id)
-    if before is not None and before.source_sha256 == sha:
+    if before is not None and before.inputs_sha256 == inputs:
         return None
     try:
-        return render_one(store, engine, doc, work, max_pages)
+        outcome = render_one(store, engine, doc, work, max_pages)
     except RetryableError:
         raise  # the store or database is briefly away: the run is retried
     except Exception as exc:  # one document's surprise is its problem; the rest go on
@@ -130,15 +157,21 @@ def document_outcome(
         # Path-free: the exception's text may name a local file, so only its type is said.
         detail = f"an internal error ({type(exc).__name__}) stopped the rendition"
         return DocumentProblem(doc.document_id, doc.exhibit_ids, FAILED, detail, sha)
+    if isinstance(outcome, RenditionEntry):
+        return dataclasses.replace(outcome, inputs_sha256=inputs)
+    return outcome
 
 
 def make_renditions(
-    context, config: HtmlRenditionsConfig, case_id: int, dbs, store, engine
+    context, config: HtmlRenditionsConfig, case_id: int, dbs, store, engine, scope: RenditionScope
 ) -> tuple[RunManifest, RunManifest, int, int]:
-    """Render the selected documents of one case. Returns the manifest written (this run merged into
-    the last), this run's own, how many documents were unchanged and how many were selected."""
+    """Render the documents `scope` screened of one case. Returns the manifest written (this run
+    merged into the last), this run's own, how many documents were unchanged and how many selected."""
+    selection = scope.selection
     with dbs.case_reader(case_id).connect() as conn:
-        selected = select_documents(conn, str(config.documents), config.label, list(config.exhibit_ids))
+        selected = select_documents(
+            conn, selection["documents"], selection.get("label"), list(selection.get("exhibit_ids") or [])
+        )
     previous = last_manifest(store, case_id)
     made_before = {e.document_id: e for e in previous.made}
     made: list[RenditionEntry] = []
@@ -147,10 +180,12 @@ def make_renditions(
     try:
         with tempfile.TemporaryDirectory(prefix="np-renditions-") as tmp:
             for doc in selected:
-                if doc.pdf_key is None and str(config.documents) == "all":
+                if doc.pdf_key is None and selection["documents"] == "all":
                     continue  # all means every document that has a PDF
                 with log_context(document_id=doc.document_id):
-                    outcome = document_outcome(store, engine, doc, Path(tmp), config.max_pages, made_before)
+                    outcome = document_outcome(
+                        store, engine, doc, Path(tmp), config.max_pages, made_before, scope
+                    )
                 if outcome is None:
                     skipped += 1
                 else:
@@ -171,6 +206,32 @@ def make_renditions(
     return merged, now, skipped, len(selected)
 
 
+def scan_for(context, config: HtmlRenditionsConfig, store) -> str | None:
+    """The scan whose scope this case's renditions make: the one named, else the case's latest."""
+    if config.pii_scan_id is not None:
+        if len(context.partition_keys) > 1:
+            raise PermanentError("pii_scan_id names one case's scan: run one case at a time with it.")
+        return config.pii_scan_id
+    return current_scan_id(store)
+
+
+def completed_event(case_id: int, run_id: str, config: HtmlRenditionsConfig, store, now, skipped) -> dict:
+    name = request_name(config.event_id) if config.event_id else run_id
+    return make_event(
+        "HTML_RENDITION_COMPLETED",
+        case_id,
+        event_id=f"html_rendition_completed-{case_id}-{name}",
+        manifest_key=store.key(MANIFEST),
+        documents_made=len(now.made),
+        documents_skipped=skipped,
+        documents_with_problems=len(now.problems),
+        pages_made=sum(e.pages for e in now.made),
+        needs_person=sum(len(e.needs_person) for e in now.made),
+        problem_document_ids=[p.document_id for p in now.problems][:1000],
+        request_event_id=config.event_id,
+    )
+
+
 @dg.asset(
     partitions_def=cases_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
@@ -179,8 +240,10 @@ def make_renditions(
     owners=["team:platform"],
     retry_policy=RETRY_POLICY,
     output_required=False,
-    description="Accessible HTML renditions of a case's documents (all, a label's or named exhibits'), "
-    "each under renditions/html/{document_id}/ with a manifest of what was made and what needs a person.",
+    deps=[html_rendition_pii_scan],
+    description="Accessible HTML renditions of the documents the case's cleared PII scan screened, "
+    "each under renditions/html/{document_id}/ with a manifest of what was made and what needs a "
+    "person. Held by html_rendition_pii_gate.",
 )
 def html_renditions(
     context: dg.AssetExecutionContext,
@@ -188,23 +251,38 @@ def html_renditions(
     databases: DatabaseResource,
     object_store: ObjectStoreResource,
     document_engine: DocumentEngineResource,
+    event_bus: EventBusResource,
 ):
     with dagster_errors(context):
-        check_selection(config)
+        check_render(config)
         dbs = databases.databases()
         engine = document_engine.engine()
+        platform = dbs.platform()
+        held = []
         for partition_key in context.partition_keys:
             case_id = case_id_of(partition_key)
             with log_context(case_id=case_id, run_id=context.run_id, job="html_renditions"):
                 require_case(dbs, case_id)
                 store = object_store.case(case_id)
-                merged, now, skipped, selected = make_renditions(context, config, case_id, dbs, store, engine)
+                try:
+                    scope = cleared_scope(store, platform, case_id, scan_for(context, config, store))
+                except PermanentError as hold:
+                    if len(context.partition_keys) == 1:
+                        raise
+                    context.log.warning(f"case {case_id}: nothing rendered: {hold.user_message}")
+                    held.append(case_id)
+                    continue
+                merged, now, skipped, selected = make_renditions(
+                    context, config, case_id, dbs, store, engine, scope
+                )
                 summary = merged.summary()
+                event_bus.bus().publish(completed_event(case_id, context.run_id, config, store, now, skipped))
                 yield dg.AssetMaterialization(
                     asset_key=context.asset_key,
                     partition=partition_key,
                     metadata={
                         "case_id": case_id,
+                        "pii_scan_id": scope.scan_id,
                         "documents_selected": selected,
                         "documents_made": len(now.made),
                         "documents_skipped": skipped,
@@ -218,5 +296,8 @@ def html_renditions(
                         "manifest_documents": len(merged.made),
                         "manifest_problems": len(merged.problems),
                         "link": dg.MetadataValue.url(object_store.link(case_id, MANIFEST)),
+                        **({"request_event_id": config.event_id} if config.event_id else {}),
                     },
                 )
+        if held and len(held) == len(context.partition_keys):
+            raise PermanentError(f"Every case of the run is held by its PII review: {held[:20]}.")

@@ -1,9 +1,11 @@
-"""The run config of `html_renditions`: which of a case's documents to render.
+"""The run config of html_renditions_job: which of a case's documents to screen and render, and how.
 
-`documents` is a closed choice the launchpad offers: `all` (every document with a PDF), `label`
-(the documents of the exhibits carrying the label named in `label`) or `exhibit_ids` (the documents
-of these exhibits). What the config system cannot check (a label name given, ids above 0) is checked
-by `selection_problems` before any database work and named as the form names it.
+The selection belongs to the PII scan (`RenditionSelectionConfig` on html_rendition_pii_scan): the
+renditions make exactly the documents their cleared scan covered, so a document nobody screened is
+never rendered. `documents` is a closed choice the launchpad offers: `all` (every document with a
+PDF), `label` (the documents of the exhibits carrying the label named in `label`) or `exhibit_ids`.
+What the config system cannot check (a label name given, ids above 0) is checked by
+`selection_problems` before any database work and named as the form names it.
 """
 
 from __future__ import annotations
@@ -11,15 +13,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from domain.errors import PermanentError
+from domain.renditions.request import DEFAULT_MAX_PAGES, SELECTIONS
 from nextpoint_assets.config_models import BlankIsDefault, choice_enum
 
-SELECTIONS = ("all", "label", "exhibit_ids")
 DocumentSelection = choice_enum("RenditionDocumentSelection", SELECTIONS)
-DEFAULT_MAX_PAGES = 5000
 
 
-class HtmlRenditionsConfig(BlankIsDefault):
-    """Which documents of the case become HTML renditions."""
+class RenditionSelectionConfig(BlankIsDefault):
+    """Which documents of the case are screened for personal data, then rendered."""
 
     documents: DocumentSelection = Field(  # type: ignore[valid-type]
         DocumentSelection("all"),
@@ -30,12 +31,31 @@ class HtmlRenditionsConfig(BlankIsDefault):
     exhibit_ids: list[int] = Field(
         [], description="With documents: exhibit_ids, the exhibits whose documents to render, e.g. [12, 14]."
     )
+    threshold: float | None = Field(
+        None, description="Findings scoring at least this hold the renditions; default NP_PII_THRESHOLD."
+    )
+
+    def threshold_or(self, settings) -> float:
+        return settings.pii_threshold if self.threshold is None else self.threshold
+
+
+class HtmlRenditionsConfig(BlankIsDefault):
+    """How the screened documents are rendered."""
+
     max_pages: int = Field(
         DEFAULT_MAX_PAGES, description="A document with more pages is reported, not rendered."
     )
+    pii_scan_id: str | None = Field(
+        None,
+        description="Render what this PII scan covered (it must be clean or approved). Default: the "
+        "case's latest html_rendition_pii_scan.",
+    )
+    event_id: str | None = Field(
+        None, description="The HTML_RENDITION_REQUESTED event this run answers (set by the request sensor)."
+    )
 
 
-def selection_problems(config: HtmlRenditionsConfig) -> list[str]:
+def selection_problems(config: RenditionSelectionConfig) -> list[str]:
     """What is wrong with the form, one line per field (empty: nothing)."""
     problems = []
     choice = str(config.documents)
@@ -45,13 +65,20 @@ def selection_problems(config: HtmlRenditionsConfig) -> list[str]:
         problems.append("exhibit_ids: give at least one exhibit id")
     if any(i <= 0 for i in config.exhibit_ids):
         problems.append("exhibit_ids: exhibit ids are whole numbers above 0")
-    if config.max_pages <= 0:
-        problems.append("max_pages: a whole number above 0")
+    if config.threshold is not None and not 0 <= config.threshold <= 1:
+        problems.append("threshold: a score from 0 to 1")
     return problems
 
 
-def check_selection(config: HtmlRenditionsConfig) -> None:
+def check_selection(config: RenditionSelectionConfig) -> None:
     """Raises PermanentError naming every problem of the form."""
     problems = selection_problems(config)
     if problems:
         raise PermanentError("The rendition request is not right: " + "; ".join(problems) + ".")
+
+
+def check_render(config: HtmlRenditionsConfig) -> None:
+    if config.max_pages <= 0:
+        raise PermanentError("The rendition request is not right: max_pages: a whole number above 0.")
+    if config.pii_scan_id is not None and not config.pii_scan_id.startswith("pii-"):
+        raise PermanentError("The rendition request is not right: pii_scan_id: a scan id (pii-...).")
