@@ -91,6 +91,18 @@ def run_exchange(instance: dg.DagsterInstance, source: int, destination: int) ->
     )
 
 
+def run_renditions(instance: dg.DagsterInstance, case_id: int, exhibit_ids: tuple[int, ...]):
+    """Accessible HTML renditions of a demo case's documents that carry no planted personal data:
+    their PII scan is clean, so the renditions follow in the same run (html_renditions_job)."""
+    config = {"documents": "exhibit_ids", "exhibit_ids": list(exhibit_ids)}
+    return defs.resolve_job_def("html_renditions_job").execute_in_process(
+        instance=instance,
+        partition_key=str(case_id),
+        run_config={"ops": {"html_rendition_pii_scan": {"config": config}}},
+        raise_on_error=False,
+    )
+
+
 def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
     """A REPORT_REQUESTED event put on the local request queue, taken by request_sensor (one tick, as the
     daemon does under scripts/ui.sh), its run executed, and the message deleted by the next tick."""
@@ -133,6 +145,31 @@ def run_queued_request(instance: dg.DagsterInstance, case_id: int) -> bool:
     return ok and queue.depth() == 0
 
 
+def print_renditions(result: dg.ExecuteInProcessResult, case_id: int, store) -> None:
+    scans = result.asset_materializations_for_node("html_rendition_pii_scan")
+    made = result.asset_materializations_for_node("html_renditions")
+    outcome = "succeeded" if result.success else "FAILED"
+    print(f"HTML renditions, case {case_id} (html_renditions_job): {outcome}")
+    if scans:
+        scan = scans[0].metadata
+        print(
+            f"  PII scan first:      {scan['status'].value}, {scan['findings'].value} finding(s) in "
+            f"{scan['documents'].value} documents (scan {scan['scan_id'].value})"
+        )
+    if made:
+        meta = made[0].metadata
+        print(
+            f"  renditions:          {meta['documents_made'].value} documents made "
+            f"({meta['pages_made'].value} pages), {meta['documents_skipped'].value} unchanged, "
+            f"{meta['documents_with_problems'].value} with problems, "
+            f"{meta['needs_person'].value} item(s) for a person"
+        )
+        folder = f"case_{case_id}/renditions/html"
+        if isinstance(store, LocalObjectStore):
+            print(f"  HTML, one folder per document: {store.local_path(folder)}/{{document_id}}/index.html")
+            print(f"  manifest:            {store.local_path(folder + '/manifest.json')}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seed", type=int, default=7)
@@ -170,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     stamping = run_stamping(instance, summaries[0].case_id)
     exchange = run_exchange(instance, summaries[0].case_id, summaries[1].case_id)
     queued = run_queued_request(instance, summaries[0].case_id)
+    renditions = run_renditions(instance, summaries[0].case_id, summaries[0].plain_exhibit_ids)
     print()
     print("Page-count reports:", "succeeded" if result.success else "FAILED", f"(run {result.run_id})")
     for s in summaries:
@@ -217,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Event-driven request (REPORT_REQUESTED on the local queue -> request_sensor -> run): "
         f"{'succeeded' if queued else 'FAILED'}"
     )
+    print_renditions(renditions, summaries[0].case_id, store)
     print()
     print(f"Object store:    {settings.object_store_root}")
     print(f"Case databases:  {settings.sqlite_dir}")
@@ -233,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         and stamping.success
         and exchange.success
         and queued
+        and renditions.success
         else 1
     )
 

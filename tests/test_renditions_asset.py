@@ -217,3 +217,74 @@ def test_exhibit_ids_select_their_documents_and_a_form_without_a_label_fails(cas
     assert not failed.success
     [failure] = [ev for ev in failed.all_events if ev.event_type_value == "STEP_FAILURE"]
     assert "label: name the label" in failure.event_specific_data.error.message
+
+
+# The axe check's browser (system Chromium) and axe-core script, shared with its own tests.
+from tests import test_renditions_axe as axe_checks  # noqa: E402
+
+browser = axe_checks.browser
+axe_script = axe_checks.axe_script
+
+
+@pytest.mark.timeout(900)
+def test_every_rendition_of_the_demo_cases_passes_axe(demo_home, settings, browser, axe_script, tmp_path):
+    """Both demo cases, every document with a PDF (text, scanned, colour, odd sizes, rotated, hostile
+    names), through the job after their review: each index.html, opened from its folder with its
+    images, has no WCAG 2.1 A/AA violation at desktop width or at 320 px."""
+    instance = dg.DagsterInstance.ephemeral()
+    store = build_object_store(settings)
+    checked = 0
+    for case_id in (CASE, 202):
+        instance.add_dynamic_partitions("cases", [str(case_id)])
+        result = (
+            _defs(settings)
+            .resolve_job_def("html_renditions_job")
+            .execute_in_process(instance=instance, partition_key=str(case_id), raise_on_error=False)
+        )
+        if not result.success:  # planted SSNs and scanned letters: a person approves
+            _approve(settings, _scan_id(result))
+            result = (
+                _defs(settings)
+                .resolve_job_def("html_renditions_job")
+                .execute_in_process(instance=instance, partition_key=str(case_id), raise_on_error=False)
+            )
+        assert result.success
+        case = CaseStore(store, case_id)
+        manifest = _manifest(case)
+        assert manifest["made"] and not manifest["problems"]
+        for entry in manifest["made"]:
+            folder = tmp_path / str(case_id) / str(entry["document_id"])
+            folder.mkdir(parents=True)
+            for key in (entry["html_key"], *entry["assets"]):
+                case.download(case.relative(key), folder / key.rsplit("/", 1)[-1])
+            axe_checks.assert_accessible(
+                browser, axe_script, folder / "index.html", f"case {case_id}: {entry['html_key']}"
+            )
+            checked += 1
+    assert checked >= 20
+
+
+def test_a_new_title_or_bates_range_redoes_only_that_document(case, settings):
+    """The page anchors carry Bates numbers and the page its title: when stamping gives an exhibit a
+    Bates range, or its title changes, its rendition is made again although its PDF did not change."""
+    from sqlalchemy import update
+
+    store, pdfs = case
+    instance = dg.DagsterInstance.ephemeral()
+    _run(settings, instance)
+    writer = DatabaseResource.from_settings(settings).databases().case_writer(CASE)
+    first, second = sorted(pdfs)[:2]
+    e = schema.exhibits.c
+    with writer.begin() as conn:
+        conn.execute(
+            update(schema.exhibits)
+            .where(e.document_id == first)
+            .values(bates_begin="ACME0000100", bates_end="ACME0000199")
+        )
+        conn.execute(update(schema.exhibits).where(e.document_id == second).values(title="Renamed exhibit"))
+    again = _run(settings, instance)
+    assert again["documents_made"] == 2 and again["documents_skipped"] == len(pdfs) - 2
+    html = store.get_bytes(f"renditions/html/{first}/index.html").decode("utf-8")
+    assert "ACME0000100" in html
+    assert "Renamed exhibit" in store.get_bytes(f"renditions/html/{second}/index.html").decode("utf-8")
+    assert _run(settings, instance)["documents_made"] == 0

@@ -197,7 +197,13 @@ def test_every_row_of_the_request_table_runs_a_job_the_sensor_starts_on_a_partit
     for body in reports:  # the report types that need a parameter get theirs
         if body["report_type"] == "coding_overlay":
             body["parameters"] = {"overlay_key": "overlays/coding.dat"}
-    bodies = [export_body(), stamp_body(), exchange_body(), decision, *reports]
+    rendition = {
+        "event_type": "HTML_RENDITION_REQUESTED",
+        "event_id": "ren-1",
+        "case_id": 101,
+        "occurred_at": NOW,
+    }
+    bodies = [export_body(), stamp_body(), exchange_body(), decision, rendition, *reports]
     accepted = [read_message(json.dumps(b)) for b in bodies]
     assert all(isinstance(a, Accepted) for a in accepted), accepted
     assert {a.event_type for a in accepted} == set(REQUEST_TYPES)

@@ -38,7 +38,7 @@ from domain.renditions.scope import RenditionScope
 from imaging.renditions.document import render_document
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.partitions import case_id_of, cases_partitions, require_case
-from nextpoint_assets.renditions.documents import SelectedDocument, select_documents
+from nextpoint_assets.renditions.documents import SelectedDocument, in_case, select_documents
 from nextpoint_assets.renditions.forms import HtmlRenditionsConfig, check_render
 from nextpoint_assets.renditions.pii import cleared_scope, current_scan_id, html_rendition_pii_scan
 from resources.dagster_resources import (
@@ -97,7 +97,7 @@ def render_one(
     source = work / f"{doc.document_id}.pdf"
     out_dir = work / f"{doc.document_id}-html"
     try:
-        store.download(doc.pdf_key, source)
+        store.download(in_case(store, doc.pdf_key), source)
         result = render_document(
             engine,
             source,
@@ -134,7 +134,7 @@ def document_outcome(
     if doc.pdf_key is None:
         return DocumentProblem(doc.document_id, doc.exhibit_ids, MISSING_SOURCE, "no PDF is stored")
     try:
-        sha = store.sha256(doc.pdf_key)
+        sha = store.sha256(in_case(store, doc.pdf_key))
     except ObjectNotFound:
         return DocumentProblem(
             doc.document_id, doc.exhibit_ids, MISSING_SOURCE, "the PDF is not in the store"

@@ -37,6 +37,12 @@ class SelectedDocument:
         return [f"{prefix}{first + n:0{width}d}" for n in range(min(count, max_pages))] or None
 
 
+def in_case(store, key: str) -> str:
+    """A variant's key relative to the case's store: the contract's keys are relative
+    (documents/{id}/...); a copied row may hold the full key, which must name this case."""
+    return store.relative(key) if key.startswith("case_") else key
+
+
 def selected_exhibit_ids(conn, choice: str, label: str | None, exhibit_ids: list[int]) -> list[int] | None:
     """The exhibits a selection names (None: every document of the case)."""
     if choice == "all":

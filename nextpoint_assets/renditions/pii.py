@@ -30,7 +30,7 @@ from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.partitions import case_id_of, cases_partitions, require_case
 from nextpoint_assets.pii.records import get_scan
 from nextpoint_assets.pii.scanning import ScanText, run_scan, scan_metadata
-from nextpoint_assets.renditions.documents import SelectedDocument, select_documents
+from nextpoint_assets.renditions.documents import SelectedDocument, in_case, select_documents
 from nextpoint_assets.renditions.forms import RenditionSelectionConfig, check_selection
 from resources.dagster_resources import (
     DatabaseResource,
@@ -39,10 +39,6 @@ from resources.dagster_resources import (
     ObjectStoreResource,
 )
 from resources.settings import get_settings
-
-
-def _relative(store, key: str) -> str:
-    return store.relative(key) if key.startswith("case_") else key
 
 
 def text_files(conn, document_ids: list[int]) -> dict[int, str]:
@@ -68,10 +64,11 @@ def rendition_texts(
         def load() -> str:
             with tempfile.TemporaryDirectory(prefix="np-pii-h-") as tmp:
                 try:
-                    pdf = store.download(_relative(store, doc.pdf_key), Path(tmp) / "doc.pdf")
+                    pdf = store.download(in_case(store, doc.pdf_key), Path(tmp) / "doc.pdf")
                 except ObjectNotFound:
                     return ""  # not rendered either: the renditions report the missing PDF
-                screened[doc.document_id] = hashlib.sha256(pdf.read_bytes()).hexdigest()
+                with pdf.open("rb") as f:
+                    screened[doc.document_id] = hashlib.file_digest(f, "sha256").hexdigest()
                 try:
                     pages = engine.page_texts(pdf)
                 except DocumentError:
@@ -95,7 +92,7 @@ def rendition_texts(
         scan_texts.append(ScanText(doc.document_id, label, doc.pdf_key, load=layer(doc, label)))
         if doc.document_id in texts:  # the words of its scanned pages, as the case read them
             scan_texts.append(
-                ScanText(doc.document_id, f"{label} (text)", _relative(store, texts[doc.document_id]))
+                ScanText(doc.document_id, f"{label} (text)", in_case(store, texts[doc.document_id]))
             )
     return scan_texts
 
