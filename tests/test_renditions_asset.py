@@ -4,6 +4,7 @@ reported per document while the rest are made."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import dagster as dg
@@ -288,3 +289,34 @@ def test_a_new_title_or_bates_range_redoes_only_that_document(case, settings):
     assert "ACME0000100" in html
     assert "Renamed exhibit" in store.get_bytes(f"renditions/html/{second}/index.html").decode("utf-8")
     assert _run(settings, instance)["documents_made"] == 0
+
+
+def test_bad_pdfs_each_get_a_line_and_the_rest_are_made(case, settings):
+    """An encrypted PDF, one over max_pages and one with no pages, in the same run as good ones: one
+    manifest line and one metadata line each, naming the document; everything else is made."""
+    from pathlib import Path
+
+    store, pdfs = case
+    corpus = Path(__file__).parent / "corpus"
+    encrypted, too_long, empty = sorted(pdfs)[:3]
+    store.put_file(pdfs[encrypted], corpus / "libreoffice-user-password.pdf", "application/pdf")
+    store.put_file(pdfs[too_long], corpus / "pdflatex-4-pages.pdf", "application/pdf")
+    blank = pikepdf.new()
+    data = io.BytesIO()
+    blank.save(data)
+    store.put_bytes(pdfs[empty], data.getvalue(), "application/pdf")
+
+    result = _run(settings, dg.DagsterInstance.ephemeral(), max_pages=3)
+    problems = {p["document_id"]: p["problem"] for p in _manifest(store)["problems"]}
+    assert (problems[encrypted], problems[too_long], problems[empty]) == (
+        "encrypted",
+        "too_many_pages",
+        "zero_pages",
+    )
+    for document_id in problems:
+        assert f"document {document_id} " in result["problems"]
+    made = {e["document_id"] for e in _manifest(store)["made"]}
+    assert len(made) >= 5 and made | set(problems) == set(pdfs) and not made & set(problems)
+    # The others in the manifest's problems are documents longer than 3 pages, and only those.
+    assert set(problems.values()) == {"encrypted", "too_many_pages", "zero_pages"}
+    assert all(e["pages"] <= 3 for e in _manifest(store)["made"])
