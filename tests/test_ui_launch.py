@@ -1,4 +1,5 @@
-"""From the UI: a real `dagster dev` (webserver + daemon) launches a partitioned report run.
+"""From the UI: a real `dagster dev` (webserver + daemon) launches a partitioned report run, and a
+case's HTML renditions (PII scan, gate, renditions) with the launchpad's config.
 
 The GraphQL client submits the job exactly as the UI's "Materialize" button does,
 through the queued run coordinator and the daemon. The server is started by the helper
@@ -23,16 +24,42 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
     with dagster_dev(demo_home, dagster_home) as dev:  # returns once the code location has loaded
         client = DagsterGraphQLClient("127.0.0.1", port_number=dev.port)
         run_id = client.submit_job_execution("page_count_report_job", tags={"dagster/partition": "202"})
-        deadline = time.time() + 300
-        status = None
-        while time.time() < deadline:
-            status = client.get_run_status(run_id)
-            if status in (
-                dg.DagsterRunStatus.SUCCESS,
-                dg.DagsterRunStatus.FAILURE,
-                dg.DagsterRunStatus.CANCELED,
-            ):
-                break
-            time.sleep(1)
+        status = _wait(client, run_id)
         assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} ended {status}; see {dev.log}"
         assert instance.get_materialized_partitions(dg.AssetKey("page_count_report")) == {"202"}
+
+        # HTML renditions from the launchpad: the selection goes to the PII scan, which is clean for a
+        # born-digital chart, so the renditions follow in the same run.
+        exhibit = _chart_exhibit()
+        config = {"documents": "exhibit_ids", "exhibit_ids": [exhibit]}
+        run_id = client.submit_job_execution(
+            "html_renditions_job",
+            run_config={"ops": {"html_rendition_pii_scan": {"config": config}}},
+            tags={"dagster/partition": "101"},
+        )
+        status = _wait(client, run_id)
+        assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} ended {status}; see {dev.log}"
+        assert instance.get_materialized_partitions(dg.AssetKey("html_renditions")) == {"101"}
+
+
+def _chart_exhibit() -> int:
+    from sqlalchemy import select
+
+    from domain import schema
+    from resources.dagster_resources import DatabaseResource
+    from resources.settings import get_settings
+
+    with DatabaseResource.from_settings(get_settings()).databases().case_reader(101).connect() as conn:
+        e = schema.exhibits.c
+        return conn.execute(select(e.id).where(e.title.like("Quarterly chart%")).order_by(e.id)).scalar()
+
+
+def _wait(client, run_id: str, seconds: float = 300):
+    deadline = time.time() + seconds
+    status = None
+    while time.time() < deadline:
+        status = client.get_run_status(run_id)
+        if status in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            break
+        time.sleep(1)
+    return status
