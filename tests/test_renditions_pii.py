@@ -87,7 +87,7 @@ def _pdfs(case_id=CASE) -> dict[int, str]:
         return dict(conn.execute(select(v.document_id, v.object_key).where(v.kind == "pdf")).all())
 
 
-def _plain_exhibit(case_id=CASE) -> tuple[int, int]:
+def plain_exhibit(case_id=CASE) -> tuple[int, int]:
     """(exhibit, document) of a born-digital chart: a text layer and no planted personal data."""
     with DatabaseResource.from_settings(get_settings()).databases().case_reader(case_id).connect() as conn:
         e = schema.exhibits.c
@@ -201,7 +201,7 @@ def test_an_approval_renders_what_was_screened_and_a_pdf_changed_since_is_not(de
 
 
 def test_a_clean_scan_renders_at_once(demo_home):
-    exhibit, document = _plain_exhibit()
+    exhibit, document = plain_exhibit()
     instance = dg.DagsterInstance.ephemeral()
     result = _run(instance, scan={"documents": "exhibit_ids", "exhibit_ids": [exhibit]})
     assert result.success, _scan_of(result)

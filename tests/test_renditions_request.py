@@ -9,15 +9,13 @@ import json
 
 import dagster as dg
 import pytest
-from sqlalchemy import select
 
-from domain import schema
 from domain.rejections import Rejected
 from domain.renditions.request import request_name
 from domain.requests import Accepted, read_message, run_of
-from resources.dagster_resources import DatabaseResource
 from resources.request_queue import LocalRequestQueue
 from resources.settings import get_settings
+from tests.test_renditions_pii import plain_exhibit
 from tests.test_request_outcomes import announce_as, events
 from tests.test_request_sensor import NOW, Harness
 
@@ -32,17 +30,6 @@ def rendition_body(event_id: str = "ren-1", **extra) -> dict:
         "occurred_at": NOW,
         **extra,
     }
-
-
-def _chart_exhibit() -> tuple[int, int]:
-    """(exhibit, document) of a born-digital chart of the demo case: nothing personal in it."""
-    with DatabaseResource.from_settings(get_settings()).databases().case_reader(CASE).connect() as conn:
-        e = schema.exhibits.c
-        return tuple(
-            conn.execute(
-                select(e.id, e.document_id).where(e.title.like("Quarterly chart%")).order_by(e.id)
-            ).first()
-        )
 
 
 def test_a_request_becomes_the_jobs_config_for_its_case():
@@ -95,7 +82,7 @@ def _execute(instance, run: dg.DagsterRun, asset_selection=None) -> dg.ExecuteIn
 
 
 def test_from_the_queue_to_the_renditions_and_their_outcome_event(demo_home):
-    exhibit, document = _chart_exhibit()
+    exhibit, document = plain_exhibit()
     queue = LocalRequestQueue(get_settings().queue_dir)
     body = rendition_body("ren-queue", documents="exhibit_ids", exhibit_ids=[exhibit])
     queue.send(json.dumps(body))
@@ -124,7 +111,7 @@ def test_from_the_queue_to_the_renditions_and_their_outcome_event(demo_home):
 def test_a_crashed_run_is_announced_and_a_held_one_is_not(demo_home, monkeypatch):
     import nextpoint_assets.renditions.assets as assets
 
-    exhibit, _ = _chart_exhibit()
+    exhibit, _ = plain_exhibit()
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("cases", [str(CASE)])
         held = read_message(json.dumps(rendition_body("ren-held")))  # every document: SSNs inside

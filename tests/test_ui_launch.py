@@ -13,6 +13,7 @@ import pytest
 from dagster_graphql import DagsterGraphQLClient
 
 from scripts.dagster_dev import dagster_dev, make_dagster_home
+from tests.test_renditions_pii import plain_exhibit
 
 
 @pytest.mark.timeout(600)
@@ -30,7 +31,7 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
 
         # HTML renditions from the launchpad: the selection goes to the PII scan, which is clean for a
         # born-digital chart, so the renditions follow in the same run.
-        exhibit = _chart_exhibit()
+        exhibit, _ = plain_exhibit()
         config = {"documents": "exhibit_ids", "exhibit_ids": [exhibit]}
         run_id = client.submit_job_execution(
             "html_renditions_job",
@@ -40,18 +41,6 @@ def test_ui_launches_a_partitioned_materialization(demo_home, tmp_path, monkeypa
         status = _wait(client, run_id)
         assert status == dg.DagsterRunStatus.SUCCESS, f"run {run_id} ended {status}; see {dev.log}"
         assert instance.get_materialized_partitions(dg.AssetKey("html_renditions")) == {"101"}
-
-
-def _chart_exhibit() -> int:
-    from sqlalchemy import select
-
-    from domain import schema
-    from resources.dagster_resources import DatabaseResource
-    from resources.settings import get_settings
-
-    with DatabaseResource.from_settings(get_settings()).databases().case_reader(101).connect() as conn:
-        e = schema.exhibits.c
-        return conn.execute(select(e.id).where(e.title.like("Quarterly chart%")).order_by(e.id)).scalar()
 
 
 def _wait(client, run_id: str, seconds: float = 300):
