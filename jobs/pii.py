@@ -177,7 +177,10 @@ def apply_pii_rejection(
         )
 
 
-@dg.job(tags={"kind": "pii"}, description="What a rejected PII review does to the held export or exchange.")
+@dg.job(
+    tags={"kind": "pii"},
+    description="What a rejected PII review does to the held export, exchange or renditions.",
+)
 def pii_rejection_job():
     apply_pii_rejection()
 
