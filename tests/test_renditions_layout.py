@@ -302,6 +302,259 @@ def test_a_long_document_streams_with_what_its_first_pages_taught():
     assert list(iter_blocks(pages[:4])) == analyse(pages[:4]).blocks
 
 
+def tall(text, x, y, size=10.9, bold=False, box=1.42) -> Span:
+    """A span whose font box is far taller than its size (Latin Modern's: 1.42 em)."""
+    return Span(1, text, x, y, x + len(text) * size * 0.5, y + box * size, size, bold)
+
+
+def test_rows_closer_than_their_font_boxes_stay_rows_of_a_table():
+    # LuaLaTeX: 15.5 pt boxes for 10.9 pt text, rows 14 pt apart: the boxes overlap, the text does not.
+    prose = "Body text set in Latin Modern at its usual size, long enough to be the body."
+    spans = [tall(prose, 57, 60 + n * 13.5) for n in range(3)]
+    rows = [("Business", "Delivery", "Archive"), ("15,307.95", "capital", "54,131.99")]
+    rows += [("decision", "80,370.20", "draft"), ("12.00", "partner", "52,183.08")]
+    for r, row in enumerate(rows):
+        spans += [tall(value, 65 + c * 140, 120 + r * 14, bold=r == 0) for c, value in enumerate(row)]
+    spans += [tall(prose, 57, 200 + n * 13.5) for n in range(2)]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Paragraph", "Table", "Paragraph"]
+    table = document.blocks[2]
+    assert [[text_of(c) for c in row] for row in table.rows] == [list(row) for row in rows]
+    assert all(c.header for c in table.rows[0]) and not any(c.header for c in table.rows[1])
+
+
+def test_a_column_set_a_little_lower_than_its_neighbour_is_still_read_column_by_column():
+    # Two columns whose lines interleave (the right one 4 pt lower), too few lines for a gutter:
+    # read as prose side by side. The left column's last line is under its line above but beside
+    # the right column's: it belongs to that row of lines, not to a row of its own.
+    spans = [
+        span("The left column starts with this sentence and", 72, 100, size=11),
+        span("The right column begins here with its own words", 330, 104, size=11),
+        span("goes on with its second line of words and", 72, 115, size=11),
+        span("and closes on a second line of prose too.", 330, 119, size=11),
+        span("ends here.", 72, 130, size=11),
+    ]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert [text_of(b) for b in document.blocks if isinstance(b, ParagraphBlock)] == [
+        "The left column starts with this sentence and goes on with its second line of words and ends here.",
+        "The right column begins here with its own words and closes on a second line of prose too.",
+    ]
+
+
+def test_a_title_repeated_small_as_the_running_head_stays_the_title():
+    pages = []
+    for number in range(1, 4):
+        spans = [span("Annual report of the board", 72, 30, size=8, page=number)]
+        if number == 1:
+            spans.append(span("Annual report of the board", 72, 60, size=20, bold=True))
+        spans += body_lines(
+            [f"Body text on page {number}, long enough to be the body size."], y=300, page=number
+        )
+        pages.append(LayoutPage(number, 612, 792, spans))
+    document = analyse(pages)
+    headings = [(b.level, text_of(b)) for b in document.blocks if isinstance(b, Heading)]
+    assert headings == [(1, "Annual report of the board")]
+    assert not any(
+        text_of(b) == "Annual report of the board" for b in document.blocks if isinstance(b, ParagraphBlock)
+    )
+
+
+def test_a_size_set_only_in_bold_just_over_the_body_is_a_heading_level():
+    # LaTeX: \subsubsection 12 pt bold, \paragraph 10.95 pt bold, over a 10.95 pt body.
+    prose = "Body text at the body size, long enough to outweigh every heading in it."
+    spans = [
+        span("Section", 72, 60, size=14.3, bold=True),
+        *[span(prose, 72, 90 + n * 13.5, size=10.95) for n in range(3)],
+        span("Subsubsection", 72, 140, size=12, bold=True),
+        *[span(prose, 72, 165 + n * 13.5, size=10.95) for n in range(3)],
+        span("Paragraph heading", 72, 215, size=10.95, bold=True),
+        *[span(prose, 72, 235 + n * 13.5, size=10.95) for n in range(3)],
+    ]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    headings = [(b.level, text_of(b)) for b in document.blocks if isinstance(b, Heading)]
+    assert headings == [(1, "Section"), (2, "Subsubsection"), (3, "Paragraph heading")]
+
+
+def test_latex_third_level_bullets_are_list_markers():
+    spans = [
+        span("∗ Finance archive", 72, 100),
+        span("∗ Subject transfer", 72, 112),
+        span("· Tenant trust", 72, 124),
+    ]
+    lists = [b for b in analyse([LayoutPage(1, 612, 792, spans)]).blocks if isinstance(b, ListBlock)]
+    assert [["".join(i.text for i in item) for item in lst.items] for lst in lists] == [
+        ["Finance archive", "Subject transfer", "Tenant trust"]
+    ]
+
+
+def test_a_heading_wrapped_with_loose_leading_is_one_heading_and_two_headings_stay_two():
+    # LibreOffice: DejaVu's box is 0.98 em tall, a wrapped heading's lines 1.6 em apart
+    spans = [
+        tall("Grant proposal amount liability", 57, 45, size=24, bold=True, box=0.98),
+        tall("damages evidence", 57, 83, size=24, bold=True, box=0.98),
+        *body_lines(["Body text under the title, long enough to be the body size."] * 3, y=130),
+        tall("First section", 57, 200, size=24, bold=True, box=0.98),
+        tall("Second section", 57, 250, size=24, bold=True, box=0.98),  # 2.1 em: a heading of its own
+        *body_lines(["Body text under the sections, long enough to be the body size."] * 3, y=300),
+    ]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert [text_of(b) for b in document.blocks if isinstance(b, Heading)] == [
+        "Grant proposal amount liability damages evidence",
+        "First section",
+        "Second section",
+    ]
+
+
+def _column(side: str, lines: int) -> list[str]:
+    """A paragraph's lines: a capital at its start, a full stop at its end."""
+    return [f"{side} words of line {n} in the column" for n in range(lines - 1)] + [f"{side} ends here."]
+
+
+def _two_columns(left: list[str], right: list[str], y=100.0, pitch=14.0) -> list[Span]:
+    return [span(t, 57, y + n * pitch, size=11, width=230) for n, t in enumerate(left)] + [
+        span(t, 316, y + n * pitch, size=11, width=230) for n, t in enumerate(right)
+    ]
+
+
+def test_a_left_column_line_reaching_into_the_gutter_is_cut_from_the_right_column_line():
+    left, right = _column("Left", 10), _column("Right", 10)
+    spans = _two_columns(left, right)
+    # the last left line runs 8 pt into the gutter, 9.5 pt (0.86 em) short of the right column
+    spans[9] = span(left[9], 57, 226, size=11, width=249.5)
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    paragraphs = [text_of(b) for b in document.blocks if isinstance(b, ParagraphBlock)]
+    assert paragraphs == [" ".join(left), " ".join(right)]
+
+
+def test_a_heading_in_one_column_beside_a_line_reaching_into_the_gutter_stays_a_heading():
+    # 8 pt between the left line and an 18 pt heading: under half its em, over half the body's.
+    left, right, after = _column("Left", 12), _column("Right", 4), _column("After", 6)
+    spans = _two_columns(left, right)
+    spans[5] = span(left[5], 57, 170, size=11, width=251)
+    spans += [span("Audit audit order", 316, 166, size=18, bold=True)]
+    spans += [span(t, 316, 194 + n * 14, size=11, width=230) for n, t in enumerate(after)]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert [text_of(b) for b in document.blocks if isinstance(b, Heading)] == ["Audit audit order"]
+    assert [text_of(b) for b in document.blocks if isinstance(b, ParagraphBlock)][0] == " ".join(left)
+
+
+def test_columns_with_a_table_at_the_foot_of_one_are_read_as_columns_above_it():
+    left, right = _column("Left", 14), _column("Right", 6)
+    spans = _two_columns(left, right)
+    for r in range(5):  # a table of short cells under the right column's text
+        spans += [span(f"{r}{c}.00", 320 + c * 70, 200 + r * 14, size=11) for c in range(3)]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    paragraphs = [text_of(b) for b in document.blocks if isinstance(b, ParagraphBlock)]
+    # the stretch in columns ends as soon as what is left of it is prose on both sides: the right
+    # column's text is read whole, after the left column's lines beside it
+    assert paragraphs[0].startswith(" ".join(left[:8]))
+    assert paragraphs[1] == " ".join(right)
+
+
+def test_a_column_of_list_items_with_bullets_set_apart_is_a_column():
+    # LibreOffice: the bullet is drawn 10 pt before its item's text (a segment of its own).
+    left = _column("Left", 10)
+    spans = [span(t, 57, 100 + n * 14, size=11, width=230) for n, t in enumerate(left)]
+    items = [f"Item {n} of the list in the column" for n in range(10)]
+    for n, item in enumerate(items):
+        spans += [span("•", 330, 100 + n * 14, size=11, width=4), span(item, 346, 100 + n * 14, size=11)]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Paragraph", "ListBlock"]
+    assert text_of(document.blocks[1]) == " ".join(left)
+    assert ["".join(i.text for i in item) for item in document.blocks[2].items] == items
+
+
+def test_short_cells_between_gutters_are_no_columns_of_prose():
+    spans = body_lines(["Intro text above the table, long enough to be body text here."], y=60)
+    for r in range(8):
+        row = ("share office", "filing case", "tax motion", "party audit", "court service")
+        spans += [span(value, 57 + c * 105, 90 + r * 18) for c, value in enumerate(row)]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Paragraph", "Table"]
+    assert len(document.blocks[2].rows) == 8
+
+
+def test_cells_wrapped_at_the_top_of_their_rows_join_their_row():
+    # Typst: cells set at the top; a wrapped cell's next line is closer than the next row.
+    def row(values, y):
+        return [span(v, 57 + c * 110, y, size=11) for c, v in enumerate(values) if v]
+
+    spans = row(("Exhibit", "Analysis", "Proposal"), 62)
+    spans += row(("41,966.22", "transfer", "trust ledger"), 79.3)
+    spans += row(("", "", "employee"), 93.7)
+    spans += row(("76,340.55", "counsel notice", "grant"), 111)
+    spans += row(("", "debtor", "settlement"), 125.4)
+    spans += row(("87,880.67", "holder", "process"), 142.7)
+    spans += body_lines(["A paragraph after the table, long enough to be the body size here."], y=175)
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Table", "Paragraph"]
+    assert [[text_of(c) for c in r] for r in document.blocks[1].rows] == [
+        ["Exhibit", "Analysis", "Proposal"],
+        ["41,966.22", "transfer", "trust ledger employee"],
+        ["76,340.55", "counsel notice debtor", "grant settlement"],
+        ["87,880.67", "holder", "process"],
+    ]
+
+
+def test_a_row_whose_cells_all_wrap_at_the_top_is_one_row():
+    # WeasyPrint: every cell of the last row wraps onto a second line, set closer than the rows.
+    def row(values, y):
+        return [span(v, 57 + c * 110, y, size=11) for c, v in enumerate(values)]
+
+    spans = row(("Client risk", "Period", "Grant"), 161.4)
+    spans += row(("Purchase", "deposition", "87,483.37"), 181.0)
+    spans += row(("Trust issue", "66,365.06", "26,386.68"), 200.6)
+    spans += row(("Meeting", "matter deadline", "vendor"), 220.2)
+    spans += row(("meeting", "finance", "property"), 235.1)
+    spans += body_lines(["A paragraph after the table, long enough to be the body size here."], y=270)
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Table", "Paragraph"]
+    assert [text_of(c) for c in document.blocks[1].rows[-1]] == [
+        "Meeting meeting",
+        "matter deadline finance",
+        "vendor property",
+    ]
+
+
+def test_columns_under_a_table_whose_gap_lines_up_with_their_gutter_leave_the_table_whole():
+    cells = ("Deadline", "Delivery", "Audit", "Tax")
+    spans = []
+    for r in range(4):
+        spans += [span(f"{v} {r}", 57 + c * 130, 60 + r * 18, size=11) for c, v in enumerate(cells)]
+    spans += _two_columns(_column("Left", 10), _column("Right", 10), y=150)
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document)[:2] == ["PageStart", "Table"]
+    table = document.blocks[1]
+    assert [text_of(c) for c in table.rows[-1]] == ["Deadline 3", "Delivery 3", "Audit 3", "Tax 3"]
+    assert [text_of(b) for b in document.blocks[2:]] == [
+        " ".join(_column("Left", 10)),
+        " ".join(_column("Right", 10)),
+    ]
+
+
+def test_a_table_after_prose_side_by_side_is_a_table_of_its_own():
+    spans = [
+        span("The left column starts with this sentence and", 72, 100),
+        span("The right column begins here with its own words", 330, 102),
+        span("ends on its second line of prose here, done.", 72, 114),
+        span("and closes on a second line of prose too.", 330, 116),
+    ]
+    for r in range(4):
+        spans += [span(v, 72 + c * 150, 150 + r * 16) for c, v in enumerate((f"Item {r}", f"{r}.50"))]
+    document = analyse([LayoutPage(1, 612, 792, spans)])
+    assert kinds(document) == ["PageStart", "Paragraph", "Paragraph", "Table"]
+    assert [[text_of(c) for c in r] for r in document.blocks[3].rows][0] == ["Item 0", "0.50"]
+
+
+def test_a_first_row_of_words_over_numbers_is_the_header():
+    rows = [("Credit party", "Matter", "Holder")]
+    rows += [("54,178.16", "84,074.44", "partner"), ("99,142.20", "29,893.77", "17,987.29")]
+    spans = [span(v, 72 + c * 150, 90 + r * 17) for r, row in enumerate(rows) for c, v in enumerate(row)]
+    table = next(b for b in analyse([LayoutPage(1, 612, 792, spans)]).blocks if isinstance(b, TableBlock))
+    assert [c.header for c in table.rows[0]] == [True, True, True]
+    assert not any(c.header for c in table.rows[1])
+
+
 def test_the_same_spans_give_the_same_blocks():
     spans = body_lines([f"line {n} of some text" for n in range(20)]) + [span("Title", 72, 40, size=20)]
     assert analyse([LayoutPage(1, 612, 792, spans)]) == analyse(

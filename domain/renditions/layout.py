@@ -4,38 +4,60 @@ Deterministic heuristics (no model, same input -> same blocks), in the order the
 
 - Segments. Spans whose vertical bands overlap by half form a line; a line is cut into segments
   wherever a horizontal gap wider than 0.9 x the font size opens (a column gutter, a table's cell gap,
-  the gap after a bullet). Segments are what the rest works on.
+  the gap after a bullet). Segments are what the rest works on. A line's body is one font size tall
+  around the middle of each span's box: a font's box can be far taller than its size (Latin
+  Modern's, 1.4 em), so where lines are set closer than their boxes, bodies say what touches.
 - Sizes. Sizes within 6 % (+0.25 pt) of each other are one size (OCR's estimated sizes wobble); the
   body size is the size with the most characters in the document. Each larger size (>= 12 % and 1 pt
-  over the body) is a heading level, ranked largest first (1..5). A line that is all bold, at most
-  15 words, at body size or a larger size that is no heading size, and stands alone (the lines
-  around it are not bold at its size) is a heading one level below the smallest heading size.
-  Heading text longer than 200 characters or 3 lines is a paragraph.
+  over the body, or any larger size set in bold only, 95 % of its characters: LaTeX's 12 pt
+  \subsubsection over a 10.95 pt body) is a heading level, ranked largest first (1..5). A line that
+  is all bold, at most 15 words, at body size or a larger size that is no heading size, and stands
+  alone (the lines around it are not bold at its size) is a heading one level below the smallest
+  heading size. Consecutive lines of one heading level are one heading when the gap between their
+  boxes is at most 0.6 em or their pitch at most 1.7 em (a wrapped title; two headings in a row are
+  farther apart by their margins). Heading text longer than 200 characters or 3 lines is a
+  paragraph.
 - Headers and footers. A segment in the top or bottom 12 % of the page whose text, digits replaced
-  by '#', recurs there on at least half the pages (and on two or more) is dropped; so is a bare page
-  number there ("7", "Page 7 of 9", "- 7 -", "vii").
+  by '#', recurs there on at least half the pages (and on two or more) at its size (within 15 % of
+  the size it recurs at most often: a title on the first page that the running head repeats small
+  is kept) is dropped; so is a bare page number there ("7", "Page 7 of 9", "- 7 -", "vii").
 - Columns. Lines narrower than 60 % of the text width vote for gutters: an x-range at least 8 pt
-  wide that at most a tenth of them cross. Along a gutter, the page is cut into vertical stretches
-  at every segment that crosses it (a title, a full-width paragraph); a stretch is set in columns
-  when the text on each side is at least 15 % of the text width wide, three lines or more, and
-  prose (its median segment fills at least 45 % of its column: a table's short cells do not). A
-  stretch in columns is read column by column, top to bottom; the rest of the page in between, top
-  to bottom. A paragraph cut at the foot of a column (no closing punctuation) and continued at the
-  top of the next without a capital is joined.
+  wide that at most a tenth of them cross (a list bullet set apart from its text, a segment of its
+  own, votes for none and counts for nothing below). Along a gutter, the page is cut into vertical
+  stretches at every segment that crosses it (a title, a full-width paragraph; not a segment that is
+  two columns' lines run together, with a gap of half an em (the smaller size's) or more reaching
+  into the gutter: it is cut there); a stretch is set in columns when the text on each side is at
+  least 15 % of the text width wide, three lines or more, and prose (its median segment fills at
+  least 45 % of its column and holds three words or more: a table's short cells do not). Other text
+  the gutter does not cross may start or end a stretch (a table in one column): the stretch is what
+  is left when as few of its first, then last, lines are dropped as it takes, or of its last, then
+  first; the longer, without the lines at its top and foot that hold two segments on one side of the
+  gutter (a table's rows). A stretch in columns is read column by column, top to bottom; the rest of
+  the page in between, top to bottom. A paragraph cut at the foot of a column (no closing
+  punctuation) and continued at the top of the next without a capital is joined.
 - Tables. Lines that overlap vertically and hold segments side by side are one row (cells set at
-  different heights: centred, or wrapped). Two or more consecutive rows of two or more segments
-  each (no list marker, no gap over 2.5 em between them) are a table. Its columns are the x-ranges
-  the rows' segments cover together, cut where no segment crosses (a cell spanning two columns joins
-  them); a row's segments fill the cells of the columns they start in, top to bottom. The first row
-  is the header (scope col) when it is all bold, or bold/size/italics set it apart from the second
-  row; the first column holds row headers (scope row) when each of its cells below is bold and
-  nothing else in those rows is. Rows without such a header whose cells average over 30 characters
-  are prose side by side (columns the page-wide search missed): each column is read in turn.
-- Lists. A line starting with a bullet (• ◦ ▪ ‣ ● ○ ■ □ – - *; imaging/renditions/spans.py turns
-  bullets drawn as small shapes into "•"/"◦"), an ordinal (1. 2) a. (i) (a)) or a number standing
-  apart in a segment of its own is a list item; following lines indented at least as far as the
-  item's text are its continuation. Consecutive items of the same kind (ordered or not) are one
-  list (nested lists come out flat).
+  different heights: centred, or wrapped), unless the line is the next row of a grid: each of its
+  segments under one of the line before (two of them at least, or its only one) and their bodies
+  apart. Two or more consecutive rows of two or more segments each (no list marker, no gap over
+  2.5 em between them, nor one wider than twice the widest so far plus half an em) are a table; a
+  row of one segment under a cell of the row before, its body within half an em, may go on one. A
+  line with no more segments than the line before, each under one of its cells, whose gap to it
+  is under 0.8 x the median gap above lines with as many segments as the line before or more (two
+  such gaps known at least: rows add their padding) holds the next lines of cells wrapped at the
+  top of their rows, and joins that row; a row of one segment left over ends the table. Its
+  columns are the x-ranges the rows' segments cover together, cut where no segment crosses (a cell
+  spanning two columns joins them); a row's segments fill the cells of the columns they start in,
+  top to bottom. The first row is the header (scope col) when it is all bold, or bold/size/italics
+  set it apart from the second row, or it holds no number and a third of the cells below it are
+  numbers (labels over figures); the first column holds row headers (scope row) when each of its
+  cells below is bold and nothing else in those rows is. Rows without such a header whose cells
+  average over 30 characters are prose side by side (columns the page-wide search missed): each
+  column is read in turn.
+- Lists. A line starting with a bullet (• ◦ ▪ ‣ ● ○ ■ □ – - * ∗ ·; imaging/renditions/spans.py
+  turns bullets drawn as small shapes into "•"/"◦"), an ordinal (1. 2) a. (i) (a)) or a number
+  standing apart in a segment of its own is a list item; following lines indented at least as far
+  as the item's text are its continuation. Consecutive items of the same kind (ordered or not) are
+  one list (nested lists come out flat).
 - Paragraphs. Lines join a paragraph until the pitch to the next line exceeds 1.35 x the flow's
   usual pitch (the lowest tenth of the pitches between one-segment body lines, at most 1.6 line
   heights), the next line is indented by 0.8 em or more from the column's left edge, or its size
@@ -78,8 +100,9 @@ BAND = 0.12  # header / footer band: this share of the page height at the top an
 _PAGE_NUMBER = re.compile(
     r"^(page\s*)?[-–—]?\s*(\d{1,5}|[ivxlcdm]{1,7})\s*[-–—]?(\s*(of|/)\s*\d{1,5})?$", re.IGNORECASE
 )
-_BULLET = re.compile(r"^([•◦▪▫‣⁃●○■□–*-])(\s+|$)")
+_BULLET = re.compile(r"^([•◦▪▫‣⁃●○■□–*∗·-])(\s+|$)")
 _ORDINAL = re.compile(r"^(\d{1,3}[.)]|[a-z][.)]|\((\d{1,3}|[a-zA-Z]|[ivxlc]{1,6})\)|[ivxlc]{1,6}[.)])(\s+|$)")
+_NUMBER = re.compile(r"^[-+−(]?[$€£¥]?\s?\d[\d.,\s]*%?\)?$")
 _CLOSED = re.compile(r"[.!?:;\"”’)\]]$")
 
 
@@ -156,12 +179,29 @@ class _Line:
         return max(s.y1 for s in self.segments)
 
     @property
+    def top(self) -> float:
+        """The top of the line's body: a font size tall around each box's middle. A font's box
+        (ascender to descender) can be far taller than its size (Latin Modern's: 1.4 em), so boxes
+        of lines set closer than that overlap though the lines do not."""
+        return min(_core(s)[0] for s in self.spans)
+
+    @property
+    def bottom(self) -> float:
+        return max(_core(s)[1] for s in self.spans)
+
+    @property
     def text(self) -> str:
         return " ".join(s.text for s in self.segments)
 
     @property
     def spans(self) -> list[Span]:
         return [span for segment in self.segments for span in segment.spans]
+
+
+def _core(span: Span) -> tuple[float, float]:
+    """A span's body: one font size tall around the middle of its box (never taller than the box)."""
+    middle, half = (span.y0 + span.y1) / 2, min(span.size, span.y1 - span.y0) / 2
+    return middle - half, middle + half
 
 
 def _lines_of(items: Sequence) -> list[list]:
@@ -194,6 +234,10 @@ def segments(spans: Iterable[Span]) -> list[_Segment]:
     return out
 
 
+def _segment_size(segment: _Segment) -> float:
+    return round(max(span.size for span in segment.spans) * 2) / 2
+
+
 def _normalised(text: str) -> str:
     return " ".join(re.sub(r"\d+", "#", text.lower()).split())
 
@@ -207,7 +251,9 @@ class LayoutAnalysis:
 
     def __init__(self) -> None:
         self._chars: Counter[float] = Counter()
+        self._bold_chars: Counter[float] = Counter()
         self._band_texts: Counter[str] = Counter()
+        self._band_sizes: dict[str, Counter[float]] = {}
         self._pages = 0
         self._ready = False
 
@@ -216,7 +262,15 @@ class LayoutAnalysis:
         self._ready = False
         for span in page.spans:
             self._chars[round(span.size * 2) / 2] += len(span.text)
-        self._band_texts.update({_normalised(s.text) for s in segments(page.spans) if _in_band(s, page)})
+            if span.bold:
+                self._bold_chars[round(span.size * 2) / 2] += len(span.text)
+        seen = {}
+        for segment in segments(page.spans):
+            if _in_band(segment, page):
+                seen[_normalised(segment.text)] = _segment_size(segment)
+        self._band_texts.update(seen.keys())
+        for text, size in seen.items():
+            self._band_sizes.setdefault(text, Counter())[size] += 1
 
     def _prepare(self) -> None:
         if self._ready:
@@ -228,17 +282,28 @@ class LayoutAnalysis:
                 clusters[-1].append(size)
             else:
                 clusters.append([size])
-        weight = {}
+        weight, bold = {}, {}
         for cluster in clusters:
             representative = max(cluster, key=lambda s: (self._chars[s], -s))
             weight[representative] = sum(self._chars[s] for s in cluster)
+            bold[representative] = sum(self._bold_chars[s] for s in cluster)
             self._size_of.update(dict.fromkeys(cluster, representative))
         self.body = max(weight, key=lambda s: (weight[s], -s)) if weight else 10.0
-        larger = sorted((s for s in weight if s >= self.body * 1.12 and s >= self.body + 1), reverse=True)
+        # A heading size: clearly larger than the body, or larger and set in bold only (LaTeX's
+        # \subsubsection: 12 pt bold over a 10.95 pt body).
+        clearly = {s for s in weight if s >= self.body * 1.12 and s >= self.body + 1}
+        in_bold = {s for s in weight if s > self.body and bold[s] >= 0.95 * weight[s]}
+        larger = sorted(clearly | in_bold, reverse=True)
         self._levels = {size: min(rank + 1, 5) for rank, size in enumerate(larger)}
         self.bold_level = min(len(larger) + 1, 6)
         least = max(2, -(-self._pages // 2))
-        self._repeated = {text for text, pages in self._band_texts.items() if pages >= least}
+        # a repeated text and the size it recurs at: the same words set larger (a title on the
+        # first page that the running head repeats) are not the running head
+        self._repeated = {
+            text: self._band_sizes[text].most_common(1)[0][0]
+            for text, pages in self._band_texts.items()
+            if pages >= least
+        }
         self._ready = True
 
     def size(self, value: float) -> float:
@@ -253,14 +318,12 @@ class LayoutAnalysis:
         kept = [
             s
             for s in segments(page.spans)
-            if not (
-                _in_band(s, page)
-                and (_normalised(s.text) in self._repeated or _PAGE_NUMBER.match(s.text.strip()))
-            )
+            if not (_in_band(s, page) and (self._running(s) or _PAGE_NUMBER.match(s.text.strip())))
         ]
         images = [i for i in page.images if shown_as_figure(i, page.width, page.height, bool(page.spans))]
         out: list[Block] = [PageStart(page.page)]
-        for flow in _flows(kept, images, _regions(kept)):
+        regions = _regions(kept)
+        for flow in _flows(_split_at_gutters(kept, regions), images, regions):
             blocks = self._flow_blocks(flow)
             last = out[-1]
             first = blocks[0] if blocks else None
@@ -268,6 +331,12 @@ class LayoutAnalysis:
                 _append_inlines(last.inlines, blocks.pop(0).inlines)
             out.extend(blocks)
         return out
+
+    def _running(self, segment: _Segment) -> bool:
+        """Whether a segment in the band is a running head or foot: its text recurs there, at its
+        size (within 15 %)."""
+        size = self._repeated.get(_normalised(segment.text))
+        return size is not None and abs(_segment_size(segment) - size) <= 0.15 * size
 
     # Lines of a flow -> blocks
 
@@ -280,11 +349,14 @@ class LayoutAnalysis:
 
     def _rows(self, lines: list[_Line]) -> list[_Line]:
         """Lines that overlap vertically and sit side by side are one row: a table's cells set at
-        different heights (vertically centred, or wrapped onto two lines) belong together."""
+        different heights (vertically centred, or wrapped onto two lines) belong together; a line
+        set right under the one before, cell under cell, is the next row (see `_stacked`)."""
         out: list[_Line] = []
+        last: _Line | None = None  # the line added last, to the row out[-1]
         for line in lines:
             tall = max(out[-1].y1, line.y1) - out[-1].y0 > 4.5 * line.size if out else True
-            if out and line.y0 < out[-1].y1 - 1.0 and not tall:  # a row of up to four lines of text
+            # a row of up to four lines of text
+            if out and last and line.y0 < out[-1].y1 - 1.0 and not tall and not _stacked(last, line):
                 merged = sorted(out[-1].segments + line.segments, key=lambda s: (s.x0, s.y0))
                 reach = merged[0].x1
                 for seg in merged[1:]:
@@ -294,8 +366,9 @@ class LayoutAnalysis:
                     reach = max(reach, seg.x1)
                 else:
                     out.append(line)
-                continue
-            out.append(line)
+            else:
+                out.append(line)
+            last = line
         return out
 
     def _heading_level(self, lines: list[_Line], i: int) -> int | None:
@@ -371,7 +444,7 @@ class LayoutAnalysis:
                     i + len(group) < len(lines)
                     and lines[i + len(group)].size == line.size
                     and self._heading_level(lines, i + len(group)) == level
-                    and lines[i + len(group)].y0 - group[-1].y1 <= 0.6 * line.size
+                    and _wraps(group[-1], lines[i + len(group)])
                 ):
                     group.append(lines[i + len(group)])
                 inlines = _inlines([ln.spans for ln in group])
@@ -436,6 +509,30 @@ class LayoutAnalysis:
         return line.size == previous.size and not indented and _near(previous, line, pitch)
 
 
+def _wraps(previous: _Line, line: _Line) -> bool:
+    """Whether a heading's next line continues it: set close under it (a gap of 0.6 em at most
+    between their boxes, or a pitch of 1.7 em at most: a loose heading leading, LibreOffice's 1.6
+    em); two headings of one level in a row are farther apart (their margins)."""
+    return line.y0 - previous.y1 <= 0.6 * line.size or 0 < line.y0 - previous.y0 <= 1.7 * line.size
+
+
+def _stacked(previous: _Line, line: _Line) -> bool:
+    """Whether `line` is the next row of a grid under `previous`: each of its segments is under one
+    of the previous line's, and under two of those at least (or the only one) lies one of its;
+    and their bodies do not overlap (only their boxes: a font's box can be far taller than its
+    size, Latin Modern's is 1.4 em). A line of a column set beside another a little lower is not
+    under the line of both columns before it."""
+    top = line.top
+    covered = set()
+    for seg in line.segments:
+        above = [n for n, other in enumerate(previous.segments) if seg.x0 < other.x1 and other.x0 < seg.x1]
+        bodies = [_core(span)[1] for n in above for span in previous.segments[n].spans]
+        if not above or max(bodies) > top + 1.0:
+            return False
+        covered.update(above)
+    return len(covered) >= min(2, len(previous.segments))
+
+
 def _near(previous: _Line, line: _Line, pitch: float) -> bool:
     return 0 < line.y0 - previous.y0 <= 1.35 * max(pitch, 1.0)
 
@@ -468,10 +565,21 @@ def _table(lines: list[_Line], start: int) -> tuple[Table | list[list[_Segment]]
     run = [lines[start]]
     while start + len(run) < len(lines):
         line = lines[start + len(run)]
-        if len(line.segments) < 2 or _marker(line) is not None or line.y0 - run[-1].y1 > 2.5 * line.size:
+        gap = line.top - run[-1].bottom
+        if _marker(line) is not None or line.y0 - run[-1].y1 > 2.5 * line.size:
+            break
+        widest = max((b.top - a.bottom for a, b in zip(run, run[1:], strict=False)), default=None)
+        if widest is not None and gap > 2 * max(widest, 0.0) + 0.5 * line.size:
+            break  # a gap far wider than the rows' so far: what follows is not this table
+        if len(line.segments) < 2 and not (
+            _under_cells(run[-1], line) and line.top - run[-1].bottom < 0.5 * line.size
+        ):
             break
         run.append(line)
     if len(run) < 2 or _marker(run[0]) is not None:
+        return None, 0
+    run, used = _wrapped_cells(run)
+    if len(run) < 2:
         return None, 0
     # Columns: the x-ranges that the rows' segments cover together, split where no segment of any
     # row crosses (a cell spanning two columns joins them).
@@ -484,8 +592,10 @@ def _table(lines: list[_Line], start: int) -> tuple[Table | list[list[_Segment]]
     if len(columns) < 2:
         return None, 0
     head, second = run[0].spans, run[1].spans
-    distinct = all(s.bold for s in head) or (
-        (head[0].size, head[0].italic, head[0].bold) != (second[0].size, second[0].italic, second[0].bold)
+    distinct = (
+        all(s.bold for s in head)
+        or (head[0].size, head[0].italic, head[0].bold) != (second[0].size, second[0].italic, second[0].bold)
+        or _labels_over_numbers(run)
     )
     placed = []
     for line in run:
@@ -500,7 +610,7 @@ def _table(lines: list[_Line], start: int) -> tuple[Table | list[list[_Segment]]
     texts = [len(seg.text) for line in run for seg in line.segments]
     if not distinct and sum(texts) / len(texts) > 30:
         # Long lines side by side with no header: prose in columns the page-wide search missed.
-        return [[seg for parts in placed for seg in parts[k]] for k in range(len(columns))], len(run)
+        return [[seg for parts in placed for seg in parts[k]] for k in range(len(columns))], used
     table_rows = []
     for parts in placed:
         cells = [[seg.spans for seg in sorted(part, key=lambda s: (s.y0, s.x0))] for part in parts]
@@ -515,7 +625,54 @@ def _table(lines: list[_Line], start: int) -> tuple[Table | list[list[_Segment]]
         cell.header, cell.scope = True, scope
         for inline in cell.inlines:
             inline.bold = False
-    return Table(table_rows), len(run)
+    return Table(table_rows), used
+
+
+def _labels_over_numbers(run: list[_Line]) -> bool:
+    """Whether the first row is words over rows that hold numbers: no cell of it is a number, and
+    a third of the cells below are (a header set like the body, as Typst sets one)."""
+    below = [seg.text for line in run[1:] for seg in line.segments]
+    return not any(_NUMBER.match(seg.text) for seg in run[0].segments) and (
+        sum(1 for text in below if _NUMBER.match(text)) >= len(below) / 3
+    )
+
+
+def _under_cells(previous: _Line, line: _Line) -> bool:
+    """Whether each of the line's segments is under exactly one of the previous line's: the next
+    line of cells wrapped there."""
+    return all(
+        sum(1 for other in previous.segments if seg.x0 < other.x1 and other.x0 < seg.x1) == 1
+        for seg in line.segments
+    )
+
+
+def _wrapped_cells(run: list[_Line]) -> tuple[list[_Line], int]:
+    """A table's lines as rows: a line with no more segments than the line before, each under one
+    of its cells, and closer to it than rows are to each other (a gap between their bodies under
+    0.8 x the median gap above lines with as many segments as the line before or more, two such
+    gaps at least: rows add their padding) holds the next lines of cells wrapped there (cells set
+    at the top of their rows; centred ones are joined by `_rows`). A row of one segment left over
+    ends the table. Also how many of the lines the rows use."""
+    gaps = [
+        b.top - a.bottom for a, b in zip(run, run[1:], strict=False) if len(b.segments) >= len(a.segments)
+    ]
+    groups = [[run[0]]]
+    for a, b in zip(run, run[1:], strict=False):
+        if (
+            len(gaps) >= 2
+            and len(b.segments) <= len(a.segments)
+            and b.top - a.bottom < 0.8 * statistics.median(gaps)
+            and _under_cells(a, b)
+        ):
+            groups[-1].append(b)
+        else:
+            groups.append([b])
+    end = next((n for n, group in enumerate(groups) if len(group[0].segments) < 2), len(groups))
+    rows = [
+        _Line([seg for line in group for seg in line.segments], group[0].size, all(ln.bold for ln in group))
+        for group in groups[:end]
+    ]
+    return rows, sum(len(group) for group in groups[:end])
 
 
 def _inlines(lines: list[list[Span]]) -> list[Inline]:
@@ -579,8 +736,9 @@ def _regions(segs: list[_Segment]) -> list[_Region]:
         return []
     left, right = min(s.x0 for s in segs), max(s.x1 for s in segs)
     width = right - left
-    # Full-width lines cannot be in a column: candidates come from the others.
-    short = [s for s in segs if s.x1 - s.x0 < 0.6 * width]
+    # Full-width lines cannot be in a column: candidates come from the others (not from bullets
+    # set apart either: the gap after one is no gutter).
+    short = [s for s in segs if s.x1 - s.x0 < 0.6 * width and not _bare_bullet(s)]
     allow = len(short) // 10
     events = sorted([(s.x0, 1) for s in short] + [(s.x1, -1) for s in short])
     candidates, depth, start = [], 0, None
@@ -625,9 +783,9 @@ def _column_runs(
     mid = (g0 + g1) / 2
     runs: list[list[_Segment]] = [[]]
     for seg in sorted(segs, key=lambda s: (s.y0, s.x0)):
-        if seg.x0 < g0 and seg.x1 > g1:
+        if _crosses(seg, gutter):
             runs.append([])
-        elif lo <= (seg.x0 + seg.x1) / 2 <= hi:
+        elif lo <= (seg.x0 + seg.x1) / 2 <= hi and not _bare_bullet(seg):  # a bullet counts for nothing
             runs[-1].append(seg)
 
     def columns(run: list[_Segment]) -> bool:
@@ -637,24 +795,102 @@ def _column_runs(
     found = []
     for run in runs:
         # Columns may start below, or end above, other text the gutter does not cross (a table's
-        # cells): the stretch is the run without as few of its first, then last, lines as it takes.
-        tops = sorted({s.y0 for s in run})
-        start = next((t for t in tops if columns([s for s in run if s.y0 >= t])), None)
-        if start is None:
+        # cells): the stretch is the run without as few of its first, then last, lines as it takes,
+        # or without as few of its last, then first (a table at the foot of one column); the
+        # longer of the two.
+        stretches = [_trimmed(run, columns, tops_first) for tops_first in (True, False)]
+        kept = [stretch for stretch in stretches if stretch]
+        if not kept:
             continue
-        run = [s for s in run if s.y0 >= start]
-        bottoms = sorted({s.y1 for s in run}, reverse=True)
-        end = next(b for b in bottoms if columns([s for s in run if s.y1 <= b]))
-        run = [s for s in run if s.y1 <= end]
-        found.append((min(s.y0 for s in run), max(s.y1 for s in run)))
+        top, bottom = max(kept, key=lambda stretch: (stretch[1] - stretch[0], -stretch[0]))
+        # A line with two segments on one side of the gutter is a table's row, not a column's
+        # line: the stretch does not start or end with one.
+        lines = _lines_of([s for s in run if top <= s.y0 and s.y1 <= bottom])
+        rows = [
+            sum(1 for s in line if (s.x0 + s.x1) / 2 < mid) > 1
+            or sum(1 for s in line if (s.x0 + s.x1) / 2 >= mid) > 1
+            for line in lines
+        ]
+        while lines and rows[0]:
+            lines, rows = lines[1:], rows[1:]
+        while lines and rows[-1]:
+            lines, rows = lines[:-1], rows[:-1]
+        kept_segments = [s for line in lines for s in line]
+        if kept_segments and columns(kept_segments):
+            found.append((min(s.y0 for s in kept_segments), max(s.y1 for s in kept_segments)))
     return found
+
+
+def _trimmed(run: list[_Segment], columns, tops_first: bool) -> tuple[float, float] | None:
+    """The stretch (top, bottom) of `run` left when as few of its first lines, then of its last,
+    are dropped as make `columns` true (or its last, then its first); None if none does."""
+    for step in ("top", "bottom") if tops_first else ("bottom", "top"):
+        if step == "top":
+            tops = sorted({s.y0 for s in run})
+            start = next((t for t in tops if columns([s for s in run if s.y0 >= t])), None)
+            if start is None:
+                return None
+            run = [s for s in run if s.y0 >= start]
+        else:
+            bottoms = sorted({s.y1 for s in run}, reverse=True)
+            end = next((b for b in bottoms if columns([s for s in run if s.y1 <= b])), None)
+            if end is None:
+                return None
+            run = [s for s in run if s.y1 <= end]
+    return min(s.y0 for s in run), max(s.y1 for s in run)
+
+
+def _gap_at(segment: _Segment, gutter: tuple[float, float]) -> int | None:
+    """The index of the span after which `segment` has a gap of half an em (of the smaller of the
+    two sizes: a heading beside body text) or more that reaches into `gutter`."""
+    g0, g1 = gutter
+    for n, (a, b) in enumerate(zip(segment.spans, segment.spans[1:], strict=False)):
+        if a.x1 < g1 and b.x0 > g0 and b.x0 - a.x1 >= 0.5 * min(a.size, b.size):
+            return n
+    return None
+
+
+def _crosses(segment: _Segment, gutter: tuple[float, float]) -> bool:
+    """Whether a segment crosses a gutter: not when it is two columns' lines run together (a line
+    of the left column that reaches into the gutter, a word space from the right column's line)."""
+    g0, g1 = gutter
+    return segment.x0 < g0 and segment.x1 > g1 and _gap_at(segment, gutter) is None
+
+
+def _split_at_gutters(segs: list[_Segment], regions: list[_Region]) -> list[_Segment]:
+    """Segments that run two columns' lines together, cut at the gutter between them."""
+    out = []
+    for seg in segs:
+        centre_y = (seg.y0 + seg.y1) / 2
+        cut = None
+        for region in regions:
+            if region.top <= centre_y <= region.bottom:
+                for gutter in region.gutters:
+                    if seg.x0 < gutter[0] and seg.x1 > gutter[1]:
+                        cut = _gap_at(seg, gutter)
+                        break
+        if cut is None:
+            out.append(seg)
+        else:
+            out += [_Segment(seg.spans[: cut + 1]), _Segment(seg.spans[cut + 1 :])]
+    return out
+
+
+def _bare_bullet(segment: _Segment) -> bool:
+    """A list bullet set apart from its item's text, a segment of its own."""
+    return _BULLET.fullmatch(segment.text.strip() + " ") is not None
 
 
 def _column_like(side: list[_Segment], bounds: tuple[float, float], width: float) -> bool:
     extent = bounds[1] - bounds[0]
     if len(side) < 3 or extent < 0.15 * width:
         return False
-    return statistics.median(s.x1 - s.x0 for s in side) >= 0.45 * extent
+    # prose: its lines fill the column and hold words (a table's short cells may fill a narrow
+    # column between two gutters, but with a word or two)
+    return (
+        statistics.median(s.x1 - s.x0 for s in side) >= 0.45 * extent
+        and statistics.median(len(s.text.split()) for s in side) >= 3
+    )
 
 
 def _flows(segs: list[_Segment], images: list[PlacedImage], regions: list[_Region]) -> list[list]:
