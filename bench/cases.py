@@ -23,6 +23,7 @@ from bench import (
     pii,
     production,
     production_e2e,
+    renditions_speed,
     reports,
     stamping,
     ui_turnaround,
@@ -214,6 +215,7 @@ BENCHMARKS: dict[str, Benchmark] = {
     "ocr_cli": Benchmark(ocr_speed.prepare, ocr_speed.VARIANTS),
     "report_backfill": Benchmark(backfill.prepare_backfill, backfill.VARIANTS),
     "production_e2e": Benchmark(production_e2e.prepare, production_e2e.VARIANTS, production_e2e.summary),
+    "renditions": Benchmark(renditions_speed.prepare, renditions_speed.VARIANTS, renditions_speed.summary),
 }
 DEFAULT = ("report_csv", "demo_generation", "production")
 
@@ -259,6 +261,7 @@ VARIANTS: dict[tuple[str, str], Callable[[dict], dict]] = {
     **{("ocr_cli", name): getattr(ocr_speed, name) for name in ocr_speed.VARIANTS},
     **{("report_backfill", name): getattr(backfill, name) for name in backfill.VARIANTS},
     **{("production_e2e", name): production_e2e.variant(name) for name in production_e2e.VARIANTS},
+    **{("renditions", name): getattr(renditions_speed, name) for name in renditions_speed.VARIANTS},
 }
 
 

@@ -20,8 +20,18 @@ from reportlab.platypus import Image as RLImage
 from reportlab.platypus import PageBreak, SimpleDocTemplate, Table, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
 
-from domain.renditions.manifest import DAMAGED, ENCRYPTED, MISSING_SOURCE, TOO_MANY_PAGES, ZERO_PAGES
-from domain.renditions.model import Figure, PageStart
+import imaging.ocr
+from domain.errors import SettingsError
+from domain.renditions.html import HtmlWriter, write_html
+from domain.renditions.manifest import (
+    DAMAGED,
+    ENCRYPTED,
+    IMAGE_ONLY_WITHOUT_OCR,
+    MISSING_SOURCE,
+    TOO_MANY_PAGES,
+    ZERO_PAGES,
+)
+from domain.renditions.model import Document, Figure, Heading, Inline, PageStart, Paragraph
 from imaging.engine import LocalDocumentEngine
 from imaging.renditions.document import render_document
 from tests import test_renditions_axe as axe_checks
@@ -141,7 +151,9 @@ def test_an_untagged_pdf_goes_through_layout_and_a_rerun_gives_the_same_bytes(
     (out / "fig-9.png").write_bytes(b"an image of an earlier rendition")
     (out / ".staging-killed").mkdir()  # what a run killed mid-way leaves
     (out / ".staging-killed" / "fig-1.png").write_bytes(b"half")
-    first = render_document(engine, untagged_pdf, title="Memo", page_labels=None, out_dir=out)
+    first = render_document(
+        engine, untagged_pdf, title="Memo", page_labels=None, out_dir=out, keep_document=True
+    )
     assert first.problem is None and first.entry.source == "layout" and first.entry.pages == 2
     assert sorted(_files(out)) == ["fig-1.png", "index.html"]  # the stale image is gone
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -151,16 +163,24 @@ def test_an_untagged_pdf_goes_through_layout_and_a_rerun_gives_the_same_bytes(
         assert image.size == (60, 40) and image.convert("RGB").getpixel((30, 20)) == (200, 30, 30)
     figures = [b for b in first.document.blocks if isinstance(b, Figure)]
     assert [f.asset for f in figures] == ["fig-1.png"]
+    assert write_html(first.document) == html  # streamed to disk, the same page as written whole
+    assert not any(IMAGE_ONLY_WITHOUT_OCR in line for line in first.entry.needs_person)
     before = _files(out)
     again = render_document(engine, untagged_pdf, title="Memo", page_labels=None, out_dir=out)
     assert again.entry == first.entry and _files(out) == before
+    assert again.document is None  # not asked for: a long document's blocks are not held
     axe_checks.assert_accessible(browser, axe_script, out / "index.html", "untagged")
 
 
 def test_a_scan_is_read_by_ocr(engine, tmp_path, browser, axe_script):
     out = tmp_path / "scan"
     result = render_document(
-        engine, CORPUS / "img2pdf-g4-scan.pdf", title="Scanned letter", page_labels=["ABC0001"], out_dir=out
+        engine,
+        CORPUS / "img2pdf-g4-scan.pdf",
+        title="Scanned letter",
+        page_labels=["ABC0001"],
+        out_dir=out,
+        keep_document=True,
     )
     assert result.problem is None and result.entry.source == "ocr"
     html = (out / "index.html").read_text(encoding="utf-8")
@@ -237,7 +257,9 @@ def test_every_corpus_pdf_gives_an_accessible_rendition_or_a_named_problem(
     engine, tmp_path, browser, axe_script, name
 ):
     out = tmp_path / "out"
-    result = render_document(engine, CORPUS / name, title="", page_labels=None, out_dir=out)
+    result = render_document(
+        engine, CORPUS / name, title="", page_labels=None, out_dir=out, keep_document=True
+    )
     if name in UNREADABLE:
         assert result.entry is None and result.problem.problem == UNREADABLE[name]
         return
@@ -246,3 +268,69 @@ def test_every_corpus_pdf_gives_an_accessible_rendition_or_a_named_problem(
     assert [p.page for p in pages] == list(range(1, result.entry.pages + 1))
     assert sorted(_files(out)) == sorted(["index.html", *(a for a in result.entry.assets)])
     axe_checks.assert_accessible(browser, axe_script, out / "index.html", name)
+
+
+def test_the_streamed_page_is_the_page_written_whole(tmp_path):
+    blocks = [
+        PageStart(1, "ABC1"),
+        Heading(1, [Inline("Annual  report")]),
+        Paragraph([Inline("Opening words.")]),
+        PageStart(2),
+        Heading(2, [Inline("Costs")]),
+        Figure(asset="fig-1.png", alt=None, width=10, height=10),
+    ]
+    whole = write_html(Document(title="Annual report", lang="fr", blocks=blocks))
+    with (tmp_path / "spool").open("w+", encoding="utf-8") as spool:
+        # no title given: the first heading names the page, and is not repeated under the h1
+        writer = HtmlWriter(spool, title=None, untitled="Document")
+        for block in blocks:
+            writer.add(block)
+        out = io.StringIO()
+        writer.finish(out, "fr")
+    assert out.getvalue() == whole and "<title>Annual report</title>" in whole
+    assert whole.count("Annual report") == 2  # <title> and <h1>: the heading itself was dropped
+    with (tmp_path / "none").open("w+", encoding="utf-8") as spool:
+        writer = HtmlWriter(spool, title=None, untitled="Document")
+        writer.add(Paragraph([Inline("No heading at all.")]))
+        assert writer.title == "Document"
+
+
+def _blank_scan(folder: Path) -> Path:
+    pdf = folder / "blank-scan.pdf"
+    Image.new("L", (850, 1100), 255).save(pdf, "PDF", resolution=100)
+    return pdf
+
+
+def test_an_image_only_pdf_without_ocr_is_made_and_asks_a_person(tmp_path, monkeypatch):
+    def no_language_data(configured=None):
+        raise SettingsError("Tesseract language data (eng.traineddata) was not found.")
+
+    monkeypatch.setattr(imaging.ocr, "find_tessdata", no_language_data)
+    engine = LocalDocumentEngine()  # a fresh engine: its tesseract is made on first use, and fails
+    out = tmp_path / "scan"
+    result = render_document(
+        engine, CORPUS / "img2pdf-g4-scan.pdf", title="Scanned letter", page_labels=["ABC0001"], out_dir=out
+    )
+    assert result.problem is None and result.entry is not None
+    assert result.entry.source == "layout"  # nothing was read by OCR
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "ABC0001" in html and 'src="fig-1.png"' in html  # the scan itself is shown
+    assert result.entry.needs_person[0] == (
+        f"{IMAGE_ONLY_WITHOUT_OCR}: no text on page 1 (OCR is not available): a person should read it"
+    )
+    assert "figure 1 on page 1 has no alternate text" in result.entry.needs_person
+
+
+def test_pages_that_give_no_text_even_by_ocr_ask_a_person(engine, tmp_path):
+    blank = _blank_scan(tmp_path)
+    with pikepdf.open(blank) as one, pikepdf.new() as pdf:
+        for _ in range(3):
+            pdf.pages.append(one.pages[0])
+        pdf.save(tmp_path / "three.pdf")
+    result = render_document(
+        engine, tmp_path / "three.pdf", title="Blank", page_labels=None, out_dir=tmp_path / "o"
+    )
+    assert result.problem is None and result.entry.source == "ocr"
+    assert result.entry.needs_person[0] == (
+        f"{IMAGE_ONLY_WITHOUT_OCR}: no text on pages 1-3, OCR found none: a person should read or describe it"
+    )

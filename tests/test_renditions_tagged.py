@@ -32,7 +32,8 @@ from domain.renditions.model import (
     Paragraph,
     Table,
 )
-from imaging.renditions.tagged import NotTagged, read_tagged
+from imaging.renditions import tagged as tagged_module
+from imaging.renditions.tagged import NotTagged, TaggedInfo, read_tagged, read_tagged_blocks
 
 needs_chromium = pytest.mark.skipif(chromium() is None, reason="no system Chromium (apt package `chromium`)")
 
@@ -204,6 +205,53 @@ def test_long_answer_key_spans_pages_with_running_heads_outside_the_tree(printed
     found = read_tagged(item.tagged)
     text = " ".join(i.text for b in found.blocks if isinstance(b, Paragraph) for i in b.inlines)
     assert not re.search(r"\bPage \d+\b", text)  # the footer's page numbers are artifacts, not content
+
+
+@needs_chromium
+def test_blocks_come_one_at_a_time_and_pages_are_not_all_held(printed, monkeypatch):
+    item = printed["doc-21-000"]
+    whole = read_tagged(item.tagged)
+    seen: list = []
+    info = read_tagged_blocks(item.tagged, seen.append, begin=seen.append)
+    assert seen[0] == info and isinstance(info, TaggedInfo) and seen[1:] == whole.blocks
+    assert info.lang == whole.lang
+    # Holding one page's text at a time (pages read again when the walk comes back to them) changes
+    # nothing, nor does the coverage check count a page read twice twice.
+    reads: list[int] = []
+    real = tagged_module.page_text
+    monkeypatch.setattr(tagged_module, "HELD_PAGES", 1)
+    monkeypatch.setattr(tagged_module, "page_text", lambda page: reads.append(1) or real(page))
+    assert outline(read_tagged(item.tagged)) == outline(whole)
+    assert len(reads) >= _page_count(item.tagged)
+
+
+@needs_chromium
+def test_reopening_the_pdf_mid_walk_reads_the_same_document(printed, monkeypatch):
+    """qpdf keeps what it parsed until the PDF is closed, so a long walk reopens it: here every few
+    elements, which must change nothing (a handle of the closed PDF used after would fail)."""
+    normal = {name: read_tagged(item.tagged) for name, item in printed.items()}
+    opened: list[int] = []
+    real = tagged_module._Reader.may_reopen
+
+    def may_reopen(reader) -> None:
+        real(reader)
+        opened.append(reader.opened)
+
+    monkeypatch.setattr(tagged_module, "REOPEN_AFTER", 3)
+    monkeypatch.setattr(tagged_module._Reader, "may_reopen", may_reopen)
+    for name, item in printed.items():
+        again = read_tagged(item.tagged)
+        assert again.blocks == normal[name].blocks and again.title == normal[name].title, name
+    assert max(opened) > 10
+
+
+@needs_chromium
+def test_a_failure_of_the_caller_is_its_own_not_a_broken_tree(printed):
+    def add(block) -> None:
+        raise KeyError("the caller's own bug")
+
+    with pytest.raises(KeyError, match="the caller's own bug"):
+        read_tagged_blocks(printed["features"].tagged, add)
 
 
 @needs_chromium

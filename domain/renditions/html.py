@@ -29,12 +29,15 @@ Rules the writer enforces whatever the reader found (the readers of imaging/rend
   surrogates and Unicode noncharacters become U+FFFD, so the output always encodes as UTF-8.
 
 Same `Document`, same bytes: no clock, no randomness, no dependence on dict or set order.
+`HtmlWriter` writes the same page block by block (a long document is never held whole).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import shutil
+from typing import TextIO
 from urllib.parse import quote, urlsplit
 
 from domain.renditions.model import (
@@ -252,66 +255,84 @@ def figure_html(figure: Figure) -> list[str]:
     return out
 
 
-def _pages(blocks: list[Block]) -> list[PageStart]:
-    seen: set[int] = set()
-    pages = []
-    for block in blocks:
-        if isinstance(block, PageStart) and block.page not in seen:
-            seen.add(block.page)
-            pages.append(block)
-    return pages
-
-
 def _same(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def body_html(doc: Document, title: str, page_label_prefix: str) -> list[str]:
-    """The contents of <main>, one element per line."""
-    out: list[str] = []
-    outline = _Outline()
-    anchored: set[int] = set()
-    tables = 0
-    content_seen = False
-    for block in doc.blocks:
+def _title(raw: str) -> str:
+    return " ".join(clean_text(raw).split()) or UNTITLED
+
+
+class _Body:
+    """The contents of <main>, block by block (one element per line), and the pages anchored so far.
+    `title` None: the document's title is its first heading's text (or, with no heading, `untitled`),
+    known when that heading comes; the rule that drops a first heading repeating the title needs no
+    more than that."""
+
+    def __init__(self, title: str | None, untitled: str, page_label_prefix: str) -> None:
+        self.title = None if title is None else _title(title)
+        self.untitled = untitled
+        self.prefix = page_label_prefix
+        self.pages: list[PageStart] = []  # anchored, in order: the page list of <nav>
+        self._anchored: set[int] = set()
+        self._outline = _Outline()
+        self._tables = 0
+        self._content_seen = False
+
+    def final_title(self) -> str:
+        return self.title if self.title is not None else _title(self.untitled)
+
+    def lines(self, block: Block) -> list[str]:
         if isinstance(block, PageStart):
-            if block.page not in anchored:
-                anchored.add(block.page)
-                label = esc(page_text(block, page_label_prefix))
-                out.append(f'<p class="page" id="page-{int(block.page)}">{label}</p>')
-            continue
+            if block.page in self._anchored:
+                return []
+            self._anchored.add(block.page)
+            self.pages.append(block)
+            label = esc(page_text(block, self.prefix))
+            return [f'<p class="page" id="page-{int(block.page)}">{label}</p>']
+        out: list[str] = []
         if isinstance(block, Heading):
+            if self.title is None:  # the first heading names the document
+                self.title = _title("".join(inline.text for inline in block.inlines))
             text = inline_html(block.inlines)
-            if not _plain(block.inlines) or not content_seen and _same(_plain(block.inlines), title):
-                continue
-            level = outline.level(block.level)
+            if (
+                not _plain(block.inlines)
+                or not self._content_seen
+                and _same(_plain(block.inlines), self.title)
+            ):
+                return []
+            level = self._outline.level(block.level)
             out.append(f"<h{level}>{text}</h{level}>")
         elif isinstance(block, Paragraph):
             text = inline_html(block.inlines)
             if not _plain(block.inlines):
-                continue
+                return []
             out.append(f"<p>{text}</p>")
         elif isinstance(block, ListBlock):
             items = [inline_html(item) for item in block.items if _plain(item)]
             if not items:
-                continue
+                return []
             tag = "ol" if block.ordered else "ul"
             out += [f"<{tag}>", *(f"<li>{item}</li>" for item in items), f"</{tag}>"]
         elif isinstance(block, Table):
             if is_data_table(block):
-                tables += 1
-            out += table_html(block, tables)
+                self._tables += 1
+            out += table_html(block, self._tables)
         elif isinstance(block, Figure):
             out += figure_html(block)
-        content_seen = True
-    return out
+        self._content_seen = True
+        return out
 
 
-def write_html(doc: Document, *, page_label_prefix: str = "Page") -> str:
-    """The complete HTML5 page for `doc` (see the module docstring for the rules)."""
-    title = " ".join(clean_text(doc.title).split()) or UNTITLED
-    lang = doc.lang if doc.lang and _LANG.fullmatch(doc.lang) else DEFAULT_LANG
-    pages = _pages(doc.blocks)
+def body_html(doc: Document, title: str, page_label_prefix: str) -> list[str]:
+    """The contents of <main>, one element per line."""
+    body = _Body(title, "", page_label_prefix)
+    return [line for block in doc.blocks for line in body.lines(block)]
+
+
+def _head(title: str, lang: str, pages: list[PageStart], page_label_prefix: str) -> list[str]:
+    """Every line before <main>'s contents."""
+    lang = lang if lang and _LANG.fullmatch(lang) else DEFAULT_LANG
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{esc(lang)}">',
@@ -336,5 +357,53 @@ def write_html(doc: Document, *, page_label_prefix: str = "Page") -> str:
             for p in pages
         ]
         out += ["</ol>", "</nav>"]
-    out += ['<main id="content">', *body_html(doc, title, page_label_prefix), "</main>", "</body>", "</html>"]
-    return "\n".join(out) + "\n"
+    out.append('<main id="content">')
+    return out
+
+
+_TAIL = ("</main>", "</body>", "</html>")
+
+
+def write_html(doc: Document, *, page_label_prefix: str = "Page") -> str:
+    """The complete HTML5 page for `doc` (see the module docstring for the rules)."""
+    body = _Body(doc.title, "", page_label_prefix)
+    lines = [line for block in doc.blocks for line in body.lines(block)]
+    head = _head(body.final_title(), doc.lang, body.pages, page_label_prefix)
+    return "\n".join([*head, *lines, *_TAIL]) + "\n"
+
+
+class HtmlWriter:
+    """The same page as `write_html`, written block by block with memory that does not grow with the
+    document (a 10,000-page rendition): <main>'s lines go to `spool`, a text file the caller gives
+    (open for writing and reading), as the blocks come; `finish` then writes the whole page to `out`:
+    the head (the title and the page list are known only at the end), the spooled body, the end.
+    Same blocks, same title and language, same bytes as `write_html`.
+
+    `title` None: the title is the first heading's text, or `untitled` when there is none (as the
+    readers name a document whose caller and PDF give no title)."""
+
+    def __init__(
+        self, spool: TextIO, *, title: str | None, untitled: str = "", page_label_prefix: str = "Page"
+    ) -> None:
+        self._spool = spool
+        self._body = _Body(title, untitled, page_label_prefix)
+        self._prefix = page_label_prefix
+
+    def add(self, block: Block) -> None:
+        for line in self._body.lines(block):
+            self._spool.write(line + "\n")
+
+    @property
+    def title(self) -> str:
+        """The title as written (so far: the first heading may still name it)."""
+        return self._body.final_title()
+
+    def finish(self, out: TextIO, lang: str | None = None) -> None:
+        """The page, to `out`; `lang` as `Document.lang` (invalid or None: the default)."""
+        for line in _head(self.title, lang or DEFAULT_LANG, self._body.pages, self._prefix):
+            out.write(line + "\n")
+        self._spool.flush()
+        self._spool.seek(0)
+        shutil.copyfileobj(self._spool, out, 1 << 20)
+        for line in _TAIL:
+            out.write(line + "\n")

@@ -32,6 +32,7 @@ from imaging.engine import LocalDocumentEngine
 # An image bigger than this many pixels is placed but not extracted (a hostile 40,000 x 40,000 px
 # image would need 6 GB); the manifest then asks a person for it like any image without alt text.
 MAX_IMAGE_PIXELS = 25_000_000
+REOPEN_PAGES = 500  # pages loaded before the document is opened again (see PagesOf)
 # Only links a reader may follow safely: javascript:, file: and data: URIs in a hostile PDF are dropped.
 _SAFE_LINK = re.compile(r"^(https?://|mailto:)", re.IGNORECASE)
 _SUBSET_PREFIX = re.compile(r"^[A-Z]{6}\+")
@@ -86,21 +87,21 @@ def read_pages(
 ) -> Iterator[PdfPage]:
     """Every page (or the 0-based `pages`) of `pdf`, one at a time. `images=False` places images
     without extracting their pixels. Raises DocumentEncrypted / DocumentUnreadable (no pages too)."""
-    with engine.open_pdf(pdf) as document:
-        count = len(document)
+    with PagesOf(engine, pdf) as opened:
+        count = len(opened.document)
         if count == 0:
             raise DocumentUnreadable("The PDF has no pages.", reason="no pages")
         for index in pages if pages is not None else range(count):
             if not 0 <= index < count:
                 raise DocumentUnreadable(f"Page {index + 1} does not exist.")
             try:
-                page = document[index]
+                page = opened.page(index)
             except pdfium.PdfiumError as exc:
                 raise DocumentUnreadable(
                     f"Page {index + 1} could not be read.", reason=str(exc)[:200]
                 ) from None
             try:
-                read = _read_page(document, page, index + 1, images)
+                read = _read_page(opened.document, page, index + 1, images)
             except pdfium.PdfiumError as exc:
                 raise DocumentUnreadable(
                     f"Page {index + 1} could not be read.", reason=str(exc)[:200]
@@ -108,6 +109,45 @@ def read_pages(
             finally:
                 page.close()
             yield read
+
+
+class PagesOf:
+    """A PDF open in the engine (its typed errors on opening), whose pages are loaded one by one and
+    which is opened again every REOPEN_PAGES pages: pdfium keeps what it parsed for every page it
+    loaded (objects, fonts, decoded images: some 13 kB a page of a Chromium print) until the
+    document is closed, so a 10,000-page document would otherwise grow by a hundred MB or more."""
+
+    def __init__(self, engine: LocalDocumentEngine, pdf: Path) -> None:
+        self.engine, self.pdf = engine, pdf
+        self._context = None
+        self.document = None  # the open pypdfium2 PdfDocument: do not keep it across `page`
+        self.loaded = 0
+
+    def __enter__(self) -> PagesOf:
+        self._open()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _open(self) -> None:
+        context = self.engine.open_pdf(self.pdf)
+        self.document = context.__enter__()
+        self._context = context
+
+    def _close(self) -> None:
+        context, self._context, self.document = self._context, None, None
+        if context is not None:
+            context.__exit__(None, None, None)
+
+    def page(self, index: int):
+        """Page `index` (a pypdfium2 PdfPage, to close before the next)."""
+        if self.loaded >= REOPEN_PAGES:
+            self._close()
+            self._open()
+            self.loaded = 0
+        self.loaded += 1
+        return self.document[index]
 
 
 def _read_page(document, page, number: int, with_pixels: bool) -> PdfPage:

@@ -66,8 +66,35 @@ class BlockBuilder:
         kids = element.get("/K")
         if kids is None:
             return
-        for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
-            self.kid(kid, page, depth)
+        if not isinstance(kids, pikepdf.Array):
+            self.kid(kids, page, depth)
+            return
+        # Between the kids of an element the document builder may let the reader reopen the PDF
+        # (`reader.may_reopen`: qpdf holds every object it has read until the PDF is closed); the
+        # element is then found again by its object number in the reopened PDF. Anywhere else (a
+        # nested builder, a direct element) handles are held across the walk, so no reopening.
+        refresh = self.sink is None and element.is_indirect
+        objgen = element.objgen if refresh else None
+        reader = self.reader
+        opened = reader.opened
+        if not refresh:
+            reader.pins += 1
+        try:
+            index = 0
+            while index < len(kids):
+                if refresh:
+                    reader.may_reopen()
+                    if reader.opened != opened:
+                        opened = reader.opened
+                        kids = reader.source.get_object(objgen).get("/K")
+                        if not isinstance(kids, pikepdf.Array):
+                            return
+                        continue
+                self.kid(kids[index], page, depth)
+                index += 1
+        finally:
+            if not refresh:
+                reader.pins -= 1
 
     def kid(self, kid, page: int | None, depth: int) -> None:
         reader = self.reader
@@ -305,24 +332,29 @@ class BlockBuilder:
             alt = text_of(element.get("/ActualText"))
         inner: list[Figure] = []
         caption = None
-        start = len(self.reader.trail)
-        self.swallow(pikepdf.Dictionary(K=_direct_content(element)), page, depth)  # its pages
-        for child, child_page in self.children(element, page, depth):
-            role = self.reader.role(child)
-            if role in {"Figure", "Formula"}:
-                sink: list[Block] = []
-                nested = BlockBuilder(self.reader, sink=sink)
-                nested.figure(child, child_page, depth + 1)
-                inner.extend(block for block in sink if isinstance(block, Figure))
-            elif role == "Caption":
-                caption = self.plain(child, child_page, depth + 1) or None
-            else:
-                self.swallow(child, child_page, depth + 1)
-        if not inner or alt is not None:
-            page_number, box = self.reader.drawn(start)
-            inner = [
-                Figure(asset=None, alt=alt.strip() if alt is not None else None, page=page_number, box=box)
-            ]
+        start = self.reader.start_figure()  # what it draws is traced from here
+        try:
+            self.swallow(pikepdf.Dictionary(K=_direct_content(element)), page, depth)  # its pages
+            for child, child_page in self.children(element, page, depth):
+                role = self.reader.role(child)
+                if role in {"Figure", "Formula"}:
+                    sink: list[Block] = []
+                    nested = BlockBuilder(self.reader, sink=sink)
+                    nested.figure(child, child_page, depth + 1)
+                    inner.extend(block for block in sink if isinstance(block, Figure))
+                elif role == "Caption":
+                    caption = self.plain(child, child_page, depth + 1) or None
+                else:
+                    self.swallow(child, child_page, depth + 1)
+            if not inner or alt is not None:
+                page_number, box = self.reader.drawn(start)
+                inner = [
+                    Figure(
+                        asset=None, alt=alt.strip() if alt is not None else None, page=page_number, box=box
+                    )
+                ]
+        finally:
+            self.reader.end_figure()
         if caption:
             inner[-1].caption = caption
         for figure in inner:
