@@ -537,3 +537,15 @@ def test_combined_figures_are_summed_over_documents():
     assert total.headings.expected == 6 and total.headings.matched == 4
     assert total.paragraphs.recall == pytest.approx(5 / 8)
     assert total.reading_order == 1.0
+
+
+def test_labels_typed_into_list_items_are_taken_out_and_number_the_list():
+    """LibreOffice tags no /Lbl: an ordered item's LBody reads "1. Section ...". The writer numbers the
+    list itself, so the label leaves the text and the list is ordered; bullet lists lose their bullet."""
+    producers = Path(__file__).parent.parent / "bench" / "renditions_tagged"
+    lists = [b for b in read_tagged(producers / "libreoffice-3.pdf").blocks if isinstance(b, ListBlock)]
+    ordered = [b for b in lists if b.ordered]
+    assert ordered, "the numbered lists are ordered"
+    texts = ["".join(i.text for i in item) for b in lists for item in b.items]
+    assert texts and not any(re.match(r"\s*(\d+[.)]|•)\s", t) for t in texts), texts[:5]
+    assert texts[0].startswith("Section license")

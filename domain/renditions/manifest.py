@@ -194,7 +194,7 @@ def entry_for(
 
 
 #: Raised when a change to the renderer changes what it writes: every document is then made again.
-RENDERER_VERSION = 1
+RENDERER_VERSION = 2
 
 
 def inputs_sha256(source_sha256: str, title: str, page_labels: list[str] | None) -> str:

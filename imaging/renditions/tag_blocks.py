@@ -22,6 +22,10 @@ CONTAINERS = frozenset(
 SECTIONS = frozenset({"Part", "Art", "Sect"})
 ORDERED = frozenset({"Decimal", "UpperRoman", "LowerRoman", "UpperAlpha", "LowerAlpha"})
 NUMBER_LABEL = re.compile(r"^\(?(\d{1,4}|[ivxlcdm]{1,6}|[a-z])[.)]", re.IGNORECASE)
+# A label typed into the item's own text (LibreOffice tags no /Lbl: "1. Scope" is the LBody's text).
+TEXT_LABEL = re.compile(
+    r"^\s*(?:(\(?(?:\d{1,4}|[ivxlcdm]{1,6}|[a-z])[.)])|[•◦▪‣●○■□–\-*·∗])\s+", re.IGNORECASE
+)
 
 
 def name_of(value) -> str:
@@ -200,7 +204,10 @@ class BlockBuilder:
         deeper); True when the list is numbered (/ListNumbering, or else its first label)."""
         numbering = name_of(self.reader.attributes(element).get("ListNumbering"))
         ordered = numbering in ORDERED if numbering else None
+        labelled = numbering not in ("", "None")  # /None: the labels are in the content
+        own: list[int] = []  # this list's items (not its nested lists')
         for item, item_page in self.parts(element, page, depth):
+            own.append(len(items))
             if _is_content(item):  # text straight under the list: an item of its own
                 self.add_item(self.content_of(item, item_page, depth), level, items, depths)
                 continue
@@ -209,6 +216,7 @@ class BlockBuilder:
                 self.list_items(item, item_page, depth + 1, level + 1, items, depths)
                 continue
             if role == "Lbl":  # a label straight under the list, not in its item
+                labelled = True
                 label = self.plain(item, item_page, depth + 1)
                 ordered = bool(NUMBER_LABEL.match(label)) if ordered is None and label else ordered
                 continue
@@ -220,6 +228,7 @@ class BlockBuilder:
             for part, part_page in self.parts(item, item_page, depth + 1):
                 part_role = "" if _is_content(part) else self.reader.role(part)
                 if part_role == "Lbl":  # the writer draws bullets and numbers itself
+                    labelled = True
                     label = self.plain(part, part_page, depth + 2)
                     if ordered is None and label:
                         ordered = bool(NUMBER_LABEL.match(label))
@@ -236,6 +245,10 @@ class BlockBuilder:
             self.add_item(body, level, items, depths, keep=bool(nested))
             for inner, inner_page in nested:
                 self.list_items(inner, inner_page, depth + 3, level + 1, items, depths)
+        if not labelled:
+            mine = [items[i] for i in dict.fromkeys(own) if i < len(items) and depths[i] == level]
+            found = _strip_text_labels(mine)
+            ordered = found if found is not None else ordered
         return bool(ordered)
 
     @staticmethod
@@ -422,3 +435,15 @@ def _tidy(inlines: list[Inline]) -> list[Inline]:
         merged[0].text = merged[0].text.lstrip()
         merged[-1].text = merged[-1].text.rstrip()
     return [inline for inline in merged if inline.text]
+
+
+def _strip_text_labels(items: list[list[Inline]]) -> bool | None:
+    """When every item of an unlabelled list starts with a label in its text ("1. ", "a) ", "• "),
+    remove it (the writer draws bullets and numbers itself) and say whether the list is numbered;
+    None, and nothing changed, when any item does not."""
+    matches = [TEXT_LABEL.match(item[0].text) if item else None for item in items]
+    if not items or not all(matches):
+        return None
+    for item, match in zip(items, matches, strict=True):
+        item[0].text = item[0].text[match.end() :]
+    return all(match.group(1) for match in matches)
