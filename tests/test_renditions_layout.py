@@ -862,3 +862,18 @@ def test_a_pdf_without_pages_is_unreadable(tmp_path, engine):
     pikepdf.new().save(empty)
     with pytest.raises(DocumentUnreadable):
         list(read_pages(engine, empty))
+
+
+def test_a_cell_gap_just_under_a_font_size_still_splits_the_spans(tmp_path, engine):
+    """Typst sets table cells 10 pt apart in 11 pt type: the text layer's runs must break there (the
+    gap layout analysis cuts segments at, 0.9 em), or the row reaches layout as one merged cell.
+    Words a space apart stay one span."""
+    pdf = tmp_path / "cells.pdf"
+    page = rl_canvas.Canvas(str(pdf), pagesize=letter)
+    page.setFont("Helvetica", 11)
+    page.drawString(72, 700, "Merger employee")
+    left = 72 + page.stringWidth("Merger employee", "Helvetica", 11)
+    page.drawString(left + 10.2, 700, "52,034.23")
+    page.save()
+    [read] = list(read_pages(engine, pdf))
+    assert [s.text for s in read.spans] == ["Merger employee", "52,034.23"]

@@ -313,13 +313,13 @@ def _spans(raw_textpage, number: int, geometry: PageGeometry, links) -> tuple[li
 def _same_line(previous, here, size: float, start: float) -> bool:
     """`here` continues the line of `previous`: their vertical bands overlap by half the smaller
     one, it follows on in the writing direction (right of the last character, or left of the run
-    for right-to-left text), and no gap of a font size or more (a column gutter or a
+    for right-to-left text), and no gap over 0.9 of a font size (a column gutter or a
     table's cell gap) lies between them."""
     overlap = min(previous[3], here[3]) - max(previous[1], here[1])
     smaller = min(previous[3] - previous[1], here[3] - here[1])
     if smaller <= 0 or overlap < 0.5 * smaller:
         return False
-    reach = max(size, 1.0)
+    reach = max(0.9 * size, 1.0)  # as layout analysis cuts segments: a wider gap is a cell or a gutter
     left_to_right = previous[2] - 0.5 * size <= here[0] <= previous[2] + reach
     # Hebrew, Arabic: the next character (or the next word, when a producer writes each word's
     # characters left to right) lies left of the run so far.
