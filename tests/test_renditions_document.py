@@ -334,3 +334,17 @@ def test_pages_that_give_no_text_even_by_ocr_ask_a_person(engine, tmp_path):
     assert result.entry.needs_person[0] == (
         f"{IMAGE_ONLY_WITHOUT_OCR}: no text on pages 1-3, OCR found none: a person should read or describe it"
     )
+
+
+def test_an_untagged_pdf_keeps_the_language_its_catalog_names(engine, untagged_pdf, tmp_path):
+    """No tag tree, but a catalog /Lang: the page says it (a screen reader picks its voice by it);
+    an invalid one falls back to the default."""
+    for value, expected in (("de-DE", 'lang="de-DE"'), ("not a language!", 'lang="en"')):
+        pdf = tmp_path / f"{expected[6:8]}.pdf"
+        with pikepdf.open(untagged_pdf) as source:
+            source.Root.Lang = pikepdf.String(value)
+            source.save(pdf)
+        out = tmp_path / f"out-{expected[6:8]}"
+        result = render_document(engine, pdf, title="Memo", page_labels=None, out_dir=out)
+        assert result.entry.source == "layout"
+        assert expected in (out / "index.html").read_text(encoding="utf-8")

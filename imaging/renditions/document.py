@@ -54,7 +54,7 @@ from domain.renditions.model import Block, Cell, Document, Figure, PageStart, Ta
 from imaging.engine import LocalDocumentEngine
 from imaging.renditions.ocr_spans import layout_pages
 from imaging.renditions.spans import MAX_IMAGE_PIXELS, ImageCandidate, PagesOf
-from imaging.renditions.tagged import NotTagged, TaggedInfo, read_tagged_blocks
+from imaging.renditions.tagged import NotTagged, TaggedInfo, catalog_lang, read_tagged_blocks
 
 FIGURE_DPI = 150
 INDEX = "index.html"
@@ -389,7 +389,7 @@ def _from_layout(
         for where in blank.phrases()
     ]
     ocr, text = counts["ocr"], counts["text"]
-    return output.finish(None, "mixed" if ocr and text else "ocr" if ocr else "layout")
+    return output.finish(catalog_lang(pdf), "mixed" if ocr and text else "ocr" if ocr else "layout")
 
 
 class _PageRuns:

@@ -362,3 +362,13 @@ def _first_heading(blocks: list[Block]) -> str | None:
         if isinstance(block, Heading):
             return "".join(inline.text for inline in block.inlines)
     return None
+
+
+def catalog_lang(pdf: Path) -> str | None:
+    """The document's /Lang from its catalog, when valid: an untagged PDF often has one too."""
+    try:
+        with pikepdf.open(pdf, inherit_page_attributes=False) as document:
+            lang = text_of(document.Root.get("/Lang"))
+    except (pikepdf.PdfError, pikepdf.PasswordError, OSError, ValueError):
+        return None
+    return lang.strip() if lang and LANG.match(lang.strip()) else None
