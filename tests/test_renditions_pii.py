@@ -40,7 +40,9 @@ def _defs():
     )
 
 
-def _job():
+def rendition_job():
+    """html_renditions_job bound to this test's settings (definitions.defs keeps the resources of
+    whichever test imported it first)."""
     return _defs().resolve_job_def("html_renditions_job")
 
 
@@ -49,7 +51,7 @@ def _run(instance, case_id=CASE, scan=None, render=None, **kwargs) -> dg.Execute
     ops = {"html_rendition_pii_scan": {"config": scan or {}}, "html_renditions": {"config": render or {}}}
     if "tags" not in kwargs:
         kwargs["partition_key"] = str(case_id)
-    return _job().execute_in_process(
+    return rendition_job().execute_in_process(
         instance=instance, run_config={"ops": ops}, raise_on_error=False, **kwargs
     )
 
@@ -121,7 +123,7 @@ def test_a_held_scan_renders_nothing_and_a_rejection_says_so(demo_home):
     assert announced["scan_id"] == scan["scan_id"] and announced["status"] == "awaiting_approval"
 
     # Materializing html_renditions on its own is held all the same.
-    alone = _job().execute_in_process(
+    alone = rendition_job().execute_in_process(
         instance=instance,
         partition_key=str(CASE),
         asset_selection=[dg.AssetKey("html_renditions")],
@@ -147,7 +149,7 @@ def test_a_held_scan_renders_nothing_and_a_rejection_says_so(demo_home):
     assert failed["case_id"] == CASE and "rejected by qa" in failed["error"]
     assert _rendered(store) == []
     # A rejected scan cannot be rendered by naming it either.
-    named = _job().execute_in_process(
+    named = rendition_job().execute_in_process(
         instance=instance,
         partition_key=str(CASE),
         asset_selection=[dg.AssetKey("html_renditions")],
@@ -179,7 +181,7 @@ def test_an_approval_renders_what_was_screened_and_a_pdf_changed_since_is_not(de
         pdf.save(path)
     store.put_file(pdfs[changed], path, "application/pdf")
 
-    run = _job().execute_in_process(
+    run = rendition_job().execute_in_process(
         instance=instance,
         partition_key=follow_up.partition_key,
         asset_selection=follow_up.asset_selection,

@@ -15,7 +15,7 @@ from domain.renditions.request import request_name
 from domain.requests import Accepted, read_message, run_of
 from resources.request_queue import LocalRequestQueue
 from resources.settings import get_settings
-from tests.test_renditions_pii import plain_exhibit
+from tests.test_renditions_pii import plain_exhibit, rendition_job
 from tests.test_request_outcomes import announce_as, events
 from tests.test_request_sensor import NOW, Harness
 
@@ -69,9 +69,8 @@ def test_a_bad_request_is_rejected_by_name(extra, reason):
 
 
 def _execute(instance, run: dg.DagsterRun, asset_selection=None) -> dg.ExecuteInProcessResult:
-    from definitions import defs
-
-    return defs.resolve_job_def(run.job_name).execute_in_process(
+    assert run.job_name == "html_renditions_job"
+    return rendition_job().execute_in_process(
         instance=instance,
         run_config=run.run_config,
         partition_key=run.tags["dagster/partition"],
@@ -116,9 +115,7 @@ def test_a_crashed_run_is_announced_and_a_held_one_is_not(demo_home, monkeypatch
         instance.add_dynamic_partitions("cases", [str(CASE)])
         held = read_message(json.dumps(rendition_body("ren-held")))  # every document: SSNs inside
         held_run = run_of(held, held.work_key)
-        from definitions import defs
-
-        job = defs.resolve_job_def("html_renditions_job")
+        job = rendition_job()
         result = job.execute_in_process(
             instance=instance, run_config=held_run.run_config, partition_key="101", raise_on_error=False
         )
