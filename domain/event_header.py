@@ -9,6 +9,7 @@ Pure: no Dagster, boto3 or SQL driver.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -71,3 +72,8 @@ def parse_body(model: type[Body], body: Any, what: str, case_id: int | None = No
     if case_id is not None and parsed.case_id != case_id:
         raise PermanentError(f"The {what} is for case {parsed.case_id}, not case {case_id}.")
     return parsed
+
+
+def request_name(event_id: str) -> str:
+    """A file-safe name for a request: event ids are untrusted, so names derived from them are hashes."""
+    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]

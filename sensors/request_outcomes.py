@@ -11,7 +11,6 @@ one as a duplicate (events.md: delivery is at least once).
 import dagster as dg
 
 from domain.renditions.request import RENDER_OP
-from domain.renditions.request import request_name as rendition_request_name
 from domain.reports.request import request_name
 from jobs.renditions import html_renditions_job
 from jobs.reports import REPORT_JOBS
@@ -107,7 +106,7 @@ def rendition_failure_events(context: dg.RunFailureSensorContext, case_id: int, 
     if held_for_review(context):
         return []
     event_id = _op_config(context, RENDER_OP).get("event_id")
-    name = rendition_request_name(event_id) if event_id else context.dagster_run.run_id
+    name = request_name(event_id) if event_id else context.dagster_run.run_id
     return [
         make_event(
             "HTML_RENDITION_FAILED",

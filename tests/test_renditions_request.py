@@ -10,8 +10,8 @@ import json
 import dagster as dg
 import pytest
 
+from domain.event_header import request_name
 from domain.rejections import Rejected
-from domain.renditions.request import request_name
 from domain.requests import Accepted, read_message, run_of
 from resources.request_queue import LocalRequestQueue
 from resources.settings import get_settings

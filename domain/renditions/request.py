@@ -10,7 +10,6 @@ Pure: no Dagster, boto3 or SQL driver.
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
@@ -52,11 +51,6 @@ def parse_rendition_request(body: dict, case_id: int | None = None) -> Rendition
     if not isinstance(body, dict):
         raise PermanentError("The rendition request is not a JSON object.")
     return parse_body(RenditionRequest, body, "rendition request", case_id)
-
-
-def request_name(event_id: str) -> str:
-    """A key-safe name for a request: event ids are untrusted, so names derived from them are hashes."""
-    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
 
 
 def rendition_run_config(request: RenditionRequest) -> dict[str, Any]:

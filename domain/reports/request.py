@@ -9,7 +9,6 @@ schedules fill in the same fields an event does.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from domain.errors import PermanentError, validation_problems
-from domain.event_header import EventHeader, parse_body
+from domain.event_header import EventHeader, parse_body, request_name
 
 REPORT_TYPES = (
     "custom",
@@ -180,11 +179,6 @@ class ReportRequest(EventHeader):
     @property
     def request_name(self) -> str:
         return request_name(self.event_id)
-
-
-def request_name(event_id: str) -> str:
-    """A file-safe name for a request: event ids are untrusted, so names derived from them are hashes."""
-    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:24]
 
 
 #: The parameters only one report type takes (`check_parameters` refuses them elsewhere); every type

@@ -14,16 +14,14 @@ def clearance(platform: Engine, partition_key: str) -> tuple[bool, str, dict | N
     scan = latest_scan(platform, partition_key)
     if scan is None:
         return False, "No PII scan is recorded for this work; materialize its scan first.", None
-    ok = cleared(scan["status"])
-    return (
-        ok,
-        (
-            "cleared"
-            if ok
-            else hold_message(scan["status"], scan["findings"], scan["scan_id"], scan["deadline"])
-        ),
-        scan,
-    )
+    return (*verdict(scan), scan)
+
+
+def verdict(scan: dict) -> tuple[bool, str]:
+    """(may the work a scan holds go on, why) from the scan's row."""
+    if cleared(scan["status"]):
+        return True, "cleared"
+    return False, hold_message(scan["status"], scan["findings"], scan["scan_id"], scan["deadline"])
 
 
 def require_clearance(databases: DatabaseResource, partition_key: str) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 import dagster as dg
 
 from domain.errors import ObjectNotFound, PermanentError, RetryableError
+from domain.event_header import request_name
 from domain.log import get_logger, log_context
 from domain.renditions.manifest import (
     FAILED,
@@ -33,7 +34,6 @@ from domain.renditions.manifest import (
     RunManifest,
     inputs_sha256,
 )
-from domain.renditions.request import request_name
 from domain.renditions.scope import RenditionScope
 from imaging.renditions.document import render_document
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors

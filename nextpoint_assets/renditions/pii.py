@@ -21,13 +21,13 @@ from sqlalchemy import select
 
 from domain.batches import IN_LIST_SIZE, batched
 from domain.errors import DocumentError, ObjectNotFound, PermanentError
-from domain.pii.review import cleared, hold_message
 from domain.pii.scan import Scanner
 from domain.renditions.scope import CURRENT_KEY, RenditionScope, ScopeError, scope_key, subject_key
 from domain.schema import document_variants
 from nextpoint_assets.code_references import code_references
 from nextpoint_assets.errors import RETRY_POLICY, dagster_errors
 from nextpoint_assets.partitions import case_id_of, cases_partitions, require_case
+from nextpoint_assets.pii.gate import verdict
 from nextpoint_assets.pii.records import get_scan
 from nextpoint_assets.pii.scanning import ScanText, run_scan, scan_metadata
 from nextpoint_assets.renditions.documents import SelectedDocument, in_case, select_documents
@@ -199,9 +199,7 @@ def rendition_clearance(platform, case_id: int, scan: str | None) -> tuple[bool,
     row = get_scan(platform, scan)
     if row is None or row["case_id"] != case_id or row["subject"] != "rendition":
         return False, f"{scan} is not a PII scan of case {case_id}'s renditions.", None
-    ok = cleared(row["status"])
-    why = "cleared" if ok else hold_message(row["status"], row["findings"], scan, row["deadline"])
-    return ok, why, row
+    return (*verdict(row), row)
 
 
 def cleared_scope(store, platform, case_id: int, scan: str | None) -> RenditionScope:
